@@ -1,0 +1,149 @@
+package zohoauth
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Kind is the kind of a Zoho CRM environment.
+type Kind string
+
+// The three environments every data center offers.
+const (
+	Production Kind = "production"
+	Sandbox    Kind = "sandbox"
+	Developer  Kind = "developer"
+)
+
+// Environment is one Zoho CRM environment of one data center: where its CRM
+// API lives and which Zoho Accounts server issues its tokens.
+type Environment struct {
+	// DC is the data center's code: us, eu, in, cn, jp, au, ca, sa or uk.
+	DC string
+	// Kind is production, sandbox or developer.
+	Kind Kind
+	// APIURL is the CRM API base URL, e.g. https://www.zohoapis.com.
+	APIURL string
+	// AccountsURL is the Zoho Accounts server, e.g. https://accounts.zoho.com.
+	AccountsURL string
+	// FileUploadURL is the base URL of file uploads.
+	FileUploadURL string
+}
+
+// TokenURL returns the token endpoint, AccountsURL + "/oauth/v2/token"
+// (what Zoho's SDKs call accounts_url).
+func (e Environment) TokenURL() string { return e.AccountsURL + "/oauth/v2/token" }
+
+// RevokeURL returns the revoke endpoint, TokenURL + "/revoke".
+func (e Environment) RevokeURL() string { return e.TokenURL() + "/revoke" }
+
+// AuthURL returns the consent page, AccountsURL + "/oauth/v2/auth".
+func (e Environment) AuthURL() string { return e.AccountsURL + "/oauth/v2/auth" }
+
+// String returns "dc/kind", e.g. "eu/sandbox".
+func (e Environment) String() string { return e.DC + "/" + string(e.Kind) }
+
+type dataCenter struct {
+	code, domain, accounts, upload string
+}
+
+// The data centers of Zoho CRM (Zoho's DataCenter classes, plus UK, which
+// Zoho Accounts serves although the SDKs lack it).
+var dataCenters = [...]dataCenter{
+	{"us", "zohoapis.com", "https://accounts.zoho.com", "https://content.zohoapis.com"},
+	{"eu", "zohoapis.eu", "https://accounts.zoho.eu", "https://content.zohoapis.eu"},
+	{"in", "zohoapis.in", "https://accounts.zoho.in", "https://content.zohoapis.in"},
+	{"cn", "zohoapis.com.cn", "https://accounts.zoho.com.cn", "https://content.zohoapis.com.cn"},
+	{"jp", "zohoapis.jp", "https://accounts.zoho.jp", "https://content.zohoapis.jp"},
+	{"au", "zohoapis.com.au", "https://accounts.zoho.com.au", "https://content.zohoapis.com.au"},
+	{"ca", "zohoapis.ca", "https://accounts.zohocloud.ca", "https://upload.zohocloud.ca"},
+	{"sa", "zohoapis.sa", "https://accounts.zoho.sa", "https://files.zoho.sa"},
+	{"uk", "zohoapis.uk", "https://accounts.zoho.uk", "https://content.zohoapis.uk"},
+}
+
+var kinds = [...]Kind{Production, Sandbox, Developer}
+
+func (dc dataCenter) env(k Kind) Environment {
+	host := "www."
+	switch k {
+	case Sandbox:
+		host = "sandbox."
+	case Developer:
+		host = "developer."
+	}
+	return Environment{DC: dc.code, Kind: k, APIURL: "https://" + host + dc.domain, AccountsURL: dc.accounts, FileUploadURL: dc.upload}
+}
+
+// Environments returns every known environment: each data center in
+// production, sandbox and developer.
+func Environments() []Environment {
+	out := make([]Environment, 0, len(dataCenters)*len(kinds))
+	for _, dc := range dataCenters {
+		for _, k := range kinds {
+			out = append(out, dc.env(k))
+		}
+	}
+	return out
+}
+
+// DataCenterCodes returns the codes of the known data centers.
+func DataCenterCodes() []string {
+	out := make([]string, len(dataCenters))
+	for i, dc := range dataCenters {
+		out[i] = dc.code
+	}
+	return out
+}
+
+// EnvironmentOf returns the environment of the data center with the given
+// code (case-insensitive) and kind.
+func EnvironmentOf(code string, kind Kind) (Environment, error) {
+	code = strings.ToLower(strings.TrimSpace(code))
+	for _, dc := range dataCenters {
+		if dc.code != code {
+			continue
+		}
+		for _, k := range kinds {
+			if k == kind {
+				return dc.env(k), nil
+			}
+		}
+		return Environment{}, unknownEnvironment(fmt.Sprintf("kind %q", kind))
+	}
+	return Environment{}, unknownEnvironment(fmt.Sprintf("data center %q", code))
+}
+
+// LookupEnvironment finds an environment from any of the values Zoho uses
+// for one: a data center code ("eu", optionally "eu-sandbox" or
+// "eu/developer"), a CRM API URL (the api_domain of a token), an accounts
+// server (the accounts-server of a login redirect, production assumed) or a
+// token endpoint. Trailing slashes and case are ignored. An unknown value is
+// an *Error with Code CodeEnvironment wrapping ErrUnknownEnvironment.
+func LookupEnvironment(value string) (Environment, error) {
+	v := strings.TrimRight(strings.ToLower(strings.TrimSpace(value)), "/")
+	if v == "" {
+		return Environment{}, unknownEnvironment(`""`)
+	}
+	if code, kind, ok := strings.Cut(strings.ReplaceAll(v, "/", "-"), "-"); ok && !strings.Contains(v, ":") {
+		return EnvironmentOf(code, Kind(kind))
+	}
+	for _, dc := range dataCenters {
+		if v == dc.code {
+			return dc.env(Production), nil
+		}
+		for _, k := range kinds {
+			e := dc.env(k)
+			if v == e.APIURL {
+				return e, nil
+			}
+		}
+		if v == dc.accounts || v == dc.accounts+"/oauth/v2/token" {
+			return dc.env(Production), nil
+		}
+	}
+	return Environment{}, unknownEnvironment(fmt.Sprintf("%q", value))
+}
+
+func unknownEnvironment(what string) error {
+	return &Error{Code: CodeEnvironment, Message: "unknown data center or environment", Detail: what, Err: ErrUnknownEnvironment}
+}

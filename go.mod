@@ -1,0 +1,3 @@
+module github.com/zohoauth/zohoauth
+
+go 1.26.8
