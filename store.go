@@ -34,7 +34,8 @@ import "context"
 // field left empty keeps its stored value, so a save never erases a stored
 // refresh token; to clear a field, delete the token and save it again.
 // When nothing matches, the token is inserted: with its own ID when set,
-// otherwise with a new id, one more than the greatest numeric id in use.
+// otherwise with a new numeric id greater than every id in use (a store may
+// skip numbers, but never hands out an id that is in use).
 type Store interface {
 	// FindToken returns a copy of the stored token that matches t (see
 	// Matching above). It returns an error matching ErrNotFound when

@@ -131,6 +131,28 @@ func ValidID(id string) bool {
 	return true
 }
 
+// CompareIDs compares two numeric ids by value (leading zeros ignored) and
+// returns -1, 0 or +1. Non-numeric ids compare after numeric ones, by bytes.
+func CompareIDs(a, b string) int {
+	na, nb := ValidID(a), ValidID(b)
+	switch {
+	case na && !nb:
+		return -1
+	case !na && nb:
+		return 1
+	case !na && !nb:
+		return strings.Compare(a, b)
+	}
+	a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
+	if len(a) != len(b) {
+		if len(a) < len(b) {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
 // NextID returns the decimal string of max+1, where max is the greatest
 // numeric id in use. Comparing ids as numbers, not strings, avoids the
 // collision of Zoho's stores at the eleventh token ("9" > "10").

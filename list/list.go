@@ -1,0 +1,147 @@
+// Package list is a zohoauth.Store over a slice: the list-based custom store
+// of Zoho's SDK samples (custom_store_list.py), done right. Every look-up
+// scans the slice, so it suits a handful of tokens; the memory store indexes
+// them instead. Unlike the sample it gives the first two tokens different
+// ids, returns the token it finds, and reports an unknown id as an error.
+package list
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/zohoauth/zohoauth"
+)
+
+// Store keeps tokens in a slice ordered by numeric id. It is safe for
+// concurrent use. Its errors carry the texts of Zoho's FileStore, as the
+// sample's do. The zero value is an empty store.
+type Store struct {
+	mu     sync.RWMutex
+	tokens []*zohoauth.Token
+	maxID  uint64
+}
+
+// New returns an empty Store.
+func New() *Store { return &Store{} }
+
+var _ zohoauth.Store = (*Store)(nil)
+
+// rows is the zohoauth.Rows view of the slice; callers hold the lock.
+type rows struct{ s *Store }
+
+func (r rows) Lookup(_ context.Context, k zohoauth.Key) (*zohoauth.Token, error) {
+	// The slice is ordered by id, so the first match has the lowest id.
+	for _, t := range r.s.tokens {
+		if k.Field == zohoauth.FieldID && t.ID == k.Value || k.Field != zohoauth.FieldID && k.Matches(t) {
+			return t, nil
+		}
+	}
+	return nil, nil
+}
+
+func (r rows) WithUserName(_ context.Context, name string) ([]*zohoauth.Token, error) {
+	var out []*zohoauth.Token
+	for _, t := range r.s.tokens {
+		if t.UserName == name {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func (r rows) MaxID(context.Context) (uint64, error) { return r.s.maxID, nil }
+
+func (s *Store) index(id string) int {
+	return slices.IndexFunc(s.tokens, func(t *zohoauth.Token) bool { return t.ID == id })
+}
+
+// FindToken returns a copy of the token that matches t (see zohoauth.Store).
+func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	found, err := zohoauth.Find(ctx, rows{s}, t)
+	if err != nil {
+		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenFile, err)
+	}
+	return found.Clone(), nil
+}
+
+// SaveToken inserts or updates t (see zohoauth.Store) and updates t to the
+// stored value.
+func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
+	if err := ctx.Err(); err != nil {
+		return zohoauth.StoreError(zohoauth.MsgSaveTokenFile, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	plan, err := zohoauth.PlanSave(ctx, rows{s}, t, zohoauth.MsgDetailsNotFoundFile)
+	if err != nil {
+		return err
+	}
+	if plan.Old != nil {
+		s.tokens = slices.Delete(s.tokens, s.index(plan.Old.ID), s.index(plan.Old.ID)+1)
+	}
+	at, _ := slices.BinarySearchFunc(s.tokens, plan.Token.ID, func(t *zohoauth.Token, id string) int { return zohoauth.CompareIDs(t.ID, id) })
+	s.tokens = slices.Insert(s.tokens, at, plan.Token)
+	if n, err := strconv.ParseUint(plan.Token.ID, 10, 64); err == nil && n > s.maxID {
+		s.maxID = n
+	}
+	*t = *plan.Token.Clone()
+	return nil
+}
+
+// DeleteToken deletes the token with the given id.
+func (s *Store) DeleteToken(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return zohoauth.StoreError(zohoauth.MsgDeleteTokenFile, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.index(id)
+	if i < 0 {
+		return zohoauth.StoreError(zohoauth.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
+	}
+	s.tokens = slices.Delete(s.tokens, i, i+1)
+	return nil
+}
+
+// Tokens returns copies of all tokens, ordered by numeric id.
+func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, zohoauth.StoreError(zohoauth.MsgGetTokensFile, err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*zohoauth.Token, len(s.tokens))
+	for i, t := range s.tokens {
+		out[i] = t.Clone()
+	}
+	return out, nil
+}
+
+// DeleteTokens deletes every token. Ids start again at 1.
+func (s *Store) DeleteTokens(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return zohoauth.StoreError(zohoauth.MsgDeleteTokensFile, err)
+	}
+	s.mu.Lock()
+	s.tokens, s.maxID = nil, 0
+	s.mu.Unlock()
+	return nil
+}
+
+// FindTokenByID returns a copy of the token with the given id.
+func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenByIDFile, err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	i := s.index(id)
+	if i < 0 {
+		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenByIDFile, zohoauth.ErrNotFound)
+	}
+	return s.tokens[i].Clone(), nil
+}

@@ -1,0 +1,103 @@
+// Package memory is a zohoauth.Store that keeps tokens in a map, with a hash
+// index per look-up key, for tests, short-lived programs and as the index of
+// other stores (Table).
+package memory
+
+import (
+	"context"
+	"sync"
+
+	"github.com/zohoauth/zohoauth"
+)
+
+// Store is a zohoauth.Store in memory. It is safe for concurrent use; reads
+// share a lock, writes take it alone. Its errors carry the texts of Zoho's
+// FileStore, as Zoho's list-based sample store does. The zero value is not
+// usable; call New.
+type Store struct {
+	mu sync.RWMutex
+	t  *Table
+}
+
+// New returns an empty Store.
+func New() *Store { return &Store{t: NewTable()} }
+
+var _ zohoauth.Store = (*Store)(nil)
+
+// FindToken returns a copy of the token that matches t (see zohoauth.Store).
+func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenFile, err)
+	}
+	s.mu.RLock()
+	found := s.t.Find(t).Clone()
+	s.mu.RUnlock()
+	if found == nil {
+		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenFile, zohoauth.ErrNotFound)
+	}
+	return found, nil
+}
+
+// SaveToken inserts or updates t (see zohoauth.Store) and updates t to the
+// stored value.
+func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
+	if err := ctx.Err(); err != nil {
+		return zohoauth.StoreError(zohoauth.MsgSaveTokenFile, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.t.Save(t, zohoauth.MsgDetailsNotFoundFile)
+}
+
+// DeleteToken deletes the token with the given id.
+func (s *Store) DeleteToken(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return zohoauth.StoreError(zohoauth.MsgDeleteTokenFile, err)
+	}
+	s.mu.Lock()
+	ok := s.t.Delete(id)
+	s.mu.Unlock()
+	if !ok {
+		return zohoauth.StoreError(zohoauth.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
+	}
+	return nil
+}
+
+// Tokens returns copies of all tokens, ordered by numeric id.
+func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, zohoauth.StoreError(zohoauth.MsgGetTokensFile, err)
+	}
+	s.mu.RLock()
+	all := s.t.All()
+	s.mu.RUnlock()
+	for i, t := range all {
+		all[i] = t.Clone()
+	}
+	return all, nil
+}
+
+// DeleteTokens deletes every token.
+func (s *Store) DeleteTokens(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return zohoauth.StoreError(zohoauth.MsgDeleteTokensFile, err)
+	}
+	s.mu.Lock()
+	s.t.Reset()
+	s.mu.Unlock()
+	return nil
+}
+
+// FindTokenByID returns a copy of the token with the given id.
+func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenByIDFile, err)
+	}
+	s.mu.RLock()
+	found := s.t.ByID(id).Clone()
+	s.mu.RUnlock()
+	if found == nil {
+		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenByIDFile, zohoauth.ErrNotFound)
+	}
+	return found, nil
+}
