@@ -101,3 +101,25 @@ func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, 
 	}
 	return found, nil
 }
+
+// Load adds tokens as they are, without the saving rules, as a store loads
+// what it has read or a migration copies a store: each must have a valid id
+// that is not in use. On an error nothing is added.
+func (s *Store) Load(tokens []*zohoauth.Token) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := make(map[string]bool, len(tokens))
+	for _, t := range tokens {
+		if !zohoauth.ValidID(t.ID) {
+			return zohoauth.StoreError(zohoauth.MsgSaveTokenFile, zohoauth.ErrInvalidID)
+		}
+		if seen[t.ID] || s.t.ByID(t.ID) != nil {
+			return zohoauth.StoreError("id "+t.ID+" is in use", zohoauth.ErrConflict)
+		}
+		seen[t.ID] = true
+	}
+	for _, t := range tokens {
+		_ = s.t.Insert(t) // checked above
+	}
+	return nil
+}

@@ -1,0 +1,52 @@
+#!/bin/bash
+# Starts MariaDB, PostgreSQL and Redis on loopback when they are not answering
+# (the recipe of shared/services.md). Safe to run again on running services.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+up() {
+  mariadb-admin -u root --protocol=TCP -h 127.0.0.1 ping >/dev/null 2>&1 &&
+    pg_isready -q -h 127.0.0.1 >/dev/null 2>&1 &&
+    redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1
+}
+if command -v mariadb-admin >/dev/null && command -v pg_isready >/dev/null && command -v redis-cli >/dev/null && up; then
+  # Still make sure the test database and roles exist.
+  mariadb -u root --protocol=TCP -h 127.0.0.1 -e "CREATE DATABASE IF NOT EXISTS test" >/dev/null 2>&1 || true
+  echo "services: MariaDB, PostgreSQL and Redis answer"
+  exit 0
+fi
+
+if ! command -v mariadbd >/dev/null || ! command -v redis-server >/dev/null || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
+  apt-get update -qq
+  apt-get install -y -qq mariadb-server postgresql redis-server >/dev/null
+fi
+
+# MariaDB: 127.0.0.1:3306, root with an empty password, database test.
+install -d -o mysql -g root /run/mysqld
+start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+for _ in $(seq 1 60); do mariadb-admin ping >/dev/null 2>&1 && break; sleep 1; done
+mariadb -u root -e "ALTER USER root@localhost IDENTIFIED VIA mysql_native_password USING PASSWORD('') OR unix_socket; CREATE DATABASE IF NOT EXISTS test; FLUSH PRIVILEGES;"
+
+# PostgreSQL: 127.0.0.1:5432, trust auth, roles postgres and root, databases test and root.
+V=$(ls /etc/postgresql | sort -V | tail -n1)
+sed -i -E 's/^(local|host)(\s+.*\s)(peer|scram-sha-256|md5)\s*$/\1\2trust/' /etc/postgresql/$V/main/pg_hba.conf
+echo "listen_addresses = '127.0.0.1'" > /etc/postgresql/$V/main/conf.d/90-loopback.conf
+if pg_ctlcluster --skip-systemctl-redirect $V main status >/dev/null 2>&1; then
+  pg_isready -q -h 127.0.0.1 || pg_ctlcluster --skip-systemctl-redirect $V main restart
+else
+  pg_ctlcluster --skip-systemctl-redirect $V main start
+fi
+for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
+PSQL="psql -X -q -U postgres -h 127.0.0.1 -v ON_ERROR_STOP=1"
+$PSQL -tAc "SELECT 1 FROM pg_roles WHERE rolname='root'" | grep -q 1 || $PSQL -c "CREATE ROLE root SUPERUSER LOGIN"
+for db in test root; do
+  $PSQL -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 || $PSQL -c "CREATE DATABASE $db"
+done
+
+# Redis: 127.0.0.1:6379, nothing kept on disk.
+redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 ||
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+
+mariadb-admin -u root --protocol=TCP -h 127.0.0.1 ping && pg_isready -h 127.0.0.1 && redis-cli -h 127.0.0.1 ping
