@@ -40,9 +40,11 @@ func BenchmarkFind(b *testing.B) {
 	for _, n := range []int{1_000, 100_000, 1_000_000} {
 		s, toks := filled(b, n)
 		queries := map[string]func(t *zohoauth.Token) *zohoauth.Token{
-			"user":    func(t *zohoauth.Token) *zohoauth.Token { return &zohoauth.Token{UserName: t.UserName} },
-			"access":  func(t *zohoauth.Token) *zohoauth.Token { return &zohoauth.Token{AccessToken: t.AccessToken} },
-			"refresh": func(t *zohoauth.Token) *zohoauth.Token { return &zohoauth.Token{ClientID: t.ClientID, ClientSecret: "s", RefreshToken: t.RefreshToken} },
+			"user":   func(t *zohoauth.Token) *zohoauth.Token { return &zohoauth.Token{UserName: t.UserName} },
+			"access": func(t *zohoauth.Token) *zohoauth.Token { return &zohoauth.Token{AccessToken: t.AccessToken} },
+			"refresh": func(t *zohoauth.Token) *zohoauth.Token {
+				return &zohoauth.Token{ClientID: t.ClientID, ClientSecret: "s", RefreshToken: t.RefreshToken}
+			},
 		}
 		for _, key := range []string{"user", "access", "refresh"} {
 			qs := make([]*zohoauth.Token, 1024)
