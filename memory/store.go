@@ -22,7 +22,10 @@ type Store struct {
 // New returns an empty Store.
 func New() *Store { return &Store{t: NewTable()} }
 
-var _ zohoauth.Store = (*Store)(nil)
+var (
+	_ zohoauth.Store      = (*Store)(nil)
+	_ zohoauth.BatchSaver = (*Store)(nil)
+)
 
 // FindToken returns a copy of the token that matches t (see zohoauth.Store).
 func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
@@ -47,6 +50,17 @@ func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.t.Save(t, zohoauth.MsgDetailsNotFoundFile)
+}
+
+// SaveTokens saves tokens in order as SaveToken does, all or nothing. It
+// implements zohoauth.BatchSaver.
+func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error {
+	if err := ctx.Err(); err != nil {
+		return zohoauth.StoreError(zohoauth.MsgSaveTokenFile, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.t.SaveAll(tokens, zohoauth.MsgDetailsNotFoundFile)
 }
 
 // DeleteToken deletes the token with the given id.

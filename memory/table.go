@@ -91,6 +91,33 @@ func (t *Table) Save(tok *zohoauth.Token, detailsNotFoundMsg string) error {
 	return nil
 }
 
+// SaveAll saves tokens in order as Save does, all or nothing: on an error
+// the table is as it was and no token is changed.
+func (t *Table) SaveAll(tokens []*zohoauth.Token, detailsNotFoundMsg string) error {
+	plans := make([]zohoauth.SavePlan, 0, len(tokens))
+	for _, tok := range tokens {
+		plan, err := zohoauth.PlanSave(context.Background(), t, tok, detailsNotFoundMsg)
+		if err != nil {
+			for i := len(plans) - 1; i >= 0; i-- {
+				t.remove(plans[i].Token)
+				if plans[i].Old != nil {
+					t.add(plans[i].Old)
+				}
+			}
+			return err
+		}
+		if plan.Old != nil {
+			t.remove(plan.Old)
+		}
+		t.add(plan.Token)
+		plans = append(plans, plan)
+	}
+	for i, tok := range tokens {
+		*tok = *plans[i].Token
+	}
+	return nil
+}
+
 // Insert adds tok as it is, without the saving rules: the way a store loads
 // tokens it has read. The id must be valid and not in use.
 func (t *Table) Insert(tok *zohoauth.Token) error {

@@ -76,6 +76,7 @@ var checks = []check{
 	{"ConcurrentDistinctUsers", testConcurrentDistinct},
 	{"ConcurrentSameUser", testConcurrentSameUser},
 	{"ErrorsAreTyped", testErrorsTyped},
+	{"BatchSaveAllOrNothing", testBatch},
 }
 
 func ctx(t *testing.T) context.Context { return t.Context() }
@@ -666,5 +667,39 @@ func testErrorsTyped(t *testing.T, s zohoauth.Store) {
 		if strings.Contains(err.Error(), secret) {
 			t.Fatalf("an error text shows a secret: %q", err)
 		}
+	}
+}
+
+// testBatch checks zohoauth.BatchSaver when the store has it.
+func testBatch(t *testing.T, s zohoauth.Store) {
+	b, ok := s.(zohoauth.BatchSaver)
+	if !ok {
+		t.Skip("the store is not a zohoauth.BatchSaver")
+	}
+	a := save(t, s, full(1, "A"))
+	batch := []*zohoauth.Token{full(2, "A"), full(3, "A"), {UserName: a.UserName, ClientID: a.ClientID, AccessToken: "1000.access.batch"}}
+	batch[1].ID = "40"
+	if err := b.SaveTokens(ctx(t), batch); err != nil {
+		t.Fatalf("SaveTokens: %v", err)
+	}
+	wantCount(t, s, 3)
+	if batch[0].ID == "" || batch[1].ID != "40" || batch[2].ID != a.ID {
+		t.Fatalf("SaveTokens gave ids %q, %q, %q; want a new one, 40 and %s", batch[0].ID, batch[1].ID, batch[2].ID, a.ID)
+	}
+	if got := mustByID(t, s, a.ID); got.AccessToken != "1000.access.batch" || got.RefreshToken != a.RefreshToken {
+		t.Fatalf("SaveTokens did not merge the update of %s", a.ID)
+	}
+	before := all(t, s)
+	bad := []*zohoauth.Token{full(4, "A"), full(5, "A"), {ID: "40", UserName: a.UserName}}
+	err := b.SaveTokens(ctx(t), bad)
+	if !errors.Is(err, zohoauth.ErrConflict) {
+		t.Fatalf("SaveTokens with a conflict at the end = %v, want ErrConflict", err)
+	}
+	after := wantCount(t, s, len(before))
+	for i := range before {
+		same(t, "after a failed batch", after[i], before[i])
+	}
+	if bad[0].ID != "" {
+		t.Fatalf("a failed batch changed the tokens passed")
 	}
 }
