@@ -15,16 +15,19 @@ import (
 // FileStore, as Zoho's list-based sample store does. The zero value is not
 // usable; call New.
 type Store struct {
-	mu sync.RWMutex
-	t  *Table
+	mu    sync.RWMutex
+	t     *Table
+	locks locks
 }
 
 // New returns an empty Store.
 func New() *Store { return &Store{t: NewTable()} }
 
 var (
-	_ zohoauth.Store      = (*Store)(nil)
-	_ zohoauth.BatchSaver = (*Store)(nil)
+	_ zohoauth.Store             = (*Store)(nil)
+	_ zohoauth.BatchSaver        = (*Store)(nil)
+	_ zohoauth.Locker            = (*Store)(nil)
+	_ zohoauth.CompareAndSwapper = (*Store)(nil)
 )
 
 // FindToken returns a copy of the token that matches t (see zohoauth.Store).

@@ -77,6 +77,11 @@ var checks = []check{
 	{"ConcurrentSameUser", testConcurrentSameUser},
 	{"ErrorsAreTyped", testErrorsTyped},
 	{"BatchSaveAllOrNothing", testBatch},
+	{"SwapToken", testSwapToken},
+	{"LockExclusive", testLockExclusive},
+	{"LockLeaseTakeover", testLockLeaseTakeover},
+	{"LockRenew", testLockRenew},
+	{"LockContention", testLockContention},
 }
 
 func ctx(t *testing.T) context.Context { return t.Context() }

@@ -34,7 +34,7 @@ var broken = []struct {
 func TestKitCatchesBrokenStores(t *testing.T) {
 	for i, b := range broken {
 		t.Run(b.name, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenChild$", "-test.v", "-test.count=1")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenChild$/^"+b.check+"$", "-test.v", "-test.count=1")
 			cmd.Env = append(os.Environ(), "STORETEST_BROKEN="+strconv.Itoa(i))
 			out, err := cmd.CombinedOutput()
 			if err == nil {

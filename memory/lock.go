@@ -1,0 +1,103 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+)
+
+// locks is the in-process lock table of a Store: a lease per name, owned by
+// the *lock that took it.
+type locks struct {
+	mu      sync.Mutex
+	held    map[string]*lock
+	changed chan struct{} // closed and replaced whenever a lock is released
+}
+
+type lock struct {
+	l       *locks
+	name    string
+	expires time.Time
+}
+
+// Lock acquires the lock named name for lease within this Store, waiting
+// while another owner holds a live lease. It implements zohoauth.Locker; the
+// lock is shared by the goroutines of one process, as the store is.
+func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
+	l := &s.locks
+	for {
+		l.mu.Lock()
+		if l.held == nil {
+			l.held = make(map[string]*lock)
+			l.changed = make(chan struct{})
+		}
+		now := time.Now()
+		cur := l.held[name]
+		if cur == nil || !now.Before(cur.expires) {
+			lk := &lock{l: l, name: name, expires: now.Add(lease)}
+			l.held[name] = lk
+			l.mu.Unlock()
+			return lk, nil
+		}
+		wait, changed := cur.expires.Sub(now), l.changed
+		l.mu.Unlock()
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, fmt.Errorf("lock %q: %w", name, ctx.Err())
+		case <-changed:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+func (k *lock) Renew(_ context.Context, lease time.Duration) error {
+	k.l.mu.Lock()
+	defer k.l.mu.Unlock()
+	if k.l.held[k.name] != k || !time.Now().Before(k.expires) {
+		return fmt.Errorf("renew lock %q: %w", k.name, zohoauth.ErrLockLost)
+	}
+	k.expires = time.Now().Add(lease)
+	return nil
+}
+
+func (k *lock) Unlock(context.Context) error {
+	k.l.mu.Lock()
+	defer k.l.mu.Unlock()
+	if k.l.held[k.name] != k {
+		return fmt.Errorf("unlock %q: %w", k.name, zohoauth.ErrLockLost)
+	}
+	delete(k.l.held, k.name)
+	close(k.l.changed)
+	k.l.changed = make(chan struct{})
+	return nil
+}
+
+// SwapToken saves t only if the stored token with old.ID still has old's
+// access token and expiry. It implements zohoauth.CompareAndSwapper.
+func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
+	if err := ctx.Err(); err != nil {
+		return zohoauth.StoreError(zohoauth.MsgSaveTokenFile, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.t.ByID(old.ID)
+	if cur == nil {
+		return zohoauth.StoreError(zohoauth.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
+	}
+	if cur.AccessToken != old.AccessToken || !cur.Expiry.Equal(old.Expiry) {
+		return zohoauth.StoreError(zohoauth.MsgSaveTokenFile, zohoauth.ErrStale)
+	}
+	u := t.Clone()
+	u.ID = old.ID
+	if err := s.t.Save(u, zohoauth.MsgDetailsNotFoundFile); err != nil {
+		return err
+	}
+	*t = *u
+	return nil
+}

@@ -1,0 +1,169 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+)
+
+func locker(t *testing.T, s zohoauth.Store) zohoauth.Locker {
+	t.Helper()
+	l, ok := s.(zohoauth.Locker)
+	if !ok {
+		t.Skip("the store is not a zohoauth.Locker")
+	}
+	return l
+}
+
+func mustLock(t *testing.T, l zohoauth.Locker, name string, lease time.Duration) zohoauth.Lock {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx(t), 10*time.Second)
+	defer cancel()
+	lk, err := l.Lock(ctx, name, lease)
+	if err != nil {
+		t.Fatalf("Lock(%q): %v", name, err)
+	}
+	return lk
+}
+
+// wantHeld checks that name cannot be locked within wait.
+func wantHeld(t *testing.T, l zohoauth.Locker, name string, wait time.Duration) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx(t), wait)
+	defer cancel()
+	lk, err := l.Lock(c, name, time.Second)
+	if err == nil {
+		_ = lk.Unlock(context.WithoutCancel(c))
+		t.Fatalf("Lock(%q) succeeded while another owner holds a live lease", name)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Lock(%q) on a held lock = %v, want an error wrapping context.DeadlineExceeded", name, err)
+	}
+}
+
+func testLockExclusive(t *testing.T, s zohoauth.Store) {
+	l := locker(t, s)
+	a := mustLock(t, l, "a", 10*time.Second)
+	wantHeld(t, l, "a", 300*time.Millisecond)
+	b := mustLock(t, l, "b", 10*time.Second) // other names are independent
+	if err := a.Unlock(ctx(t)); err != nil {
+		t.Fatalf("Unlock: %v", err)
+	}
+	a2 := mustLock(t, l, "a", 10*time.Second)
+	for _, lk := range []zohoauth.Lock{a2, b} {
+		if err := lk.Unlock(ctx(t)); err != nil {
+			t.Fatalf("Unlock: %v", err)
+		}
+	}
+}
+
+func testLockLeaseTakeover(t *testing.T, s zohoauth.Store) {
+	l := locker(t, s)
+	old := mustLock(t, l, "a", 500*time.Millisecond)
+	start := time.Now()
+	taken := mustLock(t, l, "a", 10*time.Second) // waits for the lease to run out
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Fatalf("a lock with a live lease of 500ms was taken after %v", d)
+	}
+	if err := old.Renew(ctx(t), 10*time.Second); !errors.Is(err, zohoauth.ErrLockLost) {
+		t.Fatalf("Renew by the owner whose lease ran out = %v, want ErrLockLost", err)
+	}
+	if err := old.Unlock(ctx(t)); !errors.Is(err, zohoauth.ErrLockLost) {
+		t.Fatalf("Unlock by the owner whose lease ran out = %v, want ErrLockLost", err)
+	}
+	wantHeld(t, l, "a", 300*time.Millisecond) // the stale owner's Unlock released nothing
+	if err := taken.Unlock(ctx(t)); err != nil {
+		t.Fatalf("Unlock: %v", err)
+	}
+}
+
+func testLockRenew(t *testing.T, s zohoauth.Store) {
+	l := locker(t, s)
+	lk := mustLock(t, l, "a", 400*time.Millisecond)
+	for i := 0; i < 4; i++ {
+		time.Sleep(200 * time.Millisecond)
+		if err := lk.Renew(ctx(t), 400*time.Millisecond); err != nil {
+			t.Fatalf("Renew %d: %v", i, err)
+		}
+	}
+	// 800ms after the lock was taken with a 400ms lease, it is still held.
+	wantHeld(t, l, "a", 200*time.Millisecond)
+	if err := lk.Unlock(ctx(t)); err != nil {
+		t.Fatalf("Unlock: %v", err)
+	}
+}
+
+func testLockContention(t *testing.T, s zohoauth.Store) {
+	l := locker(t, s)
+	const workers, rounds = 16, 5
+	var inside, overlaps atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := 0; r < rounds; r++ {
+				c, cancel := context.WithTimeout(ctx(t), 30*time.Second)
+				lk, err := l.Lock(c, "contended", 10*time.Second)
+				cancel()
+				if err != nil {
+					errs <- err
+					return
+				}
+				if inside.Add(1) > 1 {
+					overlaps.Add(1)
+				}
+				time.Sleep(time.Millisecond)
+				inside.Add(-1)
+				if err := lk.Unlock(context.WithoutCancel(ctx(t))); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := overlaps.Load(); n > 0 {
+		t.Fatalf("%d times two owners held the lock at once", n)
+	}
+}
+
+func testSwapToken(t *testing.T, s zohoauth.Store) {
+	c, ok := s.(zohoauth.CompareAndSwapper)
+	if !ok {
+		t.Skip("the store is not a zohoauth.CompareAndSwapper")
+	}
+	a := save(t, s, full(1, "A"))
+	read := mustByID(t, s, a.ID)
+	next := &zohoauth.Token{ID: a.ID, AccessToken: "1000.access.swapped", Expiry: a.Expiry.Add(time.Hour)}
+	if err := c.SwapToken(ctx(t), read, next); err != nil {
+		t.Fatalf("SwapToken on an unchanged token: %v", err)
+	}
+	if next.RefreshToken != a.RefreshToken {
+		t.Fatalf("SwapToken did not update the token passed to the stored value")
+	}
+	want := mustByID(t, s, a.ID)
+	if want.AccessToken != "1000.access.swapped" || want.RefreshToken != a.RefreshToken {
+		t.Fatalf("SwapToken did not merge the new access token over the stored token")
+	}
+	// read is stale now: a second swap from it must fail and change nothing.
+	err := c.SwapToken(ctx(t), read, &zohoauth.Token{ID: a.ID, AccessToken: "1000.access.late"})
+	if !errors.Is(err, zohoauth.ErrStale) {
+		t.Fatalf("SwapToken from a stale read = %v, want ErrStale", err)
+	}
+	same(t, "after a refused swap", mustByID(t, s, a.ID), want)
+	err = c.SwapToken(ctx(t), &zohoauth.Token{ID: "999", AccessToken: "x"}, &zohoauth.Token{ID: "999", AccessToken: "y"})
+	if !errors.Is(err, zohoauth.ErrNotFound) {
+		t.Fatalf("SwapToken of an unknown id = %v, want ErrNotFound", err)
+	}
+}
