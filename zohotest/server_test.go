@@ -300,3 +300,11 @@ func TestEnvironment(t *testing.T) {
 		t.Errorf("token URL %s", env.TokenURL())
 	}
 }
+
+func mustForm(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v
+}
