@@ -1,0 +1,115 @@
+package sqlstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zohoauth/zohoauth/sqlstore"
+)
+
+// The environment variables that name the test servers.
+const (
+	envMySQL    = "ZOHOAUTH_TEST_MYSQL_DSN"
+	envPostgres = "ZOHOAUTH_TEST_POSTGRES_DSN"
+)
+
+// serverDSN returns the DSN in the environment variable env. When it is
+// unset the test is skipped, except in CI (CI=true), where it fails.
+func serverDSN(t testing.TB, env string) string {
+	t.Helper()
+	dsn := os.Getenv(env)
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set; CI must run the database tests", env)
+		}
+		t.Skipf("%s is not set: skipping the tests against this server", env)
+	}
+	return dsn
+}
+
+// tableName returns a new table name for one test.
+func tableName() string { return "zt_" + strings.ToLower(rand.Text()[:12]) }
+
+// engine opens stores of one kind for the tests.
+type engine struct {
+	name string
+	// open returns a store on a new, empty table (or database), closed and
+	// dropped when the test ends.
+	open func(t testing.TB) *sqlstore.Store
+	// shared returns what lets another process open the same table:
+	// dialect, DSN (or SQLite path) and table.
+	shared func(t testing.TB) (sqlstore.Dialect, string, string)
+}
+
+func engines() []engine {
+	return []engine{
+		{name: "sqlite-file", open: func(t testing.TB) *sqlstore.Store {
+			return openSQLite(t, filepath.Join(t.TempDir(), "zohooauth.db"))
+		}, shared: func(t testing.TB) (sqlstore.Dialect, string, string) {
+			return sqlstore.SQLite, filepath.Join(t.TempDir(), "zohooauth.db"), sqlstore.DefaultTable
+		}},
+		{name: "sqlite-memory", open: func(t testing.TB) *sqlstore.Store {
+			return openSQLite(t, sqlstore.Memory)
+		}},
+		{name: "mysql", open: func(t testing.TB) *sqlstore.Store {
+			return openServer(t, sqlstore.MySQL, serverDSN(t, envMySQL), tableName())
+		}, shared: func(t testing.TB) (sqlstore.Dialect, string, string) {
+			return sqlstore.MySQL, serverDSN(t, envMySQL), tableName()
+		}},
+		{name: "postgres", open: func(t testing.TB) *sqlstore.Store {
+			return openServer(t, sqlstore.Postgres, serverDSN(t, envPostgres), tableName())
+		}, shared: func(t testing.TB) (sqlstore.Dialect, string, string) {
+			return sqlstore.Postgres, serverDSN(t, envPostgres), tableName()
+		}},
+	}
+}
+
+func openSQLite(t testing.TB, path string) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatalf("OpenSQLite(%s): %v", path, err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// openServer opens a store on a new table of a server, dropped at the end.
+func openServer(t testing.TB, d sqlstore.Dialect, dsn, table string) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.Open(t.Context(), d, dsn, sqlstore.WithTable(table))
+	if err != nil {
+		t.Fatalf("cannot reach the %v server (%v)", d, err)
+	}
+	t.Cleanup(func() {
+		dropTable(t, s.DB(), s.Dialect(), table)
+		_ = s.Close()
+	})
+	return s
+}
+
+func dropTable(t testing.TB, db *sql.DB, d sqlstore.Dialect, table string) {
+	if _, err := db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+table); err != nil {
+		t.Errorf("drop table %s: %v", table, err)
+	}
+}
+
+// rawDB opens a bare pool on a server for the tests that build tables as
+// Zoho's SDK does.
+func rawDB(t testing.TB, d sqlstore.Dialect, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open(d.DriverName(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PingContext(t.Context()); err != nil {
+		t.Fatalf("cannot reach the %v server: %v", d, err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}

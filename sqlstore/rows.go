@@ -1,0 +1,143 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+
+	"github.com/zohoauth/zohoauth"
+)
+
+// rows implements zohoauth.Rows with the Store's prepared statements, on the
+// pool or, inside a save, on the transaction.
+type rows struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+var _ zohoauth.Rows = rows{}
+
+func (r rows) query(ctx context.Context, st *sql.Stmt, args ...any) (*sql.Rows, error) {
+	if r.tx != nil {
+		st = r.tx.StmtContext(ctx, st)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// Lookup returns the matching token with the lowest numeric id. The SQL
+// narrows by the key's column (an index look-up); the exact comparison and
+// the client rule are applied here, so a case-insensitive or space-padding
+// collation of a table made elsewhere cannot produce a false match.
+func (r rows) Lookup(ctx context.Context, k zohoauth.Key) (*zohoauth.Token, error) {
+	st := r.s.byField[k.Field]
+	if st == nil || k.Value == "" {
+		return nil, nil
+	}
+	list, err := scanAll(r.query(ctx, st, k.Value))
+	if err != nil {
+		return nil, err
+	}
+	var best *zohoauth.Token
+	for _, t := range list {
+		if k.Matches(t) && (best == nil || zohoauth.CompareIDs(t.ID, best.ID) < 0) {
+			best = t
+		}
+	}
+	return best, nil
+}
+
+// WithUserName returns the tokens whose user name is exactly name.
+func (r rows) WithUserName(ctx context.Context, name string) ([]*zohoauth.Token, error) {
+	list, err := scanAll(r.query(ctx, r.s.byField[zohoauth.FieldUserName], name))
+	if err != nil {
+		return nil, err
+	}
+	out := list[:0]
+	for _, t := range list {
+		if t.UserName == name {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// MaxID returns the greatest numeric id in use, 0 for none.
+func (r rows) MaxID(ctx context.Context) (uint64, error) {
+	st := r.s.maxID
+	if r.tx != nil {
+		st = r.tx.StmtContext(ctx, st)
+	}
+	var s sql.NullString
+	err := st.QueryRowContext(ctx).Scan(&s)
+	if err == sql.ErrNoRows || (err == nil && (!s.Valid || s.String == "")) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("greatest id: %w", err)
+	}
+	n, err := strconv.ParseUint(s.String, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("greatest id: %w", err)
+	}
+	return n, nil
+}
+
+// scanAll reads every row of a query of selectList.
+func scanAll(rs *sql.Rows, err error) ([]*zohoauth.Token, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var list []*zohoauth.Token
+	for rs.Next() {
+		t, err := scanToken(rs)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, t)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// scanToken reads one row of selectList. NULL and ” both read as absent.
+func scanToken(rs *sql.Rows) (*zohoauth.Token, error) {
+	var v [len(columns)]sql.NullString
+	if err := rs.Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]); err != nil {
+		return nil, err
+	}
+	exp, err := zohoauth.ParseExpiry(v[7].String)
+	if err != nil {
+		return nil, fmt.Errorf("row with id %.12q: %w", v[0].String, err)
+	}
+	return &zohoauth.Token{
+		ID:           v[0].String,
+		UserName:     v[1].String,
+		ClientID:     v[2].String,
+		ClientSecret: v[3].String,
+		RefreshToken: v[4].String,
+		AccessToken:  v[5].String,
+		GrantToken:   v[6].String,
+		Expiry:       exp,
+		RedirectURL:  v[8].String,
+		APIDomain:    v[9].String,
+	}, nil
+}
+
+// values returns the column values of t in Zoho's order, with NULL for an
+// absent field, as Zoho's SDKs write None.
+func values(t *zohoauth.Token) [len(columns)]any {
+	str := func(s string) any {
+		if s == "" {
+			return nil
+		}
+		return s
+	}
+	return [len(columns)]any{
+		str(t.ID), str(t.UserName), str(t.ClientID), str(t.ClientSecret), str(t.RefreshToken),
+		str(t.AccessToken), str(t.GrantToken), str(zohoauth.FormatExpiry(t.Expiry)), str(t.RedirectURL), str(t.APIDomain),
+	}
+}

@@ -1,0 +1,203 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// columns are the columns of Zoho's oauthtoken table, in Zoho's order: its
+// SDKs read rows by position (SELECT *), so a table this package creates has
+// exactly these columns in exactly this order.
+var columns = [...]string{
+	"id", "user_name", "client_id", "client_secret", "refresh_token",
+	"access_token", "grant_token", "expiry_time", "redirect_url", "api_domain",
+}
+
+// ZohoDDL returns the CREATE TABLE statement of Zoho's SDK README for the
+// table name (the DBStore schema, with its varchar(255) columns). This
+// package never runs it; tests and migrations use it to build a table as
+// Zoho's SDK does. The name must pass ValidTableName.
+func ZohoDDL(table string) string {
+	return "CREATE TABLE " + table + ` (
+  id varchar(10) NOT NULL,
+  user_name varchar(255),
+  client_id varchar(255),
+  client_secret varchar(255),
+  refresh_token varchar(255),
+  access_token varchar(255),
+  grant_token varchar(255),
+  expiry_time varchar(20),
+  redirect_url varchar(255),
+  api_domain varchar(255),
+  primary key (id)
+)`
+}
+
+// createTable returns the statement that creates the table when it is
+// missing: Zoho's columns in Zoho's order, with types wide enough for any
+// token (text instead of varchar(255)). SQLite ignores declared lengths, so
+// it gets Zoho's DDL as it is.
+func (d Dialect) createTable(q string) string {
+	switch d {
+	case MySQL:
+		return "CREATE TABLE IF NOT EXISTS " + q + ` (
+  id varchar(10) NOT NULL,
+  user_name text,
+  client_id text,
+  client_secret text,
+  refresh_token text,
+  access_token text,
+  grant_token text,
+  expiry_time varchar(20),
+  redirect_url text,
+  api_domain text,
+  PRIMARY KEY (id)
+) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
+	case Postgres:
+		return "CREATE TABLE IF NOT EXISTS " + q + ` (
+  id varchar(10) NOT NULL,
+  user_name text,
+  client_id text,
+  client_secret text,
+  refresh_token text,
+  access_token text,
+  grant_token text,
+  expiry_time varchar(20),
+  redirect_url text,
+  api_domain text,
+  PRIMARY KEY (id)
+)`
+	}
+	return strings.Replace(ZohoDDL(q), "CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1)
+}
+
+// lookupColumns are the columns a token is found by, besides the id (which
+// is the primary key).
+var lookupColumns = [...]string{"user_name", "access_token", "refresh_token", "grant_token"}
+
+// column describes one column of an existing table.
+type column struct {
+	name   string
+	maxLen int // greatest number of characters, 0 = no limit this package knows of
+	text   bool
+}
+
+// ensureSchema creates the table when it is missing, adds the look-up
+// indexes that are missing, and returns the table's columns. It runs under
+// the store's write lock, so that several processes starting at once do not
+// race on the DDL.
+func (s *Store) ensureSchema(ctx context.Context) (map[string]column, error) {
+	var cols map[string]column
+	err := s.withWriteLock(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.d.createTable(s.qtable)); err != nil {
+			return fmt.Errorf("create table: %w", err)
+		}
+		var err error
+		if cols, err = s.readColumns(ctx, tx); err != nil {
+			return err
+		}
+		for _, c := range columns {
+			if _, ok := cols[c]; !ok {
+				return fmt.Errorf("%w: table %s has no column %s", ErrIncompatibleTable, s.table, c)
+			}
+		}
+		return s.addIndexes(ctx, tx, cols)
+	})
+	if err != nil {
+		return nil, storeErr("cannot prepare table "+s.table, err)
+	}
+	return cols, nil
+}
+
+func (s *Store) readColumns(ctx context.Context, tx *sql.Tx) (map[string]column, error) {
+	var query string
+	switch s.d {
+	case MySQL:
+		query = `SELECT LOWER(column_name), LOWER(data_type), COALESCE(character_maximum_length, 0)
+FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?`
+	case Postgres:
+		query = `SELECT LOWER(column_name), LOWER(data_type), COALESCE(character_maximum_length, 0)
+FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?`
+	default:
+		query = `SELECT LOWER(name), LOWER(type), 0 FROM pragma_table_info(?)`
+	}
+	rows, err := tx.QueryContext(ctx, s.d.rebind(query), s.table)
+	if err != nil {
+		return nil, fmt.Errorf("read columns: %w", err)
+	}
+	defer rows.Close()
+	cols := map[string]column{}
+	for rows.Next() {
+		var c column
+		var typ string
+		var n int64
+		if err := rows.Scan(&c.name, &typ, &n); err != nil {
+			return nil, fmt.Errorf("read columns: %w", err)
+		}
+		switch {
+		case s.d == SQLite:
+			// SQLite does not enforce declared lengths.
+		case typ == "varchar" || typ == "char" || typ == "character varying" || typ == "character":
+			c.maxLen = int(n)
+		case s.d == MySQL && strings.HasSuffix(typ, "text"):
+			c.text = true // limited in bytes; strict mode reports an overflow
+		}
+		cols[c.name] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read columns: %w", err)
+	}
+	return cols, nil
+}
+
+// indexName returns the name of the index this package adds on a column.
+func (s *Store) indexName(col string) string { return s.table + "_" + col + "_idx" }
+
+// addIndexes adds an index on every look-up column that has none, and on
+// SQLite and PostgreSQL one that finds the greatest numeric id without a
+// scan. Indexes are additive: Zoho's SDKs neither see nor mind them.
+func (s *Store) addIndexes(ctx context.Context, tx *sql.Tx, cols map[string]column) error {
+	var stmts []string
+	switch s.d {
+	case SQLite:
+		for _, c := range lookupColumns {
+			stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s)", s.d.quote(s.indexName(c)), s.qtable, c))
+		}
+		stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (length(ltrim(id, '0')), ltrim(id, '0'))", s.d.quote(s.indexName("idnum")), s.qtable))
+	case Postgres:
+		// Hash indexes: equality is all a look-up needs, and unlike a
+		// b-tree they take values of any length (tokens up to 4 KiB and more).
+		for _, c := range lookupColumns {
+			stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s USING hash (%s)", s.d.quote(s.indexName(c)), s.qtable, c))
+		}
+		stmts = append(stmts, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s ((length(ltrim(id, '0'))), (ltrim(id, '0') COLLATE "C"))`, s.d.quote(s.indexName("idnum")), s.qtable))
+	case MySQL:
+		for _, c := range lookupColumns {
+			var n int
+			err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.statistics
+WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ? AND seq_in_index = 1`, s.table, c).Scan(&n)
+			if err != nil {
+				return fmt.Errorf("read indexes: %w", err)
+			}
+			if n > 0 {
+				continue
+			}
+			// A prefix index: text columns need one, and 191 characters
+			// tell tokens apart while staying within every row format's
+			// key limit.
+			prefix := 191
+			if m := cols[c].maxLen; m > 0 && m < prefix {
+				prefix = m
+			}
+			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD INDEX %s (%s(%d))", s.qtable, s.d.quote(s.indexName(c)), c, prefix))
+		}
+	}
+	for _, q := range stmts {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("create index: %w", err)
+		}
+	}
+	return nil
+}

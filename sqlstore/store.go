@@ -1,0 +1,445 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/url"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "github.com/mattn/go-sqlite3"    // registers the "sqlite3" driver
+
+	"github.com/zohoauth/zohoauth"
+)
+
+// Zoho's defaults (DBStore and the SQLite sample store).
+const (
+	// DefaultTable is the table name of Zoho's DBStore.
+	DefaultTable = "oauthtoken"
+	// DefaultSQLitePath is the database file of Zoho's SQLite sample store,
+	// relative to the working directory.
+	DefaultSQLitePath = "zohooauth.db"
+	// Memory is the path OpenSQLite takes for an in-memory database.
+	Memory = ":memory:"
+)
+
+// Errors of this package, to be checked with errors.Is. They arrive wrapped
+// in a *zohoauth.Error with Code zohoauth.CodeTokenStore.
+var (
+	// ErrUnknownDialect reports a dialect name ParseDialect does not know.
+	ErrUnknownDialect = errors.New("unknown SQL dialect")
+	// ErrBadTableName reports a table name that is not a plain identifier.
+	ErrBadTableName = errors.New("table name must be 1 to 40 letters, digits or underscores, not starting with a digit")
+	// ErrIncompatibleTable reports an existing table that lacks one of
+	// Zoho's columns.
+	ErrIncompatibleTable = errors.New("table lacks a column of Zoho's oauthtoken table")
+	// ErrTooLong reports a value longer than its column holds (a table
+	// created by Zoho's SDK has varchar(255) columns). Nothing is stored.
+	ErrTooLong = errors.New("value too long for its column")
+	// ErrLockTimeout reports that the table's write lock was not granted in
+	// time.
+	ErrLockTimeout = errors.New("timed out waiting for the table's write lock")
+)
+
+// Store is a zohoauth.Store over a database/sql pool, in the table layout of
+// Zoho's DBStore. It is safe for concurrent use by goroutines and by
+// processes sharing the database. Close releases it.
+type Store struct {
+	db     *sql.DB
+	d      Dialect
+	table  string
+	qtable string
+	owned  bool      // Close closes db
+	keep   *sql.Conn // holds an in-memory SQLite database open
+
+	lockKey  int64  // PostgreSQL advisory lock
+	lockName string // MySQL GET_LOCK name
+	maxLen   [len(columns)]int
+
+	byField  [zohoauth.FieldRefreshToken + 1]*sql.Stmt
+	all      *sql.Stmt
+	maxID    *sql.Stmt
+	insert   *sql.Stmt
+	update   *sql.Stmt
+	deleteID *sql.Stmt
+	stmts    []*sql.Stmt
+}
+
+var _ zohoauth.Store = (*Store)(nil)
+
+type config struct {
+	table string
+}
+
+// Option configures a Store.
+type Option func(*config)
+
+// WithTable sets the table name (default DefaultTable). The name must pass
+// ValidTableName; it is used exactly as given (quoted), never lower-cased.
+func WithTable(name string) Option { return func(c *config) { c.table = name } }
+
+// ValidTableName reports whether name can be a table name: 1 to 40 ASCII
+// letters, digits or underscores, not starting with a digit. Nothing else
+// reaches the SQL text, so nothing can be injected through it.
+func ValidTableName(name string) bool {
+	if len(name) == 0 || len(name) > 40 || (name[0] >= '0' && name[0] <= '9') {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Open opens a pool for the dialect's driver (Dialect.DriverName) on dsn and
+// returns a Store on it; Close closes the pool. For MySQL it switches the
+// sessions to strict mode (STRICT_ALL_TABLES added to the server's
+// sql_mode) unless the DSN sets sql_mode. For SQLite, prefer OpenSQLite.
+func Open(ctx context.Context, d Dialect, dsn string, opts ...Option) (*Store, error) {
+	if !d.valid() {
+		return nil, storeErr("cannot open", fmt.Errorf("%w: %v", ErrUnknownDialect, d))
+	}
+	if d == MySQL {
+		cfg, err := mysql.ParseDSN(dsn)
+		if err != nil {
+			return nil, storeErr("cannot open", fmt.Errorf("mysql DSN: %w", err))
+		}
+		if _, ok := cfg.Params["sql_mode"]; !ok {
+			if cfg.Params == nil {
+				cfg.Params = map[string]string{}
+			}
+			cfg.Params["sql_mode"] = "CONCAT_WS(',',NULLIF(@@sql_mode,''),'STRICT_ALL_TABLES')"
+		}
+		dsn = cfg.FormatDSN()
+	}
+	db, err := sql.Open(d.DriverName(), dsn)
+	if err != nil {
+		return nil, storeErr("cannot open", err)
+	}
+	s, err := newStore(ctx, db, d, nil, opts)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	s.owned = true
+	return s, nil
+}
+
+// OpenSQLite opens the SQLite database file at path, created when missing,
+// in WAL mode with a busy timeout, so that several processes can share it.
+// The path Memory (":memory:") gives a new in-memory database that every
+// connection of the pool shares and that lives until Close. Close closes
+// the pool.
+func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	params := "_busy_timeout=10000&_txlock=immediate"
+	var dsn string
+	if path == Memory {
+		// The memdb VFS shares one database among the connections that
+		// name it; a random name keeps two stores apart.
+		dsn = "file:/zohoauth-" + rand.Text() + "?vfs=memdb&" + params
+	} else {
+		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params + "&_journal_mode=WAL&_synchronous=NORMAL"
+	}
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, storeErr("cannot open", err)
+	}
+	db.SetMaxIdleConns(8)
+	var keep *sql.Conn
+	if path == Memory {
+		// An in-memory database dies with its last connection: hold one.
+		if keep, err = db.Conn(ctx); err != nil {
+			_ = db.Close()
+			return nil, storeErr("cannot open", err)
+		}
+	}
+	s, err := newStore(ctx, db, SQLite, keep, opts)
+	if err != nil {
+		if keep != nil {
+			_ = keep.Close()
+		}
+		_ = db.Close()
+		return nil, err
+	}
+	s.owned = true
+	return s, nil
+}
+
+// New returns a Store on a pool the caller opened, and keeps; Close does not
+// close it. The table is created when missing, and indexes on the look-up
+// columns are added. A SQLite pool should be opened with _txlock=immediate
+// and a _busy_timeout (as OpenSQLite does) to be shared between processes.
+func New(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*Store, error) {
+	if !d.valid() {
+		return nil, storeErr("cannot open", fmt.Errorf("%w: %v", ErrUnknownDialect, d))
+	}
+	return newStore(ctx, db, d, nil, opts)
+}
+
+func newStore(ctx context.Context, db *sql.DB, d Dialect, keep *sql.Conn, opts []Option) (*Store, error) {
+	cfg := config{table: DefaultTable}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if !ValidTableName(cfg.table) {
+		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: "invalid table name", Detail: fmt.Sprintf("%.60q", cfg.table), Err: ErrBadTableName}
+	}
+	s := &Store{db: db, d: d, table: cfg.table, qtable: d.quote(cfg.table), keep: keep, lockKey: advisoryKey(cfg.table)}
+	if d == MySQL {
+		var dbName string
+		if err := db.QueryRowContext(ctx, "SELECT COALESCE(DATABASE(), '')").Scan(&dbName); err != nil {
+			return nil, storeErr("cannot connect", err)
+		}
+		s.lockName = "zohoauth:" + dbName + "." + cfg.table
+		if len(s.lockName) > 64 { // MySQL's limit on lock names
+			h := fnv.New64a()
+			h.Write([]byte(s.lockName))
+			s.lockName = "zohoauth:" + strconv.FormatUint(h.Sum64(), 16)
+		}
+	}
+	cols, err := s.ensureSchema(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range columns {
+		s.maxLen[i] = cols[c].maxLen
+	}
+	if err := s.prepare(ctx); err != nil {
+		s.closeStmts()
+		return nil, err
+	}
+	return s, nil
+}
+
+// selectList is the column list of every SELECT: Zoho's columns by name.
+const selectList = "id, user_name, client_id, client_secret, refresh_token, access_token, grant_token, expiry_time, redirect_url, api_domain"
+
+func (s *Store) prepare(ctx context.Context) error {
+	p := func(query string) (*sql.Stmt, error) {
+		st, err := s.db.PrepareContext(ctx, s.d.rebind(query))
+		if err != nil {
+			return nil, storeErr("cannot prepare statements", err)
+		}
+		s.stmts = append(s.stmts, st)
+		return st, nil
+	}
+	var err error
+	for _, f := range []zohoauth.Field{zohoauth.FieldID, zohoauth.FieldUserName, zohoauth.FieldAccessToken, zohoauth.FieldGrantToken, zohoauth.FieldRefreshToken} {
+		if s.byField[f], err = p("SELECT " + selectList + " FROM " + s.qtable + " WHERE " + f.Column() + " = ?"); err != nil {
+			return err
+		}
+	}
+	if s.all, err = p("SELECT " + selectList + " FROM " + s.qtable); err != nil {
+		return err
+	}
+	var maxID string
+	switch s.d {
+	case SQLite:
+		maxID = "SELECT ltrim(id, '0') FROM " + s.qtable + " WHERE id NOT GLOB '*[^0-9]*' AND length(ltrim(id, '0')) BETWEEN 1 AND 19" +
+			" ORDER BY length(ltrim(id, '0')) DESC, ltrim(id, '0') DESC LIMIT 1"
+	case Postgres:
+		maxID = "SELECT ltrim(id, '0') FROM " + s.qtable + ` WHERE id ~ '^[0-9]+$' AND length(ltrim(id, '0')) BETWEEN 1 AND 19` +
+			` ORDER BY length(ltrim(id, '0')) DESC, ltrim(id, '0') COLLATE "C" DESC LIMIT 1`
+	case MySQL:
+		// MariaDB has no expression index: this scans the smallest index.
+		maxID = "SELECT CAST(COALESCE(MAX(CAST(id AS UNSIGNED)), 0) AS CHAR) FROM " + s.qtable
+	}
+	if s.maxID, err = p(maxID); err != nil {
+		return err
+	}
+	if s.insert, err = p("INSERT INTO " + s.qtable + " (" + selectList + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"); err != nil {
+		return err
+	}
+	if s.update, err = p("UPDATE " + s.qtable + " SET id = ?, user_name = ?, client_id = ?, client_secret = ?, refresh_token = ?," +
+		" access_token = ?, grant_token = ?, expiry_time = ?, redirect_url = ?, api_domain = ? WHERE id = ?"); err != nil {
+		return err
+	}
+	if s.deleteID, err = p("DELETE FROM " + s.qtable + " WHERE id = ?"); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (s *Store) closeStmts() {
+	for _, st := range s.stmts {
+		_ = st.Close()
+	}
+	s.stmts = nil
+}
+
+// Close releases the prepared statements and, when the Store opened the
+// pool (Open, OpenSQLite), closes it; an in-memory database is gone then.
+func (s *Store) Close() error {
+	s.closeStmts()
+	var errs []error
+	if s.keep != nil {
+		errs = append(errs, s.keep.Close())
+	}
+	if s.owned {
+		errs = append(errs, s.db.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return storeErr("cannot close", err)
+	}
+	return nil
+}
+
+// DB returns the pool the Store works on.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect returns the Store's dialect.
+func (s *Store) Dialect() Dialect { return s.d }
+
+// Table returns the Store's table name.
+func (s *Store) Table() string { return s.table }
+
+// FindToken implements zohoauth.Store.
+func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
+	if t == nil {
+		return nil, zohoauth.StoreError(zohoauth.MsgDetailsNotFoundDB, zohoauth.ErrNotFound)
+	}
+	found, err := zohoauth.Find(ctx, rows{s: s}, t)
+	switch {
+	case errors.Is(err, zohoauth.ErrNotFound):
+		return nil, zohoauth.StoreError(zohoauth.MsgDetailsNotFoundDB, zohoauth.ErrNotFound)
+	case err != nil:
+		return nil, storeErr(zohoauth.MsgGetTokenDB, err)
+	}
+	return found, nil
+}
+
+// FindTokenByID implements zohoauth.Store.
+func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
+	if !zohoauth.ValidID(id) {
+		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenByIDDB, zohoauth.ErrNotFound)
+	}
+	found, err := rows{s: s}.Lookup(ctx, zohoauth.Key{Field: zohoauth.FieldID, Value: id})
+	if err != nil {
+		return nil, storeErr(zohoauth.MsgGetTokenByIDDB, err)
+	}
+	if found == nil {
+		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenByIDDB, zohoauth.ErrNotFound)
+	}
+	return found, nil
+}
+
+// SaveToken implements zohoauth.Store. It reads, merges and writes inside
+// one transaction that holds the table's write lock (see the package doc),
+// so concurrent saves from any number of processes neither duplicate a user
+// nor lose an update.
+func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
+	if t == nil {
+		return zohoauth.StoreError(zohoauth.MsgDetailsNotFoundDB, zohoauth.ErrNothingToSave)
+	}
+	if t.ID != "" && !zohoauth.ValidID(t.ID) {
+		return zohoauth.StoreError(zohoauth.MsgSaveTokenDB, zohoauth.ErrInvalidID)
+	}
+	in := t.Clone()
+	if err := s.checkLengths(in); err != nil {
+		return err
+	}
+	var saved *zohoauth.Token
+	err := s.withWriteLock(ctx, func(tx *sql.Tx) error {
+		plan, err := zohoauth.PlanSave(ctx, rows{s: s, tx: tx}, in, zohoauth.MsgDetailsNotFoundDB)
+		if err != nil {
+			return err
+		}
+		args := values(plan.Token)
+		if plan.Old == nil {
+			_, err = tx.StmtContext(ctx, s.insert).ExecContext(ctx, args[:]...)
+		} else {
+			_, err = tx.StmtContext(ctx, s.update).ExecContext(ctx, append(args[:], plan.Old.ID)...)
+		}
+		if err != nil {
+			return err
+		}
+		saved = plan.Token
+		return nil
+	})
+	if err != nil {
+		return storeErr(zohoauth.MsgSaveTokenDB, err)
+	}
+	*t = *saved
+	return nil
+}
+
+// checkLengths refuses a value longer than its column (a table made by
+// Zoho's SDK has varchar(255) columns), before anything is written. The
+// error names the column and its limit, never the value.
+func (s *Store) checkLengths(t *zohoauth.Token) error {
+	v := values(t)
+	for i, max := range s.maxLen {
+		if str, ok := v[i].(string); ok && max > 0 && utf8.RuneCountInString(str) > max {
+			return &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: zohoauth.MsgSaveTokenDB,
+				Detail: fmt.Sprintf("column %s holds at most %d characters", columns[i], max), Err: ErrTooLong}
+		}
+	}
+	return nil
+}
+
+// DeleteToken implements zohoauth.Store.
+func (s *Store) DeleteToken(ctx context.Context, id string) error {
+	if !zohoauth.ValidID(id) {
+		return zohoauth.StoreError(zohoauth.MsgDeleteTokenDB, zohoauth.ErrNotFound)
+	}
+	err := s.withWriteLock(ctx, func(tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, s.deleteID).ExecContext(ctx, id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return zohoauth.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return storeErr(zohoauth.MsgDeleteTokenDB, err)
+	}
+	return nil
+}
+
+// Tokens implements zohoauth.Store.
+func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
+	list, err := scanAll(s.all.QueryContext(ctx))
+	if err != nil {
+		return nil, storeErr(zohoauth.MsgGetTokensDB, err)
+	}
+	slices.SortFunc(list, func(a, b *zohoauth.Token) int { return zohoauth.CompareIDs(a.ID, b.ID) })
+	return list, nil
+}
+
+// DeleteTokens implements zohoauth.Store.
+func (s *Store) DeleteTokens(ctx context.Context) error {
+	err := s.withWriteLock(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM "+s.qtable)
+		return err
+	})
+	if err != nil {
+		return storeErr(zohoauth.MsgDeleteTokensDB, err)
+	}
+	return nil
+}
+
+// storeErr returns err as it is when it is a *zohoauth.Error (an error of
+// the contract, with its own message), and otherwise an *Error
+// with Code CodeTokenStore and msg that wraps err.
+func storeErr(msg string, err error) error {
+	if ze, ok := err.(*zohoauth.Error); ok {
+		return ze
+	}
+	return zohoauth.StoreError(msg, err)
+}
