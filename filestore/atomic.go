@@ -1,0 +1,82 @@
+package filestore
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// tempPattern names the temporary files of writeAtomic: hidden, beside the
+// token file, and recognisable so that those of a killed writer can be
+// removed (cleanTemps).
+func tempPattern(path string) string { return "." + filepath.Base(path) + ".tmp-*" }
+
+// writeAtomic replaces the file at path with data so that a reader, or a
+// crash at any moment, sees either the old file whole or the new one whole:
+// it writes a temporary file in the same directory, syncs it, renames it over
+// path and syncs the directory. The new file gets mode perm and, when it
+// replaces a file of another owner, that owner (best effort, see keepOwner).
+// It returns the identity of the file it wrote.
+func writeAtomic(path string, data []byte, perm fs.FileMode) (id identity, err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, tempPattern(path))
+	if err != nil {
+		return identity{}, err
+	}
+	renamed := false
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		if !renamed {
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if perm != 0o600 { // CreateTemp makes the file 0600
+		if err := f.Chmod(perm); err != nil {
+			return identity{}, err
+		}
+	}
+	if old, err := os.Stat(path); err == nil {
+		keepOwner(f, old)
+	}
+	if _, err := f.Write(data); err != nil {
+		return identity{}, err
+	}
+	if err := f.Sync(); err != nil {
+		return identity{}, err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return identity{}, err
+	}
+	renamed = true
+	fi, err := f.Stat() // the renamed file, through its descriptor
+	if err != nil {
+		return identity{}, err
+	}
+	id = fileIdentity(fi)
+	return id, syncDir(dir)
+}
+
+// cleanTemps removes the temporary files that writers killed between
+// CreateTemp and Rename left beside path. The caller holds the file's lock,
+// so no live writer owns one of them.
+func cleanTemps(path string) error {
+	dir := filepath.Dir(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	prefix := strings.TrimSuffix(tempPattern(path), "*")
+	var errs []error
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,327 @@
+package filestore
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/zohoauth/zohoauth"
+)
+
+// Header is the first line of a token file as Zoho's Python SDK writes it,
+// and as this package writes it.
+const Header = "id,user_name,client_id,client_secret,refresh_token,access_token,grant_token,expiry_time,redirect_uri,api_domain\r\n"
+
+// The columns of a token file, in Zoho's order.
+const (
+	colID = iota
+	colUserName
+	colClientID
+	colClientSecret
+	colRefreshToken
+	colAccessToken
+	colGrantToken
+	colExpiry
+	colRedirectURL
+	colAPIDomain
+	columns
+)
+
+// names lists, per column, the header names Zoho's SDKs have written:
+// Python writes redirect_uri, Java and Node redirect_url, TypeScript and the
+// 9-column format of older SDKs user_mail.
+var names = [columns][]string{
+	colID:           {"id"},
+	colUserName:     {"user_name", "user_mail"},
+	colClientID:     {"client_id"},
+	colClientSecret: {"client_secret"},
+	colRefreshToken: {"refresh_token"},
+	colAccessToken:  {"access_token"},
+	colGrantToken:   {"grant_token"},
+	colExpiry:       {"expiry_time"},
+	colRedirectURL:  {"redirect_uri", "redirect_url"},
+	colAPIDomain:    {"api_domain"},
+}
+
+// ParseError reports a token file that cannot be read: the line (1-based, as
+// an editor counts lines) and what is wrong with it. It never holds any
+// content of the file, which may be a secret.
+type ParseError struct {
+	Line   int    // the line the problem is on, 1-based
+	Column string // the column concerned, if one is ("id", "expiry_time"); else ""
+	Reason string // what is wrong, without any value from the file
+}
+
+// Error returns "line N: reason" or "line N, column C: reason".
+func (e *ParseError) Error() string {
+	if e.Column != "" {
+		return fmt.Sprintf("token file line %d, column %s: %s", e.Line, e.Column, e.Reason)
+	}
+	return fmt.Sprintf("token file line %d: %s", e.Line, e.Reason)
+}
+
+// errInvalidFile is the cause Marshal reports for tokens it cannot write.
+var errInvalidFile = errors.New("filestore: cannot write token")
+
+// Parse reads a token file in any of the formats of Zoho's SDKs: the
+// 10-column format with the Python, Java/Node or TypeScript header, and the
+// 9-column format without api_domain (whose tokens get an empty APIDomain).
+// Lines may end with CRLF, LF or CR; empty lines are skipped; fields follow
+// the CSV rules of Python's csv module (a field in double quotes may hold
+// commas, quotes written twice and line breaks). An empty file, and a file
+// with only the header, hold no token.
+//
+// Every token must have a numeric id (zohoauth.ValidID) not used by another,
+// and an expiry_time that is empty or epoch milliseconds. Anything else is a
+// *ParseError naming the line.
+func Parse(data []byte) ([]*zohoauth.Token, error) {
+	r := reader{data: string(data), line: 1}
+	r.data = strings.TrimPrefix(r.data, "\ufeff") // a BOM an editor may add
+	var (
+		width  int
+		tokens []*zohoauth.Token
+		seen   map[string]int
+		fields []string
+	)
+	for {
+		line := r.skipBreaks()
+		if r.pos >= len(r.data) {
+			break
+		}
+		var err error
+		fields, err = r.record(fields[:0])
+		if err != nil {
+			return nil, err
+		}
+		if width == 0 {
+			if width, err = header(fields, line); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if len(fields) != width {
+			return nil, &ParseError{Line: line, Reason: fmt.Sprintf("%d fields, want %d", len(fields), width)}
+		}
+		t, err := rowToken(fields, line)
+		if err != nil {
+			return nil, err
+		}
+		if first, dup := seen[t.ID]; dup {
+			return nil, &ParseError{Line: line, Column: "id", Reason: "id already used on line " + strconv.Itoa(first)}
+		}
+		if seen == nil {
+			seen = make(map[string]int)
+		}
+		seen[t.ID] = line
+		tokens = append(tokens, t)
+	}
+	return tokens, nil
+}
+
+// header checks the header record and returns its number of columns.
+func header(fields []string, line int) (int, error) {
+	if len(fields) != columns && len(fields) != columns-1 {
+		return 0, &ParseError{Line: line, Reason: fmt.Sprintf("header has %d fields, want %d (or %d in the older format)", len(fields), columns, columns-1)}
+	}
+	for i, f := range fields {
+		known := false
+		for _, n := range names[i] {
+			known = known || f == n
+		}
+		if !known {
+			return 0, &ParseError{Line: line, Reason: fmt.Sprintf("header field %d is not %s", i+1, strings.Join(names[i], " or "))}
+		}
+	}
+	return len(fields), nil
+}
+
+func rowToken(f []string, line int) (*zohoauth.Token, error) {
+	if !zohoauth.ValidID(f[colID]) {
+		return nil, &ParseError{Line: line, Column: "id", Reason: "not a number of 1 to 10 digits"}
+	}
+	expiry, err := zohoauth.ParseExpiry(f[colExpiry])
+	if err != nil {
+		return nil, &ParseError{Line: line, Column: "expiry_time", Reason: "not epoch milliseconds"}
+	}
+	t := &zohoauth.Token{
+		ID:           f[colID],
+		UserName:     f[colUserName],
+		ClientID:     f[colClientID],
+		ClientSecret: f[colClientSecret],
+		RefreshToken: f[colRefreshToken],
+		AccessToken:  f[colAccessToken],
+		GrantToken:   f[colGrantToken],
+		Expiry:       expiry,
+		RedirectURL:  f[colRedirectURL],
+	}
+	if len(f) > colAPIDomain {
+		t.APIDomain = f[colAPIDomain]
+	}
+	return t, nil
+}
+
+// reader splits a token file into records the way Python's csv module does
+// with the excel dialect (strict about what follows a closing quote).
+type reader struct {
+	data string
+	pos  int
+	line int // the line of data[pos]
+}
+
+// skipBreaks skips line breaks (empty lines) and returns the line the next
+// record starts on.
+func (r *reader) skipBreaks() int {
+	for r.pos < len(r.data) && (r.data[r.pos] == '\r' || r.data[r.pos] == '\n') {
+		r.newline()
+	}
+	return r.line
+}
+
+// newline consumes one line break at r.pos: CRLF, LF or a lone CR.
+func (r *reader) newline() {
+	if r.data[r.pos] == '\r' && r.pos+1 < len(r.data) && r.data[r.pos+1] == '\n' {
+		r.pos++
+	}
+	r.pos++
+	r.line++
+}
+
+// record reads the fields of one record into dst and consumes its line break.
+func (r *reader) record(dst []string) ([]string, error) {
+	for {
+		var field string
+		var err error
+		if r.pos < len(r.data) && r.data[r.pos] == '"' {
+			field, err = r.quoted()
+		} else {
+			field = r.unquoted()
+		}
+		if err != nil {
+			return nil, err
+		}
+		dst = append(dst, field)
+		if r.pos >= len(r.data) {
+			return dst, nil
+		}
+		switch r.data[r.pos] {
+		case ',':
+			r.pos++
+		case '\r', '\n':
+			r.newline()
+			return dst, nil
+		default:
+			return nil, &ParseError{Line: r.line, Reason: "text after the closing quote of a field"}
+		}
+	}
+}
+
+// unquoted reads a field up to the next comma or line break. A double quote
+// inside it is kept, as Python's csv module keeps it.
+func (r *reader) unquoted() string {
+	start := r.pos
+	for r.pos < len(r.data) {
+		switch r.data[r.pos] {
+		case ',', '\r', '\n':
+			return r.data[start:r.pos]
+		}
+		r.pos++
+	}
+	return r.data[start:]
+}
+
+// quoted reads a field that starts with a double quote at r.pos, leaving
+// r.pos after its closing quote.
+func (r *reader) quoted() (string, error) {
+	open := r.line
+	r.pos++ // opening quote
+	var b strings.Builder
+	for {
+		i := strings.IndexAny(r.data[r.pos:], "\"\r\n")
+		if i < 0 {
+			return "", &ParseError{Line: open, Reason: "quoted field not closed before the end of the file"}
+		}
+		b.WriteString(r.data[r.pos : r.pos+i])
+		r.pos += i
+		switch c := r.data[r.pos]; {
+		case c == '"' && r.pos+1 < len(r.data) && r.data[r.pos+1] == '"':
+			b.WriteByte('"')
+			r.pos += 2
+		case c == '"':
+			r.pos++
+			return b.String(), nil
+		default: // a line break inside the field is kept byte for byte
+			b.WriteByte(c)
+			if c == '\r' && r.pos+1 < len(r.data) && r.data[r.pos+1] == '\n' {
+				b.WriteByte('\n')
+				r.pos++
+			}
+			r.pos++
+			r.line++
+		}
+	}
+}
+
+// Marshal returns the token file that holds tokens, in their order, exactly
+// as Zoho's Python SDK writes it: the Header, then one CRLF-terminated line
+// per token, each field quoted only when it holds a comma, a double quote, a
+// CR or an LF (Python's csv.QUOTE_MINIMAL), quotes doubled, the expiry in
+// epoch milliseconds. Parse(Marshal(tokens)) gives tokens back, byte for
+// byte. Every token must have a valid id, used once; otherwise Marshal fails.
+func Marshal(tokens []*zohoauth.Token) ([]byte, error) {
+	return appendFile(nil, tokens)
+}
+
+func appendFile(b []byte, tokens []*zohoauth.Token) ([]byte, error) {
+	seen := make(map[string]struct{}, len(tokens))
+	for _, t := range tokens {
+		if !zohoauth.ValidID(t.ID) {
+			return nil, fmt.Errorf("%w: id is not a number of 1 to 10 digits: %w", errInvalidFile, zohoauth.ErrInvalidID)
+		}
+		if _, dup := seen[t.ID]; dup {
+			return nil, fmt.Errorf("%w: id %s used twice: %w", errInvalidFile, t.ID, zohoauth.ErrConflict)
+		}
+		seen[t.ID] = struct{}{}
+	}
+	b = append(b, Header...)
+	for _, t := range tokens {
+		b = appendRow(b, t)
+	}
+	return b, nil
+}
+
+func appendRow(b []byte, t *zohoauth.Token) []byte {
+	b = append(b, t.ID...)
+	for _, v := range [...]string{
+		t.UserName, t.ClientID, t.ClientSecret, t.RefreshToken, t.AccessToken,
+		t.GrantToken, zohoauth.FormatExpiry(t.Expiry), t.RedirectURL, t.APIDomain,
+	} {
+		b = append(b, ',')
+		b = appendField(b, v)
+	}
+	return append(b, '\r', '\n')
+}
+
+func appendField(b []byte, v string) []byte {
+	if !strings.ContainsAny(v, ",\"\r\n") {
+		return append(b, v...)
+	}
+	b = append(b, '"')
+	for {
+		i := strings.IndexByte(v, '"')
+		if i < 0 {
+			break
+		}
+		b = append(b, v[:i+1]...)
+		b = append(b, '"')
+		v = v[i+1:]
+	}
+	b = append(b, v...)
+	return append(b, '"')
+}
+
+// rowBytes is a rough size of a token's line, to size the write buffer.
+func rowBytes(t *zohoauth.Token) int {
+	return 32 + len(t.ID) + len(t.UserName) + len(t.ClientID) + len(t.ClientSecret) + len(t.RefreshToken) +
+		len(t.AccessToken) + len(t.GrantToken) + len(t.RedirectURL) + len(t.APIDomain)
+}

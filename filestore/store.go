@@ -1,0 +1,396 @@
+package filestore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/clock"
+	"github.com/zohoauth/zohoauth/memory"
+)
+
+// DefaultFile is the name of the token file of Zoho's SDKs, which they keep
+// in the working directory. New uses it when given an empty path.
+const DefaultFile = "sdk_tokens.txt"
+
+// DefaultRecheck is how long, by default, a read trusts its cached tokens
+// when no writer using this package has changed the file (see WithRecheck).
+const DefaultRecheck = time.Second
+
+const (
+	counterSize = 8               // bytes of the change counter in the lock file
+	racyWindow  = 2 * time.Second // coarsest modification-time granularity assumed
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Store is a zohoauth.Store over a token file in the format of Zoho's SDKs.
+// It is safe for concurrent use by goroutines and by processes (see the
+// package documentation for the locking). Call Close when done with it.
+type Store struct {
+	path     string
+	lockPath string
+	mode     fs.FileMode
+	recheck  time.Duration
+	now      func() time.Time
+
+	mu      sync.RWMutex
+	snap    *snapshot      // the parsed file, nil until read
+	counter *atomic.Uint64 // change counter shared through the lock file, or nil
+	unmap   func() error
+	cleaned bool // temporary files of killed writers removed
+}
+
+// snapshot is one version of the token file, parsed into an index. Its
+// fields change only under Store.mu held exclusively.
+type snapshot struct {
+	id      identity
+	gen     uint64    // the change counter when the file was last checked
+	checked time.Time // when the file was last checked (Store.now)
+	racy    bool      // read so soon after its last change that a change in the same clock tick could be unseen
+	sum     uint32    // CRC-32C of the content, to tell a racy file apart
+	table   *memory.Table
+	err     error // the *ParseError of a file that could not be read
+}
+
+// identity tells one version of a file from another (see fileIdentity). The
+// zero identity is a missing file.
+type identity struct {
+	exists   bool
+	dev, ino uint64
+	size     int64
+	mtime    int64 // Unix nanoseconds
+}
+
+// An Option configures a Store.
+type Option func(*Store)
+
+// WithMode sets the permission bits of the token file the store writes
+// (0600 by default). Every write gives the file this mode, whatever mode it
+// had before.
+func WithMode(mode fs.FileMode) Option {
+	return func(s *Store) { s.mode = mode.Perm() }
+}
+
+// WithRecheck sets how long a read trusts its cached tokens when no writer
+// using this package has changed the file since: a program that does not
+// take the lock (Zoho's SDKs, an editor) changes the file unannounced, and
+// the store notices within d. Writes through this package, in any process,
+// are seen by the next read at once. With d <= 0 every read checks the file
+// (a stat(2), a few microseconds). The default is DefaultRecheck.
+func WithRecheck(d time.Duration) Option {
+	return func(s *Store) { s.recheck = d }
+}
+
+// WithClock sets the clock the store measures the recheck interval with
+// (clock.System by default).
+func WithClock(c clock.Clock) Option {
+	return func(s *Store) { s.now = c.Now }
+}
+
+var _ zohoauth.Store = (*Store)(nil)
+
+// New returns a Store of the token file at path (DefaultFile when path is
+// empty). The file need not exist: a missing or empty file is an empty store,
+// and the first save creates it. New creates the lock file "<path>.lock"
+// beside it (mode 0600), which must stay in place while the store is used.
+// New does not read the token file; the first call does.
+func New(path string, opts ...Option) (*Store, error) {
+	if path == "" {
+		path = DefaultFile
+	}
+	s := &Store{
+		path:     path,
+		lockPath: path + ".lock",
+		mode:     0o600,
+		recheck:  DefaultRecheck,
+		now:      time.Now,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	f, err := os.OpenFile(s.lockPath, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, s.fail("cannot open the lock file", err)
+	}
+	defer f.Close()
+	// Without the shared counter (an unusual file system, or a system
+	// without mmap) every read checks the file instead.
+	if counter, unmap, err := mapCounter(f); err == nil {
+		s.counter, s.unmap = counter, unmap
+	}
+	return s, nil
+}
+
+// Path returns the path of the token file.
+func (s *Store) Path() string { return s.path }
+
+// Close releases the counter the store shares with other processes. A
+// closed Store still works, checking the file on every read.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unmap == nil {
+		return nil
+	}
+	err := s.unmap()
+	s.counter, s.unmap = nil, nil
+	if err != nil {
+		return s.fail("cannot unmap the lock file", err)
+	}
+	return nil
+}
+
+// FindToken returns a copy of the stored token that matches t (see
+// zohoauth.Store).
+func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
+	var found *zohoauth.Token
+	if err := s.view(ctx, zohoauth.MsgGetTokenFile, func(tb *memory.Table) { found = tb.Find(t).Clone() }); err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenFile, zohoauth.ErrNotFound)
+	}
+	return found, nil
+}
+
+// FindTokenByID returns a copy of the token with the given id.
+func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
+	var found *zohoauth.Token
+	if err := s.view(ctx, zohoauth.MsgGetTokenByIDFile, func(tb *memory.Table) { found = tb.ByID(id).Clone() }); err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenByIDFile, zohoauth.ErrNotFound)
+	}
+	return found, nil
+}
+
+// Tokens returns copies of all stored tokens, ordered by numeric id.
+func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
+	var all []*zohoauth.Token
+	if err := s.view(ctx, zohoauth.MsgGetTokensFile, func(tb *memory.Table) {
+		all = tb.All()
+		for i, t := range all {
+			all[i] = t.Clone()
+		}
+	}); err != nil {
+		return nil, err
+	}
+	return all, nil
+}
+
+// SaveToken inserts or updates t (see zohoauth.Store) and rewrites the file.
+// On success t holds the stored value, its id included.
+func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
+	return s.update(ctx, zohoauth.MsgSaveTokenFile, func(tb *memory.Table) error {
+		return tb.Save(t, zohoauth.MsgDetailsNotFoundFile)
+	})
+}
+
+// DeleteToken deletes the token with the given id.
+func (s *Store) DeleteToken(ctx context.Context, id string) error {
+	return s.update(ctx, zohoauth.MsgDeleteTokenFile, func(tb *memory.Table) error {
+		if !tb.Delete(id) {
+			return zohoauth.StoreError(zohoauth.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// DeleteTokens deletes every token, leaving the file with its header only,
+// as Zoho's SDKs do.
+func (s *Store) DeleteTokens(ctx context.Context) error {
+	return s.update(ctx, zohoauth.MsgDeleteTokensFile, func(tb *memory.Table) error {
+		tb.Reset()
+		return nil
+	})
+}
+
+// fail wraps an I/O or parse error with Zoho's message and the file's path.
+func (s *Store) fail(msg string, err error) *zohoauth.Error {
+	return &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: msg, Detail: "file " + s.path, Err: err}
+}
+
+// view calls read with the current tokens, under the read lock. The tokens
+// are the cached ones while fresh; otherwise the file is checked first.
+func (s *Store) view(ctx context.Context, msg string, read func(*memory.Table)) error {
+	if err := ctx.Err(); err != nil {
+		return zohoauth.StoreError(msg, err)
+	}
+	s.mu.RLock()
+	if sn := s.snap; sn != nil && sn.err == nil && s.fresh(sn) {
+		read(sn.table)
+		s.mu.RUnlock()
+		return nil
+	}
+	s.mu.RUnlock()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.refresh(); err != nil {
+		return s.fail(msg, err)
+	}
+	if s.snap.err != nil {
+		return s.fail(msg, s.snap.err)
+	}
+	read(s.snap.table)
+	return nil
+}
+
+// fresh reports whether sn may be used without checking the file: no writer
+// of this package has changed it since (the shared counter has not moved)
+// and the recheck interval has not passed. s.mu is held.
+func (s *Store) fresh(sn *snapshot) bool {
+	return s.counter != nil && s.counter.Load() == sn.gen &&
+		s.recheck > 0 && s.now().Sub(sn.checked) < s.recheck
+}
+
+// update runs change on the current tokens under the file lock and, when it
+// succeeds, writes the file. A file that cannot be parsed is never
+// rewritten: update returns its error.
+func (s *Store) update(ctx context.Context, msg string, change func(*memory.Table) error) error {
+	release, err := lockFile(ctx, s.lockPath)
+	if err != nil {
+		return s.fail(msg, err)
+	}
+	defer func() { _ = release() }()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.refresh(); err != nil {
+		return s.fail(msg, err)
+	}
+	sn := s.snap
+	if sn.err != nil {
+		return s.fail(msg, sn.err)
+	}
+	if err := change(sn.table); err != nil {
+		return err
+	}
+	// From here on the index holds the change; if the write fails, drop it
+	// so that the next call reads the file again.
+	s.snap = nil
+	if !s.cleaned {
+		if err := cleanTemps(s.path); err != nil {
+			return s.fail(msg, err)
+		}
+		s.cleaned = true
+	}
+	all := sn.table.All()
+	size := len(Header)
+	for _, t := range all {
+		size += rowBytes(t)
+	}
+	data, err := appendFile(make([]byte, 0, size), all)
+	if err != nil {
+		return s.fail(msg, err)
+	}
+	id, err := writeAtomic(s.path, data, s.mode)
+	if err != nil {
+		return s.fail(msg, err)
+	}
+	var gen uint64
+	if s.counter != nil {
+		gen = s.counter.Add(1)
+	}
+	s.snap = &snapshot{
+		id: id, gen: gen, checked: s.now(),
+		racy: isRacy(id), sum: crc32.Checksum(data, castagnoli),
+		table: sn.table,
+	}
+	return nil
+}
+
+// refresh makes s.snap the current content of the file, reading it again
+// only when it changed. s.mu is held exclusively. It returns I/O errors;
+// a parse error is kept in the snapshot.
+func (s *Store) refresh() error {
+	var gen uint64
+	if s.counter != nil {
+		gen = s.counter.Load() // before the stat: a later change moves it
+	}
+	now := s.now()
+	id, err := stat(s.path)
+	if err != nil {
+		return err
+	}
+	old := s.snap
+	if old != nil && old.id == id && !old.racy {
+		old.gen, old.checked = gen, now
+		return nil
+	}
+	data, id, err := readFile(s.path)
+	if err != nil {
+		return err
+	}
+	sum := crc32.Checksum(data, castagnoli)
+	if old != nil && old.id == id && old.sum == sum {
+		old.gen, old.checked, old.racy = gen, now, isRacy(id)
+		return nil
+	}
+	sn := &snapshot{id: id, gen: gen, checked: now, racy: isRacy(id), sum: sum}
+	tokens, err := Parse(data)
+	if err != nil {
+		sn.err = err
+		s.snap = sn
+		return nil
+	}
+	sn.table = memory.NewTable()
+	for _, t := range tokens {
+		if err := sn.table.Insert(t); err != nil {
+			return err // Parse admits only valid, distinct ids
+		}
+	}
+	s.snap = sn
+	return nil
+}
+
+// isRacy reports whether a file read now was changed so recently that
+// another change within the same tick of the file system's clock would leave
+// its identity as it is; such a file is read again at the next check.
+func isRacy(id identity) bool {
+	return id.exists && time.Now().UnixNano()-id.mtime < int64(racyWindow)
+}
+
+func stat(path string) (identity, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return identity{}, nil
+	}
+	if err != nil {
+		return identity{}, err
+	}
+	return fileIdentity(fi), nil
+}
+
+// readFile returns the content of the file at path and the identity of the
+// version it read; a missing file is empty.
+func readFile(path string) ([]byte, identity, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, identity{}, nil
+	}
+	if err != nil {
+		return nil, identity{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, identity{}, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(fi.Size()) + bytes.MinRead)
+	if _, err := buf.ReadFrom(f); err != nil {
+		return nil, identity{}, err
+	}
+	data := buf.Bytes()
+	return data, fileIdentity(fi), nil
+}
