@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/zohoauth/zohoauth/sqlstore"
 )
 
 // The canonical schemes of store URLs.
@@ -169,26 +171,13 @@ func (l *Location) takeTable(q url.Values, only bool) error {
 		if len(v) != 1 {
 			return bad(l.raw, "query parameter \"table\"", "given more than once")
 		}
-		if !validTable(v[0]) {
-			return bad(l.raw, "query parameter \"table\"", "table name must be 1 to 64 letters, digits or underscores, not starting with a digit")
+		if !sqlstore.ValidTableName(v[0]) {
+			return bad(l.raw, "query parameter \"table\"", "table name must be 1 to 40 letters, digits or underscores, not starting with a digit")
 		}
 		l.Table = v[0]
 	}
 	q.Del("table")
 	return nil
-}
-
-func validTable(s string) bool {
-	if s == "" || len(s) > 64 || (s[0] >= '0' && s[0] <= '9') {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // parseNetURL parses scheme://… and checks its host and port.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/zohoauth/zohoauth/sqlstore"
 )
 
 func TestParse(t *testing.T) {
@@ -184,7 +186,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("Parse(%q): empty DSN", raw)
 			}
 		}
-		if l.Table != "" && !validTable(l.Table) {
+		if l.Table != "" && !sqlstore.ValidTableName(l.Table) {
 			t.Fatalf("Parse(%q): table %q", raw, l.Table)
 		}
 		// Parsing is deterministic.

@@ -1,0 +1,69 @@
+package storeurl
+
+import (
+	"context"
+	"io"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/sqlstore"
+)
+
+// Store is an open zohoauth.Store that must be closed when done. The
+// optional capabilities of the store behind it (zohoauth.BatchSaver,
+// zohoauth.Locker, …) stay discoverable with a type assertion.
+type Store interface {
+	zohoauth.Store
+	io.Closer
+}
+
+// Open parses rawURL (see Parse) and opens the store it names. The caller
+// must Close the store. An error is an *Error: a URL that cannot be used
+// (ErrBadURL, ErrUnknownScheme), a store not built in (ErrNotAvailable), or a
+// store that failed to open, wrapping its cause.
+func Open(ctx context.Context, rawURL string) (Store, error) {
+	l, err := Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return l.Open(ctx)
+}
+
+// Open opens the store l names. The caller must Close it.
+func (l *Location) Open(ctx context.Context) (Store, error) {
+	var opts []sqlstore.Option
+	if l.Table != "" {
+		opts = append(opts, sqlstore.WithTable(l.Table))
+	}
+	var (
+		s   Store
+		err error
+	)
+	switch l.Scheme {
+	case SchemeMemory:
+		return memoryStore{memory.New()}, nil
+	case SchemeSQLite:
+		s, err = sqlstore.OpenSQLite(ctx, l.Path, opts...)
+	case SchemeMySQL:
+		s, err = sqlstore.Open(ctx, sqlstore.MySQL, l.DSN, opts...)
+	case SchemePostgres:
+		s, err = sqlstore.Open(ctx, sqlstore.Postgres, l.DSN, opts...)
+	case SchemeFile:
+		return nil, &Error{URL: l.String(), Reason: "the file store is not available yet", Err: ErrNotAvailable}
+	case SchemeRedis:
+		return nil, &Error{URL: l.String(), Reason: "the Redis store is not available yet in this version of zohoauth", Err: ErrNotAvailable}
+	default:
+		return nil, &Error{URL: l.String(), Part: "scheme", Reason: "unknown scheme " + l.Scheme, Err: ErrUnknownScheme}
+	}
+	if err != nil {
+		return nil, &Error{URL: l.String(), Reason: "cannot open the " + l.Scheme + " store: " + err.Error(), Err: err}
+	}
+	return s, nil
+}
+
+// memoryStore gives the memory store a Close. Embedding the pointer keeps
+// every method of *memory.Store, its optional capabilities included.
+type memoryStore struct{ *memory.Store }
+
+// Close does nothing: the tokens go when the store is no longer used.
+func (memoryStore) Close() error { return nil }

@@ -1,0 +1,153 @@
+package storeurl_test
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storetest"
+	"github.com/zohoauth/zohoauth/storeurl"
+)
+
+// serverURL returns the store URL of a database server from the env var
+// name, or skips (outside CI) or fails (in CI) when it is unset.
+func serverURL(t *testing.T, env, scheme string) string {
+	t.Helper()
+	v := os.Getenv(env)
+	if v == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set (CI needs the database servers)", env)
+		}
+		t.Skipf("%s not set; skipping the %s test", env, scheme)
+	}
+	if strings.Contains(v, "://") {
+		return v
+	}
+	return scheme + ":" + v
+}
+
+func openOrFail(t *testing.T, raw string) storeurl.Store {
+	t.Helper()
+	s, err := storeurl.Open(context.Background(), raw)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", storeurl.Redact(raw), err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestOpenConformance(t *testing.T) {
+	t.Run("memory", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) zohoauth.Store { return openOrFail(t, "memory:") })
+	})
+	t.Run("sqlite-memory", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) zohoauth.Store { return openOrFail(t, "sqlite::memory:") })
+	})
+	t.Run("sqlite-file", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) zohoauth.Store {
+			return openOrFail(t, "sqlite:"+filepath.Join(t.TempDir(), "z.db"))
+		})
+	})
+}
+
+func TestOpenServers(t *testing.T) {
+	for _, tt := range []struct{ env, scheme string }{
+		{"ZOHOAUTH_TEST_MYSQL_DSN", "mysql"},
+		{"ZOHOAUTH_TEST_POSTGRES_DSN", "postgres"},
+	} {
+		t.Run(tt.scheme, func(t *testing.T) {
+			raw := serverURL(t, tt.env, tt.scheme)
+			// A table of its own, so that the test does not touch others' rows.
+			sep := "?"
+			if strings.Contains(raw, "?") {
+				sep = "&"
+			}
+			raw += sep + "table=storeurl_open_test"
+			s := openOrFail(t, raw)
+			ctx := context.Background()
+			if err := s.DeleteTokens(ctx); err != nil {
+				t.Fatal(err)
+			}
+			tok := &zohoauth.Token{UserName: "a@example.com:1", ClientID: "c", ClientSecret: "s", RefreshToken: "r"}
+			if err := s.SaveToken(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.FindTokenByID(ctx, tok.ID)
+			if err != nil || got.RefreshToken != "r" {
+				t.Fatalf("FindTokenByID = %v, %v", got, err)
+			}
+			if err := s.DeleteTokens(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestOpenSQLitePersists(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sub dir", "tokens.db")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	raw := (&url.URL{Scheme: "sqlite", Path: path}).String() // sqlite:///…/sub%20dir/tokens.db
+	s, err := storeurl.Open(ctx, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveToken(ctx, &zohoauth.Token{UserName: "u@example.com:1", RefreshToken: "r", ClientID: "c", ClientSecret: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openOrFail(t, "sqlite:"+path)
+	all, err := s.Tokens(ctx)
+	if err != nil || len(all) != 1 || all[0].UserName != "u@example.com:1" {
+		t.Fatalf("Tokens after reopen = %v, %v", all, err)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		raw    string
+		target error
+	}{
+		{"redis://127.0.0.1:6379/0", storeurl.ErrNotAvailable},
+		{"nosuch:x", storeurl.ErrUnknownScheme},
+		{"mysql://root@h", storeurl.ErrBadURL},
+		{"sqlite:" + filepath.Join(t.TempDir(), "missing-dir", "z.db"), nil}, // any *Error
+	} {
+		_, err := storeurl.Open(ctx, tt.raw)
+		var e *storeurl.Error
+		if !errors.As(err, &e) {
+			t.Fatalf("Open(%q) = %v, want *storeurl.Error", tt.raw, err)
+		}
+		if tt.target != nil && !errors.Is(err, tt.target) {
+			t.Errorf("Open(%q) = %v, want %v", tt.raw, err, tt.target)
+		}
+	}
+}
+
+func TestOpenErrorHidesPassword(t *testing.T) {
+	const secret = "Pw-Not-To-Show-42"
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // nothing is reached; the open fails at once
+	for _, raw := range []string{
+		"mysql://root:" + secret + "@127.0.0.1:1/test",
+		"postgres://u:" + secret + "@127.0.0.1:1/test?sslmode=disable",
+	} {
+		_, err := storeurl.Open(ctx, raw)
+		if err == nil {
+			t.Fatalf("Open(%q) succeeded", storeurl.Redact(raw))
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error shows the password: %v", err)
+		}
+	}
+}
