@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/filestore"
 	"github.com/zohoauth/zohoauth/memory"
 	"github.com/zohoauth/zohoauth/sqlstore"
 )
@@ -49,7 +50,7 @@ func (l *Location) Open(ctx context.Context) (Store, error) {
 	case SchemePostgres:
 		s, err = sqlstore.Open(ctx, sqlstore.Postgres, l.DSN, opts...)
 	case SchemeFile:
-		return nil, &Error{URL: l.String(), Reason: "the file store is not available yet", Err: ErrNotAvailable}
+		s, err = filestore.New(l.Path)
 	case SchemeRedis:
 		return nil, &Error{URL: l.String(), Reason: "the Redis store is not available yet in this version of zohoauth", Err: ErrNotAvailable}
 	default:

@@ -48,6 +48,11 @@ func TestOpenConformance(t *testing.T) {
 	t.Run("sqlite-memory", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) zohoauth.Store { return openOrFail(t, "sqlite::memory:") })
 	})
+	t.Run("file", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) zohoauth.Store {
+			return openOrFail(t, "file:"+filepath.Join(t.TempDir(), "sdk_tokens.txt"))
+		})
+	})
 	t.Run("sqlite-file", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) zohoauth.Store {
 			return openOrFail(t, "sqlite:"+filepath.Join(t.TempDir(), "z.db"))
