@@ -81,12 +81,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	var resp any
 	switch out.grantType {
 	case "authorization_code":
-		resp, out.errCode = s.exchangeLocked(now, f.Get("client_id"), f.Get("client_secret"), f.Get("code"), f.Get("redirect_uri"), f.Has("redirect_uri"))
+		resp, out.errCode = s.exchangeLocked(now, s.baseURL(r), f.Get("client_id"), f.Get("client_secret"), f.Get("code"), f.Get("redirect_uri"), f.Has("redirect_uri"))
 		if out.errCode == "" {
 			s.state.stats.GrantExchanges++
 		}
 	case "refresh_token":
-		resp, out.errCode = s.refreshLocked(now, f.Get("client_id"), f.Get("client_secret"), f.Get("refresh_token"))
+		resp, out.errCode = s.refreshLocked(now, s.baseURL(r), f.Get("client_id"), f.Get("client_secret"), f.Get("refresh_token"))
 		if out.errCode == "" {
 			s.state.stats.Refreshes++
 		}
@@ -121,7 +121,7 @@ func (s *Server) checkClient(clientID, secret string) (Client, string) {
 }
 
 // exchangeLocked is the authorization_code grant. Callers hold s.mu.
-func (s *Server) exchangeLocked(now time.Time, clientID, secret, code, redirectURI string, hasRedirect bool) (any, string) {
+func (s *Server) exchangeLocked(now time.Time, apiDomain, clientID, secret, code, redirectURI string, hasRedirect bool) (any, string) {
 	c, e := s.checkClient(clientID, secret)
 	if e != "" {
 		return nil, e
@@ -141,7 +141,7 @@ func (s *Server) exchangeLocked(now time.Time, clientID, secret, code, redirectU
 		return nil, ErrCodeInvalidRedirectURI
 	}
 	delete(s.state.grants, code) // single use
-	resp := s.tokenResponse(now)
+	resp := s.tokenResponse(apiDomain)
 	if g.refresh {
 		resp.RefreshToken = s.mintRefresh(now, clientID, g.email, g.scopes)
 	}
@@ -150,7 +150,7 @@ func (s *Server) exchangeLocked(now time.Time, clientID, secret, code, redirectU
 }
 
 // refreshLocked is the refresh_token grant. Callers hold s.mu.
-func (s *Server) refreshLocked(now time.Time, clientID, secret, rtok string) (any, string) {
+func (s *Server) refreshLocked(now time.Time, apiDomain, clientID, secret, rtok string) (any, string) {
 	if _, e := s.checkClient(clientID, secret); e != "" {
 		return nil, e
 	}
@@ -165,13 +165,15 @@ func (s *Server) refreshLocked(now time.Time, clientID, secret, rtok string) (an
 		return nil, ErrCodeAccessDenied
 	}
 	rt.windowCount++
-	resp := s.tokenResponse(now)
+	resp := s.tokenResponse(apiDomain)
 	resp.AccessToken = s.mintAccess(now, rtok, clientID, rt.email, rt.scopes)
 	return resp, ""
 }
 
-func (s *Server) tokenResponse(time.Time) *tokenResponse {
-	resp := &tokenResponse{APIDomain: s.URL, TokenType: "Bearer", ExpiresIn: int64(s.opts.AccessTokenTTL / time.Second)}
+// tokenResponse is a success answer without tokens yet; api_domain is the
+// emulator itself, so CRM calls come back here.
+func (s *Server) tokenResponse(apiDomain string) *tokenResponse {
+	resp := &tokenResponse{APIDomain: apiDomain, TokenType: "Bearer", ExpiresIn: int64(s.opts.AccessTokenTTL / time.Second)}
 	if s.opts.LegacyExpiresIn {
 		resp.ExpiresIn = s.opts.AccessTokenTTL.Milliseconds()
 		resp.ExpiresInSec = int64(s.opts.AccessTokenTTL / time.Second)
