@@ -28,7 +28,16 @@ const maxLockWait = 60 * time.Second
 //
 // Reads inside fn see every write committed before the lock was granted, so
 // a read-modify-write in fn loses no update and inserts no duplicate.
+//
+// The writers of one Store first queue in the process (writeSem), so that
+// only one of them at a time waits on the database's lock.
 func (s *Store) withWriteLock(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	select {
+	case s.writeSem <- struct{}{}:
+		defer func() { <-s.writeSem }()
+	case <-ctx.Done():
+		return fmt.Errorf("lock table: %w", context.Cause(ctx))
+	}
 	if s.d != MySQL {
 		tx, err := s.db.BeginTx(ctx, nil)
 		if err != nil {

@@ -59,8 +59,9 @@ type Store struct {
 	owned  bool      // Close closes db
 	keep   *sql.Conn // holds an in-memory SQLite database open
 
-	lockKey  int64  // PostgreSQL advisory lock
-	lockName string // MySQL GET_LOCK name
+	writeSem chan struct{} // one writer of this Store at a time
+	lockKey  int64         // PostgreSQL advisory lock
+	lockName string        // MySQL GET_LOCK name
 	maxLen   [len(columns)]int
 
 	byField  [zohoauth.FieldRefreshToken + 1]*sql.Stmt
@@ -194,7 +195,7 @@ func newStore(ctx context.Context, db *sql.DB, d Dialect, keep *sql.Conn, opts [
 	if !ValidTableName(cfg.table) {
 		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: "invalid table name", Detail: fmt.Sprintf("%.60q", cfg.table), Err: ErrBadTableName}
 	}
-	s := &Store{db: db, d: d, table: cfg.table, qtable: d.quote(cfg.table), keep: keep, lockKey: advisoryKey(cfg.table)}
+	s := &Store{db: db, d: d, table: cfg.table, qtable: d.quote(cfg.table), keep: keep, lockKey: advisoryKey(cfg.table), writeSem: make(chan struct{}, 1)}
 	if d == MySQL {
 		var dbName string
 		if err := db.QueryRowContext(ctx, "SELECT COALESCE(DATABASE(), '')").Scan(&dbName); err != nil {
