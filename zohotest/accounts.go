@@ -3,6 +3,7 @@ package zohotest
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -103,8 +104,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
-	s.opts.Logger.LogAttrs(r.Context(), levelOf(out.errCode), "zohotest: token request",
-		logAttr("grant_type", out.grantType), logAttr("client_id", out.clientID), logAttr("error", out.errCode))
+	note(r, out.errCode, slog.String("grant_type", out.grantType), slog.String("client_id", out.clientID))
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -221,10 +221,9 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if !ok {
-		s.opts.Logger.LogAttrs(r.Context(), levelOf("x"), "zohotest: revoke", logAttr("error", "invalid token"))
+		note(r, "invalid_request")
 		writeJSON(w, http.StatusBadRequest, revokeError{"failure", "invalid_request"})
 		return
 	}
-	s.opts.Logger.LogAttrs(r.Context(), levelOf(""), "zohotest: revoke")
 	writeJSON(w, http.StatusOK, statusResponse{"success"})
 }

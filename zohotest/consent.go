@@ -95,7 +95,6 @@ func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	s.logRequest(r.Context(), r, http.StatusOK, "zohotest: consent page")
 	_ = consentPage.Execute(w, map[string]any{"ClientID": req.clientID, "Scopes": req.scopes, "Request": id, "Users": users})
 }
 
@@ -160,6 +159,7 @@ func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, req conse
 	s.mu.Lock()
 	s.state.stats.Errors++
 	s.mu.Unlock()
+	note(r, code)
 	s.redirect(w, r, req, url.Values{"error": {code}})
 }
 
@@ -179,7 +179,6 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, req consentReq
 		q[k] = vs
 	}
 	u.RawQuery = q.Encode()
-	s.logRequest(r.Context(), r, http.StatusFound, "zohotest: consent redirect")
 	http.Redirect(w, r, u.String(), http.StatusFound)
 }
 
@@ -187,7 +186,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, m
 	s.mu.Lock()
 	s.state.stats.Errors++
 	s.mu.Unlock()
-	s.logRequest(r.Context(), r, status, "zohotest: auth error: "+msg)
+	note(r, msg)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_ = errorPage.Execute(w, msg)

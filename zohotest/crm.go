@@ -21,8 +21,9 @@ type crmError struct {
 	Status  string `json:"status"`
 }
 
-// The CRM API's answers to a bad access token.
+// The CRM API's answers to a bad access token or URL.
 var (
+	invalidURL    = crmError{Code: "INVALID_URL_PATTERN", Details: struct{}{}, Message: "Please check if the URL trying to access is a correct one", Status: "error"}
 	invalidToken  = crmError{Code: "INVALID_TOKEN", Details: struct{}{}, Message: "invalid oauth token", Status: "error"}
 	authFailure   = crmError{Code: "AUTHENTICATION_FAILURE", Details: struct{}{}, Message: "Authentication failed", Status: "error"}
 	scopeMismatch = crmError{Code: "OAUTH_SCOPE_MISMATCH", Details: struct{}{}, Message: "invalid oauth scope to access this URL", Status: "error"}
@@ -46,7 +47,7 @@ func (s *Server) crm(h crmHandler) http.HandlerFunc {
 		s.state.stats.CRMRequests++
 		s.mu.Unlock()
 		if !versionRE.MatchString(r.PathValue("version")) {
-			writeJSON(w, http.StatusNotFound, crmError{Code: "INVALID_URL_PATTERN", Details: struct{}{}, Message: "Please check if the URL trying to access is a correct one", Status: "error"})
+			writeJSON(w, http.StatusNotFound, invalidURL)
 			return
 		}
 		c, fail := s.authenticate(r)
@@ -54,7 +55,7 @@ func (s *Server) crm(h crmHandler) http.HandlerFunc {
 			s.mu.Lock()
 			s.state.stats.Unauthorized++
 			s.mu.Unlock()
-			s.logRequest(r.Context(), r, http.StatusUnauthorized, "zohotest: crm "+fail.Code)
+			note(r, fail.Code)
 			writeJSON(w, http.StatusUnauthorized, fail)
 			return
 		}
@@ -97,7 +98,7 @@ func (s *Server) allowed(w http.ResponseWriter, r *http.Request, c caller, neede
 	s.mu.Lock()
 	s.state.stats.Unauthorized++
 	s.mu.Unlock()
-	s.logRequest(r.Context(), r, http.StatusUnauthorized, "zohotest: crm OAUTH_SCOPE_MISMATCH")
+	note(r, scopeMismatch.Code)
 	writeJSON(w, http.StatusUnauthorized, scopeMismatch)
 	return false
 }

@@ -242,3 +242,23 @@ func TestAccessTokenTTL(t *testing.T) {
 		t.Errorf("token at TTL: %d", status)
 	}
 }
+
+func TestRemoveClient(t *testing.T) {
+	s, _ := newServer(t, zohotest.Options{})
+	at, rt := login(t, s)
+	code, _ := s.IssueGrant(clientID, "")
+	s.RemoveClient(clientID)
+	if status, _ := call(t, "GET", s.URL+"/crm/v8/org", nil, auth(at)); status != 401 {
+		t.Errorf("access token of a removed client: %d", status)
+	}
+	s.AddClient(zohotest.Client{ID: clientID, Secret: clientSecret})
+	if _, m := call(t, "POST", s.URL+"/oauth/v2/token", refreshForm(rt), nil); m["error"] != "invalid_code" {
+		t.Errorf("refresh token of a removed client: %v", m)
+	}
+	if _, m := call(t, "POST", s.URL+"/oauth/v2/token", exchangeForm(code), nil); m["error"] != "invalid_code" {
+		t.Errorf("grant code of a removed client: %v", m)
+	}
+	if st := s.Stats(); st.ActiveAccessTokens != 0 || st.ActiveRefreshTokens != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}

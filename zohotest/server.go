@@ -87,12 +87,17 @@ type Server struct {
 
 	opts    Options
 	handler http.Handler
-	closing chan struct{}
-	once    sync.Once
+	closing chan struct{} // closed by Close: aborts injected delays
 
 	srv      *http.Server
 	serveErr chan error
-	inflight sync.WaitGroup
+
+	life struct {
+		sync.Mutex
+		closed bool
+		active int           // handlers running
+		idle   chan struct{} // closed when active drops to 0 after Close
+	}
 
 	mu    sync.Mutex
 	state state
@@ -154,14 +159,48 @@ func (s *Server) Start() {
 // every connection, and waits for the running handlers to return. It may be
 // called more than once.
 func (s *Server) Close() {
-	s.once.Do(func() {
-		close(s.closing)
-		if s.srv != nil {
-			_ = s.srv.Close()
-			<-s.serveErr
-		}
-		s.inflight.Wait()
-	})
+	s.life.Lock()
+	if s.life.closed {
+		s.life.Unlock()
+		return
+	}
+	s.life.closed = true
+	close(s.closing)
+	var idle chan struct{}
+	if s.life.active > 0 {
+		idle = make(chan struct{})
+		s.life.idle = idle
+	}
+	s.life.Unlock()
+	if s.srv != nil {
+		_ = s.srv.Close()
+		<-s.serveErr
+	}
+	if idle != nil {
+		<-idle
+	}
+}
+
+// enter registers a running handler; it reports false after Close.
+func (s *Server) enter() bool {
+	s.life.Lock()
+	defer s.life.Unlock()
+	if s.life.closed {
+		return false
+	}
+	s.life.active++
+	return true
+}
+
+// leave unregisters a running handler and wakes Close when it was the last.
+func (s *Server) leave() {
+	s.life.Lock()
+	defer s.life.Unlock()
+	s.life.active--
+	if s.life.active == 0 && s.life.idle != nil {
+		close(s.life.idle)
+		s.life.idle = nil
+	}
 }
 
 // Handler returns the emulator's handler, to serve it yourself (for example

@@ -72,7 +72,7 @@ type Stats struct {
 	Refreshes           int // successful refresh_token grants
 	Revokes             int // successful revokes
 	Throttled           int // "Access Denied" answers (refresh and grant-code limits)
-	Errors              int // error answers of the accounts endpoints, Throttled included
+	Errors              int // error answers of the accounts endpoints (token, revoke, consent), Throttled included
 	GrantsIssued        int // grant codes made by IssueGrant or the consent page
 	ConsentPages        int // consent pages shown
 	Consents            int // consents given (approve clicks and auto-approvals)
@@ -170,6 +170,21 @@ func (s *Server) AddClient(c Client) {
 	s.mu.Lock()
 	s.state.clients[c.ID] = c
 	s.mu.Unlock()
+}
+
+// RemoveClient deletes a client with its grant codes, refresh tokens and
+// access tokens, as deleting a client in Zoho's API console does.
+func (s *Server) RemoveClient(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := &s.state
+	delete(st.clients, id)
+	delete(st.grantLog, id)
+	maps.DeleteFunc(st.grants, func(_ string, g *grant) bool { return g.clientID == id })
+	maps.DeleteFunc(st.refresh, func(_ string, rt *refreshToken) bool { return rt.clientID == id })
+	maps.DeleteFunc(st.access, func(_ string, at *accessToken) bool { return at.clientID == id })
+	maps.DeleteFunc(st.byUser, func(k userClient, _ []string) bool { return k.clientID == id })
+	maps.DeleteFunc(st.consented, func(k userClient, _ bool) bool { return k.clientID == id })
 }
 
 // AddUser adds (or replaces, by email) a user. The first user added is the
