@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storeurl"
+)
+
+func (a *app) cmdList(ctx context.Context, args []string) error {
+	fs := a.flags("list")
+	asJSON := fs.Bool("json", false, "print JSON")
+	var sel selector
+	fs.StringVar(&sel.user, "user", "", "only the tokens of this user")
+	fs.StringVar(&sel.client, "client-id", "", "only the tokens of this client")
+	args, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs("list", args); err != nil {
+		return err
+	}
+	s, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	all, err := s.Tokens(ctx)
+	if err != nil {
+		return err
+	}
+	tokens := all[:0]
+	for _, t := range all {
+		if sel.matches(t) {
+			tokens = append(tokens, t)
+		}
+	}
+	now := a.clock.Now()
+	if *asJSON {
+		views := make([]tokenView, 0, len(tokens))
+		for _, t := range tokens {
+			views = append(views, viewOf(t, now, false))
+		}
+		return writeJSON(a.stdout, views)
+	}
+	if len(tokens) == 0 {
+		fmt.Fprintln(a.stderr, "no tokens in "+storeurl.Redact(a.storeURL))
+		return nil
+	}
+	return writeTable(a.stdout, tokens, now)
+}
+
+func (a *app) cmdShow(ctx context.Context, args []string) error {
+	fs := a.flags("show")
+	asJSON := fs.Bool("json", false, "print JSON")
+	reveal := fs.Bool("reveal", false, "show the secrets (client secret, grant, refresh and access tokens)")
+	var sel selector
+	sel.register(fs)
+	args, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs("show", args); err != nil {
+		return err
+	}
+	s, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	t, err := sel.pick(ctx, s)
+	if err != nil {
+		return err
+	}
+	now := a.clock.Now()
+	if *asJSON {
+		return writeJSON(a.stdout, viewOf(t, now, *reveal))
+	}
+	return writeDetails(a.stdout, t, now, *reveal)
+}
+
+func (a *app) cmdDelete(ctx context.Context, args []string) error {
+	fs := a.flags("delete")
+	var sel selector
+	sel.register(fs)
+	all := fs.Bool("all", false, "delete every token of the store")
+	args, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs("delete", args); err != nil {
+		return err
+	}
+	if *all == (sel.user != "" || sel.id != "" || sel.client != "") {
+		return usageErrorf("delete needs --user, --id or --client-id, or --all alone")
+	}
+	s, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if *all {
+		tokens, err := s.Tokens(ctx)
+		if err != nil {
+			return err
+		}
+		if err := s.DeleteTokens(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stderr, "deleted %d tokens\n", len(tokens))
+		return nil
+	}
+	t, err := sel.pick(ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := s.DeleteToken(ctx, t.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "deleted token %s (%s)\n", t.ID, orDash(t.Email()))
+	return nil
+}
+
+func (a *app) cmdPurge(ctx context.Context, args []string) error {
+	fs := a.flags("purge")
+	olderThan := fs.String("older-than", "", "age, e.g. 90d, 720h (required)")
+	dryRun := fs.Bool("dry-run", false, "list what would be deleted, delete nothing")
+	args, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs("purge", args); err != nil {
+		return err
+	}
+	if *olderThan == "" {
+		return usageErrorf("purge needs --older-than AGE, e.g. --older-than 90d")
+	}
+	age, err := parseAge(*olderThan)
+	if err != nil {
+		return usageErrorf("--older-than: %v", err)
+	}
+	s, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	tokens, err := s.Tokens(ctx)
+	if err != nil {
+		return err
+	}
+	now := a.clock.Now()
+	n := 0
+	for _, t := range tokens {
+		why := purgeReason(t, now, age)
+		if why == "" {
+			continue
+		}
+		if !*dryRun {
+			if err := s.DeleteToken(ctx, t.ID); err != nil && !errors.Is(err, zohoauth.ErrNotFound) {
+				return fmt.Errorf("purged %d tokens, then: %w", n, err)
+			}
+		}
+		n++
+		fmt.Fprintf(a.stdout, "%s\t%s\t%s\n", t.ID, orDash(t.Email()), why)
+	}
+	verb := "purged"
+	if *dryRun {
+		verb = "would purge"
+	}
+	fmt.Fprintf(a.stderr, "%s %d of %d tokens\n", verb, n, len(tokens))
+	return nil
+}
+
+// purgeReason says why t is to be purged, or "" to keep it:
+//   - unused: its access token expired more than age ago, so nothing has
+//     used it since (every use of an expired token refreshes it);
+//   - unrefreshable: it has neither a refresh token nor a grant code, and
+//     its access token has expired (or has no known expiry) more than age
+//     ago, so it can never work again.
+//
+// A token with a refresh token and no known expiry is kept: nothing says
+// how old it is.
+func purgeReason(t *zohoauth.Token, now time.Time, age time.Duration) string {
+	cutoff := now.Add(-age)
+	old := !t.Expiry.IsZero() && t.Expiry.Before(cutoff)
+	refreshable := t.RefreshToken != "" || t.GrantToken != ""
+	switch {
+	case !refreshable && (old || t.Expiry.IsZero()):
+		return "unrefreshable"
+	case old:
+		return "unused since " + t.Expiry.UTC().Format(time.RFC3339)
+	}
+	return ""
+}
+
+// parseAge parses a duration that may also be given in days: "90d", "36h",
+// "1d12h".
+func parseAge(s string) (time.Duration, error) {
+	var days int64
+	if i := strings.IndexByte(s, 'd'); i >= 0 {
+		n, err := strconv.ParseInt(s[:i], 10, 32)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not an age such as 90d or 720h", s)
+		}
+		days, s = n, s[i+1:]
+	}
+	var d time.Duration
+	if s != "" {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("%q is not an age such as 90d or 720h", s)
+		}
+	}
+	d += time.Duration(days) * 24 * time.Hour
+	if d <= 0 {
+		return 0, fmt.Errorf("the age must be positive")
+	}
+	return d, nil
+}
