@@ -64,12 +64,7 @@ type tokenOutcome struct {
 // handleToken is POST /oauth/v2/token. Parameters come from the query string
 // and the form body (the body wins), as Zoho accepts both.
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		s.mu.Lock()
-		s.state.stats.Errors++
-		s.mu.Unlock()
-		w.Header().Set("Allow", http.MethodPost)
-		writeJSON(w, http.StatusMethodNotAllowed, errorResponse{"invalid_request"})
+	if !s.onlyPost(w, r, errorResponse{"invalid_request"}) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
@@ -82,7 +77,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	var resp any
 	switch out.grantType {
 	case "authorization_code":
-		resp, out.errCode = s.exchangeLocked(now, s.baseURL(r), f.Get("client_id"), f.Get("client_secret"), f.Get("code"), f.Get("redirect_uri"), f.Has("redirect_uri"))
+		resp, out.errCode = s.exchangeLocked(now, s.baseURL(r), f.Get("client_id"), f.Get("client_secret"), f.Get("code"), f.Get("redirect_uri"))
 		if out.errCode == "" {
 			s.state.stats.GrantExchanges++
 		}
@@ -121,7 +116,7 @@ func (s *Server) checkClient(clientID, secret string) (Client, string) {
 }
 
 // exchangeLocked is the authorization_code grant. Callers hold s.mu.
-func (s *Server) exchangeLocked(now time.Time, apiDomain, clientID, secret, code, redirectURI string, hasRedirect bool) (any, string) {
+func (s *Server) exchangeLocked(now time.Time, apiDomain, clientID, secret, code, redirectURI string) (any, string) {
 	c, e := s.checkClient(clientID, secret)
 	if e != "" {
 		return nil, e
@@ -137,7 +132,7 @@ func (s *Server) exchangeLocked(now time.Time, apiDomain, clientID, secret, code
 	if g.redirectURI != "" && redirectURI != g.redirectURI {
 		return nil, ErrCodeInvalidRedirectURI
 	}
-	if g.redirectURI == "" && hasRedirect && redirectURI != "" && len(c.RedirectURIs) > 0 && !slices.Contains(c.RedirectURIs, redirectURI) {
+	if g.redirectURI == "" && redirectURI != "" && len(c.RedirectURIs) > 0 && !slices.Contains(c.RedirectURIs, redirectURI) {
 		return nil, ErrCodeInvalidRedirectURI
 	}
 	delete(s.state.grants, code) // single use
@@ -194,12 +189,7 @@ type revokeError struct {
 // deleted with all its access tokens, an access token alone. An unknown token
 // is HTTP 400.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		s.mu.Lock()
-		s.state.stats.Errors++
-		s.mu.Unlock()
-		w.Header().Set("Allow", http.MethodPost)
-		writeJSON(w, http.StatusMethodNotAllowed, revokeError{"failure", "invalid_request"})
+	if !s.onlyPost(w, r, revokeError{"failure", "invalid_request"}) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
@@ -226,4 +216,19 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, statusResponse{"success"})
+}
+
+// onlyPost answers 405 with body to any method but POST, and reports whether
+// the request may go on.
+func (s *Server) onlyPost(w http.ResponseWriter, r *http.Request, body any) bool {
+	if r.Method == http.MethodPost {
+		return true
+	}
+	s.mu.Lock()
+	s.state.stats.Errors++
+	s.mu.Unlock()
+	note(r, "invalid_request")
+	w.Header().Set("Allow", http.MethodPost)
+	writeJSON(w, http.StatusMethodNotAllowed, body)
+	return false
 }

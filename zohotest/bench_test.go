@@ -33,12 +33,7 @@ func BenchmarkBaseline(b *testing.B) {
 func BenchmarkRefresh(b *testing.B) {
 	fake := clock.NewFake(t0)
 	s := zohotest.NewUnstartedServer(zohotest.Options{Clock: fake})
-	s.AddClient(zohotest.Client{ID: clientID, Secret: clientSecret})
-	s.AddUser(zohotest.User{Email: email})
-	h := s.Handler()
-	code, _ := s.IssueGrant(clientID, "")
-	var tok map[string]any
-	_ = json.Unmarshal(serve(b, h, "POST", "/oauth/v2/token", exchangeForm(code).Encode()).Body.Bytes(), &tok)
+	h, tok := benchLogin(b, s)
 	body := refreshForm(tok["refresh_token"].(string)).Encode()
 	b.ReportAllocs()
 	i := 0
@@ -54,12 +49,7 @@ func BenchmarkRefresh(b *testing.B) {
 
 func BenchmarkCRMOrgParallel(b *testing.B) {
 	s := zohotest.NewUnstartedServer(zohotest.Options{})
-	s.AddClient(zohotest.Client{ID: clientID, Secret: clientSecret})
-	s.AddUser(zohotest.User{Email: email})
-	h := s.Handler()
-	code, _ := s.IssueGrant(clientID, "")
-	var tok map[string]any
-	_ = json.Unmarshal(serve(b, h, "POST", "/oauth/v2/token", exchangeForm(code).Encode()).Body.Bytes(), &tok)
+	h, tok := benchLogin(b, s)
 	header := "Zoho-oauthtoken " + tok["access_token"].(string)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -83,4 +73,21 @@ func serve(b *testing.B, h http.Handler, method, path, body string) *httptest.Re
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
+}
+
+// benchLogin sets up a client and a user and exchanges a grant code through
+// the handler.
+func benchLogin(b *testing.B, s *zohotest.Server) (http.Handler, map[string]any) {
+	s.AddClient(zohotest.Client{ID: clientID, Secret: clientSecret})
+	s.AddUser(zohotest.User{Email: email})
+	h := s.Handler()
+	code, err := s.IssueGrant(clientID, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tok map[string]any
+	if err := json.Unmarshal(serve(b, h, "POST", "/oauth/v2/token", exchangeForm(code).Encode()).Body.Bytes(), &tok); err != nil {
+		b.Fatal(err)
+	}
+	return h, tok
 }

@@ -23,6 +23,7 @@ type crmError struct {
 
 // The CRM API's answers to a bad access token or URL.
 var (
+	badMethod     = crmError{Code: "INVALID_REQUEST_METHOD", Details: struct{}{}, Message: "The http request method type is not a valid one", Status: "error"}
 	invalidURL    = crmError{Code: "INVALID_URL_PATTERN", Details: struct{}{}, Message: "Please check if the URL trying to access is a correct one", Status: "error"}
 	invalidToken  = crmError{Code: "INVALID_TOKEN", Details: struct{}{}, Message: "invalid oauth token", Status: "error"}
 	authFailure   = crmError{Code: "AUTHENTICATION_FAILURE", Details: struct{}{}, Message: "Authentication failed", Status: "error"}
@@ -125,6 +126,16 @@ func scopesCover(granted, needed []string) bool {
 	return false
 }
 
+// onlyGet answers 405 to any method but GET and reports whether the request
+// may go on.
+func onlyGet(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet {
+		return true
+	}
+	writeJSON(w, http.StatusMethodNotAllowed, badMethod)
+	return false
+}
+
 type userJSON struct {
 	Country   string `json:"country"`
 	Language  string `json:"language"`
@@ -170,11 +181,7 @@ func userOf(u User) userJSON {
 
 // handleUsers is GET /crm/v8/users?type=CurrentUser|AllUsers|ActiveUsers.
 func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request, c caller) {
-	if r.Method != http.MethodGet {
-		writeJSON(w, http.StatusMethodNotAllowed, crmError{Code: "INVALID_REQUEST_METHOD", Details: struct{}{}, Message: "The http request method type is not a valid one", Status: "error"})
-		return
-	}
-	if !s.allowed(w, r, c, "ZohoCRM.users.READ") {
+	if !onlyGet(w, r) || !s.allowed(w, r, c, "ZohoCRM.users.READ") {
 		return
 	}
 	var out usersResponse
@@ -215,11 +222,7 @@ type orgResponse struct {
 
 // handleOrg is GET /crm/v8/org.
 func (s *Server) handleOrg(w http.ResponseWriter, r *http.Request, c caller) {
-	if r.Method != http.MethodGet {
-		writeJSON(w, http.StatusMethodNotAllowed, crmError{Code: "INVALID_REQUEST_METHOD", Details: struct{}{}, Message: "The http request method type is not a valid one", Status: "error"})
-		return
-	}
-	if !s.allowed(w, r, c, "ZohoCRM.org.READ") {
+	if !onlyGet(w, r) || !s.allowed(w, r, c, "ZohoCRM.org.READ") {
 		return
 	}
 	u := c.user
@@ -251,7 +254,7 @@ func (s *Server) handleLeads(w http.ResponseWriter, r *http.Request, c caller) {
 			s.postLeads(w, r, c)
 		}
 	default:
-		writeJSON(w, http.StatusMethodNotAllowed, crmError{Code: "INVALID_REQUEST_METHOD", Details: struct{}{}, Message: "The http request method type is not a valid one", Status: "error"})
+		writeJSON(w, http.StatusMethodNotAllowed, badMethod)
 	}
 }
 
