@@ -234,7 +234,7 @@ func TestUsage(t *testing.T) {
 	if r := h.run(); r.code != exitUsage || !strings.Contains(r.stderr, "Commands:") {
 		t.Errorf("no command: %+v", r)
 	}
-	if r := h.run("--help"); r.code != 0 || !strings.Contains(r.stdout, "quickstart") {
+	if r := h.run("--help"); r.code != 0 || !strings.Contains(r.stdout, "emulator") {
 		t.Errorf("--help: %+v", r)
 	}
 	if r := h.run("help", "login"); r.code != 0 || !strings.Contains(r.stdout, "--grant-token") {
