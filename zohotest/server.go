@@ -20,8 +20,11 @@
 //
 // Zoho's limits are enforced by the server's clock (Options.Clock): grant
 // codes are single-use and live 3 minutes; at most 10 grant codes per client
-// per 10 minutes; at most 10 refreshes per refresh token per 10 minutes
-// (then "Access Denied" for the rest of that window); at most 15 live access
+// per 10 minutes (sliding); at most 10 refreshes per refresh token per 10
+// minutes (a fixed window that opens with the refresh token and then with the
+// first refresh after the previous window; later refreshes get "Access
+// Denied" for the rest of it; the access token of the grant exchange does not
+// count); at most 15 live access
 // tokens per refresh token (the 16th drops the oldest); at most 20 refresh
 // tokens per user and client (the 21st deletes the oldest and its access
 // tokens).
@@ -29,6 +32,15 @@
 // Every call is counted (Stats), faults can be injected (Inject) and all
 // tokens can be expired at once (ExpireAccessTokens). Tokens, codes and
 // secrets never appear in the server's log.
+//
+// Where Zoho's behaviour is not documented the emulator picks one and says
+// so: a missing parameter answers as a wrong one (no client_id:
+// invalid_client; no client_secret: invalid_client_secret; no code or
+// refresh_token: invalid_code); a missing or unknown grant_type answers
+// {"error":"unsupported_grant_type"}; a method other than POST on the token
+// or revoke endpoint is HTTP 405; a failed revoke is HTTP 400
+// {"status":"failure","error":"invalid_request"}; a grant code from the
+// consent page must be exchanged with the same redirect_uri.
 package zohotest
 
 import (

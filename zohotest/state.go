@@ -29,7 +29,7 @@ const (
 	MaxRefreshTokens = 20
 )
 
-// Errors of the Go API (IssueGrant, AddClient, AddUser).
+// Errors of IssueGrant.
 var (
 	// ErrUnknownClient reports a client id that was not added.
 	ErrUnknownClient = errors.New("zohotest: unknown client")
