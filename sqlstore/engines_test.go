@@ -82,13 +82,14 @@ func openSQLite(t testing.TB, path string) *sqlstore.Store {
 // openServer opens a store on a new table of a server, dropped at the end.
 func openServer(t testing.TB, d sqlstore.Dialect, dsn, table string) *sqlstore.Store {
 	t.Helper()
+	raw := rawDB(t, d, dsn) // drops the table, even when a test closed the store
 	s, err := sqlstore.Open(t.Context(), d, dsn, sqlstore.WithTable(table))
 	if err != nil {
 		t.Fatalf("cannot reach the %v server (%v)", d, err)
 	}
 	t.Cleanup(func() {
-		dropTable(t, s.DB(), s.Dialect(), table)
 		_ = s.Close()
+		dropTable(t, raw, d, table)
 	})
 	return s
 }
