@@ -269,3 +269,41 @@ func TestStartOnOwnListener(t *testing.T) {
 }
 
 func fmtAll(v any) string { return fmt.Sprintf("%v %+v %#v %s", v, v, v, v) }
+
+// TestConcurrentCodeReuse exchanges one grant code from 200 goroutines at
+// once: exactly one gets tokens.
+func TestConcurrentCodeReuse(t *testing.T) {
+	s, _ := newServer(t, zohotest.Options{})
+	code, err := s.IssueGrant(clientID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	body := exchangeForm(code).Encode()
+	var ok, invalid atomic.Int64
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Go(func() {
+			req := httptest.NewRequest("POST", "/oauth/v2/token", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			switch {
+			case strings.Contains(rec.Body.String(), "access_token"):
+				ok.Add(1)
+			case rec.Body.String() == `{"error":"invalid_code"}`:
+				invalid.Add(1)
+			default:
+				t.Errorf("answer %s", rec.Body.String())
+			}
+		})
+	}
+	wg.Wait()
+	if ok.Load() != 1 || invalid.Load() != 199 {
+		t.Errorf("ok %d, invalid %d", ok.Load(), invalid.Load())
+	}
+	st := s.Stats()
+	if st.Calls["POST /oauth/v2/token"] != 200 || st.GrantExchanges != 1 || st.Errors != 199 {
+		t.Errorf("stats %+v", st)
+	}
+}
