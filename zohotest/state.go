@@ -331,6 +331,9 @@ func (s *Server) RevokeAll() {
 // and applies the live-access-token limit. Callers hold s.mu.
 func (s *Server) mintAccess(now time.Time, rtok string, clientID, email string, scopes []string) string {
 	st := &s.state
+	if len(st.access) >= 1024 && len(st.access)%1024 == 0 { // a long-running server drops dead tokens now and then
+		maps.DeleteFunc(st.access, func(_ string, at *accessToken) bool { return !now.Before(at.expires) })
+	}
 	tok := newToken()
 	st.access[tok] = &accessToken{refresh: rtok, clientID: clientID, email: email, scopes: scopes, expires: now.Add(s.opts.AccessTokenTTL)}
 	st.stats.AccessTokensIssued++
