@@ -303,7 +303,7 @@ func appendRow(b []byte, t *zohoauth.Token) []byte {
 }
 
 func appendField(b []byte, v string) []byte {
-	if !strings.ContainsAny(v, ",\"\r\n") {
+	if !needsQuotes(v) {
 		return append(b, v...)
 	}
 	b = append(b, '"')
@@ -318,6 +318,18 @@ func appendField(b []byte, v string) []byte {
 	}
 	b = append(b, v...)
 	return append(b, '"')
+}
+
+// needsQuotes reports whether Python's csv.QUOTE_MINIMAL quotes v: when it
+// holds the delimiter, the quote character or a line break.
+func needsQuotes(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case ',', '"', '\r', '\n':
+			return true
+		}
+	}
+	return false
 }
 
 // rowBytes is a rough size of a token's line, to size the write buffer.

@@ -26,7 +26,7 @@ const DefaultRecheck = time.Second
 
 const (
 	counterSize = 8               // bytes of the change counter in the lock file
-	racyWindow  = 2 * time.Second // coarsest modification-time granularity assumed
+	racyWindow  = 100 * time.Millisecond // modification-time granularity assumed (see isRacy)
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -356,6 +356,8 @@ func (s *Store) refresh() error {
 // isRacy reports whether a file read now was changed so recently that
 // another change within the same tick of the file system's clock would leave
 // its identity as it is; such a file is read again at the next check.
+// Linux file systems stamp times from a clock that ticks every 1 to 10 ms,
+// well inside racyWindow; FAT (2 s) and HFS+ (1 s) are coarser.
 func isRacy(id identity) bool {
 	return id.exists && time.Now().UnixNano()-id.mtime < int64(racyWindow)
 }

@@ -1,0 +1,156 @@
+package filestore_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/filestore"
+	"github.com/zohoauth/zohoauth/memory"
+)
+
+// benchTokens returns n tokens of distinct users with ids 1..n.
+func benchTokens(n int) []*zohoauth.Token {
+	toks := make([]*zohoauth.Token, n)
+	for i := range toks {
+		toks[i] = &zohoauth.Token{
+			ID:           fmt.Sprint(i + 1),
+			UserName:     fmt.Sprintf("user%d@example.com:%d", i, 50000+i),
+			ClientID:     "1000.CLIENT",
+			ClientSecret: "secret",
+			RefreshToken: fmt.Sprintf("1000.%032x.refresh", i),
+			AccessToken:  fmt.Sprintf("1000.%032x.access", i),
+			Expiry:       time.UnixMilli(1795879420612),
+			RedirectURL:  "https://example.com/callback",
+			APIDomain:    "https://www.zohoapis.com",
+		}
+	}
+	return toks
+}
+
+// benchFile writes a token file of the given tokens and returns a store of
+// it. The benchmarks measure finds and saves, not the fill.
+func benchFile(b *testing.B, toks []*zohoauth.Token, opts ...filestore.Option) *filestore.Store {
+	b.Helper()
+	data, err := filestore.Marshal(toks)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), filestore.DefaultFile)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	s, err := filestore.New(path, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// BenchmarkFind compares a find by user name and by id in the file store,
+// with its cache warm, against the memory store (the baseline, in the same
+// run), at 100 and 10,000 tokens. store=file-recheck0 checks the file on
+// every read (WithRecheck(0)): the cost of a stat(2) per find.
+func BenchmarkFind(b *testing.B) {
+	for _, n := range []int{100, 10_000} {
+		toks := benchTokens(n)
+		users := make([]*zohoauth.Token, 1024)
+		ids := make([]string, 1024)
+		for i := range users {
+			t := toks[(i*7919)%n]
+			users[i] = &zohoauth.Token{UserName: t.UserName}
+			ids[i] = t.ID
+		}
+		mem := memory.New()
+		if err := mem.Load(toks); err != nil {
+			b.Fatal(err)
+		}
+		stores := []struct {
+			name string
+			s    zohoauth.Store
+		}{
+			{"memory", mem},
+			{"file", benchFile(b, toks)},
+			{"file-recheck0", benchFile(b, toks, filestore.WithRecheck(0))},
+		}
+		for _, st := range stores {
+			b.Run(fmt.Sprintf("by=user/n=%d/store=%s", n, st.name), func(b *testing.B) {
+				ctx := b.Context()
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if _, err := st.s.FindToken(ctx, users[i&1023]); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+			b.Run(fmt.Sprintf("by=id/n=%d/store=%s", n, st.name), func(b *testing.B) {
+				ctx := b.Context()
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if _, err := st.s.FindTokenByID(ctx, ids[i&1023]); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkSave measures a save that updates one token's access token: the
+// whole file is written to a temporary file, synced and renamed. SetBytes
+// is the size of the file written, so MB/s is the write rate; file-bytes is
+// that size.
+func BenchmarkSave(b *testing.B) {
+	for _, n := range []int{100, 10_000} {
+		toks := benchTokens(n)
+		s := benchFile(b, toks)
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			ctx := b.Context()
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				t := toks[(i*7919)%n]
+				up := &zohoauth.Token{UserName: t.UserName, AccessToken: fmt.Sprintf("1000.%032x.access", i)}
+				if err := s.SaveToken(ctx, up); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			fi, err := os.Stat(s.Path())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(fi.Size())
+			b.ReportMetric(float64(fi.Size()), "file-bytes")
+		})
+	}
+}
+
+// BenchmarkLoad measures the read of a file changed by another process:
+// read, parse and index.
+func BenchmarkLoad(b *testing.B) {
+	for _, n := range []int{100, 10_000} {
+		toks := benchTokens(n)
+		data, err := filestore.Marshal(toks)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := filestore.Parse(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,71 @@
+// Package filestore is a zohoauth.Store over a token file in the format of
+// Zoho's SDKs ("sdk_tokens.txt"), shared safely by goroutines and processes.
+//
+// # Format
+//
+// The file is the FileStore file of Zoho's Python SDK, byte for byte: the
+// header
+//
+//	id,user_name,client_id,client_secret,refresh_token,access_token,grant_token,expiry_time,redirect_uri,api_domain
+//
+// then one line per token, in that column order, every line ending in CRLF.
+// A field is quoted only when it holds a comma, a double quote, a CR or an
+// LF, and a quote inside it is doubled (Python's csv.QUOTE_MINIMAL); an absent
+// value is an empty field; expiry_time is epoch milliseconds and user_name is
+// "email:zgid". Zoho's SDKs read the file by column position, so the Java,
+// Node and TypeScript SDKs read it too.
+//
+// The store reads every variant the SDKs write: the header with redirect_url
+// (Java, Node) or user_mail (TypeScript), LF or CRLF line ends (and the
+// CR CR LF of Python on Windows), every field quoted (Java's opencsv), and the
+// 9-column file of older SDKs without api_domain, which the first write
+// upgrades to 10 columns. A value keeps every byte: commas, quotes, line
+// breaks, leading spaces and any UTF-8. Parse and Marshal expose the codec.
+//
+// A file the store cannot parse (a wrong number of fields, broken quoting, an
+// id that is not a number of 1 to 10 digits, a duplicate id, a bad expiry, an
+// unknown header) gives an error wrapping a *ParseError that names the line
+// and what is wrong, never the content. The store never rewrites such a file,
+// so nothing in it is lost; mend or remove it by hand. An empty file and a
+// header alone are an empty store.
+//
+// # Writes and locking
+//
+// Every change (SaveToken, DeleteToken, DeleteTokens) is a read-modify-write
+// of the whole file under an exclusive OS lock (flock(2); LockFileEx on
+// Windows) on the separate file "<name>.lock": the token file itself is
+// replaced at each write, so it cannot carry the lock. Under the lock the
+// store reads the file again if it changed, applies the change, and writes
+// the new file atomically: a temporary file in the same directory, fsync,
+// rename over the old one, fsync of the directory. A reader, or a crash at
+// any point (even SIGKILL), sees the old file or the new one, never a mix;
+// temporary files of killed writers are removed by the next writer. Reads
+// take no lock. Zoho's SDKs write the file in place and take no lock, so a
+// process of theirs writing at the same time as this store can still lose
+// an update, as two of theirs can.
+//
+// # File mode
+//
+// The store writes the file with mode 0600 (WithMode changes it): the file
+// holds client secrets and refresh tokens. A file that another program left
+// with a looser mode (Python's default 0644, say) gets 0600 at the store's
+// first write; a deployment that needs a group to read the file says so with
+// WithMode(0o640). The lock file is created 0600. When the file being
+// replaced belongs to another user (root rewriting a user's file), the new
+// file is given that owner where the system allows it.
+//
+// # Reads
+//
+// The store keeps the parsed file in memory, indexed by every look-up key
+// (memory.Table), and reads the file again only when it changed, so a find
+// among 10,000 tokens costs about what it costs in the memory store. A change
+// is told by the file's device, inode (a rename gives a new one), size and
+// modification time; a file read within 100 ms of its modification time is
+// compared by content at the next check, so a rewrite in the same clock tick
+// of the same size is seen too. Writers of this package also count their
+// writes in the lock file, mapped into memory by every process (on Unix), so
+// a read sees the write of another process at once without a system call.
+// Changes by programs that do not use this package are seen within the
+// recheck interval (WithRecheck, one second by default; 0 checks on every
+// read).
+package filestore
