@@ -25,7 +25,7 @@ const DefaultFile = "sdk_tokens.txt"
 const DefaultRecheck = time.Second
 
 const (
-	counterSize = 8               // bytes of the change counter in the lock file
+	counterSize = 8                      // bytes of the change counter in the lock file
 	racyWindow  = 100 * time.Millisecond // modification-time granularity assumed (see isRacy)
 )
 
