@@ -95,7 +95,10 @@ func WithClock(c clock.Clock) Option {
 	return func(s *Store) { s.now = c.Now }
 }
 
-var _ zohoauth.Store = (*Store)(nil)
+var (
+	_ zohoauth.Store      = (*Store)(nil)
+	_ zohoauth.BatchSaver = (*Store)(nil)
+)
 
 // New returns a Store of the token file at path (DefaultFile when path is
 // empty). The file need not exist: a missing or empty file is an empty store,
@@ -188,11 +191,36 @@ func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 }
 
 // SaveToken inserts or updates t (see zohoauth.Store) and rewrites the file.
-// On success t holds the stored value, its id included.
+// On success t holds the stored value, its id included; on failure t and the
+// file are unchanged.
 func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
-	return s.update(ctx, zohoauth.MsgSaveTokenFile, func(tb *memory.Table) error {
-		return tb.Save(t, zohoauth.MsgDetailsNotFoundFile)
-	})
+	c := t.Clone()
+	if err := s.update(ctx, zohoauth.MsgSaveTokenFile, func(tb *memory.Table) error {
+		return tb.Save(c, zohoauth.MsgDetailsNotFoundFile)
+	}); err != nil {
+		return err
+	}
+	*t = *c
+	return nil
+}
+
+// SaveTokens saves tokens in order as SaveToken does, with one rewrite of
+// the file, all or nothing. It implements zohoauth.BatchSaver: an import of
+// many tokens costs one write, not one per token.
+func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error {
+	cs := make([]*zohoauth.Token, len(tokens))
+	for i, t := range tokens {
+		cs[i] = t.Clone()
+	}
+	if err := s.update(ctx, zohoauth.MsgSaveTokenFile, func(tb *memory.Table) error {
+		return tb.SaveAll(cs, zohoauth.MsgDetailsNotFoundFile)
+	}); err != nil {
+		return err
+	}
+	for i, t := range tokens {
+		*t = *cs[i]
+	}
+	return nil
 }
 
 // DeleteToken deletes the token with the given id.

@@ -352,3 +352,47 @@ func TestDefaultPath(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFailedWriteChangesNothing checks that a save whose write fails leaves
+// the caller's token as it was and the store's view at the file.
+func TestFailedWriteChangesNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tokens")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s := filestoreAt(t, filepath.Join(dir, filestore.DefaultFile), filestore.WithRecheck(0))
+	mustSave(t, s, childToken(1))
+	if err := os.RemoveAll(dir); err != nil { // now no file can be written there
+		t.Fatal(err)
+	}
+	for name, save := range map[string]func(*zohoauth.Token) error{
+		"SaveToken":  func(tok *zohoauth.Token) error { return s.SaveToken(t.Context(), tok) },
+		"SaveTokens": func(tok *zohoauth.Token) error { return s.SaveTokens(t.Context(), []*zohoauth.Token{tok}) },
+	} {
+		tok := childToken(2)
+		err := save(tok)
+		if !errors.Is(err, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: zohoauth.MsgSaveTokenFile}) {
+			t.Fatalf("%s into a removed directory: %v", name, err)
+		}
+		if tok.ID != "" {
+			t.Errorf("%s failed but gave the token id %s", name, tok.ID)
+		}
+		if all, err := s.Tokens(t.Context()); err != nil || len(all) != 0 {
+			t.Errorf("%s failed; the store holds %d tokens (%v), want the file's 0", name, len(all), err)
+		}
+	}
+}
+
+// TestSaveTokensWritesOnce checks that a batch is one atomic rewrite.
+func TestSaveTokensWritesOnce(t *testing.T) {
+	s := newStore(t)
+	batch := []*zohoauth.Token{childToken(1), childToken(2), childToken(3)}
+	if err := s.SaveTokens(t.Context(), batch); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(s.Path())
+	tokens, err := filestore.Parse(data)
+	if err != nil || len(tokens) != 3 || batch[2].ID != "3" {
+		t.Fatalf("file holds %d tokens (%v), last id %q", len(tokens), err, batch[2].ID)
+	}
+}
