@@ -1,0 +1,261 @@
+// Package auth keeps Zoho OAuth access tokens valid: given a partial token
+// (a grant code, a refresh token, an access token, a store id or a user
+// name) and a zohoauth.Store, an Authenticator returns a valid access token,
+// following the decision rules of Zoho's SDKs (find the token in the store,
+// exchange the grant, refresh when it expires, save) with their faults
+// fixed:
+//
+//   - the token is refreshed ahead of expiry (Options.Margin, 5 minutes by
+//     default), in the background while callers go on using the still
+//     valid one;
+//   - one refresh per token at a time in the process: callers wait for it,
+//     and a caller that gives up does not cancel it for the others;
+//   - the refreshed token is saved before it is handed out; a failed save is
+//     an error; a stored refresh token is never replaced by an empty value;
+//   - a rejected refresh token (invalid_code) gives ErrReauthorize and is not
+//     retried in a loop (Zoho throttles): the failure is remembered;
+//   - many users at once, each through its own Handle (no thread-local
+//     switch_user);
+//   - the valid-token path, run before every API call, takes no lock, reads
+//     no clock and allocates nothing: timers mark a token stale and expired.
+//
+// Transport adds the token to HTTP requests and retries once after Zoho's
+// 401 INVALID_TOKEN; TokenSource adapts a Handle to golang.org/x/oauth2.
+package auth
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/accounts"
+	"github.com/zohoauth/zohoauth/clock"
+)
+
+// Defaults of Options.
+const (
+	DefaultMargin           = 5 * time.Minute
+	DefaultRefreshTimeout   = time.Minute
+	DefaultCooldown         = 10 * time.Minute
+	DefaultThrottleCooldown = time.Minute
+	DefaultRetryBackoff     = time.Second
+)
+
+// Options configure an Authenticator. The zero value gives the defaults.
+type Options struct {
+	// Accounts calls Zoho Accounts; nil means &accounts.Client{}. Its
+	// Environment is the data center of tokens that name none (Zoho's
+	// Initializer environment); its BaseURL points at an emulator. When
+	// its Now is nil, the Authenticator's clock is used.
+	Accounts *accounts.Client
+	// Clock is the time source and the timers; nil means clock.System().
+	Clock clock.Clock
+	// Logger receives the Authenticator's records (never a secret); nil
+	// discards them.
+	Logger *slog.Logger
+	// Margin is how long before expiry a token is renewed; 0 means
+	// DefaultMargin (Zoho's SDKs wait until 5 s before expiry). A token is
+	// never marked stale before half of its remaining lifetime has passed,
+	// so a margin longer than the lifetime does not refresh in a loop.
+	Margin time.Duration
+	// RefreshTimeout bounds one renewal (store reads, Zoho call, save); it
+	// runs on its own context, detached from the callers'. 0 means
+	// DefaultRefreshTimeout.
+	RefreshTimeout time.Duration
+	// Cooldown is how long a permanent failure (invalid_code,
+	// invalid_client) is remembered; 0 means DefaultCooldown.
+	Cooldown time.Duration
+	// ThrottleCooldown is how long Zoho's "Access Denied" is remembered;
+	// 0 means DefaultThrottleCooldown.
+	ThrottleCooldown time.Duration
+	// RetryBackoff is how long a transient failure (5xx, timeout, a store
+	// error) is remembered; 0 means DefaultRetryBackoff.
+	RetryBackoff time.Duration
+	// SkipUserLookup skips the two CRM calls that find the user signature
+	// (email:zgid) of a new token (Zoho's find_user=False).
+	SkipUserLookup bool
+}
+
+// Authenticator hands out valid access tokens for the tokens of a store. It
+// is safe for concurrent use, by many users at once. Call Close when done.
+type Authenticator struct {
+	store    zohoauth.Store
+	accounts *accounts.Client
+	clock    clock.Clock
+	log      *slog.Logger
+
+	margin, refreshTimeout, cooldown, throttleCooldown, retryBackoff time.Duration
+	skipUserLookup                                                   bool
+
+	mu        sync.Mutex
+	closed    bool
+	entries   map[string]*entry    // by store id
+	keys      map[string]*entry    // by partial-token key
+	resolving map[string]*resolver // by partial-token key
+	wg        sync.WaitGroup       // running renewals
+}
+
+// New returns an Authenticator over store.
+func New(store zohoauth.Store, opts Options) *Authenticator {
+	a := &Authenticator{
+		store:            store,
+		clock:            opts.Clock,
+		log:              opts.Logger,
+		margin:           orDefault(opts.Margin, DefaultMargin),
+		refreshTimeout:   orDefault(opts.RefreshTimeout, DefaultRefreshTimeout),
+		cooldown:         orDefault(opts.Cooldown, DefaultCooldown),
+		throttleCooldown: orDefault(opts.ThrottleCooldown, DefaultThrottleCooldown),
+		retryBackoff:     orDefault(opts.RetryBackoff, DefaultRetryBackoff),
+		skipUserLookup:   opts.SkipUserLookup,
+		entries:          map[string]*entry{},
+		keys:             map[string]*entry{},
+		resolving:        map[string]*resolver{},
+	}
+	if a.clock == nil {
+		a.clock = clock.System()
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	ac := accounts.Client{}
+	if opts.Accounts != nil {
+		ac = *opts.Accounts
+	}
+	if ac.Now == nil {
+		ac.Now = a.clock.Now
+	}
+	a.accounts = &ac
+	return a
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// For returns the Handle of the token that partial designates: a grant
+// code (with client id and secret), a refresh token (with client id and
+// secret), an access token, a store id or a user name, as Zoho's
+// OAuthToken takes them. Nothing is read or sent until the Handle is used.
+// Handles are cheap; two Handles of the same token share its state and its
+// refreshes.
+func (a *Authenticator) For(partial *zohoauth.Token) *Handle {
+	h := &Handle{a: a, partial: partial.Clone(), key: keyOf(partial)}
+	a.mu.Lock()
+	if e := a.keys[h.key]; e != nil {
+		h.e.Store(e)
+	}
+	a.mu.Unlock()
+	return h
+}
+
+// AccessToken is a.For(partial).AccessToken(ctx).
+func (a *Authenticator) AccessToken(ctx context.Context, partial *zohoauth.Token) (string, error) {
+	return a.For(partial).AccessToken(ctx)
+}
+
+// Login exchanges t's grant code for tokens at once, whatever the store
+// holds, saves them (updating the stored token of the same user, if any)
+// and returns the new token's Handle. accountsServer is the accounts-server
+// parameter of the login redirect, or "" to use the data center of
+// t.APIDomain or of Options.Accounts' Environment. Once Zoho has answered,
+// the save goes on even if ctx ends: a grant code is single-use.
+func (a *Authenticator) Login(ctx context.Context, t *zohoauth.Token, accountsServer string) (*Handle, error) {
+	if t.GrantToken == "" || t.ClientID == "" || t.ClientSecret == "" {
+		return nil, &zohoauth.Error{Code: zohoauth.CodeMandatoryValue, Message: zohoauth.MsgMandatoryKey + zohoauth.MsgMandatoryKeysClient, Detail: "login needs a grant code, a client id and a client secret", Err: zohoauth.ErrInvalidToken}
+	}
+	tok, err := a.renew(ctx, renewReq{seed: t.Clone(), login: true, accountsServer: accountsServer})
+	if err != nil {
+		return nil, err
+	}
+	e, err := a.adopt(tok)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handle{a: a, partial: &zohoauth.Token{ID: tok.ID}, key: keyOf(&zohoauth.Token{ID: tok.ID})}
+	h.e.Store(e)
+	return h, nil
+}
+
+// Close stops the timers and waits for running renewals. A Handle of a
+// closed Authenticator returns ErrClosed.
+func (a *Authenticator) Close() error {
+	a.mu.Lock()
+	a.closed = true
+	entries := make([]*entry, 0, len(a.entries))
+	for _, e := range a.entries {
+		entries = append(entries, e)
+	}
+	a.mu.Unlock()
+	for _, e := range entries {
+		e.close()
+	}
+	a.wg.Wait()
+	return nil
+}
+
+// adopt installs tok, which has an id, as the current token of its entry
+// and returns the entry.
+func (a *Authenticator) adopt(tok *zohoauth.Token) (*entry, error) {
+	e, err := a.entry(tok.ID)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	e.installLocked(tok, true)
+	e.fail = nil
+	e.mu.Unlock()
+	return e, nil
+}
+
+// entry returns the entry of the stored token id, made on first use.
+func (a *Authenticator) entry(id string) (*entry, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil, ErrClosed
+	}
+	e := a.entries[id]
+	if e == nil {
+		e = &entry{a: a, id: id}
+		a.entries[id] = e
+	}
+	return e, nil
+}
+
+// forget drops the entry of id and every key that leads to it.
+func (a *Authenticator) forget(id string) {
+	a.mu.Lock()
+	e := a.entries[id]
+	delete(a.entries, id)
+	for k, v := range a.keys {
+		if v == e {
+			delete(a.keys, k)
+		}
+	}
+	a.mu.Unlock()
+	if e != nil {
+		e.close()
+	}
+}
+
+// keyOf names the token a partial token designates, for the caches: its
+// look-up keys (Token.FindKeys) and its client id.
+func keyOf(t *zohoauth.Token) string {
+	var buf [2]zohoauth.Key
+	var b strings.Builder
+	for _, k := range t.FindKeys(buf[:0]) {
+		b.WriteString(k.Field.Column())
+		b.WriteByte('=')
+		b.WriteString(k.Value)
+		b.WriteByte(';')
+	}
+	b.WriteString("client=")
+	b.WriteString(t.ClientID)
+	return b.String()
+}

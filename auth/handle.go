@@ -1,0 +1,236 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/zohoauth/zohoauth"
+)
+
+// Handle is one user's token in an Authenticator: Zoho's switch_user
+// without thread-locals. It is safe for concurrent use.
+type Handle struct {
+	a       *Authenticator
+	partial *zohoauth.Token
+	key     string
+	e       atomic.Pointer[entry]
+}
+
+// AccessToken returns a valid access token, renewing it first if it expired
+// or was never obtained. Inside the refresh margin it returns the still
+// valid token at once and renews it in the background. When the token is
+// valid this is one lock-free load, without reading the clock nor
+// allocating.
+func (h *Handle) AccessToken(ctx context.Context) (string, error) {
+	if e := h.e.Load(); e != nil {
+		if s := e.cur.Load(); s.phase == fresh {
+			return s.access, nil
+		}
+	}
+	s, err := h.state(ctx)
+	if err != nil {
+		return "", err
+	}
+	return s.access, nil
+}
+
+// Token returns a copy of the current token (valid, as for AccessToken),
+// with every stored field. Printing it shows no secret.
+func (h *Handle) Token(ctx context.Context) (*zohoauth.Token, error) {
+	s, err := h.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.tok.Clone(), nil
+}
+
+// ID returns the store id of the token, or "" before the first use.
+func (h *Handle) ID() string {
+	if e := h.e.Load(); e != nil {
+		return e.id
+	}
+	return h.partial.ID
+}
+
+// Refresh renews the access token now, whatever its expiry, and returns the
+// new token. Concurrent calls share one renewal.
+func (h *Handle) Refresh(ctx context.Context) (*zohoauth.Token, error) {
+	e, err := h.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := e.cur.Load()
+	s, err = e.await(ctx, true, s.access)
+	if err != nil {
+		return nil, err
+	}
+	return s.tok.Clone(), nil
+}
+
+// Invalidate reports that Zoho rejected access (HTTP 401 INVALID_TOKEN) and
+// returns the access token to use instead: the current one if a renewal
+// already replaced access, otherwise a new one from a forced refresh shared
+// with every concurrent caller.
+func (h *Handle) Invalidate(ctx context.Context, access string) (string, error) {
+	e, err := h.resolve(ctx)
+	if err != nil {
+		return "", err
+	}
+	s, err := e.await(ctx, true, access)
+	if err != nil {
+		return "", err
+	}
+	return s.access, nil
+}
+
+// Revoke revokes the refresh token at Zoho (which revokes its access
+// tokens too) and deletes the token from the store.
+func (h *Handle) Revoke(ctx context.Context) error {
+	e, err := h.resolve(ctx)
+	if err != nil {
+		return err
+	}
+	tok, err := h.a.store.FindTokenByID(ctx, e.id)
+	if err != nil {
+		return fmt.Errorf("auth: token %s: %w", e.id, err)
+	}
+	secret := tok.RefreshToken
+	if secret == "" {
+		secret = tok.AccessToken
+	}
+	if err := h.a.accounts.Revoke(ctx, tok, secret); err != nil {
+		return fmt.Errorf("auth: token %s: %w", e.id, err)
+	}
+	h.a.log.Info("zohoauth: token revoked", "id", e.id, "user", tok.UserName)
+	h.a.forget(e.id)
+	h.e.Store(nil)
+	if err := h.a.store.DeleteToken(ctx, e.id); err != nil {
+		return fmt.Errorf("auth: token %s revoked at Zoho but not deleted: %w", e.id, err)
+	}
+	return nil
+}
+
+// state returns a usable state: the current one when fresh or stale (a
+// stale one starts a background renewal), otherwise the result of a
+// renewal.
+func (h *Handle) state(ctx context.Context) (*state, error) {
+	e, err := h.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch s := e.cur.Load(); s.phase {
+	case fresh:
+		return s, nil
+	case stale:
+		e.kick(ctx)
+		return s, nil
+	}
+	return e.await(ctx, false, "")
+}
+
+// resolve returns the entry of h's token, finding the token in the store
+// (and obtaining and saving one if it is not there) on first use. Concurrent
+// resolutions of one partial token share the work.
+func (h *Handle) resolve(ctx context.Context) (*entry, error) {
+	if e := h.e.Load(); e != nil {
+		return e, nil
+	}
+	a := h.a
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if e := a.keys[h.key]; e != nil {
+		a.mu.Unlock()
+		h.e.Store(e)
+		return e, nil
+	}
+	r := a.resolving[h.key]
+	if r == nil {
+		r = &resolver{done: make(chan struct{})}
+		a.resolving[h.key] = r
+		a.wg.Add(1)
+		go a.runResolve(ctx, h.key, h.partial, r)
+	}
+	a.mu.Unlock()
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	h.e.Store(r.e)
+	return r.e, nil
+}
+
+// resolver is one resolution in progress.
+type resolver struct {
+	done chan struct{}
+	e    *entry
+	err  error
+}
+
+// runResolve finds partial's token and makes its entry usable, on a
+// context detached from the caller's.
+func (a *Authenticator) runResolve(ctx context.Context, key string, partial *zohoauth.Token, r *resolver) {
+	defer a.wg.Done()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.refreshTimeout)
+	defer cancel()
+	r.e, r.err = a.resolveEntry(ctx, partial)
+	a.mu.Lock()
+	delete(a.resolving, key)
+	if r.err == nil && !a.closed {
+		a.keys[key] = r.e
+	}
+	a.mu.Unlock()
+	close(r.done)
+}
+
+func (a *Authenticator) resolveEntry(ctx context.Context, partial *zohoauth.Token) (*entry, error) {
+	tok, err := a.lookup(ctx, partial)
+	if err != nil {
+		return nil, err
+	}
+	if tok.ID == "" {
+		// Not stored yet: obtain and save it; the save gives it an id.
+		tok, err = a.renew(ctx, renewReq{seed: tok})
+		if err != nil {
+			return nil, err
+		}
+		return a.adopt(tok)
+	}
+	e, err := a.entry(tok.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := a.clock.Now()
+	e.mu.Lock()
+	if e.cur.Load() != nil {
+		e.mu.Unlock()
+		return e, nil // another handle manages this token already
+	}
+	if tok.AccessToken != "" && (tok.Expiry.IsZero() || now.Before(tok.Expiry)) {
+		// Usable (rule 7d): publish it; inside the margin, the first caller
+		// starts a background renewal.
+		e.installLocked(tok, false)
+		e.mu.Unlock()
+		return e, nil
+	}
+	// Expired or no access token: the entry's renewal applies the rules,
+	// deduplicated with every other caller of this token.
+	e.cur.Store(expiredNone)
+	f := e.flight
+	if f == nil {
+		f = e.startLocked(ctx, renewReq{id: e.id, seed: tok})
+	}
+	e.mu.Unlock()
+	<-f.done
+	if f.err != nil {
+		return nil, f.err
+	}
+	return e, nil
+}

@@ -1,0 +1,211 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/accounts"
+)
+
+// renewReq is what a renewal is asked to do.
+type renewReq struct {
+	id             string          // the stored token to re-read; "" for a token not stored yet
+	seed           *zohoauth.Token // the token as just read or given, instead of re-reading
+	force          bool            // renew even if valid, when the access token is still failedAccess
+	failedAccess   string
+	login          bool   // exchange seed's grant code whatever the token holds
+	accountsServer string // the login redirect's accounts-server
+	failed         *failure
+}
+
+// action is a decision of Zoho's get_token rules.
+type action uint8
+
+const (
+	useAsIs  action = iota // valid: no call, no save (rule 7d)
+	saveOnly               // an access token without expiry nor id: save it (rule 7c)
+	refresh                // rule 7a with a refresh token, rule 7b
+	exchange               // rule 7a with a grant code
+)
+
+func (x action) String() string {
+	return [...]string{"use", "save", "refresh", "exchange"}[x]
+}
+
+// reauthError is ErrReauthorize with its cause, and the fingerprint of the
+// refresh token that failed.
+type reauthError struct {
+	id      string
+	refresh [32]byte
+	err     error
+}
+
+func (e *reauthError) Error() string {
+	return fmt.Sprintf("auth: token %s: %s: %v", e.id, ErrReauthorize, e.err)
+}
+
+func (e *reauthError) Unwrap() []error { return []error{ErrReauthorize, e.err} }
+
+// renew is the whole renewal of one token, as one transaction against the
+// store: re-read the stored token, decide with Zoho's rules whether it
+// still needs renewing (another process may have renewed it), call Zoho,
+// look up the user signature, save, and return the saved token. It is the
+// only function that renews, so a cross-process lock (a store's Locker)
+// fits around it: lock, renew, unlock.
+func (a *Authenticator) renew(ctx context.Context, req renewReq) (*zohoauth.Token, error) {
+	cur := req.seed
+	if cur == nil {
+		stored, err := a.store.FindTokenByID(ctx, req.id)
+		if err != nil {
+			return nil, fmt.Errorf("auth: token %s: re-read: %w", req.id, err)
+		}
+		cur = stored
+	}
+	if req.failed != nil && sha256.Sum256([]byte(cur.RefreshToken)) == req.failed.refresh {
+		return nil, req.failed.err // the refresh token Zoho rejected: no new request
+	}
+	if cur.APIDomain == "" {
+		if env := a.accounts.Environment; env.APIURL != "" {
+			cur.APIDomain = env.APIURL
+		} else if req.accountsServer == "" && a.accounts.BaseURL == "" {
+			return nil, &zohoauth.Error{Code: zohoauth.CodeEnvironment, Message: zohoauth.MsgEnvironment, Detail: "token has no api_domain and no environment is set", Err: zohoauth.ErrUnknownEnvironment}
+		}
+	}
+	now := a.clock.Now()
+	act, err := a.decide(cur, now, req)
+	if err != nil {
+		return nil, err
+	}
+	log := a.log.With("id", cur.ID, "user", cur.UserName)
+	var tok *zohoauth.Token
+	switch act {
+	case useAsIs:
+		log.Debug("zohoauth: stored access token is valid", "expiry", cur.Expiry)
+		return cur, nil
+	case saveOnly:
+		tok = cur.Clone()
+	case refresh, exchange:
+		start := time.Now()
+		if act == refresh {
+			log.Info("zohoauth: refreshing access token", "expiry", cur.Expiry, "forced", req.force)
+			tok, err = a.accounts.Refresh(ctx, cur)
+		} else {
+			log.Info("zohoauth: exchanging grant code")
+			tok, err = a.accounts.Exchange(ctx, cur, req.accountsServer)
+		}
+		if err != nil {
+			err = a.classify(cur, act, err)
+			log.Warn("zohoauth: "+act.String()+" failed", "error", err, "duration", time.Since(start))
+			return nil, err
+		}
+		log.Info("zohoauth: new access token", "action", act.String(), "expiry", tok.Expiry, "api_domain", tok.APIDomain, "duration", time.Since(start))
+	}
+	if err := a.save(ctx, tok, log); err != nil {
+		return nil, err
+	}
+	return tok, nil
+}
+
+// decide applies Zoho's get_token rules (zoho-sdk.md §1.3 step 7) with
+// this package's margin.
+func (a *Authenticator) decide(t *zohoauth.Token, now time.Time, req renewReq) (action, error) {
+	switch {
+	case req.login:
+		return exchange, nil
+	case t.AccessToken == "":
+		if t.RefreshToken != "" {
+			return refresh, nil
+		}
+		if t.GrantToken != "" {
+			return exchange, nil
+		}
+		return 0, &zohoauth.Error{Code: zohoauth.CodeMandatoryValue, Message: zohoauth.MsgMandatoryKey + zohoauth.MsgMandatoryKeysRefresh, Err: zohoauth.ErrInvalidToken}
+	case req.force && t.AccessToken == req.failedAccess,
+		!t.Expiry.IsZero() && !now.Before(t.Expiry.Add(-a.margin)):
+		if t.RefreshToken != "" {
+			return refresh, nil
+		}
+		if req.force || !now.Before(t.Expiry) {
+			return 0, &reauthError{id: t.ID, refresh: sha256.Sum256(nil), err: errNoRefreshToken}
+		}
+		return useAsIs, nil // in the margin, nothing to refresh it with: use it while it lasts
+	case t.Expiry.IsZero() && t.ID == "":
+		return saveOnly, nil
+	}
+	return useAsIs, nil
+}
+
+// classify wraps a failed Zoho call: invalid_code becomes ErrReauthorize.
+func (a *Authenticator) classify(t *zohoauth.Token, act action, err error) error {
+	if errors.Is(err, accounts.ErrInvalidCode) {
+		secret := t.RefreshToken
+		if act == exchange {
+			secret = t.GrantToken
+		}
+		return &reauthError{id: t.ID, refresh: sha256.Sum256([]byte(secret)), err: err}
+	}
+	if t.ID != "" {
+		return fmt.Errorf("auth: token %s: %w", t.ID, err)
+	}
+	return fmt.Errorf("auth: %w", err)
+}
+
+// save looks up the user signature of a new token when it has none, then
+// saves it; tok is updated to the stored value (its id included). A failed
+// save is an error (Zoho's Python SDK only logs it).
+func (a *Authenticator) save(ctx context.Context, tok *zohoauth.Token, log *slog.Logger) error {
+	if tok.UserName == "" && !a.skipUserLookup && tok.AccessToken != "" {
+		name, err := a.accounts.UserSignature(ctx, tok)
+		if err != nil {
+			log.Warn("zohoauth: user signature lookup failed; saving without it", "error", err)
+		} else {
+			tok.UserName = name
+		}
+	}
+	if tok.ID == "" && tok.UserName != "" {
+		// A new login of a user already stored updates that user's token.
+		if old, err := a.store.FindToken(ctx, &zohoauth.Token{UserName: tok.UserName, ClientID: tok.ClientID}); err == nil {
+			tok.ID = old.ID
+		}
+	}
+	if err := a.store.SaveToken(ctx, tok); err != nil {
+		log.Error("zohoauth: "+zohoauth.CodeSaveToken, "error", err)
+		return &zohoauth.Error{Code: zohoauth.CodeSaveToken, Message: "the new token was not saved", Detail: "token " + tok.ID, Err: err}
+	}
+	log.Debug("zohoauth: token saved", "id", tok.ID, "user", tok.UserName)
+	return nil
+}
+
+// lookup finds the stored token partial designates (Zoho's get_token steps
+// 2 and 3): by id, or by FindToken. The result is partial with its empty
+// fields filled from the stored token, or partial itself when nothing is
+// stored.
+func (a *Authenticator) lookup(ctx context.Context, partial *zohoauth.Token) (*zohoauth.Token, error) {
+	if err := partial.Validate(); err != nil {
+		return nil, err
+	}
+	var stored *zohoauth.Token
+	var err error
+	if partial.ID != "" {
+		stored, err = a.store.FindTokenByID(ctx, partial.ID)
+	} else {
+		stored, err = a.store.FindToken(ctx, partial)
+	}
+	t := partial.Clone()
+	switch {
+	case err == nil:
+		t.Merge(stored)
+		return t, nil
+	case partial.ID == "" && errors.Is(err, zohoauth.ErrNotFound):
+		if partial.UserName != "" && partial.GrantToken == "" && partial.RefreshToken == "" {
+			return nil, &zohoauth.Error{Code: zohoauth.CodeMandatoryValue, Message: zohoauth.MsgUserNameNotFound + " - grant_token, refresh_token", Err: err}
+		}
+		return t, nil
+	}
+	return nil, fmt.Errorf("auth: find token: %w", err)
+}
