@@ -64,7 +64,9 @@
 // compared by content at the next check, so a rewrite in the same clock tick
 // of the same size is seen too. Writers of this package also count their
 // writes in the lock file, mapped into memory by every process (on Unix), so
-// a read sees the write of another process at once without a system call.
+// a read sees the write of another process at once without a system call
+// (a writer killed between its rename and its count leaves the others'
+// caches behind until the next write or the recheck interval).
 // Changes by programs that do not use this package are seen within the
 // recheck interval (WithRecheck, one second by default; 0 checks on every
 // read).

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,13 +102,22 @@ var (
 )
 
 // New returns a Store of the token file at path (DefaultFile when path is
-// empty). The file need not exist: a missing or empty file is an empty store,
-// and the first save creates it. New creates the lock file "<path>.lock"
+// empty; when path is a symbolic link, the file it points to). The file need
+// not exist: a missing or empty file is an empty store, and the first save
+// creates it. New creates the lock file "<path>.lock"
 // beside it (mode 0600), which must stay in place while the store is used.
 // New does not read the token file; the first call does.
 func New(path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		path = DefaultFile
+	}
+	// A symbolic link stays one: the store replaces the file it points to.
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		target, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: "cannot resolve the token file's link", Detail: "file " + path, Err: err}
+		}
+		path = target
 	}
 	s := &Store{
 		path:     path,
@@ -307,9 +317,8 @@ func (s *Store) update(ctx context.Context, msg string, change func(*memory.Tabl
 	// so that the next call reads the file again.
 	s.snap = nil
 	if !s.cleaned {
-		if err := cleanTemps(s.path); err != nil {
-			return s.fail(msg, err)
-		}
+		// Best effort: a leftover that cannot be removed only takes space.
+		_ = cleanTemps(s.path)
 		s.cleaned = true
 	}
 	all := sn.table.All()

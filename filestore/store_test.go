@@ -396,3 +396,26 @@ func TestSaveTokensWritesOnce(t *testing.T) {
 		t.Fatalf("file holds %d tokens (%v), last id %q", len(tokens), err, batch[2].ID)
 	}
 }
+
+// TestSymlinkKept checks that a token file reached through a symbolic link
+// is replaced where the link points, and the link stays.
+func TestSymlinkKept(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real-tokens.txt")
+	link := filepath.Join(dir, filestore.DefaultFile)
+	if err := os.WriteFile(target, readTestdata(t, "python.txt"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	s := filestoreAt(t, link)
+	mustSave(t, s, childToken(1))
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v", err)
+	}
+	data, _ := os.ReadFile(target)
+	if tokens, err := filestore.Parse(data); err != nil || len(tokens) != len(pythonTokens)+1 {
+		t.Fatalf("target holds %d tokens (%v)", len(tokens), err)
+	}
+}
