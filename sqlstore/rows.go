@@ -10,10 +10,19 @@ import (
 )
 
 // rows implements zohoauth.Rows with the Store's prepared statements, on the
-// pool or, inside a save, on the transaction.
+// pool or, inside a save, on the transaction. Inside a save (which holds the
+// write lock, so nothing changes under it) the rows of the last user name
+// queried are kept, so that the conflict check of PlanSave reuses the rows
+// its look-up read instead of asking again.
 type rows struct {
-	s  *Store
-	tx *sql.Tx
+	s    *Store
+	tx   *sql.Tx
+	memo *userRows // nil outside a transaction
+}
+
+type userRows struct {
+	name string
+	list []*zohoauth.Token
 }
 
 var _ zohoauth.Rows = rows{}
@@ -34,7 +43,13 @@ func (r rows) Lookup(ctx context.Context, k zohoauth.Key) (*zohoauth.Token, erro
 	if st == nil || k.Value == "" {
 		return nil, nil
 	}
-	list, err := scanAll(r.query(ctx, st, k.Value))
+	var list []*zohoauth.Token
+	var err error
+	if k.Field == zohoauth.FieldUserName {
+		list, err = r.userName(ctx, k.Value)
+	} else {
+		list, err = scanAll(r.query(ctx, st, k.Value))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -49,17 +64,36 @@ func (r rows) Lookup(ctx context.Context, k zohoauth.Key) (*zohoauth.Token, erro
 
 // WithUserName returns the tokens whose user name is exactly name.
 func (r rows) WithUserName(ctx context.Context, name string) ([]*zohoauth.Token, error) {
-	list, err := scanAll(r.query(ctx, r.s.byField[zohoauth.FieldUserName], name))
+	list, err := r.userName(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	out := list[:0]
+	var out []*zohoauth.Token
 	for _, t := range list {
 		if t.UserName == name {
 			out = append(out, t)
 		}
 	}
 	return out, nil
+}
+
+// userName returns the rows the user_name index finds for name (a superset
+// of the exact matches when the table's collation folds case or spaces).
+func (r rows) userName(ctx context.Context, name string) ([]*zohoauth.Token, error) {
+	if r.memo != nil && r.memo.list != nil && r.memo.name == name {
+		return r.memo.list, nil
+	}
+	list, err := scanAll(r.query(ctx, r.s.byField[zohoauth.FieldUserName], name))
+	if err != nil {
+		return nil, err
+	}
+	if r.memo != nil {
+		if list == nil {
+			list = []*zohoauth.Token{}
+		}
+		r.memo.name, r.memo.list = name, list
+	}
+	return list, nil
 }
 
 // MaxID returns the greatest numeric id in use, 0 for none.

@@ -35,28 +35,9 @@ func ZohoDDL(table string) string {
 )`
 }
 
-// createTable returns the statement that creates the table when it is
-// missing: Zoho's columns in Zoho's order, with types wide enough for any
-// token (text instead of varchar(255)). SQLite ignores declared lengths, so
-// it gets Zoho's DDL as it is.
-func (d Dialect) createTable(q string) string {
-	switch d {
-	case MySQL:
-		return "CREATE TABLE IF NOT EXISTS " + q + ` (
-  id varchar(10) NOT NULL,
-  user_name text,
-  client_id text,
-  client_secret text,
-  refresh_token text,
-  access_token text,
-  grant_token text,
-  expiry_time varchar(20),
-  redirect_url text,
-  api_domain text,
-  PRIMARY KEY (id)
-) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
-	case Postgres:
-		return "CREATE TABLE IF NOT EXISTS " + q + ` (
+// wideColumns are Zoho's columns in Zoho's order, with text instead of
+// varchar(255) for every column that may hold a token.
+const wideColumns = ` (
   id varchar(10) NOT NULL,
   user_name text,
   client_id text,
@@ -69,6 +50,18 @@ func (d Dialect) createTable(q string) string {
   api_domain text,
   PRIMARY KEY (id)
 )`
+
+// createTable returns the statement that creates the table when it is
+// missing: Zoho's columns in Zoho's order, with types wide enough for any
+// token. SQLite ignores declared lengths, so it gets Zoho's DDL as it is.
+func (d Dialect) createTable(q string) string {
+	switch d {
+	case MySQL:
+		// utf8mb4 for every token; a binary collation, so that the
+		// indexes compare values as they are.
+		return "CREATE TABLE IF NOT EXISTS " + q + wideColumns + " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+	case Postgres:
+		return "CREATE TABLE IF NOT EXISTS " + q + wideColumns
 	}
 	return strings.Replace(ZohoDDL(q), "CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1)
 }

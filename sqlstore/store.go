@@ -351,7 +351,7 @@ func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 	}
 	var saved *zohoauth.Token
 	err := s.withWriteLock(ctx, func(tx *sql.Tx) error {
-		plan, err := zohoauth.PlanSave(ctx, rows{s: s, tx: tx}, in, zohoauth.MsgDetailsNotFoundDB)
+		plan, err := zohoauth.PlanSave(ctx, rows{s: s, tx: tx, memo: &userRows{}}, in, zohoauth.MsgDetailsNotFoundDB)
 		if err != nil {
 			return err
 		}

@@ -247,3 +247,25 @@ func TestErrorsShowNoSecret(t *testing.T) {
 		})
 	}
 }
+
+// Open puts MySQL sessions in strict mode, keeping the server's other modes,
+// so that the server refuses a value its column cannot hold.
+func TestMySQLStrictMode(t *testing.T) {
+	s := openServer(t, sqlstore.MySQL, serverDSN(t, envMySQL), tableName())
+	var mode string
+	if err := s.DB().QueryRowContext(t.Context(), "SELECT @@SESSION.sql_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(mode, "STRICT_ALL_TABLES") {
+		t.Fatalf("session sql_mode %q lacks STRICT_ALL_TABLES", mode)
+	}
+	var global string
+	if err := s.DB().QueryRowContext(t.Context(), "SELECT @@GLOBAL.sql_mode").Scan(&global); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range strings.Split(global, ",") {
+		if m != "" && !strings.Contains(mode, m) {
+			t.Fatalf("session sql_mode %q dropped the server's %s", mode, m)
+		}
+	}
+}
