@@ -121,7 +121,9 @@ func (e *env) stored(id string) *zohoauth.Token {
 	return tok
 }
 
-func (e *env) tokenRequests() int { return e.srv.Stats().TokenRequests }
+// tokenRequests counts the requests to the token endpoint, injected faults
+// included.
+func (e *env) tokenRequests() int { return e.srv.Stats().Calls["POST /oauth/v2/token"] }
 
 // checkGoroutines fails the test if goroutines started during it are
 // still running once it and its cleanups end (given time to settle).

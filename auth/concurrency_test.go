@@ -1,0 +1,86 @@
+package auth_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/zohotest"
+)
+
+// 1,000 goroutines asking for the same expired token cause exactly one call
+// to the token endpoint, and all of them get the new token.
+func TestThousandCallersOneRefresh(t *testing.T) {
+	for _, mode := range []string{"one handle", "a handle each", "by id after restart"} {
+		t.Run(mode, func(t *testing.T) {
+			e := newEnv(t, nil)
+			h, old := e.login()
+			id := h.ID()
+			if mode == "by id after restart" {
+				e.restart()
+			}
+			e.clk.Advance(2 * time.Hour)
+			e.srv.ResetStats()
+			const n = 1000
+			got := make([]string, n)
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					hh := h
+					if mode != "one handle" {
+						hh = e.a.For(&zohoauth.Token{ID: id})
+					}
+					got[i], errs[i] = hh.AccessToken(context.Background())
+				}()
+			}
+			close(start)
+			wg.Wait()
+			if c := e.srv.Stats().Calls["POST /oauth/v2/token"]; c != 1 || e.srv.Stats().TokenRequests != 1 {
+				t.Fatalf("token endpoint called %d times, want 1", c)
+			}
+			want := e.stored(id).AccessToken
+			if want == old {
+				t.Fatal("not refreshed")
+			}
+			for i := range n {
+				if errs[i] != nil || got[i] != want {
+					t.Fatalf("caller %d: %v, new token %v", i, errs[i], got[i] == want)
+				}
+			}
+		})
+	}
+}
+
+// One caller's cancelled context does not fail the shared refresh: the
+// others get the new token.
+func TestCancelledCallerDoesNotFailOthers(t *testing.T) {
+	e := newEnv(t, nil)
+	h, old := e.login()
+	e.clk.Advance(2 * time.Hour)
+	e.srv.Inject(zohotest.Fault{Path: "/oauth/v2/token", Delay: 300 * time.Millisecond})
+	cctx, cancel := context.WithCancel(context.Background())
+	firstDone := make(chan error, 1)
+	go func() {
+		_, err := h.AccessToken(cctx)
+		firstDone <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let the first caller start the refresh
+	cancel()
+	if err := <-firstDone; err != context.Canceled {
+		t.Fatalf("cancelled caller: %v", err)
+	}
+	got, err := h.AccessToken(context.Background())
+	if err != nil || got == old {
+		t.Fatalf("other caller: %v", err)
+	}
+	if n := e.srv.Stats().Refreshes; n != 1 {
+		t.Fatalf("refreshes %d, want 1 (the cancelled one went on)", n)
+	}
+}
