@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/filestore"
+	"github.com/zohoauth/zohoauth/storeurl"
+)
+
+// migrateCount is how many tokens the big migrate tests copy into a store
+// that saves in batches (zohoauth.BatchSaver); slowCount into one that saves
+// token by token (about 0.5 ms a token on SQLite, 1.4 ms on PostgreSQL).
+const (
+	migrateCount = 100_000
+	slowCount    = 10_000
+)
+
+// countFor returns how many tokens to migrate into the store at to.
+func countFor(t *testing.T, to string) int {
+	t.Helper()
+	s, err := storeurl.Open(context.Background(), to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, ok := s.(zohoauth.BatchSaver); ok {
+		return migrateCount
+	}
+	t.Logf("%s saves token by token (no zohoauth.BatchSaver): migrating %d tokens, not %d", storeurl.Redact(to), slowCount, migrateCount)
+	return slowCount
+}
+
+// writeTokenFile writes n tokens in Zoho's CSV format to a new file and
+// returns its store URL.
+func writeTokenFile(t *testing.T, n int) (string, []*zohoauth.Token) {
+	t.Helper()
+	tokens := make([]*zohoauth.Token, n)
+	exp := time.UnixMilli(t0.UnixMilli())
+	for i := range tokens {
+		tokens[i] = &zohoauth.Token{
+			ID:           fmt.Sprint(i + 1),
+			UserName:     fmt.Sprintf("user%d@example.com:%d", i, 700000+i),
+			ClientID:     "1000.MIGRATE",
+			ClientSecret: "client-secret",
+			RefreshToken: fmt.Sprintf("1000.refresh.%d", i),
+			AccessToken:  fmt.Sprintf("1000.access.%d", i),
+			Expiry:       exp.Add(time.Duration(i) * time.Second),
+			RedirectURL:  "http://127.0.0.1:8910/callback",
+			APIDomain:    "https://www.zohoapis.eu",
+		}
+	}
+	data, err := filestore.Marshal(tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "sdk_tokens.txt")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return "file:" + path, tokens
+}
+
+// failingStore fails every save after the first `after` tokens.
+type failingStore struct {
+	storeurl.Store
+	after int64
+	saved atomic.Int64
+}
+
+var errInjected = errors.New("injected failure")
+
+func (f *failingStore) SaveToken(ctx context.Context, t *zohoauth.Token) error {
+	if f.saved.Add(1) > f.after {
+		return errInjected
+	}
+	return f.Store.SaveToken(ctx, t)
+}
+
+func (f *failingStore) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error {
+	if f.saved.Add(int64(len(tokens))) > f.after {
+		return errInjected
+	}
+	return zohoauth.SaveAll(ctx, f.Store, tokens)
+}
+
+// testMigrate copies n tokens from a file store to the store at to, with a
+// failure injected midway, and checks that the source is untouched and a
+// rerun completes with the counts verified.
+func testMigrate(t *testing.T, to string, n int) {
+	h := newHarness(t)
+	from, want := writeTokenFile(t, n)
+	srcPath := strings.TrimPrefix(from, "file:")
+	before, err := os.ReadFile(srcPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A failure midway: the error says so, the source is untouched.
+	a := h.app(nil, &bytes.Buffer{}, &bytes.Buffer{})
+	open := a.openStore
+	a.openStore = func(ctx context.Context, raw string) (storeurl.Store, error) {
+		s, err := open(ctx, raw)
+		if err != nil || raw != to {
+			return s, err
+		}
+		return &failingStore{Store: s, after: int64(n / 2)}, nil
+	}
+	var stderr bytes.Buffer
+	a.stderr = &stderr
+	if code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to, "--delete-source"}); code == 0 || !strings.Contains(stderr.String(), "injected failure") || !strings.Contains(stderr.String(), "source is untouched") {
+		t.Fatalf("migrate with a failure: exit %d, %s", code, stderr.String())
+	}
+	if after, _ := os.ReadFile(srcPath); !bytes.Equal(before, after) {
+		t.Fatal("the failed migration changed the source")
+	}
+
+	// The rerun completes and verifies every token.
+	start := time.Now()
+	h.isTerm = true
+	r := h.must("migrate", "--from", from, "--to", to)
+	t.Logf("migrated %d tokens in %v", n, time.Since(start))
+	if !strings.Contains(r.stderr, fmt.Sprintf("copied %d tokens", n)) || !strings.Contains(r.stderr, fmt.Sprintf("verified %d of %d", n, n)) ||
+		!strings.Contains(r.stderr, fmt.Sprintf("] %d/%d 100%%", n, n)) {
+		t.Errorf("migrate output: %q", tail(r.stderr, 300))
+	}
+	if after, _ := os.ReadFile(srcPath); !bytes.Equal(before, after) {
+		t.Fatal("migrate without --delete-source changed the source")
+	}
+	dst, err := storeurl.Open(context.Background(), to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	got, err := dst.Tokens(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("target holds %d tokens, want %d", len(got), n)
+	}
+	for i, tok := range got {
+		if !sameToken(tok, want[i]) {
+			t.Fatalf("token %d: got %v, want %v", i, tok, want[i])
+		}
+	}
+
+	// Idempotent: a third run changes nothing, then deletes the source.
+	h.isTerm = false
+	r = h.must("migrate", "--from", from, "--to", to, "--delete-source")
+	if !strings.Contains(r.stderr, fmt.Sprintf("deleted %d tokens", n)) {
+		t.Errorf("migrate --delete-source: %q", r.stderr)
+	}
+	src, err := storeurl.Open(context.Background(), from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if left, err := src.Tokens(context.Background()); err != nil || len(left) != 0 {
+		t.Errorf("source after --delete-source: %d tokens, %v", len(left), err)
+	}
+	if got, err := dst.Tokens(context.Background()); err != nil || len(got) != n {
+		t.Errorf("target after --delete-source: %d tokens, %v", len(got), err)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+func TestMigrateFileToSQLite(t *testing.T) {
+	to := "sqlite:" + filepath.Join(t.TempDir(), "target.db")
+	testMigrate(t, to, countFor(t, to))
+}
+
+func TestMigrateFileToPostgres(t *testing.T) {
+	dsn := needServer(t, "ZOHOAUTH_TEST_POSTGRES_DSN")
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	to := dsn + sep + "table=zohoauth_cli_migrate"
+	s, err := storeurl.Open(context.Background(), to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteTokens(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	t.Cleanup(func() {
+		if s, err := storeurl.Open(context.Background(), to); err == nil {
+			_ = s.DeleteTokens(context.Background())
+			s.Close()
+		}
+	})
+	testMigrate(t, to, countFor(t, to))
+}
+
+func TestMigrateErrors(t *testing.T) {
+	h := newHarness(t)
+	from, _ := writeTokenFile(t, 3)
+	for _, args := range [][]string{
+		{"migrate"},
+		{"migrate", "--from", from},
+		{"migrate", "--from", from, "--to", from},
+		{"migrate", "--from", from, "--to", "nosuch:x"},
+		{"migrate", "--from", from, "--to", "memory:", "--batch", "0"},
+	} {
+		if r := h.run(args...); r.code != exitUsage {
+			t.Errorf("%v: exit %d", args, r.code)
+		}
+	}
+	// A conflict in the target (same user, another id) fails the copy and
+	// leaves the source whole.
+	to := "sqlite:" + filepath.Join(t.TempDir(), "t.db")
+	s, err := storeurl.Open(context.Background(), to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveToken(context.Background(), &zohoauth.Token{ID: "77", UserName: "user1@example.com:700001", ClientID: "1000.MIGRATE", RefreshToken: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	r := h.run("migrate", "--from", from, "--to", to, "--delete-source")
+	if r.code == 0 || !strings.Contains(r.stderr, "source is untouched") {
+		t.Errorf("conflict: %+v", r)
+	}
+	src, _ := storeurl.Open(context.Background(), from)
+	defer src.Close()
+	if all, _ := src.Tokens(context.Background()); len(all) != 3 {
+		t.Errorf("source holds %d tokens", len(all))
+	}
+}
+
+func TestDrawBar(t *testing.T) {
+	var b bytes.Buffer
+	drawBar(&b, "x", 50, 100)
+	drawBar(&b, "x", 100, 100)
+	want := "\rx [###############---------------] 50/100  50%\rx [##############################] 100/100 100%\n"
+	if b.String() != want {
+		t.Errorf("drawBar = %q, want %q", b.String(), want)
+	}
+}
