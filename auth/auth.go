@@ -95,6 +95,7 @@ type Authenticator struct {
 	entries   map[string]*entry    // by store id
 	keys      map[string]*entry    // by partial-token key
 	resolving map[string]*resolver // by partial-token key
+	keyFails  map[string]*failure  // failed resolutions, by partial-token key
 	wg        sync.WaitGroup       // running renewals
 }
 
@@ -113,6 +114,7 @@ func New(store zohoauth.Store, opts Options) *Authenticator {
 		entries:          map[string]*entry{},
 		keys:             map[string]*entry{},
 		resolving:        map[string]*resolver{},
+		keyFails:         map[string]*failure{},
 	}
 	if a.clock == nil {
 		a.clock = clock.System()

@@ -232,7 +232,9 @@ func (e *entry) startLocked(ctx context.Context, req renewReq) *flight {
 		tok, err := a.renew(rctx, req)
 		cancel()
 		e.mu.Lock()
-		if err == nil {
+		if err == nil && e.closed {
+			f.err = ErrClosed
+		} else if err == nil {
 			f.st = e.installLocked(tok, true)
 			if f.st.phase == expired {
 				f.st = &state{access: tok.AccessToken, tok: tok, phase: fresh}
@@ -256,11 +258,16 @@ func (e *entry) startLocked(ctx context.Context, req renewReq) *flight {
 // rememberLocked records a failed renewal for the cool-down that fits it.
 // e.mu is held.
 func (e *entry) rememberLocked(err error, prev *failure) {
-	a := e.a
-	now := a.clock.Now()
 	if prev != nil && errors.Is(err, prev.err) {
 		return // the remembered failure, handed out again: keep its deadline
 	}
+	e.fail = e.a.failureOf(err)
+}
+
+// failureOf returns how long err is remembered, and for which refresh
+// token.
+func (a *Authenticator) failureOf(err error) *failure {
+	now := a.clock.Now()
 	fl := &failure{err: err}
 	switch {
 	case errors.Is(err, ErrReauthorize):
@@ -276,5 +283,5 @@ func (e *entry) rememberLocked(err error, prev *failure) {
 	default:
 		fl.until = now.Add(a.retryBackoff)
 	}
-	e.fail = fl
+	return fl
 }

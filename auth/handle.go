@@ -2,10 +2,12 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/accounts"
 )
 
 // Handle is one user's token in an Authenticator: Zoho's switch_user
@@ -147,6 +149,13 @@ func (h *Handle) resolve(ctx context.Context) (*entry, error) {
 		h.e.Store(e)
 		return e, nil
 	}
+	if fl := a.keyFails[h.key]; fl != nil {
+		if a.clock.Now().Before(fl.until) {
+			a.mu.Unlock()
+			return nil, fl.err
+		}
+		delete(a.keyFails, h.key)
+	}
 	r := a.resolving[h.key]
 	if r == nil {
 		r = &resolver{done: make(chan struct{})}
@@ -167,6 +176,14 @@ func (h *Handle) resolve(ctx context.Context) (*entry, error) {
 	return r.e, nil
 }
 
+// remembered reports whether a failed resolution is remembered: a failure
+// of Zoho's (not a store error, nor a bad partial token, which the caller
+// fixes).
+func remembered(err error) bool {
+	var ae *accounts.Error
+	return errors.As(err, &ae) || errors.Is(err, ErrReauthorize)
+}
+
 // resolver is one resolution in progress.
 type resolver struct {
 	done chan struct{}
@@ -183,8 +200,13 @@ func (a *Authenticator) runResolve(ctx context.Context, key string, partial *zoh
 	r.e, r.err = a.resolveEntry(ctx, partial)
 	a.mu.Lock()
 	delete(a.resolving, key)
-	if r.err == nil && !a.closed {
+	switch {
+	case r.err == nil && !a.closed:
 		a.keys[key] = r.e
+	case r.err != nil && remembered(r.err):
+		// A token not stored yet whose exchange or refresh failed: do not
+		// ask Zoho again at once (a used grant code stays used).
+		a.keyFails[key] = a.failureOf(r.err)
 	}
 	a.mu.Unlock()
 	close(r.done)

@@ -105,7 +105,11 @@ func (a *Authenticator) renew(ctx context.Context, req renewReq) (*zohoauth.Toke
 		}
 		log.Info("zohoauth: new access token", "action", act.String(), "expiry", tok.Expiry, "api_domain", tok.APIDomain, "duration", time.Since(start))
 	}
-	if err := a.save(ctx, tok, log); err != nil {
+	// Zoho has answered (a grant code is spent): finish even if the
+	// caller's context ends.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.refreshTimeout)
+	defer cancel()
+	if err := a.save(sctx, tok, log); err != nil {
 		return nil, err
 	}
 	return tok, nil

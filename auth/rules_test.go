@@ -377,3 +377,22 @@ func TestRefreshAndRevoke(t *testing.T) {
 		t.Fatalf("still stored: %v", err)
 	}
 }
+
+// A grant code that Zoho rejects (used or expired): ErrReauthorize, and
+// the code is not sent again at once.
+func TestUsedGrantRemembered(t *testing.T) {
+	e := newEnv(t, nil)
+	g := e.grantToken()
+	e.clk.Advance(4 * time.Minute) // grant codes live 3 minutes
+	_, err := e.a.AccessToken(ctx, g)
+	isErr(t, err, auth.ErrReauthorize)
+	n := e.tokenRequests()
+	_, err = e.a.AccessToken(ctx, g)
+	isErr(t, err, auth.ErrReauthorize)
+	if e.tokenRequests() != n || n != 1 {
+		t.Fatalf("token requests %d, want 1", e.tokenRequests())
+	}
+	if all, _ := e.store.Tokens(ctx); len(all) != 0 {
+		t.Fatalf("stored %v", all)
+	}
+}
