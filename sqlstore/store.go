@@ -127,6 +127,9 @@ func Open(ctx context.Context, d Dialect, dsn string, opts ...Option) (*Store, e
 	if err != nil {
 		return nil, storeErr("cannot open", err)
 	}
+	// database/sql keeps 2 idle connections by default: concurrent callers
+	// would reconnect and prepare again and again.
+	db.SetMaxIdleConns(16)
 	s, err := newStore(ctx, db, d, nil, opts)
 	if err != nil {
 		_ = db.Close()
@@ -280,11 +283,13 @@ func (s *Store) closeStmts() {
 
 // Close releases the prepared statements and, when the Store opened the
 // pool (Open, OpenSQLite), closes it; an in-memory database is gone then.
+// Close is not safe to call concurrently with other methods.
 func (s *Store) Close() error {
 	s.closeStmts()
 	var errs []error
 	if s.keep != nil {
 		errs = append(errs, s.keep.Close())
+		s.keep = nil
 	}
 	if s.owned {
 		errs = append(errs, s.db.Close())

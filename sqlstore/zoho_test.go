@@ -161,6 +161,22 @@ func TestZohoTable(t *testing.T) {
 				t.Fatalf("row 10 after an update: %+v", v)
 			}
 
+			// User names that a case- and space-insensitive collation (the
+			// default of a MySQL table made by Zoho's DDL) takes for one
+			// stay two users.
+			names := []string{"Case@Example.com:1", "case@example.com:1", "case@example.com:1 "}
+			for i, n := range names {
+				if err := s.SaveToken(ctx, &zohoauth.Token{UserName: n, ClientID: "1000.CLIENT", AccessToken: fmt.Sprint("1000.access.case", i)}); err != nil {
+					t.Fatalf("save %q: %v", n, err)
+				}
+			}
+			for i, n := range names {
+				got, err := s.FindToken(ctx, &zohoauth.Token{UserName: n})
+				if err != nil || got.UserName != n || got.AccessToken != fmt.Sprint("1000.access.case", i) {
+					t.Fatalf("find %q = %v, %v", n, got, err)
+				}
+			}
+
 			// A value longer than Zoho's varchar(255) is refused with a
 			// typed error that names the column, not the value, and stores
 			// nothing. SQLite does not enforce declared lengths.
