@@ -216,7 +216,9 @@ func TestErrorScrubsEchoedSecrets(t *testing.T) {
 	}
 }
 
-func TestTimeout(t *testing.T) {
+// hangingServer returns the URL of a server that never answers (until the
+// test ends).
+func hangingServer(t *testing.T) string {
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -224,9 +226,13 @@ func TestTimeout(t *testing.T) {
 		case <-release:
 		}
 	}))
-	defer srv.Close()
-	defer close(release)
-	c := &accounts.Client{BaseURL: srv.URL, Timeout: 50 * time.Millisecond}
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	return srv.URL
+}
+
+func TestTimeout(t *testing.T) {
+	c := &accounts.Client{BaseURL: hangingServer(t), Timeout: 50 * time.Millisecond}
 	start := time.Now()
 	_, err := c.Refresh(context.Background(), baseToken())
 	if !errors.Is(err, accounts.ErrTransient) || !errors.Is(err, context.DeadlineExceeded) {
@@ -239,18 +245,9 @@ func TestTimeout(t *testing.T) {
 }
 
 func TestCallerCancel(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := (&accounts.Client{BaseURL: srv.URL}).Refresh(ctx, baseToken())
+	_, err := (&accounts.Client{BaseURL: hangingServer(t)}).Refresh(ctx, baseToken())
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v", err)
 	}
