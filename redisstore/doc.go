@@ -1,0 +1,47 @@
+// Package redisstore is a zohoauth.Store on Redis, shared by every process
+// and machine that uses the same Redis and key prefix. It also implements
+// the optional capabilities zohoauth.Locker (a lease lock with an owner
+// token), zohoauth.CompareAndSwapper and zohoauth.BatchSaver.
+//
+// # Keys
+//
+// Every key starts with the store's prefix (WithPrefix, "zohoauth:" by
+// default):
+//
+//	<prefix>token:<id>                 hash, Zoho's 10 column names as fields
+//	                                   (id, user_name, client_id, client_secret,
+//	                                   refresh_token, access_token, grant_token,
+//	                                   expiry_time as epoch ms, redirect_url,
+//	                                   api_domain); "" for an absent field
+//	<prefix>idx:user_name:<name>       set of the ids of a user name (names
+//	                                   longer than 128 bytes: idx:user_name#<sha256 hex>)
+//	<prefix>idx:access_token#<sha256>  set of ids, and the same for grant_token
+//	                                   and refresh_token
+//	<prefix>ids                        sorted set of every id, scored by its value
+//	<prefix>next_id                    the id counter (INCR); never reset
+//	<prefix>lock:<name>                a held lock: its owner token, with a TTL
+//
+// Secrets never appear in key names: the index of a grant, refresh or access
+// token is named by the SHA-256 of the token, so a SCAN, MONITOR or the slow
+// log shows no token, and a 4 KiB token does not make a 4 KiB key. An index
+// holds ids, and every match is checked against the token's hash.
+//
+// # Consistency
+//
+// A token and its index entries change together in one MULTI/EXEC. A save
+// reads what it depends on under WATCH (the index sets it looks in, the
+// tokens it reads), applies the saving rules of the Store contract
+// (zohoauth.PlanSave) in the client, and retries when another writer changed
+// a watched key in the meantime; so concurrent saves from many processes
+// give neither a duplicate row for one user nor a lost update. New ids come
+// from INCR of the counter, which a token saved with its own id raises to
+// that id in the same transaction, so an id is never handed out twice and
+// never reused, even after DeleteTokens. A find is one Lua script (the index
+// set and the tokens it names, read atomically), or one HGETALL by id.
+//
+// # Redis Cluster
+//
+// WATCH, MULTI and the scripts need all of a store's keys in one hash slot:
+// with a Cluster client, use a prefix with a hash tag, such as
+// "{zohoauth}:".
+package redisstore

@@ -1,0 +1,116 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+)
+
+// ErrLease reports a lease shorter than a millisecond, Redis's resolution.
+var ErrLease = errors.New("redisstore: a lock lease must be at least 1ms")
+
+// Polling of a waiter for a held lock: the first wait, and the longest.
+const (
+	pollMin = 10 * time.Millisecond
+	pollMax = 50 * time.Millisecond
+)
+
+// renewScript extends the TTL of the lock KEYS[1] to ARGV[2] ms when its
+// owner token is still ARGV[1]; it returns 1 then, 0 otherwise.
+const renewScript = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`
+
+// releaseScript deletes the lock KEYS[1] when its owner token is still
+// ARGV[1]; it returns 1 then, 0 otherwise.
+const releaseScript = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`
+
+// lock is a lock held by one owner: the key, and the random token its value
+// holds while this owner has it.
+type lock struct {
+	s     *Store
+	name  string
+	key   string
+	owner string
+}
+
+// Lock acquires the lock named name with the given lease, shared by every
+// process that uses the same Redis and prefix: SET NX PX with a random owner
+// token. While another owner holds a live lease it polls every 10 to 50 ms
+// (with jitter) until ctx is done; a lease that runs out is expired by Redis
+// and the next waiter takes the lock. It implements zohoauth.Locker.
+func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
+	if lease < time.Millisecond {
+		return nil, zohoauth.StoreError(MsgLock, fmt.Errorf("lock %q: lease %v: %w", name, lease, ErrLease))
+	}
+	lk := &lock{s: s, name: name, key: s.k.lock(name), owner: rand.Text()}
+	wait := pollMin
+	for {
+		ok, err := s.c.SetNX(ctx, lk.key, lk.owner, lease).Result()
+		if ctx.Err() != nil {
+			if ok { // taken as ctx ended: give it back
+				_ = lk.Unlock(context.WithoutCancel(ctx))
+			}
+			return nil, zohoauth.StoreError(MsgLock, fmt.Errorf("lock %q: %w", name, ctx.Err()))
+		}
+		if err != nil {
+			return nil, zohoauth.StoreError(MsgLock, fmt.Errorf("lock %q: %w", name, err))
+		}
+		if ok {
+			return lk, nil
+		}
+		// Half to all of wait, so that waiters do not poll in step.
+		t := time.NewTimer(wait/2 + time.Duration(mrand.Int64N(int64(wait/2)+1)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, zohoauth.StoreError(MsgLock, fmt.Errorf("lock %q: %w", name, ctx.Err()))
+		case <-t.C:
+		}
+		wait = min(wait*2, pollMax)
+	}
+}
+
+// Renew extends the lease to lease from now if this owner still holds the
+// lock; otherwise it fails with zohoauth.ErrLockLost.
+func (k *lock) Renew(ctx context.Context, lease time.Duration) error {
+	if lease < time.Millisecond {
+		return zohoauth.StoreError(MsgLock, fmt.Errorf("renew lock %q: lease %v: %w", k.name, lease, ErrLease))
+	}
+	n, err := k.s.renew.Run(ctx, k.s.c, []string{k.key}, k.owner, strconv.FormatInt(lease.Milliseconds(), 10)).Int()
+	if err != nil {
+		return zohoauth.StoreError(MsgLock, fmt.Errorf("renew lock %q: %w", k.name, err))
+	}
+	if n != 1 {
+		return zohoauth.StoreError(MsgLock, fmt.Errorf("renew lock %q: %w", k.name, zohoauth.ErrLockLost))
+	}
+	return nil
+}
+
+// Unlock releases the lock if this owner still holds it, with ctx (pass a
+// context that is not cancelled with the guarded work); a lock that was
+// taken over is left alone and the error matches zohoauth.ErrLockLost.
+func (k *lock) Unlock(ctx context.Context) error {
+	n, err := k.s.release.Run(ctx, k.s.c, []string{k.key}, k.owner).Int()
+	if err != nil {
+		return zohoauth.StoreError(MsgLock, fmt.Errorf("unlock %q: %w", k.name, err))
+	}
+	if n != 1 {
+		return zohoauth.StoreError(MsgLock, fmt.Errorf("unlock %q: %w", k.name, zohoauth.ErrLockLost))
+	}
+	return nil
+}

@@ -1,0 +1,416 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/zohoauth/zohoauth"
+)
+
+// Messages of the store's errors. Zoho's SDKs have no Redis store; these
+// follow the texts of Zoho's DBStore with "RedisStore" in its place.
+const (
+	MsgGetToken        = "Exception in getToken - RedisStore"
+	MsgDetailsNotFound = "Exception in RedisStore : Given user authentication details not found."
+	MsgSaveToken       = "Exception in save_token - RedisStore"
+	MsgDeleteToken     = "Exception in delete_token - RedisStore"
+	MsgGetTokens       = "Exception in get_tokens - RedisStore"
+	MsgDeleteTokens    = "Exception in delete_tokens - RedisStore"
+	MsgGetTokenByID    = "Exception in findTokenById() - RedisStore : Given Id is invalid"
+	MsgGenerateID      = "Exception in generateId() - RedisStore"
+	MsgOpen            = "Exception in open - RedisStore"
+	MsgLock            = "Exception in lock - RedisStore"
+)
+
+// ErrContention reports a write that lost to concurrent writers of the same
+// keys more times than the store retries (WithMaxAttempts).
+var ErrContention = errors.New("redisstore: too many concurrent writers of the same tokens")
+
+// DefaultPrefix is the key prefix of a store made without WithPrefix.
+const DefaultPrefix = "zohoauth:"
+
+// defaultMaxAttempts is how many times a write runs before it gives up with
+// ErrContention.
+const defaultMaxAttempts = 1000
+
+// Store is a zohoauth.Store on Redis. It is safe for concurrent use by
+// goroutines and by processes that share the Redis and the prefix.
+type Store struct {
+	c           redis.UniversalClient
+	k           keys
+	owned       bool // Close closes c
+	maxAttempts int
+	find        *redis.Script
+	renew       *redis.Script
+	release     *redis.Script
+}
+
+var (
+	_ zohoauth.Store             = (*Store)(nil)
+	_ zohoauth.BatchSaver        = (*Store)(nil)
+	_ zohoauth.Locker            = (*Store)(nil)
+	_ zohoauth.CompareAndSwapper = (*Store)(nil)
+)
+
+// An Option configures a Store.
+type Option func(*Store)
+
+// WithPrefix sets the prefix of every key of the store (DefaultPrefix by
+// default). Stores with different prefixes in one Redis are independent. On
+// a Redis Cluster the prefix must hold a hash tag, such as "{zohoauth}:".
+func WithPrefix(prefix string) Option {
+	return func(s *Store) { s.k.prefix = prefix }
+}
+
+// WithMaxAttempts sets how many times a save or delete that keeps losing to
+// concurrent writers of the same keys is run before it fails with
+// ErrContention (1000 by default; values below 1 mean 1).
+func WithMaxAttempts(n int) Option {
+	return func(s *Store) { s.maxAttempts = max(n, 1) }
+}
+
+// New returns a Store on client. The caller keeps ownership of the client:
+// Close does not close it.
+func New(client redis.UniversalClient, opts ...Option) *Store {
+	s := &Store{
+		c:           client,
+		k:           keys{prefix: DefaultPrefix},
+		maxAttempts: defaultMaxAttempts,
+		find:        redis.NewScript(findScript),
+		renew:       redis.NewScript(renewScript),
+		release:     redis.NewScript(releaseScript),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Open connects to the Redis of url (redis://[user:password@]host:port/db,
+// or rediss:// for TLS, as redis.ParseURL reads it), checks it answers, and
+// returns a Store that owns the connection: Close closes it. Errors never
+// show the password.
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		// ParseURL's errors may quote the URL, password included.
+		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: MsgOpen, Detail: "not a redis:// or rediss:// URL"}
+	}
+	c := redis.NewClient(o)
+	if err := c.Ping(ctx).Err(); err != nil {
+		_ = c.Close()
+		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: MsgOpen, Detail: "address " + o.Addr, Err: err}
+	}
+	s := New(c, opts...)
+	s.owned = true
+	return s, nil
+}
+
+// Close closes the client when the store opened it (Open); a store made
+// with New leaves its client open.
+func (s *Store) Close() error {
+	if !s.owned {
+		return nil
+	}
+	return s.c.Close()
+}
+
+// Client returns the store's Redis client.
+func (s *Store) Client() redis.UniversalClient { return s.c }
+
+// Prefix returns the prefix of the store's keys.
+func (s *Store) Prefix() string { return s.k.prefix }
+
+// storeErr wraps err with msg, keeping an *zohoauth.Error that is already
+// one (the saving rules' errors, not-found errors) as it is.
+func storeErr(msg string, err error) error {
+	if ze, ok := errors.AsType[*zohoauth.Error](err); ok && ze.Code == zohoauth.CodeTokenStore {
+		return err
+	}
+	return zohoauth.StoreError(msg, err)
+}
+
+// FindToken returns the stored token that matches t (see zohoauth.Store).
+func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
+	found, err := zohoauth.Find(ctx, reader{s}, t)
+	if err != nil {
+		return nil, storeErr(MsgGetToken, err)
+	}
+	return found, nil
+}
+
+// FindTokenByID returns the token with the given id.
+func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
+	var found *zohoauth.Token
+	var err error
+	if zohoauth.ValidID(id) {
+		found, err = s.byID(ctx, id)
+	}
+	if err != nil {
+		return nil, zohoauth.StoreError(MsgGetTokenByID, err)
+	}
+	if found == nil {
+		return nil, zohoauth.StoreError(MsgGetTokenByID, zohoauth.ErrNotFound)
+	}
+	return found, nil
+}
+
+func (s *Store) byID(ctx context.Context, id string) (*zohoauth.Token, error) {
+	m, err := s.c.HGetAll(ctx, s.k.token(id)).Result()
+	if err != nil {
+		return nil, err
+	}
+	return decodeMap(id, m)
+}
+
+// SaveToken inserts or updates t (see zohoauth.Store) and updates t to the
+// stored value.
+func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
+	var plan zohoauth.SavePlan
+	err := s.update(ctx, MsgSaveToken, func(ctx context.Context, v *view) error {
+		var err error
+		plan, err = v.plan(ctx, t)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	*t = *plan.Token
+	return nil
+}
+
+// SaveTokens saves tokens in order as SaveToken does, in one transaction:
+// all or nothing. It implements zohoauth.BatchSaver.
+func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error {
+	plans := make([]zohoauth.SavePlan, len(tokens))
+	err := s.update(ctx, MsgSaveToken, func(ctx context.Context, v *view) error {
+		for i, t := range tokens {
+			var err error
+			if plans[i], err = v.plan(ctx, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, t := range tokens {
+		*t = *plans[i].Token
+	}
+	return nil
+}
+
+// SwapToken saves t only if the stored token with old.ID still has old's
+// access token and expiry. It implements zohoauth.CompareAndSwapper.
+func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
+	if !zohoauth.ValidID(old.ID) {
+		return zohoauth.StoreError(MsgGetTokenByID, zohoauth.ErrNotFound)
+	}
+	var plan zohoauth.SavePlan
+	err := s.update(ctx, MsgSaveToken, func(ctx context.Context, v *view) error {
+		cur, err := v.token(ctx, old.ID)
+		if err != nil {
+			return err
+		}
+		if cur == nil {
+			return zohoauth.StoreError(MsgGetTokenByID, zohoauth.ErrNotFound)
+		}
+		if cur.AccessToken != old.AccessToken || !cur.Expiry.Equal(old.Expiry) {
+			return zohoauth.StoreError(MsgSaveToken, zohoauth.ErrStale)
+		}
+		u := t.Clone()
+		u.ID = old.ID
+		plan, err = v.plan(ctx, u)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	*t = *plan.Token
+	return nil
+}
+
+// DeleteToken deletes the token with the given id.
+func (s *Store) DeleteToken(ctx context.Context, id string) error {
+	if !zohoauth.ValidID(id) {
+		return zohoauth.StoreError(MsgDeleteToken, zohoauth.ErrNotFound)
+	}
+	return s.update(ctx, MsgDeleteToken, func(ctx context.Context, v *view) error {
+		cur, err := v.token(ctx, id)
+		if err != nil {
+			return err
+		}
+		if cur == nil {
+			return zohoauth.StoreError(MsgDeleteToken, zohoauth.ErrNotFound)
+		}
+		v.stage(id, nil)
+		return nil
+	})
+}
+
+// pageSize is how many tokens Tokens reads and DeleteTokens deletes per
+// round trip or transaction.
+const pageSize = 500
+
+// DeleteTokens deletes every stored token, a page of tokens and their index
+// entries per transaction. The id counter is kept: ids are never reused.
+func (s *Store) DeleteTokens(ctx context.Context) error {
+	for {
+		ids, err := s.c.ZRange(ctx, s.k.ids(), 0, pageSize-1).Result()
+		if err != nil {
+			return zohoauth.StoreError(MsgDeleteTokens, err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		err = s.update(ctx, MsgDeleteTokens, func(ctx context.Context, v *view) error {
+			if err := v.fetch(ctx, ids); err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if cur, _ := v.token(ctx, id); cur != nil {
+					v.stage(id, nil)
+				} else {
+					v.dropID(id) // an id without a token: only the id set holds it
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Tokens returns all stored tokens, ordered by numeric id.
+func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
+	ids, err := s.c.ZRange(ctx, s.k.ids(), 0, -1).Result()
+	if err != nil {
+		return nil, zohoauth.StoreError(MsgGetTokens, err)
+	}
+	out := make([]*zohoauth.Token, 0, len(ids))
+	for start := 0; start < len(ids); start += pageSize {
+		page := ids[start:min(start+pageSize, len(ids))]
+		cmds := make([]*redis.MapStringStringCmd, len(page))
+		_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, id := range page {
+				cmds[i] = p.HGetAll(ctx, s.k.token(id))
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, zohoauth.StoreError(MsgGetTokens, err)
+		}
+		for i, id := range page {
+			t, err := decodeMap(id, cmds[i].Val())
+			if err != nil {
+				return nil, zohoauth.StoreError(MsgGetTokens, err)
+			}
+			if t != nil { // nil: deleted since the id list was read
+				out = append(out, t)
+			}
+		}
+	}
+	return out, nil
+}
+
+// findScript returns, for the index set KEYS[1], each id it holds followed
+// by the HGETALL of its token (ARGV[1] is the token key prefix): one round
+// trip and an atomic read of an index and the tokens it names.
+const findScript = `
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('HGETALL', ARGV[1] .. id)
+end
+return out
+`
+
+// reader is the zohoauth.Rows of a find: reads outside any transaction.
+type reader struct{ s *Store }
+
+// Lookup returns the token with the lowest id that matches k.
+func (r reader) Lookup(ctx context.Context, k zohoauth.Key) (*zohoauth.Token, error) {
+	if k.Field == zohoauth.FieldID {
+		if !zohoauth.ValidID(k.Value) {
+			return nil, nil
+		}
+		t, err := r.s.byID(ctx, k.Value)
+		if err != nil || t == nil || !k.Matches(t) {
+			return nil, err
+		}
+		return t, nil
+	}
+	all, err := r.indexed(ctx, k.Field, k.Value)
+	if err != nil {
+		return nil, err
+	}
+	return lowest(all, k), nil
+}
+
+// WithUserName returns the tokens of a user name.
+func (r reader) WithUserName(ctx context.Context, name string) ([]*zohoauth.Token, error) {
+	all, err := r.indexed(ctx, zohoauth.FieldUserName, name)
+	if err != nil {
+		return nil, err
+	}
+	k := zohoauth.Key{Field: zohoauth.FieldUserName, Value: name}
+	out := all[:0]
+	for _, t := range all {
+		if k.Matches(t) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// MaxID returns the id counter, which is at least every id in use.
+func (r reader) MaxID(ctx context.Context) (uint64, error) {
+	n, err := r.s.c.Get(ctx, r.s.k.counter()).Uint64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	return n, err
+}
+
+// indexed returns the tokens that the index of field f and value v names.
+func (r reader) indexed(ctx context.Context, f zohoauth.Field, v string) ([]*zohoauth.Token, error) {
+	if v == "" {
+		return nil, nil
+	}
+	res, err := r.s.find.Run(ctx, r.s.c, []string{r.s.k.index(f, v)}, r.s.k.tokenPrefix()).Slice()
+	if err != nil {
+		return nil, err
+	}
+	if len(res)%2 != 0 {
+		return nil, fmt.Errorf("find script returned %d elements", len(res))
+	}
+	out := make([]*zohoauth.Token, 0, len(res)/2)
+	for i := 0; i < len(res); i += 2 {
+		id, _ := res[i].(string)
+		kv, _ := res[i+1].([]any)
+		t, err := decodePairs(id, kv)
+		if err != nil {
+			return nil, err
+		}
+		if t != nil {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// lowest returns the token of ts with the lowest id that matches k, or nil.
+func lowest(ts []*zohoauth.Token, k zohoauth.Key) *zohoauth.Token {
+	var best *zohoauth.Token
+	for _, t := range ts {
+		if t != nil && k.Matches(t) && (best == nil || zohoauth.CompareIDs(t.ID, best.ID) < 0) {
+			best = t
+		}
+	}
+	return best
+}
