@@ -21,6 +21,16 @@
 //
 // Transport adds the token to HTTP requests and retries once after Zoho's
 // 401 INVALID_TOKEN; TokenSource adapts a Handle to golang.org/x/oauth2.
+//
+// Because the valid-token path reads no clock, a token's phase changes when
+// its timer fires. Timers run on the monotonic clock: on a machine that was
+// suspended, they fire late by the time spent asleep, and a token may be
+// handed out after its expiry until they do. Zoho then answers 401
+// INVALID_TOKEN, which Transport turns into one renewal and a retry; code
+// that sends requests itself can call Handle.Invalidate.
+//
+// Renewal is one function (re-read the stored token, decide, call Zoho,
+// save) so that a cross-process lock can surround it.
 package auth
 
 import (
