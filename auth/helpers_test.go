@@ -7,3 +7,7 @@ func zohoTestFault(path string, status int) zohotest.Fault {
 }
 
 func zohotestUser(email, zgid string) zohotest.User { return zohotest.User{Email: email, ZGID: zgid} }
+
+func zohotestFault401(path, body string) zohotest.Fault {
+	return zohotest.Fault{Path: path, Status: 401, Body: []byte(body)}
+}

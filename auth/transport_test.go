@@ -145,3 +145,28 @@ func TestOAuth2TokenSource(t *testing.T) {
 		t.Fatalf("not renewed: %v", err)
 	}
 }
+
+// A 401 other than INVALID_TOKEN (a scope mismatch) is handed back as it
+// is, without a renewal.
+func TestTransportOther401(t *testing.T) {
+	e := newEnv(t, nil)
+	h, _ := e.login()
+	e.srv.Inject(zohotestFault401("/crm/v8/org", `{"code":"OAUTH_SCOPE_MISMATCH","details":{},"message":"invalid oauth scope to access this URL","status":"error"}`))
+	code, body := get(t, h.Client(nil), e.srv.URL+"/crm/v8/org")
+	if code != 401 || !strings.Contains(body, "OAUTH_SCOPE_MISMATCH") || e.srv.Stats().Refreshes != 0 {
+		t.Fatalf("%d %s", code, body)
+	}
+}
+
+// A closed Authenticator hands out nothing.
+func TestClosed(t *testing.T) {
+	e := newEnv(t, nil)
+	h, _ := e.login()
+	if err := e.a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.AccessToken(ctx)
+	isErr(t, err, auth.ErrClosed)
+	_, err = e.a.AccessToken(ctx, e.grantToken())
+	isErr(t, err, auth.ErrClosed)
+}
