@@ -15,6 +15,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
+	"github.com/zohoauth/zohoauth/auth"
 	"github.com/zohoauth/zohoauth/clock"
 	"github.com/zohoauth/zohoauth/storeurl"
 )
@@ -103,11 +104,15 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"login", "[--grant-token CODE | --no-browser] [--scope S]", "authorize a client for a user and save the token", (*app).cmdLogin},
+		{"token", "[--user EMAIL | --id ID] [--json]", "print a valid access token, refreshing it if needed", (*app).cmdToken},
 		{"list", "[--json]", "list the stored tokens, without secrets", (*app).cmdList},
 		{"show", "[--user EMAIL | --id ID] [--reveal] [--json]", "show one token, secrets redacted unless --reveal", (*app).cmdShow},
+		{"refresh", "[--user EMAIL | --id ID]", "get a new access token now", (*app).cmdRefresh},
+		{"revoke", "[--user EMAIL | --id ID]", "revoke the refresh token at Zoho, then delete it here", (*app).cmdRevoke},
 		{"delete", "(--user EMAIL | --id ID | --all)", "delete tokens from the store only", (*app).cmdDelete},
 		{"purge", "--older-than AGE [--dry-run]", "delete tokens unused or unrefreshable for longer than AGE", (*app).cmdPurge},
 		{"migrate", "--from URL --to URL [--delete-source]", "copy every token from one store to another", (*app).cmdMigrate},
+		{"api", "[--user EMAIL | --id ID] [METHOD] PATH", "make an authenticated request to the CRM API", (*app).cmdAPI},
 		{"emulator", "[--addr HOST:PORT]", "serve the offline Zoho emulator", (*app).cmdEmulator},
 	}
 }
@@ -404,7 +409,7 @@ func exitCode(ctx context.Context, err error) int {
 		return exitUsage
 	case errors.Is(err, zohoauth.ErrNotFound):
 		return exitNotFound
-	case errors.Is(err, accounts.ErrInvalidCode), errors.Is(err, accounts.ErrInvalidClient),
+	case errors.Is(err, auth.ErrReauthorize), errors.Is(err, accounts.ErrInvalidCode), errors.Is(err, accounts.ErrInvalidClient),
 		errors.Is(err, accounts.ErrInvalidRedirectURI), errors.Is(err, accounts.ErrRejected),
 		errors.Is(err, accounts.ErrRevokeFailed):
 		return exitAuth

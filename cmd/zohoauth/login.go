@@ -82,20 +82,15 @@ func (a *app) cmdLogin(ctx context.Context, args []string) error {
 		}
 		t.GrantToken, t.RedirectURL, accountsServer = res.code, o.redirectURI, res.accountsServer
 	}
-	ac := a.accountsClient()
-	ac.Environment = env
-	got, err := ac.Exchange(ctx, t, accountsServer)
+	authn := a.authenticator(s, env)
+	defer authn.Close()
+	h, err := authn.Login(ctx, t, accountsServer)
 	if err != nil {
-		return fmt.Errorf("exchanging the grant code: %w", err)
+		return fmt.Errorf("login: %w", err)
 	}
-	got.GrantToken = "" // spent: Zoho's codes are single-use
-	if user, err := ac.UserSignature(ctx, got); err != nil {
-		fmt.Fprintf(a.stderr, "warning: cannot read the user (scopes ZohoCRM.users.READ and ZohoCRM.org.READ needed): %v\n", oneLine(err.Error()))
-	} else {
-		got.UserName = user
-	}
-	if err := s.SaveToken(ctx, got); err != nil {
-		return fmt.Errorf("saving the token: %w", err)
+	got, err := h.Token(ctx)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(a.stderr, "logged in as %s: token %s (data center %s) saved in %s\n",
 		orDash(got.Email()), got.ID, orDash(dataCenter(got.APIDomain)), a.printableStore())

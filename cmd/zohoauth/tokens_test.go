@@ -22,7 +22,7 @@ func TestLoginBrowserFlow(t *testing.T) {
 	}
 	tok := all[0]
 	if tok.Email() != testEmail || tok.ClientID != testClientID || tok.ClientSecret != testClientSecret ||
-		tok.RefreshToken == "" || tok.AccessToken == "" || tok.GrantToken != "" || tok.RedirectURL != h.redirectURI ||
+		tok.RefreshToken == "" || tok.AccessToken == "" || tok.RedirectURL != h.redirectURI ||
 		tok.APIDomain != h.emu.URL || !tok.Expiry.Equal(t0.Add(time.Hour)) {
 		t.Errorf("stored token %v", tok)
 	}
@@ -172,7 +172,7 @@ func TestListShowDelete(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "ID") {
 		t.Fatalf("list:\n%s", r.stdout)
 	}
-	for _, want := range []string{testEmail, testClientID, "1h00m", "secret,refresh,access"} {
+	for _, want := range []string{testEmail, testClientID, "1h00m", "secret,grant,refresh,access"} {
 		if !strings.Contains(lines[1], want) {
 			t.Errorf("list line %q lacks %q", lines[1], want)
 		}

@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/auth"
+)
+
+// authenticator returns an Authenticator over s that talks to Zoho (or the
+// emulator of --accounts-url) with this run's clock and HTTP client.
+func (a *app) authenticator(s zohoauth.Store, env zohoauth.Environment) *auth.Authenticator {
+	ac := a.accountsClient()
+	ac.Environment = env
+	return auth.New(s, auth.Options{Accounts: ac, Clock: a.clock})
+}
+
+// handle opens the store, picks the token the selector names and returns
+// its Handle; done closes everything.
+func (a *app) handle(ctx context.Context, sel *selector) (h *auth.Handle, tok *zohoauth.Token, done func(), err error) {
+	s, err := a.open(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tok, err = sel.pick(ctx, s)
+	if err != nil {
+		s.Close()
+		return nil, nil, nil, err
+	}
+	authn := a.authenticator(s, zohoauth.Environment{})
+	done = func() {
+		_ = authn.Close()
+		_ = s.Close()
+	}
+	return authn.For(&zohoauth.Token{ID: tok.ID}), tok, done, nil
+}
+
+// accessView is the JSON of token --json.
+type accessView struct {
+	AccessToken      string    `json:"access_token"`
+	TokenType        string    `json:"token_type"`
+	Expiry           time.Time `json:"expiry"`
+	ExpiresInSeconds int64     `json:"expires_in_seconds"`
+	APIDomain        string    `json:"api_domain,omitempty"`
+	ID               string    `json:"id"`
+	User             string    `json:"user,omitempty"`
+}
+
+func (a *app) cmdToken(ctx context.Context, args []string) error {
+	fs := a.flags("token")
+	var sel selector
+	sel.register(fs)
+	asJSON := fs.Bool("json", false, "print JSON: the access token with its expiry, API domain, id and user")
+	args, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs("token", args); err != nil {
+		return err
+	}
+	h, _, done, err := a.handle(ctx, &sel)
+	if err != nil {
+		return err
+	}
+	defer done()
+	tok, err := h.Token(ctx)
+	if err != nil {
+		return err
+	}
+	if !*asJSON {
+		_, err := fmt.Fprintln(a.stdout, tok.AccessToken)
+		return err
+	}
+	return writeJSON(a.stdout, accessView{
+		AccessToken:      tok.AccessToken,
+		TokenType:        strings.TrimSpace(auth.HeaderPrefix),
+		Expiry:           tok.Expiry.UTC(),
+		ExpiresInSeconds: int64(tok.Expiry.Sub(a.clock.Now()) / time.Second),
+		APIDomain:        tok.APIDomain,
+		ID:               tok.ID,
+		User:             tok.UserName,
+	})
+}
+
+func (a *app) cmdRefresh(ctx context.Context, args []string) error {
+	fs := a.flags("refresh")
+	var sel selector
+	sel.register(fs)
+	args, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs("refresh", args); err != nil {
+		return err
+	}
+	h, _, done, err := a.handle(ctx, &sel)
+	if err != nil {
+		return err
+	}
+	defer done()
+	tok, err := h.Refresh(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "refreshed token %s (%s): valid for %s\n", tok.ID, orDash(tok.Email()), timeLeft(*tok, a.clock.Now()))
+	return nil
+}
+
+func (a *app) cmdRevoke(ctx context.Context, args []string) error {
+	fs := a.flags("revoke")
+	var sel selector
+	sel.register(fs)
+	args, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs("revoke", args); err != nil {
+		return err
+	}
+	h, tok, done, err := a.handle(ctx, &sel)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := h.Revoke(ctx); err != nil {
+		return fmt.Errorf("%w (to drop it from the store only: zohoauth delete --id %s)", err, tok.ID)
+	}
+	fmt.Fprintf(a.stderr, "revoked token %s (%s) at Zoho and deleted it from %s\n", tok.ID, orDash(tok.Email()), a.printableStore())
+	return nil
+}
+
+// headerList is a repeatable -H flag.
+type headerList []string
+
+func (h *headerList) String() string     { return strings.Join(*h, ", ") }
+func (h *headerList) Set(v string) error { *h = append(*h, v); return nil }
+
+func (a *app) cmdAPI(ctx context.Context, args []string) error {
+	fs := a.flags("api")
+	var sel selector
+	sel.register(fs)
+	method := fs.String("X", "", "HTTP method (default GET, or POST with --input)")
+	var headers headerList
+	fs.Var(&headers, "H", "extra request header \"Name: value\" (repeatable)")
+	input := fs.String("input", "", "file with the request body (- for standard input)")
+	include := fs.Bool("i", false, "print the status line and the response headers")
+	timeout := fs.Duration("timeout", time.Minute, "time limit of the request")
+	args, err := a.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	var path string
+	switch len(args) {
+	case 1:
+		path = args[0]
+	case 2:
+		if *method != "" && !strings.EqualFold(*method, args[0]) {
+			return usageErrorf("api: method given twice (-X %s and %s)", *method, args[0])
+		}
+		*method, path = args[0], args[1]
+	default:
+		return usageErrorf("api needs [METHOD] PATH, e.g. zohoauth api GET /crm/v8/Leads")
+	}
+	var body []byte
+	if *input != "" {
+		if body, err = a.readInput(*input); err != nil {
+			return err
+		}
+	}
+	if *method == "" {
+		*method = http.MethodGet
+		if body != nil {
+			*method = http.MethodPost
+		}
+	}
+	*method = strings.ToUpper(*method)
+
+	h, tok, done, err := a.handle(ctx, &sel)
+	if err != nil {
+		return err
+	}
+	defer done()
+	target, err := apiURL(tok.APIDomain, path)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, *method, target, bytes.NewReader(body))
+	if err != nil {
+		return usageErrorf("api: %v", err)
+	}
+	if body == nil {
+		req.Body, req.GetBody, req.ContentLength = nil, nil, 0
+	}
+	for _, hv := range headers {
+		name, value, ok := strings.Cut(hv, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return usageErrorf("-H %q is not \"Name: value\"", hv)
+		}
+		req.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	if body != nil && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	var base http.RoundTripper
+	if a.httpClient != nil {
+		base = a.httpClient.Transport
+	}
+	resp, err := h.Client(base).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if *include {
+		fmt.Fprintf(a.stdout, "%s %s\n", resp.Proto, resp.Status)
+		names := make([]string, 0, len(resp.Header))
+		for k := range resp.Header {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			for _, v := range resp.Header[k] {
+				fmt.Fprintf(a.stdout, "%s: %s\n", k, v)
+			}
+		}
+		fmt.Fprintln(a.stdout)
+	}
+	if _, err := io.Copy(a.stdout, resp.Body); err != nil {
+		return fmt.Errorf("reading the answer: %w", err)
+	}
+	if resp.StatusCode >= 400 {
+		return &httpStatusError{status: resp.Status}
+	}
+	return nil
+}
+
+func (a *app) readInput(name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(a.stdin)
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("--input: %w", err)
+	}
+	return b, nil
+}
+
+// apiURL resolves path against the token's API domain. An absolute URL must
+// be on that domain: the access token goes to no other host.
+func apiURL(apiDomain, path string) (string, error) {
+	if apiDomain == "" {
+		apiDomain = "https://www.zohoapis.com"
+	}
+	base, err := url.Parse(apiDomain)
+	if err != nil || base.Host == "" {
+		return "", fmt.Errorf("the token's API domain %q is not a URL", apiDomain)
+	}
+	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
+		u, err := url.Parse(path)
+		if err != nil {
+			return "", usageErrorf("api: %q is not a URL", path)
+		}
+		if u.Scheme != base.Scheme || u.Host != base.Host {
+			return "", usageErrorf("api: refusing to send the token to %s://%s: the token's API domain is %s", u.Scheme, u.Host, apiDomain)
+		}
+		return u.String(), nil
+	}
+	return strings.TrimRight(apiDomain, "/") + "/" + strings.TrimLeft(path, "/"), nil
+}
