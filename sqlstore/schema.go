@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -80,16 +81,22 @@ type column struct {
 // ensureSchema creates the table when it is missing, adds the look-up
 // indexes that are missing, and returns the table's columns. It runs under
 // the store's write lock, so that several processes starting at once do not
-// race on the DDL.
+// race on the DDL. Only what is missing is created, so a database user
+// without DDL rights can use a table that is complete.
 func (s *Store) ensureSchema(ctx context.Context) (map[string]column, error) {
 	var cols map[string]column
 	err := s.withWriteLock(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.d.createTable(s.qtable)); err != nil {
-			return fmt.Errorf("create table: %w", err)
-		}
 		var err error
 		if cols, err = s.readColumns(ctx, tx); err != nil {
 			return err
+		}
+		if len(cols) == 0 {
+			if _, err := tx.ExecContext(ctx, s.d.createTable(s.qtable)); err != nil {
+				return fmt.Errorf("create table: %w", err)
+			}
+			if cols, err = s.readColumns(ctx, tx); err != nil {
+				return err
+			}
 		}
 		for _, c := range columns {
 			if _, ok := cols[c]; !ok {
@@ -160,12 +167,34 @@ func (s *Store) addIndexes(ctx context.Context, tx *sql.Tx, cols map[string]colu
 		}
 		stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (length(ltrim(id, '0')), ltrim(id, '0'))", s.d.quote(s.indexName("idnum")), s.qtable))
 	case Postgres:
+		var have []string
+		rows, err := tx.QueryContext(ctx, "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1", s.table)
+		if err != nil {
+			return fmt.Errorf("read indexes: %w", err)
+		}
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				rows.Close()
+				return fmt.Errorf("read indexes: %w", err)
+			}
+			have = append(have, name)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read indexes: %w", err)
+		}
+		add := func(name, def string) {
+			if !slices.Contains(have, name) {
+				stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s %s", s.d.quote(name), s.qtable, def))
+			}
+		}
 		// Hash indexes: equality is all a look-up needs, and unlike a
 		// b-tree they take values of any length (tokens up to 4 KiB and more).
 		for _, c := range lookupColumns {
-			stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s USING hash (%s)", s.d.quote(s.indexName(c)), s.qtable, c))
+			add(s.indexName(c), "USING hash ("+c+")")
 		}
-		stmts = append(stmts, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s ((length(ltrim(id, '0'))), (ltrim(id, '0') COLLATE "C"))`, s.d.quote(s.indexName("idnum")), s.qtable))
+		add(s.indexName("idnum"), `((length(ltrim(id, '0'))), (ltrim(id, '0') COLLATE "C"))`)
 	case MySQL:
 		for _, c := range lookupColumns {
 			var n int

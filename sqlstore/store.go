@@ -145,7 +145,7 @@ func Open(ctx context.Context, d Dialect, dsn string, opts ...Option) (*Store, e
 // connection of the pool shares and that lives until Close. Close closes
 // the pool.
 func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	params := "_busy_timeout=10000&_txlock=immediate"
+	params := "_busy_timeout=60000&_txlock=immediate"
 	var dsn string
 	if path == Memory {
 		// The memdb VFS shares one database among the connections that

@@ -2,12 +2,16 @@ package sqlstore_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/sqlstore"
@@ -267,5 +271,77 @@ func TestMySQLStrictMode(t *testing.T) {
 		if m != "" && !strings.Contains(mode, m) {
 			t.Fatalf("session sql_mode %q dropped the server's %s", mode, m)
 		}
+	}
+}
+
+// A database user with no right but reading and writing rows can use a
+// complete table (one made before, with the indexes): Open creates nothing
+// that is there already.
+func TestLeastPrivilege(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		d    sqlstore.Dialect
+		env  string
+	}{{"mysql", sqlstore.MySQL, envMySQL}, {"postgres", sqlstore.Postgres, envPostgres}} {
+		t.Run(c.name, func(t *testing.T) {
+			dsn := serverDSN(t, c.env)
+			admin := openServer(t, c.d, dsn, tableName()) // makes the table and its indexes
+			db := admin.DB()
+			ctx := t.Context()
+			role := "zt_dml_" + strings.ToLower(rand.Text()[:8])
+			var userDSN string
+			if c.d == sqlstore.MySQL {
+				for _, q := range []string{
+					"CREATE USER '" + role + "'@'%'",
+					"GRANT SELECT, INSERT, UPDATE, DELETE ON " + admin.Table() + " TO '" + role + "'@'%'",
+				} {
+					if _, err := db.ExecContext(ctx, q); err != nil {
+						t.Fatal(err)
+					}
+				}
+				t.Cleanup(func() { _, _ = db.ExecContext(context.Background(), "DROP USER '"+role+"'@'%'") })
+				cfg, err := mysql.ParseDSN(dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.User, cfg.Passwd = role, ""
+				userDSN = cfg.FormatDSN()
+			} else {
+				for _, q := range []string{
+					"CREATE ROLE " + role + " LOGIN",
+					"GRANT SELECT, INSERT, UPDATE, DELETE ON " + admin.Table() + " TO " + role,
+				} {
+					if _, err := db.ExecContext(ctx, q); err != nil {
+						t.Fatal(err)
+					}
+				}
+				t.Cleanup(func() {
+					_, _ = db.ExecContext(context.Background(), "REVOKE ALL ON "+admin.Table()+" FROM "+role)
+					_, _ = db.ExecContext(context.Background(), "DROP ROLE "+role)
+				})
+				u, err := url.Parse(dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				u.User = url.User(role)
+				userDSN = u.String()
+			}
+			s, err := sqlstore.Open(ctx, c.d, userDSN, sqlstore.WithTable(admin.Table()))
+			if err != nil {
+				t.Fatalf("Open as a user without DDL rights: %v", err)
+			}
+			defer s.Close()
+			tok := &zohoauth.Token{UserName: "u@x:1", RefreshToken: "r"}
+			if err := s.SaveToken(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := admin.FindTokenByID(ctx, tok.ID); err != nil || got.RefreshToken != "r" {
+				t.Fatalf("the admin store reads %v, %v", got, err)
+			}
+			// Without the table, such a user gets a typed error.
+			if _, err := sqlstore.Open(ctx, c.d, userDSN, sqlstore.WithTable(tableName())); !errors.Is(err, &zohoauth.Error{Code: zohoauth.CodeTokenStore}) {
+				t.Fatalf("Open of a missing table without DDL rights: %v", err)
+			}
+		})
 	}
 }
