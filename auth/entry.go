@@ -53,6 +53,7 @@ type entry struct {
 
 	cur  atomic.Pointer[state]
 	busy atomic.Bool // a flight is running
+	dead atomic.Bool // closed: handles must resolve again
 
 	mu     sync.Mutex // guards the fields below
 	flight *flight
@@ -141,6 +142,7 @@ func (e *entry) tick(s *state) {
 
 // close stops the timer and makes the hot path fall through to ErrClosed.
 func (e *entry) close() {
+	e.dead.Store(true)
 	e.mu.Lock()
 	e.closed = true
 	if e.timer != nil {

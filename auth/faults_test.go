@@ -217,4 +217,15 @@ func TestDeletedFromStore(t *testing.T) {
 	if !strings.Contains(err.Error(), "re-read") {
 		t.Fatalf("err %v", err)
 	}
+	// The handle resolves afresh: by id, the token is not found.
+	_, err = e.a.AccessToken(ctx, &zohoauth.Token{ID: h.ID()})
+	isErr(t, err, zohoauth.ErrNotFound)
+	// A new login of the user works again, through the same handle kind.
+	h2, err := e.a.Login(ctx, e.grantToken(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h2.AccessToken(ctx); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -135,7 +135,7 @@ func (h *Handle) state(ctx context.Context) (*state, error) {
 // (and obtaining and saving one if it is not there) on first use. Concurrent
 // resolutions of one partial token share the work.
 func (h *Handle) resolve(ctx context.Context) (*entry, error) {
-	if e := h.e.Load(); e != nil {
+	if e := h.e.Load(); e != nil && !e.dead.Load() {
 		return e, nil
 	}
 	a := h.a
