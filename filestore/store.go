@@ -40,10 +40,12 @@ type Store struct {
 	lockPath string
 	mode     fs.FileMode
 	recheck  time.Duration
-	now      func() time.Time
+	clock    clock.Clock
 
 	mu      sync.RWMutex
 	snap    *snapshot      // the parsed file, nil until read
+	stale   atomic.Bool    // the recheck interval has passed since the last check
+	timer   clock.Timer    // sets stale; nil until the first check
 	counter *atomic.Uint64 // change counter shared through the lock file, or nil
 	unmap   func() error
 	cleaned bool // temporary files of killed writers removed
@@ -52,13 +54,12 @@ type Store struct {
 // snapshot is one version of the token file, parsed into an index. Its
 // fields change only under Store.mu held exclusively.
 type snapshot struct {
-	id      identity
-	gen     uint64    // the change counter when the file was last checked
-	checked time.Time // when the file was last checked (Store.now)
-	racy    bool      // read so soon after its last change that a change in the same clock tick could be unseen
-	sum     uint32    // CRC-32C of the content, to tell a racy file apart
-	table   *memory.Table
-	err     error // the *ParseError of a file that could not be read
+	id    identity
+	gen   uint64 // the change counter when the file was last checked
+	racy  bool   // read so soon after its last change that a change in the same clock tick could be unseen
+	sum   uint32 // CRC-32C of the content, to tell a racy file apart
+	table *memory.Table
+	err   error // the *ParseError of a file that could not be read
 }
 
 // identity tells one version of a file from another (see fileIdentity). The
@@ -90,10 +91,10 @@ func WithRecheck(d time.Duration) Option {
 	return func(s *Store) { s.recheck = d }
 }
 
-// WithClock sets the clock the store measures the recheck interval with
+// WithClock sets the clock whose timer measures the recheck interval
 // (clock.System by default).
 func WithClock(c clock.Clock) Option {
-	return func(s *Store) { s.now = c.Now }
+	return func(s *Store) { s.clock = c }
 }
 
 var (
@@ -124,7 +125,7 @@ func New(path string, opts ...Option) (*Store, error) {
 		lockPath: path + ".lock",
 		mode:     0o600,
 		recheck:  DefaultRecheck,
-		now:      time.Now,
+		clock:    clock.System(),
 	}
 	for _, o := range opts {
 		o(s)
@@ -150,6 +151,10 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
 	if s.unmap == nil {
 		return nil
 	}
@@ -285,10 +290,10 @@ func (s *Store) view(ctx context.Context, msg string, read func(*memory.Table)) 
 
 // fresh reports whether sn may be used without checking the file: no writer
 // of this package has changed it since (the shared counter has not moved)
-// and the recheck interval has not passed. s.mu is held.
+// and the recheck interval has not passed (a timer marks that, so that a
+// read does not pay for the clock). s.mu is held.
 func (s *Store) fresh(sn *snapshot) bool {
-	return s.counter != nil && s.counter.Load() == sn.gen &&
-		s.recheck > 0 && s.now().Sub(sn.checked) < s.recheck
+	return s.counter != nil && s.recheck > 0 && !s.stale.Load() && s.counter.Load() == sn.gen
 }
 
 // update runs change on the current tokens under the file lock and, when it
@@ -338,8 +343,9 @@ func (s *Store) update(ctx context.Context, msg string, change func(*memory.Tabl
 	if s.counter != nil {
 		gen = s.counter.Add(1)
 	}
+	s.checked()
 	s.snap = &snapshot{
-		id: id, gen: gen, checked: s.now(),
+		id: id, gen: gen,
 		racy: isRacy(id), sum: crc32.Checksum(data, castagnoli),
 		table: sn.table,
 	}
@@ -354,14 +360,14 @@ func (s *Store) refresh() error {
 	if s.counter != nil {
 		gen = s.counter.Load() // before the stat: a later change moves it
 	}
-	now := s.now()
 	id, err := stat(s.path)
 	if err != nil {
 		return err
 	}
 	old := s.snap
 	if old != nil && old.id == id && !old.racy {
-		old.gen, old.checked = gen, now
+		old.gen = gen
+		s.checked()
 		return nil
 	}
 	data, id, err := readFile(s.path)
@@ -370,10 +376,12 @@ func (s *Store) refresh() error {
 	}
 	sum := crc32.Checksum(data, castagnoli)
 	if old != nil && old.id == id && old.sum == sum {
-		old.gen, old.checked, old.racy = gen, now, isRacy(id)
+		old.gen, old.racy = gen, isRacy(id)
+		s.checked()
 		return nil
 	}
-	sn := &snapshot{id: id, gen: gen, checked: now, racy: isRacy(id), sum: sum}
+	sn := &snapshot{id: id, gen: gen, racy: isRacy(id), sum: sum}
+	s.checked()
 	tokens, err := Parse(data)
 	if err != nil {
 		sn.err = err
@@ -388,6 +396,20 @@ func (s *Store) refresh() error {
 	}
 	s.snap = sn
 	return nil
+}
+
+// checked records that the file was just checked: reads trust the cache
+// again until the recheck interval has passed. s.mu is held exclusively.
+func (s *Store) checked() {
+	if s.recheck <= 0 || s.counter == nil { // then fresh is always false
+		return
+	}
+	s.stale.Store(false)
+	if s.timer == nil {
+		s.timer = s.clock.AfterFunc(s.recheck, func() { s.stale.Store(true) })
+	} else {
+		s.timer.Reset(s.recheck)
+	}
 }
 
 // isRacy reports whether a file read now was changed so recently that
