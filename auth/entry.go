@@ -35,7 +35,7 @@ type failure struct {
 	err     error
 	until   time.Time
 	reauth  bool     // ErrReauthorize: retried only if the stored refresh token changes
-	refresh [32]byte // SHA-256 of the refresh token that failed (no secret kept)
+	refresh [32]byte // renewalKey of the token that failed (no secret kept)
 }
 
 // flight is one renewal in progress, shared by every caller that waits.

@@ -192,7 +192,8 @@ type resolver struct {
 }
 
 // runResolve finds partial's token and makes its entry usable, on a
-// context detached from the caller's.
+// context detached from the caller's. A stored token's entry is kept even
+// when its first renewal failed: the entry remembers the failure.
 func (a *Authenticator) runResolve(ctx context.Context, key string, partial *zohoauth.Token, r *resolver) {
 	defer a.wg.Done()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.refreshTimeout)
@@ -201,11 +202,12 @@ func (a *Authenticator) runResolve(ctx context.Context, key string, partial *zoh
 	a.mu.Lock()
 	delete(a.resolving, key)
 	switch {
-	case r.err == nil && !a.closed:
+	case r.e != nil && !a.closed:
 		a.keys[key] = r.e
 	case r.err != nil && remembered(r.err):
-		// A token not stored yet whose exchange or refresh failed: do not
-		// ask Zoho again at once (a used grant code stays used).
+		// A token not stored yet (so without an entry) whose exchange or
+		// refresh failed: do not ask Zoho again at once (a used grant code
+		// stays used).
 		a.keyFails[key] = a.failureOf(r.err)
 	}
 	a.mu.Unlock()
@@ -251,8 +253,5 @@ func (a *Authenticator) resolveEntry(ctx context.Context, partial *zohoauth.Toke
 	}
 	e.mu.Unlock()
 	<-f.done
-	if f.err != nil {
-		return nil, f.err
-	}
-	return e, nil
+	return e, f.err // on failure, e remembers it (and re-reads the store before retrying)
 }

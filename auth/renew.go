@@ -51,6 +51,17 @@ func (e *reauthError) Error() string {
 
 func (e *reauthError) Unwrap() []error { return []error{ErrReauthorize, e.err} }
 
+// renewalKey fingerprints what renews t: its refresh token, or its grant
+// code when it has none. A remembered ErrReauthorize holds until it
+// changes. No secret is kept.
+func renewalKey(t *zohoauth.Token) [32]byte {
+	s := t.RefreshToken
+	if s == "" {
+		s = t.GrantToken
+	}
+	return sha256.Sum256([]byte(s))
+}
+
 // renew is the whole renewal of one token, as one transaction against the
 // store: re-read the stored token, decide with Zoho's rules whether it
 // still needs renewing (another process may have renewed it), call Zoho,
@@ -66,7 +77,7 @@ func (a *Authenticator) renew(ctx context.Context, req renewReq) (*zohoauth.Toke
 		}
 		cur = stored
 	}
-	if req.failed != nil && sha256.Sum256([]byte(cur.RefreshToken)) == req.failed.refresh {
+	if req.failed != nil && renewalKey(cur) == req.failed.refresh {
 		return nil, req.failed.err // the refresh token Zoho rejected: no new request
 	}
 	if cur.APIDomain == "" {
@@ -99,7 +110,7 @@ func (a *Authenticator) renew(ctx context.Context, req renewReq) (*zohoauth.Toke
 			tok, err = a.accounts.Exchange(ctx, cur, req.accountsServer)
 		}
 		if err != nil {
-			err = a.classify(cur, act, err)
+			err = a.classify(cur, err)
 			log.Warn("zohoauth: "+act.String()+" failed", "error", err, "duration", time.Since(start))
 			return nil, err
 		}
@@ -135,7 +146,7 @@ func (a *Authenticator) decide(t *zohoauth.Token, now time.Time, req renewReq) (
 			return refresh, nil
 		}
 		if req.force || !now.Before(t.Expiry) {
-			return 0, &reauthError{id: t.ID, refresh: sha256.Sum256(nil), err: errNoRefreshToken}
+			return 0, &reauthError{id: t.ID, refresh: renewalKey(t), err: errNoRefreshToken}
 		}
 		return useAsIs, nil // in the margin, nothing to refresh it with: use it while it lasts
 	case t.Expiry.IsZero() && t.ID == "":
@@ -145,13 +156,9 @@ func (a *Authenticator) decide(t *zohoauth.Token, now time.Time, req renewReq) (
 }
 
 // classify wraps a failed Zoho call: invalid_code becomes ErrReauthorize.
-func (a *Authenticator) classify(t *zohoauth.Token, act action, err error) error {
+func (a *Authenticator) classify(t *zohoauth.Token, err error) error {
 	if errors.Is(err, accounts.ErrInvalidCode) {
-		secret := t.RefreshToken
-		if act == exchange {
-			secret = t.GrantToken
-		}
-		return &reauthError{id: t.ID, refresh: sha256.Sum256([]byte(secret)), err: err}
+		return &reauthError{id: t.ID, refresh: renewalKey(t), err: err}
 	}
 	if t.ID != "" {
 		return fmt.Errorf("auth: token %s: %w", t.ID, err)

@@ -396,3 +396,34 @@ func TestUsedGrantRemembered(t *testing.T) {
 		t.Fatalf("stored %v", all)
 	}
 }
+
+// A stored token holding only a grant code (rule 7a, exchange): when Zoho
+// rejects the code, the failure holds until the stored code changes.
+func TestStoredGrantOnly(t *testing.T) {
+	e := newEnv(t, nil)
+	g := e.grantToken()
+	g.UserName, g.APIDomain = "g@example.com:1", e.srv.URL
+	e.clk.Advance(4 * time.Minute) // the code expired
+	if err := e.store.SaveToken(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	h := e.a.For(&zohoauth.Token{ID: g.ID})
+	for range 3 {
+		_, err := h.AccessToken(ctx)
+		isErr(t, err, auth.ErrReauthorize)
+	}
+	if n := e.tokenRequests(); n != 1 {
+		t.Fatalf("token requests %d, want 1", n)
+	}
+	// A fresh code stored for the token: used at once.
+	fresh := e.grantToken()
+	if err := e.store.SaveToken(ctx, &zohoauth.Token{ID: g.ID, GrantToken: fresh.GrantToken}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.AccessToken(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.stored(g.ID); s.RefreshToken == "" || s.AccessToken == "" {
+		t.Fatalf("stored %v", s)
+	}
+}
