@@ -7,7 +7,7 @@
 //	file:sdk_tokens.txt        Zoho's CSV token file, shared with Zoho's SDKs
 //	mysql://root@127.0.0.1:3306/test
 //	postgres://postgres@127.0.0.1:5432/test?sslmode=disable
-//	redis://127.0.0.1:6379/0   (not available yet)
+//	redis://127.0.0.1:6379/0
 //	memory:                    a map in this process
 //
 // Parse checks a URL without opening anything; Open parses and opens. A URL

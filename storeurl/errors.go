@@ -11,9 +11,6 @@ var (
 	ErrBadURL = errors.New("bad store URL")
 	// ErrUnknownScheme reports a store URL whose scheme is missing or not known.
 	ErrUnknownScheme = errors.New("unknown store URL scheme")
-	// ErrNotAvailable reports a store that is known but not built into this
-	// version (the Redis store).
-	ErrNotAvailable = errors.New("store not available yet")
 )
 
 // Error reports a store URL that cannot be parsed or opened. It names the
@@ -23,7 +20,7 @@ type Error struct {
 	URL    string // the store URL, password redacted
 	Part   string // the part that is wrong: "scheme", "host", "port", "path", "database", "query parameter \"x\"", …
 	Reason string // what is wrong with it
-	Err    error  // ErrBadURL, ErrUnknownScheme, ErrNotAvailable or the cause of a failed open
+	Err    error  // ErrBadURL, ErrUnknownScheme or the cause of a failed open
 }
 
 // Error returns `store URL "…": bad PART: REASON`.

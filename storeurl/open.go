@@ -7,6 +7,7 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/filestore"
 	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/redisstore"
 	"github.com/zohoauth/zohoauth/sqlstore"
 )
 
@@ -20,8 +21,8 @@ type Store interface {
 
 // Open parses rawURL (see Parse) and opens the store it names. The caller
 // must Close the store. An error is an *Error: a URL that cannot be used
-// (ErrBadURL, ErrUnknownScheme), a store not built in (ErrNotAvailable), or a
-// store that failed to open, wrapping its cause.
+// (ErrBadURL, ErrUnknownScheme), or a store that failed to open, wrapping its
+// cause.
 func Open(ctx context.Context, rawURL string) (Store, error) {
 	l, err := Parse(rawURL)
 	if err != nil {
@@ -52,7 +53,11 @@ func (l *Location) Open(ctx context.Context) (Store, error) {
 	case SchemeFile:
 		s, err = filestore.New(l.Path)
 	case SchemeRedis:
-		return nil, &Error{URL: l.String(), Reason: "the Redis store is not available yet in this version of zohoauth", Err: ErrNotAvailable}
+		var ropts []redisstore.Option
+		if l.Prefix != "" {
+			ropts = append(ropts, redisstore.WithPrefix(l.Prefix))
+		}
+		s, err = redisstore.Open(ctx, l.DSN, ropts...)
 	default:
 		return nil, &Error{URL: l.String(), Part: "scheme", Reason: "unknown scheme " + l.Scheme, Err: ErrUnknownScheme}
 	}

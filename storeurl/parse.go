@@ -52,6 +52,9 @@ type Location struct {
 	// Table is the table of a SQL store from the URL's table parameter, or
 	// "" for the store's default (Zoho's oauthtoken).
 	Table string
+	// Prefix is the key prefix of a Redis store from the URL's prefix
+	// parameter, or "" for the store's default ("zohoauth:").
+	Prefix string
 
 	raw string
 }
@@ -71,7 +74,8 @@ func (l *Location) String() string { return Redact(l.raw) }
 //	mysql:DSN              MySQL with a go-sql-driver/mysql DSN (root@tcp(127.0.0.1:3306)/test)
 //	postgres://USER[:PASS]@HOST[:PORT]/DB[?PARAMS]
 //	                       PostgreSQL (PARAMS are libpq/pgx parameters such as sslmode)
-//	redis://[USER:PASS@]HOST[:PORT][/DB]
+//	redis://[USER:PASS@]HOST[:PORT][/DB][?prefix=P]
+//	                       Redis (rediss:// for TLS); keys start with P ("zohoauth:")
 //	memory:                a map in this process, gone when it exits
 //
 // SQL URLs also take table=NAME (letters, digits and underscores) to use a
@@ -298,7 +302,16 @@ func (l *Location) parseRedis(scheme, rest string) error {
 			return bad(l.raw, "database", "the path must be a database number, e.g. redis://127.0.0.1:6379/0")
 		}
 	}
+	q := u.Query()
+	if p, ok := q["prefix"]; ok {
+		if len(p) != 1 || p[0] == "" {
+			return bad(l.raw, "query parameter \"prefix\"", "give one non-empty key prefix")
+		}
+		l.Prefix = p[0]
+		q.Del("prefix")
+	}
 	u.Scheme = strings.ToLower(scheme)
+	u.RawQuery = q.Encode()
 	l.DSN = u.String()
 	return nil
 }

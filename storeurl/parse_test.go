@@ -10,8 +10,8 @@ import (
 
 func TestParse(t *testing.T) {
 	tests := []struct {
-		raw                      string
-		scheme, path, dsn, table string
+		raw                              string
+		scheme, path, dsn, table, prefix string
 	}{
 		{raw: "sqlite:zohooauth.db", scheme: "sqlite", path: "zohooauth.db"},
 		{raw: "SQLite3:./dir/z.db", scheme: "sqlite", path: "./dir/z.db"},
@@ -34,6 +34,7 @@ func TestParse(t *testing.T) {
 		{raw: "postgres:///test", scheme: "postgres", dsn: "postgres:///test"},
 		{raw: "redis://127.0.0.1:6379/0", scheme: "redis", dsn: "redis://127.0.0.1:6379/0"},
 		{raw: "rediss://:pw@cache:6380", scheme: "redis", dsn: "rediss://:pw@cache:6380"},
+		{raw: "redis://h/1?prefix=app%3A&protocol=3", scheme: "redis", dsn: "redis://h/1?protocol=3", prefix: "app:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.raw, func(t *testing.T) {
@@ -41,9 +42,9 @@ func TestParse(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if l.Scheme != tt.scheme || l.Path != tt.path || l.DSN != tt.dsn || l.Table != tt.table {
-				t.Errorf("got scheme=%q path=%q dsn=%q table=%q, want %q %q %q %q",
-					l.Scheme, l.Path, l.DSN, l.Table, tt.scheme, tt.path, tt.dsn, tt.table)
+			if l.Scheme != tt.scheme || l.Path != tt.path || l.DSN != tt.dsn || l.Table != tt.table || l.Prefix != tt.prefix {
+				t.Errorf("got scheme=%q path=%q dsn=%q table=%q prefix=%q, want %q %q %q %q %q",
+					l.Scheme, l.Path, l.DSN, l.Table, l.Prefix, tt.scheme, tt.path, tt.dsn, tt.table, tt.prefix)
 			}
 		})
 	}
@@ -86,6 +87,7 @@ func TestParseErrors(t *testing.T) {
 		{"redis:h", "url", ErrBadURL},
 		{"redis:///0", "host", ErrBadURL},
 		{"redis://h/x", "database", ErrBadURL},
+		{"redis://h/0?prefix=", `query parameter "prefix"`, ErrBadURL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.raw, func(t *testing.T) {

@@ -131,7 +131,7 @@ Commands:
 	fmt.Fprintf(w, `
 Global flags (before or after the command):
   --store URL         token store (env %s, default %s):
-                      sqlite:PATH, file:PATH, mysql://…, postgres://…, memory:
+                      sqlite:PATH, file:PATH, mysql://…, postgres://…, redis://…, memory:
   --accounts-url URL  Zoho Accounts server for every call, e.g. the emulator's (env %s)
 
 Run "zohoauth COMMAND -h" for a command's flags, "go doc github.com/zohoauth/zohoauth/cmd/zohoauth" for all.
@@ -405,7 +405,7 @@ func exitCode(ctx context.Context, err error) int {
 		return exitHTTP
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()), errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.As(err, &se) && (errors.Is(err, storeurl.ErrBadURL) || errors.Is(err, storeurl.ErrUnknownScheme) || errors.Is(err, storeurl.ErrNotAvailable)):
+	case errors.As(err, &se) && (errors.Is(err, storeurl.ErrBadURL) || errors.Is(err, storeurl.ErrUnknownScheme)):
 		return exitUsage
 	case errors.Is(err, zohoauth.ErrNotFound):
 		return exitNotFound

@@ -259,7 +259,7 @@ func TestStoreURLErrors(t *testing.T) {
 	}{
 		{"nosuch:x", `bad scheme`, exitUsage},
 		{"mysql://root:hunter2@db:99999/x", `bad port`, exitUsage},
-		{"redis://127.0.0.1:6379", `not available yet`, exitUsage},
+		{"redis://127.0.0.1:1", `cannot open the redis store`, exitUnavailable},
 		{"sqlite:" + filepath.Join(t.TempDir(), "no", "such", "dir.db"), `cannot open the sqlite store`, exitUnavailable},
 	} {
 		r := h.run("list", "--store", tt.url)
