@@ -105,9 +105,10 @@ var (
 // New returns a Store of the token file at path (DefaultFile when path is
 // empty; when path is a symbolic link, the file it points to). The file need
 // not exist: a missing or empty file is an empty store, and the first save
-// creates it. New creates the lock file "<path>.lock"
-// beside it (mode 0600), which must stay in place while the store is used.
-// New does not read the token file; the first call does.
+// creates it. New creates the lock file "<path>.lock" beside it (mode 0600),
+// which must stay in place while the store is used, and maps its change
+// counter into memory (see the package documentation). New does not read
+// the token file; the first call does.
 func New(path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		path = DefaultFile
