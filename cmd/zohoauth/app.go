@@ -113,6 +113,7 @@ func commands() []command {
 		{"purge", "--older-than AGE [--dry-run]", "delete tokens unused or unrefreshable for longer than AGE", (*app).cmdPurge},
 		{"migrate", "--from URL --to URL [--delete-source]", "copy every token from one store to another", (*app).cmdMigrate},
 		{"api", "[--user EMAIL | --id ID] [METHOD] PATH", "make an authenticated request to the CRM API", (*app).cmdAPI},
+		{"quickstart", "[--keep]", "the whole story offline: log in, call the API, see the token refreshed", (*app).cmdQuickstart},
 		{"emulator", "[--addr HOST:PORT]", "serve the offline Zoho emulator", (*app).cmdEmulator},
 	}
 }

@@ -198,3 +198,32 @@ func TestAPIURL(t *testing.T) {
 		}
 	}
 }
+
+func TestQuickstart(t *testing.T) {
+	h := newHarness(t)
+	r := h.must("quickstart")
+	for _, want := range []string{
+		"$ zohoauth login", "logged in as " + quickstartUser,
+		"$ zohoauth api POST /crm/v8/Leads", `"Lovelace"`,
+		"the access token expires", "Zoho was asked for 1 new access token",
+		"$ zohoauth show", "refresh token: present (sha256:",
+		"was deleted from " + h.storeURL,
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("quickstart output lacks %q", want)
+		}
+	}
+	if strings.Contains(r.stdout, quickstartClientSecret) {
+		t.Error("quickstart shows its client secret")
+	}
+	if n := len(h.tokens()); n != 0 {
+		t.Errorf("quickstart left %d tokens", n)
+	}
+	// --keep keeps the refreshed token, and a second run reuses the row.
+	h.must("quickstart", "--keep")
+	h.must("quickstart", "--keep")
+	all := h.tokens()
+	if len(all) != 1 || all[0].ClientID != quickstartClientID || all[0].Email() != quickstartUser {
+		t.Errorf("after quickstart --keep: %v", all)
+	}
+}
