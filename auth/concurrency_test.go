@@ -64,14 +64,17 @@ func TestCancelledCallerDoesNotFailOthers(t *testing.T) {
 	e := newEnv(t, nil)
 	h, old := e.login()
 	e.clk.Advance(2 * time.Hour)
-	e.srv.Inject(zohotest.Fault{Path: "/oauth/v2/token", Delay: 300 * time.Millisecond})
+	e.srv.Inject(zohotest.Fault{Path: "/oauth/v2/token", Delay: time.Second})
 	cctx, cancel := context.WithCancel(context.Background())
 	firstDone := make(chan error, 1)
 	go func() {
 		_, err := h.AccessToken(cctx)
 		firstDone <- err
 	}()
-	time.Sleep(50 * time.Millisecond) // let the first caller start the refresh
+	// Cancel once the refresh has reached the (delayed) token endpoint.
+	for e.srv.Stats().FaultsInjected == 0 {
+		time.Sleep(time.Millisecond)
+	}
 	cancel()
 	if err := <-firstDone; err != context.Canceled {
 		t.Fatalf("cancelled caller: %v", err)

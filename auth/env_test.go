@@ -67,7 +67,7 @@ func newEnv(t *testing.T, mod func(*auth.Options)) *env {
 	e.srv.AddClient(zohotest.Client{ID: clientID, Secret: clientSecret})
 	e.srv.AddUser(zohotest.User{Email: email, ZGID: zgid})
 	e.opts = auth.Options{
-		Accounts: &accounts.Client{Environment: e.srv.Environment(), Timeout: 2 * time.Second},
+		Accounts: &accounts.Client{Environment: e.srv.Environment()},
 		Clock:    e.clk,
 		Logger:   slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}

@@ -48,8 +48,14 @@ func TestFaults(t *testing.T) {
 		}, []error{accounts.ErrInvalidClient}, zohoauth.CodeInvalidToken},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, func(o *auth.Options) { o.Accounts.Timeout = 300 * time.Millisecond })
+			e := newEnv(t, nil)
 			h, _ := e.login()
+			if tc.name == "timeout" {
+				// A new process with a short timeout.
+				e.opts.Accounts.Timeout = 300 * time.Millisecond
+				e.restart()
+				h = e.a.For(&zohoauth.Token{ID: h.ID()})
+			}
 			e.clk.Advance(2 * time.Hour)
 			before := e.stored(h.ID())
 			tc.fault(e)
