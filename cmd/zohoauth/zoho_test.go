@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -225,5 +226,44 @@ func TestQuickstart(t *testing.T) {
 	all := h.tokens()
 	if len(all) != 1 || all[0].ClientID != quickstartClientID || all[0].Email() != quickstartUser {
 		t.Errorf("after quickstart --keep: %v", all)
+	}
+}
+
+func TestEmulatorCommand(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- h.app(strings.NewReader(""), &stdout, &stderr).main(ctx, []string{"emulator", "--addr", "127.0.0.1:0", "--auto-approve", "--user", "grace@example.com"})
+	}()
+	waitFor(t, "the emulator's URL", func() bool { return strings.Contains(stdout.String(), "\n") })
+	emuURL := strings.TrimSpace(stdout.String())
+	if !strings.HasPrefix(emuURL, "http://127.0.0.1:") || emuURL == h.emu.URL {
+		t.Fatalf("emulator printed %q", emuURL)
+	}
+	if strings.Contains(stderr.String(), testClientSecret) || !strings.Contains(stderr.String(), envAccountsURL+"="+emuURL) {
+		t.Errorf("emulator stderr: %s", stderr.String())
+	}
+	// The harness's client logs in against the served emulator.
+	h.env[envAccountsURL] = emuURL
+	r := h.must("login")
+	if !strings.Contains(r.stderr, "logged in as grace@example.com") {
+		t.Errorf("login against the emulator command: %q", r.stderr)
+	}
+	if r := h.must("api", "/crm/v8/users?type=CurrentUser"); !strings.Contains(r.stdout, "grace@example.com") {
+		t.Errorf("api against the emulator command: %s", r.stdout)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("emulator exit %d: %s", code, stderr.String())
+	}
+	if _, err := httpGet(emuURL + "/oauth/v2/auth"); err == nil {
+		t.Error("the emulator still answers after its command ended")
+	}
+	// A busy address is an error.
+	if r := h.run("emulator", "--addr", strings.TrimPrefix(h.emu.URL, "http://")); r.code != exitFailure || !strings.Contains(r.stderr, "address already in use") {
+		t.Errorf("emulator on a busy port: %+v", r)
 	}
 }
