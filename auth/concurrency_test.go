@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/auth"
 	"github.com/zohoauth/zohoauth/zohotest"
 )
 
@@ -85,5 +86,32 @@ func TestCancelledCallerDoesNotFailOthers(t *testing.T) {
 	}
 	if n := e.srv.Stats().Refreshes; n != 1 {
 		t.Fatalf("refreshes %d, want 1 (the cancelled one went on)", n)
+	}
+}
+
+// Two processes (authenticators) over one store: when one has refreshed,
+// the other's renewal re-reads the store and adopts the new token without
+// asking Zoho.
+func TestRenewalAdoptsTokenRefreshedElsewhere(t *testing.T) {
+	e := newEnv(t, nil)
+	h, _ := e.login()
+	other := auth.New(e.store, e.opts)
+	defer other.Close()
+	ho := other.For(&zohoauth.Token{ID: h.ID()})
+	if _, err := ho.AccessToken(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(2 * time.Hour)
+	fresh, err := ho.AccessToken(ctx) // the other process refreshes
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := e.tokenRequests()
+	got, err := h.AccessToken(ctx) // expired here too: re-read, adopt
+	if err != nil || got != fresh {
+		t.Fatalf("got the other's token: %v, %v", got == fresh, err)
+	}
+	if e.tokenRequests() != n {
+		t.Fatal("refreshed again instead of adopting")
 	}
 }

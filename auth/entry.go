@@ -153,7 +153,7 @@ func (e *entry) close() {
 	e.mu.Unlock()
 }
 
-// failing returns the remembered failure that still holds at now, or nil.
+// failingLocked returns the remembered failure that still holds at now, or nil.
 // e.mu is held.
 func (e *entry) failingLocked(now time.Time) *failure {
 	if e.fail != nil && now.Before(e.fail.until) {
