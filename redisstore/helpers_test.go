@@ -55,10 +55,17 @@ func testPrefix() string { return "zohoauth-test:" + rand.Text() + ":" }
 // are checked for consistency and then deleted when the test ends.
 func newTestStore(t testing.TB, opts ...Option) *Store {
 	t.Helper()
+	s := newBareStore(t, opts...)
+	t.Cleanup(func() { checkConsistent(t, s) }) // runs before purge
+	return s
+}
+
+// newBareStore is newTestStore without the consistency check.
+func newBareStore(t testing.TB, opts ...Option) *Store {
+	t.Helper()
 	c := testClient(t)
 	s := New(c, append([]Option{WithPrefix(testPrefix())}, opts...)...)
 	t.Cleanup(func() { purge(t, c, s.Prefix()) })
-	t.Cleanup(func() { checkConsistent(t, s) }) // runs before purge
 	return s
 }
 
