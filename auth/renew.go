@@ -92,7 +92,13 @@ func (a *Authenticator) renew(ctx context.Context, req renewReq) (*zohoauth.Toke
 	if err != nil {
 		return nil, err
 	}
-	log := a.log.With("id", cur.ID, "user", cur.UserName)
+	log := a.log
+	if cur.ID != "" {
+		log = log.With("id", cur.ID)
+	}
+	if cur.UserName != "" {
+		log = log.With("user", cur.UserName)
+	}
 	var tok *zohoauth.Token
 	switch act {
 	case useAsIs:

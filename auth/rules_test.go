@@ -258,9 +258,9 @@ func TestExpiredWithoutRefreshToken(t *testing.T) {
 	}
 }
 
-// Rule 7a without any grant or refresh token in a stored token (its access
-// token was removed): an error, no request.
-func TestNothingToRenewWith(t *testing.T) {
+// Step 3: a user name that is not stored, even with the client's id and
+// secret but no grant or refresh token: Zoho's MANDATORY VALUE ERROR.
+func TestUnknownUserWithClient(t *testing.T) {
 	e := newEnv(t, nil)
 	_, err := e.a.AccessToken(ctx, &zohoauth.Token{ClientID: clientID, ClientSecret: clientSecret, UserName: "u@example.com:1", GrantToken: ""})
 	var ze *zohoauth.Error
@@ -425,5 +425,29 @@ func TestStoredGrantOnly(t *testing.T) {
 	}
 	if s := e.stored(g.ID); s.RefreshToken == "" || s.AccessToken == "" {
 		t.Fatalf("stored %v", s)
+	}
+}
+
+// bareStore returns, for any id, a stored token without grant, refresh or
+// access token (a store that does not enforce zohoauth.CheckSave).
+type bareStore struct{ zohoauth.Store }
+
+func (bareStore) FindTokenByID(_ context.Context, id string) (*zohoauth.Token, error) {
+	return &zohoauth.Token{ID: id, UserName: "bare@example.com:1", APIDomain: "https://www.zohoapis.com"}, nil
+}
+
+// Rule 7a with nothing to renew with: Zoho's SDK would send an empty grant
+// code; here it is an error without a request.
+func TestNothingToRenewWithInStore(t *testing.T) {
+	e := newEnv(t, nil)
+	a := auth.New(bareStore{e.store}, e.opts)
+	defer a.Close()
+	_, err := a.AccessToken(ctx, &zohoauth.Token{ID: "9"})
+	var ze *zohoauth.Error
+	if !errors.As(err, &ze) || ze.Code != zohoauth.CodeMandatoryValue || !errors.Is(err, zohoauth.ErrInvalidToken) {
+		t.Fatalf("err %v", err)
+	}
+	if e.srv.Stats().Requests != 0 {
+		t.Fatal("a request was sent")
 	}
 }
