@@ -1,8 +1,16 @@
 #!/bin/bash
 # Starts MariaDB, PostgreSQL and Redis on loopback when they are not answering
-# (the recipe of shared/services.md). Safe to run again on running services.
+# (the recipe of shared/services.md), and installs Chromium when it is missing.
+# Safe to run again on running services.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
+
+# Headless Chromium for the browser login test (Debian's package; no test
+# downloads a browser of its own).
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
 
 up() {
   mariadb-admin -u root --protocol=TCP -h 127.0.0.1 ping >/dev/null 2>&1 &&
