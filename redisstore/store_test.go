@@ -361,3 +361,53 @@ func TestContention(t *testing.T) {
 		t.Fatalf("%d tokens, %v; want 1", len(all), err)
 	}
 }
+
+// TestReaderRows checks the read-side zohoauth.Rows that finds use against
+// the transaction-side one that saves use: the same answers.
+func TestReaderRows(t *testing.T) {
+	s := newTestStore(t)
+	ctx := t.Context()
+	a := fullToken(1)
+	b := fullToken(1)
+	b.ClientID = "1000.OTHER"
+	b.RefreshToken = a.RefreshToken // two tokens under one index value
+	own := fullToken(2)
+	own.ID = "40"
+	if err := s.SaveTokens(ctx, []*zohoauth.Token{a, b, own}); err != nil {
+		t.Fatal(err)
+	}
+	r := reader{s}
+	users, err := r.WithUserName(ctx, a.UserName)
+	if err != nil || len(users) != 2 {
+		t.Fatalf("WithUserName: %d tokens, %v; want 2", len(users), err)
+	}
+	if n, err := r.MaxID(ctx); err != nil || n < 40 {
+		t.Fatalf("MaxID = %d, %v; want at least 40", n, err)
+	}
+	for _, k := range []zohoauth.Key{
+		{Field: zohoauth.FieldRefreshToken, Value: a.RefreshToken},
+		{Field: zohoauth.FieldRefreshToken, Value: a.RefreshToken, ClientID: b.ClientID},
+		{Field: zohoauth.FieldUserName, Value: a.UserName, ClientID: "1000.NONE"},
+		{Field: zohoauth.FieldID, Value: "40"},
+		{Field: zohoauth.FieldID, Value: "x"},
+	} {
+		got, err := r.Lookup(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want *zohoauth.Token
+		err = s.update(ctx, MsgGetToken, func(ctx context.Context, v *view) error {
+			want, err = v.Lookup(ctx, k)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (got == nil) != (want == nil) || (got != nil && got.ID != want.ID) {
+			t.Errorf("Lookup(%v field %d): reader %v, view %v", k.ClientID, k.Field, got, want)
+		}
+	}
+	if got, _ := r.Lookup(ctx, zohoauth.Key{Field: zohoauth.FieldRefreshToken, Value: a.RefreshToken, ClientID: b.ClientID}); got == nil || got.ID != b.ID {
+		t.Errorf("Lookup by a shared refresh token with b's client: %v, want id %s", got, b.ID)
+	}
+}
