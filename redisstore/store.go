@@ -335,37 +335,16 @@ type reader struct{ s *Store }
 
 // Lookup returns the token with the lowest id that matches k.
 func (r reader) Lookup(ctx context.Context, k zohoauth.Key) (*zohoauth.Token, error) {
-	if k.Field == zohoauth.FieldID {
-		if !zohoauth.ValidID(k.Value) {
-			return nil, nil
-		}
-		t, err := r.s.byID(ctx, k.Value)
-		if err != nil || t == nil || !k.Matches(t) {
-			return nil, err
-		}
-		return t, nil
-	}
-	all, err := r.indexed(ctx, k.Field, k.Value)
-	if err != nil {
-		return nil, err
-	}
-	return lowest(all, k), nil
+	return lookup(ctx, r, k)
 }
 
 // WithUserName returns the tokens of a user name.
 func (r reader) WithUserName(ctx context.Context, name string) ([]*zohoauth.Token, error) {
-	all, err := r.indexed(ctx, zohoauth.FieldUserName, name)
-	if err != nil {
-		return nil, err
-	}
-	k := zohoauth.Key{Field: zohoauth.FieldUserName, Value: name}
-	out := all[:0]
-	for _, t := range all {
-		if k.Matches(t) {
-			out = append(out, t)
-		}
-	}
-	return out, nil
+	return withUserName(ctx, r, name)
+}
+
+func (r reader) token(ctx context.Context, id string) (*zohoauth.Token, error) {
+	return r.s.byID(ctx, id)
 }
 
 // MaxID returns the id counter, which is at least every id in use.
@@ -398,6 +377,47 @@ func (r reader) indexed(ctx context.Context, f zohoauth.Field, v string) ([]*zoh
 			return nil, err
 		}
 		if t != nil {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// source is what lookup and withUserName read: a token by id, and the
+// tokens an index names (which the caller checks with Key.Matches).
+type source interface {
+	token(ctx context.Context, id string) (*zohoauth.Token, error)
+	indexed(ctx context.Context, f zohoauth.Field, v string) ([]*zohoauth.Token, error)
+}
+
+// lookup returns the token of src with the lowest id that matches k, or nil.
+func lookup(ctx context.Context, src source, k zohoauth.Key) (*zohoauth.Token, error) {
+	if k.Field == zohoauth.FieldID {
+		if !zohoauth.ValidID(k.Value) {
+			return nil, nil
+		}
+		t, err := src.token(ctx, k.Value)
+		if err != nil || t == nil || !k.Matches(t) {
+			return nil, err
+		}
+		return t, nil
+	}
+	ts, err := src.indexed(ctx, k.Field, k.Value)
+	if err != nil {
+		return nil, err
+	}
+	return lowest(ts, k), nil
+}
+
+// withUserName returns every token of src with the user name name.
+func withUserName(ctx context.Context, src source, name string) ([]*zohoauth.Token, error) {
+	ts, err := src.indexed(ctx, zohoauth.FieldUserName, name)
+	if err != nil {
+		return nil, err
+	}
+	out := ts[:0]
+	for _, t := range ts {
+		if t.UserName == name {
 			out = append(out, t)
 		}
 	}

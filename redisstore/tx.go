@@ -180,37 +180,13 @@ func (v *view) indexed(ctx context.Context, f zohoauth.Field, val string) ([]*zo
 // Lookup returns the token with the lowest id that matches k. It
 // implements zohoauth.Rows.
 func (v *view) Lookup(ctx context.Context, k zohoauth.Key) (*zohoauth.Token, error) {
-	if k.Field == zohoauth.FieldID {
-		if !zohoauth.ValidID(k.Value) {
-			return nil, nil
-		}
-		t, err := v.token(ctx, k.Value)
-		if err != nil || t == nil || !k.Matches(t) {
-			return nil, err
-		}
-		return t, nil
-	}
-	ts, err := v.indexed(ctx, k.Field, k.Value)
-	if err != nil {
-		return nil, err
-	}
-	return lowest(ts, k), nil
+	return lookup(ctx, v, k)
 }
 
 // WithUserName returns every token of a user name. It implements
 // zohoauth.Rows.
 func (v *view) WithUserName(ctx context.Context, name string) ([]*zohoauth.Token, error) {
-	ts, err := v.indexed(ctx, zohoauth.FieldUserName, name)
-	if err != nil {
-		return nil, err
-	}
-	out := ts[:0]
-	for _, t := range ts {
-		if t.UserName == name {
-			out = append(out, t)
-		}
-	}
-	return out, nil
+	return withUserName(ctx, v, name)
 }
 
 // MaxID takes a new number from the counter (INCR) and returns the number
