@@ -39,10 +39,10 @@ func (r rows) query(ctx context.Context, st *sql.Stmt, args ...any) (*sql.Rows, 
 // the client rule are applied here, so a case-insensitive or space-padding
 // collation of a table made elsewhere cannot produce a false match.
 func (r rows) Lookup(ctx context.Context, k zohoauth.Key) (*zohoauth.Token, error) {
-	st := r.s.byField[k.Field]
-	if st == nil || k.Value == "" {
-		return nil, nil
+	if int(k.Field) >= len(r.s.byField) || r.s.byField[k.Field] == nil || k.Value == "" {
+		return nil, nil // a key this table has no column for matches nothing
 	}
+	st := r.s.byField[k.Field]
 	var list []*zohoauth.Token
 	var err error
 	if k.Field == zohoauth.FieldUserName {
