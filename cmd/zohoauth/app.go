@@ -109,7 +109,7 @@ func commands() []command {
 		{"show", "[--user EMAIL | --id ID] [--reveal] [--json]", "show one token, secrets redacted unless --reveal", (*app).cmdShow},
 		{"refresh", "[--user EMAIL | --id ID]", "get a new access token now", (*app).cmdRefresh},
 		{"revoke", "[--user EMAIL | --id ID]", "revoke the refresh token at Zoho, then delete it here", (*app).cmdRevoke},
-		{"delete", "(--user EMAIL | --id ID | --all)", "delete tokens from the store only", (*app).cmdDelete},
+		{"delete", "(--user EMAIL | --id ID | --all) [--client-id ID]", "delete tokens from the store only", (*app).cmdDelete},
 		{"purge", "--older-than AGE [--dry-run]", "delete tokens unused or unrefreshable for longer than AGE", (*app).cmdPurge},
 		{"migrate", "--from URL --to URL [--delete-source]", "copy every token from one store to another", (*app).cmdMigrate},
 		{"api", "[--user EMAIL | --id ID] [METHOD] PATH", "make an authenticated request to the CRM API", (*app).cmdAPI},

@@ -1,12 +1,166 @@
 // Command zohoauth manages the OAuth 2.0 tokens of Zoho CRM clients: it logs
-// a user in, keeps the tokens in a store, and hands out valid access tokens.
+// users in, keeps their tokens in a store shared with Zoho's SDKs, and hands
+// out valid access tokens, refreshing them as needed.
 //
-// Usage:
+// Start offline, with no Zoho account and no server:
+//
+//	go run ./cmd/zohoauth quickstart
+//
+// Then, with a client from Zoho's API console:
+//
+//	export ZOHOAUTH_CLIENT_ID=1000.XXXX ZOHOAUTH_CLIENT_SECRET=...
+//	zohoauth login
+//	curl -H "Authorization: Zoho-oauthtoken $(zohoauth token)" "https://www.zohoapis.com/crm/v8/Leads?fields=Last_Name"
+//
+// # Usage
 //
 //	zohoauth [--store URL] [--accounts-url URL] COMMAND [flags] [args]
 //
-// The flags --store and --accounts-url go before or after the command.
-// TODO: full documentation.
+// Flags and arguments may come in any order; "--" ends the flags. Every
+// command takes -h.
+//
+// # Stores
+//
+// --store (or ZOHOAUTH_STORE) names the token store by URL; the default is
+// sqlite:zohooauth.db in the working directory, the file of Zoho's SQLite
+// sample store:
+//
+//	sqlite:PATH                        SQLite file (sqlite::memory: for a throwaway one)
+//	file:PATH                          Zoho's CSV token file (sdk_tokens.txt), shared with Zoho's SDKs
+//	mysql://USER[:PASS]@HOST[:PORT]/DB MySQL or MariaDB, Zoho's oauthtoken table (or mysql:DSN)
+//	postgres://USER@HOST[:PORT]/DB?sslmode=disable
+//	redis://[USER:PASS@]HOST[:PORT][/DB][?prefix=P]
+//	memory:                            a map in this process (for tests)
+//
+// SQL URLs take ?table=NAME for a table other than oauthtoken. A bad URL is
+// reported with the part that is wrong; passwords are never printed.
+//
+// # Commands
+//
+// login [--client-id ID] [--client-secret S] [--scope S] [--redirect-uri URI] [--dc DC]
+// [--no-browser | --grant-token CODE] [--timeout D]
+//
+// Authorizes the client for a user and saves the token. By default it opens
+// Zoho's consent page in the browser (scopes, access_type=offline,
+// prompt=consent and a random state), listens on the loopback redirect URI
+// (default http://127.0.0.1:8910/callback, which must be registered with the
+// client; ZOHOAUTH_REDIRECT_URI), checks the state, takes code, location and
+// accounts-server from the redirect, exchanges the code at that accounts
+// server, reads the user (email:zgid) and saves. --no-browser prints the
+// consent URL on standard output instead of opening a browser.
+// --grant-token takes a self-client grant code from the API console instead.
+// The client id and secret come from --client-id / ZOHOAUTH_CLIENT_ID and
+// ZOHOAUTH_CLIENT_SECRET (or --client-secret, which other users may see in
+// ps); the secret is never printed. --dc (ZOHOAUTH_DC, default us) picks the
+// data center of the consent page: us, eu, in, cn, jp, au, ca, sa, uk. A
+// second login of the same user and client updates the stored token.
+//
+// token [--user EMAIL | --id ID] [--client-id ID] [--json]
+//
+// Prints a valid access token, refreshing it first (and saving the new one)
+// when it has expired, so that
+// curl -H "Authorization: Zoho-oauthtoken $(zohoauth token)" works. --json
+// prints {access_token, token_type, expiry, expires_in_seconds, api_domain,
+// id, user}. --user takes an e-mail or Zoho's email:zgid; with neither --user
+// nor --id, the store must hold exactly one token (of --client-id, if given);
+// the same holds for show, refresh, revoke, delete and api.
+//
+// list [--user EMAIL] [--client-id ID] [--json]
+//
+// Lists the stored tokens as a table: id, user, client, data center, time
+// left on the access token, and which secrets are present (secret, grant,
+// refresh, access) — never the secrets themselves.
+//
+// show [--user EMAIL | --id ID] [--reveal] [--json]
+//
+// Shows one token. Secrets are shown as "present (sha256:…)" fingerprints
+// unless --reveal is given.
+//
+// refresh [--user EMAIL | --id ID]
+//
+// Gets a new access token now, whatever the expiry, and saves it.
+//
+// revoke [--user EMAIL | --id ID]
+//
+// Revokes the refresh token at Zoho (which revokes its access tokens too),
+// then deletes the token from the store. When Zoho cannot be reached or
+// refuses, nothing is deleted.
+//
+// delete (--user EMAIL | --id ID | --all) [--client-id ID]
+//
+// Deletes one token (or, with --all, every token) from the store only; Zoho
+// is not told.
+//
+// purge --older-than AGE [--dry-run]
+//
+// Deletes the tokens whose access token expired more than AGE ago (nothing
+// has used them since: every use of an expired token refreshes it), and
+// those that can never work again (no refresh token nor grant code) once
+// their access token expired more than AGE ago or has no known expiry. AGE is
+// a Go duration, or days: 90d, 1d12h. --dry-run only lists them.
+//
+// migrate --from URL --to URL [--delete-source] [--batch N]
+//
+// Copies every token from one store to another, keeping the ids, in batches
+// of N (1000) — one transaction per batch on a store that saves in batches —
+// with a progress bar when standard error is a terminal. The copy is
+// idempotent: after a failure, the source is untouched and running the same
+// command again completes it. Every source token is then read back from the
+// target and compared field by field. --delete-source deletes the source's
+// tokens only after a complete, verified copy, and only if the source did
+// not change meanwhile.
+//
+// api [--user EMAIL | --id ID] [-X METHOD] [-H "Name: value"]... [--input FILE|-] [-i] [--timeout D] [METHOD] PATH
+//
+// Makes an authenticated request to the CRM API, like gh api: PATH is
+// relative to the token's API domain (an absolute URL must be on that
+// domain: the token goes nowhere else). The token is refreshed first when
+// needed, and once more if Zoho answers 401 INVALID_TOKEN. The method is GET,
+// or POST with --input; the body of --input is sent as JSON unless -H sets a
+// Content-Type. The answer's body goes to standard output (-i adds the
+// status line and headers).
+//
+// emulator [--addr HOST:PORT] [--client-id ID] [--client-secret S] [--redirect-uri URI] [--user EMAIL] [--auto-approve]
+//
+// Serves the offline Zoho emulator (Zoho Accounts and a little of the CRM
+// API: users, org, Leads) on --addr (default 127.0.0.1:8920) until
+// interrupted, and prints its URL on standard output. It registers one
+// client (ZOHOAUTH_CLIENT_ID and ZOHOAUTH_CLIENT_SECRET, or 1000.EMULATOR and
+// emulator-secret) with the redirect URI, and one user. Point the other
+// commands at it with --accounts-url or ZOHOAUTH_ACCOUNTS_URL.
+//
+// quickstart [--keep]
+//
+// The whole story offline: starts the emulator in the process, logs in
+// (a simulated browser accepts the consent page), adds and reads a lead,
+// moves the emulator's clock past the token's expiry, and shows the token
+// refreshed and saved in the store (by default sqlite:zohooauth.db). The
+// quickstart's token is deleted at the end unless --keep is given.
+//
+// # Global flags and environment
+//
+//	--store URL          ZOHOAUTH_STORE         token store (default sqlite:zohooauth.db)
+//	--accounts-url URL   ZOHOAUTH_ACCOUNTS_URL  send every Zoho Accounts call (and the consent
+//	                                            page) to this server, e.g. the emulator
+//	--client-id          ZOHOAUTH_CLIENT_ID     login, emulator
+//	--client-secret      ZOHOAUTH_CLIENT_SECRET login, emulator
+//	--redirect-uri       ZOHOAUTH_REDIRECT_URI  login, emulator
+//	--dc                 ZOHOAUTH_DC            login
+//
+// # Output and exit codes
+//
+// Results go to standard output (tables, JSON with --json, tokens, API
+// answers); messages go to standard error. An error is one line,
+// "zohoauth: …", with no stack trace and no secret. The exit codes are:
+//
+//	0    success
+//	1    any other failure
+//	2    bad command line, or a store URL that cannot be used
+//	3    no such token (or the store is empty)
+//	4    Zoho refused the client, the grant code or the refresh token: log in again
+//	5    the store or Zoho could not be reached, or Zoho's throttle: try again later
+//	6    api: the server answered with an HTTP status of 400 or more (the body is printed)
+//	130  interrupted
 package main
 
 import (

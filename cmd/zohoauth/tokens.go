@@ -97,7 +97,7 @@ func (a *app) cmdDelete(ctx context.Context, args []string) error {
 		return err
 	}
 	if *all == (sel.user != "" || sel.id != "" || sel.client != "") {
-		return usageErrorf("delete needs --user, --id or --client-id, or --all alone")
+		return usageErrorf("delete needs --user or --id (with --client-id to narrow), or --all alone")
 	}
 	s, err := a.open(ctx)
 	if err != nil {

@@ -265,15 +265,16 @@ func apiURL(apiDomain, path string) (string, error) {
 	if err != nil || base.Host == "" {
 		return "", fmt.Errorf("the token's API domain %q is not a URL", apiDomain)
 	}
-	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
-		u, err := url.Parse(path)
-		if err != nil {
-			return "", usageErrorf("api: %q is not a URL", path)
-		}
-		if u.Scheme != base.Scheme || u.Host != base.Host {
-			return "", usageErrorf("api: refusing to send the token to %s://%s: the token's API domain is %s", u.Scheme, u.Host, apiDomain)
-		}
-		return u.String(), nil
+	joined := path
+	if !strings.HasPrefix(path, "http://") && !strings.HasPrefix(path, "https://") {
+		joined = strings.TrimRight(apiDomain, "/") + "/" + strings.TrimLeft(path, "/")
 	}
-	return strings.TrimRight(apiDomain, "/") + "/" + strings.TrimLeft(path, "/"), nil
+	u, err := url.Parse(joined)
+	if err != nil {
+		return "", usageErrorf("api: %q is not a valid URL path (write a literal %% as %%25)", path)
+	}
+	if u.Scheme != base.Scheme || u.Host != base.Host {
+		return "", usageErrorf("api: refusing to send the token to %s://%s: the token's API domain is %s", u.Scheme, u.Host, apiDomain)
+	}
+	return u.String(), nil
 }
