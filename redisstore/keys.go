@@ -35,9 +35,9 @@ func (k keys) lock(name string) string {
 	return k.prefix + "lock:" + name
 }
 
-// anchor is a key that is never written: every transaction watches it first,
-// so that its connection is known to hold a WATCH (and is released with
-// UNWATCH) and, on a Cluster, is routed to the slot of the store's keys.
+// anchor is a key that is never written: the transactions of a Cluster or
+// Ring client watch it first, for go-redis to route them to the node of the
+// store's keys.
 func (k keys) anchor() string { return k.prefix + "watch" }
 
 // index returns the name of the index set of field f with value v. User

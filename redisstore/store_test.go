@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/zohoauth/zohoauth"
 )
 
@@ -409,5 +411,32 @@ func TestReaderRows(t *testing.T) {
 	}
 	if got, _ := r.Lookup(ctx, zohoauth.Key{Field: zohoauth.FieldRefreshToken, Value: a.RefreshToken, ClientID: b.ClientID}); got == nil || got.ID != b.ID {
 		t.Errorf("Lookup by a shared refresh token with b's client: %v, want id %s", got, b.ID)
+	}
+}
+
+// TestNoWatchLeftOnConnection: a write that ends without EXEC (here a
+// delete of an unknown id, which watched the id's key) releases its WATCH,
+// so the next transaction on the same pooled connection does not fail
+// because that key changed.
+func TestNoWatchLeftOnConnection(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: testAddr(t), PoolSize: 1})
+	t.Cleanup(func() { _ = c.Close() })
+	s := New(c, WithPrefix(testPrefix()), WithMaxAttempts(1))
+	t.Cleanup(func() { purge(t, c, s.Prefix()) })
+	t.Cleanup(func() { checkConsistent(t, s) })
+	ctx := t.Context()
+	if err := s.DeleteToken(ctx, "5"); !errors.Is(err, zohoauth.ErrNotFound) {
+		t.Fatalf("DeleteToken of an unknown id: %v", err)
+	}
+	// Another client changes the key the failed delete watched.
+	other := testClient(t)
+	if err := other.Set(ctx, s.Prefix()+"token:5", "x", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Del(ctx, s.Prefix()+"token:5").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveToken(ctx, fullToken(1)); err != nil {
+		t.Fatalf("the save after a failed delete: %v", err)
 	}
 }

@@ -32,6 +32,13 @@ return 0
 // fn again on a fresh view, up to the store's attempt limit. Errors of fn
 // that are *zohoauth.Error pass as they are; others are wrapped with msg.
 func (s *Store) update(ctx context.Context, msg string, fn func(context.Context, *view) error) error {
+	// A single-node client watches only what the view reads. Cluster and
+	// Ring clients need a key to route the transaction: the anchor, in the
+	// slot of the store's keys (given a hash tag in the prefix).
+	var route []string
+	if _, ok := s.c.(*redis.Client); !ok {
+		route = []string{s.k.anchor()}
+	}
 	for attempt := 1; ; attempt++ {
 		err := s.c.Watch(ctx, func(tx *redis.Tx) error {
 			v := &view{
@@ -42,11 +49,20 @@ func (s *Store) update(ctx context.Context, msg string, fn func(context.Context,
 				staged:  map[string]*zohoauth.Token{},
 				inserts: map[string]bool{},
 			}
-			if err := fn(ctx, v); err != nil {
-				return err
+			err := fn(ctx, v)
+			if err == nil {
+				err = v.commit(ctx)
 			}
-			return v.commit(ctx)
-		}, s.k.anchor())
+			if v.watching && !v.execSent {
+				// The view's WATCHes went in pipelines, which go-redis does
+				// not track: release them before the connection goes back
+				// to the pool.
+				if uerr := tx.Unwatch(context.WithoutCancel(ctx)).Err(); uerr != nil && err == nil {
+					err = uerr
+				}
+			}
+			return err
+		}, route...)
 		if err == nil {
 			return nil
 		}
@@ -84,6 +100,9 @@ type view struct {
 	dropped []string                   // ids to take out of the id set only
 	inserts map[string]bool            // staged ids that must not exist yet
 	maxID   uint64                     // greatest numeric staged id
+
+	watching bool // a WATCH was sent
+	execSent bool // MULTI/EXEC was sent, which ends every WATCH
 }
 
 // fetch reads the tokens of ids not read yet, watching their keys, in one
@@ -104,6 +123,7 @@ func (v *view) fetch(ctx context.Context, ids []string) error {
 		watch = append(watch, v.s.k.token(id))
 	}
 	cmds := make([]*redis.MapStringStringCmd, len(need))
+	v.watching = true
 	_, err := v.tx.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.Do(ctx, watch...)
 		for i, id := range need {
@@ -143,6 +163,7 @@ func (v *view) indexed(ctx context.Context, f zohoauth.Field, val string) ([]*zo
 	ids, ok := v.members[key]
 	if !ok {
 		var cmd *redis.StringSliceCmd
+		v.watching = true
 		_, err := v.tx.Pipelined(ctx, func(p redis.Pipeliner) error {
 			p.Do(ctx, "WATCH", key)
 			cmd = p.SMembers(ctx, key)
@@ -244,6 +265,7 @@ func (v *view) commit(ctx context.Context) error {
 		}
 	}
 	k := v.s.k
+	v.execSent = true
 	_, err := v.tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		var oldKeys, newKeys []string
 		for _, id := range v.order {
