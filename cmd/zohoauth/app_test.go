@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/url"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -106,4 +108,32 @@ func FuzzAPIURL(f *testing.F) {
 			t.Fatalf("apiURL(%q, %q) = %q: another host (%v)", domain, path, got, err)
 		}
 	})
+}
+
+// TestDocIsTrue checks that the package doc names every command and every
+// flag each command takes, as -h lists them.
+func TestDocIsTrue(t *testing.T) {
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(src[:strings.Index(string(src), "package main")])
+	h := newHarness(t)
+	flagRe := regexp.MustCompile(`(?m)^  -(\S+)`)
+	for _, c := range commands() {
+		if !strings.Contains(doc, "// "+c.name+" ") && !strings.Contains(doc, "// "+c.name+"\n") {
+			t.Errorf("the package doc has no section for %s", c.name)
+		}
+		r := h.run(c.name, "-h")
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "Usage: zohoauth "+c.name) {
+			t.Errorf("%s -h: %+v", c.name, r)
+			continue
+		}
+		for _, m := range flagRe.FindAllStringSubmatch(r.stdout, -1) {
+			name := m[1]
+			if !strings.Contains(doc, "-"+name) {
+				t.Errorf("the package doc does not mention %s's flag -%s", c.name, name)
+			}
+		}
+	}
 }
