@@ -19,8 +19,14 @@
 // epoch milliseconds, as Zoho's SDKs do, so either side reads the other's
 // rows. Indexes are added on user_name, access_token, refresh_token and
 // grant_token (hash indexes on PostgreSQL, 191-character prefix indexes on
-// MySQL) and, on SQLite and PostgreSQL, an expression index that finds the
-// greatest numeric id; the official SDKs neither see nor mind them.
+// MySQL), and an index that finds the greatest numeric id without a scan:
+// an expression index on SQLite and PostgreSQL; on MySQL and MariaDB, which
+// has no expression index, an index on an INVISIBLE generated column,
+// zohoauth_idnum, that SELECT * and INSERT without a column list leave out
+// (where it cannot be added — an old server, no ALTER right — new ids come
+// from a scan of the primary key instead). The official SDKs neither see
+// nor mind any of these. Only what is missing is created, so a database
+// user with no right but reading and writing rows can use a complete table.
 // A value longer than a varchar column of a Zoho-made table is refused with
 // ErrTooLong before anything is written (and Open puts MySQL sessions in
 // strict mode, so the server refuses what slips through), never truncated.

@@ -215,6 +215,7 @@ WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ? AND seq_i
 			}
 			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD INDEX %s (%s(%d))", s.qtable, s.d.quote(s.indexName(c)), c, prefix))
 		}
+		s.idNum = s.addIDNum(ctx, tx, cols)
 	}
 	for _, q := range stmts {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
@@ -222,4 +223,32 @@ WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ? AND seq_i
 		}
 	}
 	return nil
+}
+
+// idNumColumn is the invisible generated column that gives MySQL an index
+// on the numeric value of id (MariaDB has no expression index). Invisible
+// columns are left out of SELECT * and of INSERT without a column list, so
+// Zoho's SDKs, which read by position, see Zoho's ten columns.
+const idNumColumn = "zohoauth_idnum"
+
+// addIDNum adds idNumColumn and its index when missing, and reports whether
+// the table has both. It fails softly: a server without invisible columns
+// (before MySQL 8.0.23 or MariaDB 10.3) or a user without ALTER rights gets
+// the greatest id by a scan instead.
+func (s *Store) addIDNum(ctx context.Context, tx *sql.Tx, cols map[string]column) bool {
+	if _, ok := cols[idNumColumn]; !ok {
+		_, err := tx.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s BIGINT UNSIGNED AS (IF(id REGEXP '^[0-9]{1,19}$', CAST(id AS UNSIGNED), NULL)) VIRTUAL INVISIBLE, ADD INDEX %s (%s)",
+			s.qtable, idNumColumn, s.d.quote(s.indexName("idnum")), idNumColumn))
+		return err == nil
+	}
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.statistics
+WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ? AND seq_in_index = 1`, s.table, idNumColumn).Scan(&n)
+	if err != nil {
+		return false
+	}
+	if n == 0 {
+		_, err = tx.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD INDEX %s (%s)", s.qtable, s.d.quote(s.indexName("idnum")), idNumColumn))
+	}
+	return err == nil
 }

@@ -62,6 +62,7 @@ type Store struct {
 	writeSem chan struct{} // one writer of this Store at a time
 	lockKey  int64         // PostgreSQL advisory lock
 	lockName string        // MySQL GET_LOCK name
+	idNum    bool          // MySQL: the table has idNumColumn, indexed
 	maxLen   [len(columns)]int
 
 	byField  [zohoauth.FieldRefreshToken + 1]*sql.Stmt
@@ -255,8 +256,12 @@ func (s *Store) prepare(ctx context.Context) error {
 		maxID = "SELECT ltrim(id, '0') FROM " + s.qtable + ` WHERE id ~ '^[0-9]+$' AND length(ltrim(id, '0')) BETWEEN 1 AND 19` +
 			` ORDER BY length(ltrim(id, '0')) DESC, ltrim(id, '0') COLLATE "C" DESC LIMIT 1`
 	case MySQL:
-		// MariaDB has no expression index: this scans the smallest index.
-		maxID = "SELECT CAST(COALESCE(MAX(CAST(id AS UNSIGNED)), 0) AS CHAR) FROM " + s.qtable
+		if s.idNum {
+			maxID = "SELECT CAST(COALESCE(MAX(" + idNumColumn + "), 0) AS CHAR) FROM " + s.qtable
+		} else {
+			// Without idNumColumn: a scan of the smallest index.
+			maxID = "SELECT CAST(COALESCE(MAX(CAST(id AS UNSIGNED)), 0) AS CHAR) FROM " + s.qtable
+		}
 	}
 	if s.maxID, err = p(maxID); err != nil {
 		return err

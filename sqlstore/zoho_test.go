@@ -77,10 +77,21 @@ func zohoRow(i int) []any {
 // readByPosition reads a row as Zoho's reader does: SELECT *, by index.
 func readByPosition(t *testing.T, db *sql.DB, d sqlstore.Dialect, table, id string) [10]sql.NullString {
 	t.Helper()
-	var v [10]sql.NullString
-	err := db.QueryRowContext(t.Context(), "SELECT * FROM "+table+" WHERE id = "+ph(d, 1), id).
-		Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9])
+	rows, err := db.QueryContext(t.Context(), "SELECT * FROM "+table+" WHERE id = "+ph(d, 1), id)
 	if err != nil {
+		t.Fatalf("SELECT * of id %s: %v", id, err)
+	}
+	defer rows.Close()
+	// Exactly Zoho's ten columns: what this package adds (indexes, MySQL's
+	// invisible id column) does not show.
+	if cols, err := rows.Columns(); err != nil || strings.Join(cols, ",") != "id,user_name,client_id,client_secret,refresh_token,access_token,grant_token,expiry_time,redirect_url,api_domain" {
+		t.Fatalf("SELECT * gives the columns %v (%v)", cols, err)
+	}
+	var v [10]sql.NullString
+	if !rows.Next() {
+		t.Fatalf("SELECT * of id %s: no row (%v)", id, rows.Err())
+	}
+	if err := rows.Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]); err != nil {
 		t.Fatalf("SELECT * of id %s: %v", id, err)
 	}
 	return v
@@ -134,6 +145,12 @@ func TestZohoTable(t *testing.T) {
 				t.Fatalf("find by grant token = %v, %v", got, err)
 			}
 
+			if z.d == sqlstore.MySQL {
+				var extra string
+				if err := z.db.QueryRowContext(ctx, "SELECT extra FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = 'zohoauth_idnum'", z.table).Scan(&extra); err != nil || !strings.Contains(strings.ToUpper(extra), "INVISIBLE") {
+					t.Fatalf("MySQL table without the invisible id column: %q, %v", extra, err)
+				}
+			}
 			// A new token gets the next numeric id: 12, where Zoho's string
 			// max(id) would give 10 again.
 			tok := &zohoauth.Token{UserName: "new@example.com:6000999", ClientID: "1000.CLIENT", ClientSecret: "s2",
