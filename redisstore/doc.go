@@ -39,6 +39,13 @@
 // never reused, even after DeleteTokens. A find is one Lua script (the index
 // set and the tokens it names, read atomically), or one HGETALL by id.
 //
+// # Operating the Redis
+//
+// Tokens are credentials: run the Redis with persistence (AOF, or RDB
+// snapshots at the least) and with maxmemory-policy noeviction, since an
+// evicted token or index breaks what the store guarantees. The store sets
+// no TTL on tokens; only held locks expire.
+//
 // # Redis Cluster
 //
 // WATCH, MULTI and the scripts need all of a store's keys in one hash slot:
