@@ -314,3 +314,22 @@ func TestParseAge(t *testing.T) {
 		}
 	}
 }
+
+func TestLoginWaitsThenGivesUp(t *testing.T) {
+	h := newHarness(t)
+	h.browser = func(context.Context, string) error { return nil } // the user never answers
+	r := h.run("login", "--timeout", "50ms")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "no answer from the consent page within 50ms") {
+		t.Errorf("login timeout: %+v", r)
+	}
+	// Ctrl-C while waiting: exit 130.
+	ctx, cancel := context.WithCancel(context.Background())
+	h.browser = func(context.Context, string) error { cancel(); return nil }
+	var out, errb strings.Builder
+	if code := h.app(strings.NewReader(""), &out, &errb).main(ctx, []string{"login"}); code != exitInterrupted {
+		t.Errorf("login interrupted: exit %d, %s", code, errb.String())
+	}
+	if n := len(h.tokens()); n != 0 {
+		t.Errorf("%d tokens saved", n)
+	}
+}
