@@ -322,6 +322,15 @@ func (sel *selector) pick(ctx context.Context, s zohoauth.Store) (*zohoauth.Toke
 		}
 		return t, nil
 	}
+	if strings.Contains(sel.user, ":") && sel.client != "" {
+		// Zoho's full user name and the client: at most one token (the
+		// Store contract), found by the store's own look-up, no scan.
+		t, err := s.FindToken(ctx, &zohoauth.Token{UserName: sel.user, ClientID: sel.client})
+		if err == nil || !errors.Is(err, zohoauth.ErrNotFound) {
+			return t, err
+		}
+		return nil, notFoundf("no token matches %s", sel.describe())
+	}
 	all, err := s.Tokens(ctx)
 	if err != nil {
 		return nil, err

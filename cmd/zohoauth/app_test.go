@@ -137,3 +137,20 @@ func TestDocIsTrue(t *testing.T) {
 		}
 	}
 }
+
+func TestSelectorFindsByFullUserName(t *testing.T) {
+	h := newHarness(t)
+	tok := h.login()
+	for _, args := range [][]string{
+		{"show", "--user", tok.UserName, "--client-id", testClientID},
+		{"show", "--user", tok.UserName},
+		{"show", "--user", strings.ToUpper(testEmail)},
+	} {
+		if r := h.must(args...); !strings.Contains(r.stdout, "id:            "+tok.ID) {
+			t.Errorf("%v: %s", args, r.stdout)
+		}
+	}
+	if r := h.run("show", "--user", tok.UserName, "--client-id", "1000.OTHER"); r.code != exitNotFound {
+		t.Errorf("another client: %+v", r)
+	}
+}

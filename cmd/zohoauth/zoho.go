@@ -235,8 +235,12 @@ func (a *app) cmdAPI(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintln(a.stdout)
 	}
-	if _, err := io.Copy(a.stdout, resp.Body); err != nil {
+	w := &lastByteWriter{w: a.stdout}
+	if _, err := io.Copy(w, resp.Body); err != nil {
 		return fmt.Errorf("reading the answer: %w", err)
+	}
+	if w.n > 0 && w.last != '\n' && a.isTerminal(a.stdout) {
+		fmt.Fprintln(a.stdout) // keep the shell prompt on a line of its own
 	}
 	if resp.StatusCode >= 400 {
 		return &httpStatusError{status: resp.Status}
@@ -277,4 +281,20 @@ func apiURL(apiDomain, path string) (string, error) {
 		return "", usageErrorf("api: refusing to send the token to %s://%s: the token's API domain is %s", u.Scheme, u.Host, apiDomain)
 	}
 	return u.String(), nil
+}
+
+// lastByteWriter remembers the last byte written through it.
+type lastByteWriter struct {
+	w    io.Writer
+	n    int64
+	last byte
+}
+
+func (l *lastByteWriter) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	if n > 0 {
+		l.n += int64(n)
+		l.last = p[n-1]
+	}
+	return n, err
 }
