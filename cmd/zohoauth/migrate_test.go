@@ -14,6 +14,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/filestore"
+	"github.com/zohoauth/zohoauth/memory"
 	"github.com/zohoauth/zohoauth/storeurl"
 )
 
@@ -253,4 +254,40 @@ func TestDrawBar(t *testing.T) {
 	if b.String() != want {
 		t.Errorf("drawBar = %q, want %q", b.String(), want)
 	}
+}
+
+// BenchmarkMigrate measures migrate's own cost (copying in batches, then
+// reading back and comparing every token) against a baseline measured in
+// the same run: zohoauth.SaveAll of the same tokens, with no verification.
+// Both use memory stores, so the ratio is the CLI's overhead.
+func BenchmarkMigrate(b *testing.B) {
+	const n = 10_000
+	src := memory.New()
+	tokens := make([]*zohoauth.Token, n)
+	for i := range tokens {
+		tokens[i] = &zohoauth.Token{ID: fmt.Sprint(i + 1), UserName: fmt.Sprintf("u%d@example.com:%d", i, i), ClientID: "c", ClientSecret: "s",
+			RefreshToken: fmt.Sprint("r", i), AccessToken: fmt.Sprint("a", i), Expiry: t0, APIDomain: "https://www.zohoapis.com"}
+	}
+	if err := zohoauth.SaveAll(context.Background(), src, tokens); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("baseline-SaveAll", func(b *testing.B) {
+		for b.Loop() {
+			all, _ := src.Tokens(context.Background())
+			if err := zohoauth.SaveAll(context.Background(), memory.New(), all); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("migrate", func(b *testing.B) {
+		for b.Loop() {
+			m := migration{src: src, dst: memory.New(), batch: defaultBatch, progress: func(int, int) {}}
+			if _, err := m.copy(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := m.verify(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
