@@ -45,7 +45,8 @@ func benchToken(i int) *zohoauth.Token {
 }
 
 // BenchmarkFind measures a find by user name, refresh token, access token
-// and id in a store of 100k tokens, and a save that updates a token, each
+// and id in a store of 100k tokens, an uncontended Lock and Unlock, and a
+// save that updates a token, each
 // against a baseline in the same run: a bare HGETALL of one token's key on
 // the same client, the cost of one round trip that reads one hash. Each
 // iteration runs the operation and the baseline one after the other, so
@@ -81,6 +82,13 @@ func BenchmarkFind(b *testing.B) {
 		{"by=id", func(ctx context.Context, i int) error {
 			_, err := s.FindTokenByID(ctx, pick(i).ID)
 			return err
+		}},
+		{"lock+unlock", func(ctx context.Context, i int) error {
+			lk, err := s.Lock(ctx, zohoauth.LockName(pick(i).ID), time.Second)
+			if err != nil {
+				return err
+			}
+			return lk.Unlock(ctx)
 		}},
 		{"save=update", func(ctx context.Context, i int) error {
 			t := pick(i)
