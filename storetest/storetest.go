@@ -86,19 +86,8 @@ var checks = []check{
 
 func ctx(t *testing.T) context.Context { return t.Context() }
 
-// full returns a complete token of user n and client c.
-func full(n int, c string) *zohoauth.Token {
-	return &zohoauth.Token{
-		UserName:     fmt.Sprintf("user%d@example.com:%d", n, 7000+n),
-		ClientID:     "1000.CLIENT" + c,
-		ClientSecret: "secret-" + c,
-		RefreshToken: fmt.Sprintf("1000.refresh.%s.%d", c, n),
-		AccessToken:  fmt.Sprintf("1000.access.%s.%d", c, n),
-		Expiry:       time.UnixMilli(1795879420612 + int64(n)),
-		RedirectURL:  "https://example.com/callback",
-		APIDomain:    "https://www.zohoapis.com",
-	}
-}
+// full is Token, the kit's fixture.
+func full(n int, c string) *zohoauth.Token { return Token(n, c) }
 
 func save(t *testing.T, s zohoauth.Store, tok *zohoauth.Token) *zohoauth.Token {
 	t.Helper()
