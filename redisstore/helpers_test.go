@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"crypto/rand"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,24 +12,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storetest"
 )
 
-// envAddr names the address of the Redis the tests use.
-const envAddr = "ZOHOAUTH_TEST_REDIS_ADDR"
-
-// testAddr returns the address of the test Redis. Unset, the test is
-// skipped, unless CI=true: then it fails, as it does when the Redis does
-// not answer.
+// testAddr returns the address of the test Redis (storetest.EnvRedis;
+// skipped when unset outside CI, failed in CI).
 func testAddr(t testing.TB) string {
 	t.Helper()
-	addr := os.Getenv(envAddr)
-	if addr == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set; CI runs the Redis tests (local: 127.0.0.1:6379)", envAddr)
-		}
-		t.Skipf("%s is not set: the Redis tests are skipped (set it to 127.0.0.1:6379 to run them)", envAddr)
-	}
-	return addr
+	return storetest.Server(t, storetest.EnvRedis)
 }
 
 // testClient returns a client of the test Redis, closed when the test ends.
@@ -42,7 +31,7 @@ func testClient(t testing.TB) *redis.Client {
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
 		_ = c.Close()
-		t.Fatalf("Redis at %s (%s) does not answer: %v", addr, envAddr, err)
+		t.Fatalf("Redis at %s (%s) does not answer: %v", addr, storetest.EnvRedis, err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
