@@ -19,13 +19,7 @@ import (
 // name, or skips (outside CI) or fails (in CI) when it is unset.
 func serverURL(t *testing.T, env, scheme string) string {
 	t.Helper()
-	v := os.Getenv(env)
-	if v == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set (CI needs the database servers)", env)
-		}
-		t.Skipf("%s not set; skipping the %s test", env, scheme)
-	}
+	v := storetest.Server(t, env)
 	if strings.Contains(v, "://") {
 		return v
 	}
@@ -95,13 +89,7 @@ func TestOpenServers(t *testing.T) {
 }
 
 func TestOpenRedis(t *testing.T) {
-	addr := os.Getenv("ZOHOAUTH_TEST_REDIS_ADDR")
-	if addr == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ZOHOAUTH_TEST_REDIS_ADDR is not set (CI needs the Redis server)")
-		}
-		t.Skip("ZOHOAUTH_TEST_REDIS_ADDR not set; skipping the Redis test")
-	}
+	addr := storetest.Server(t, "ZOHOAUTH_TEST_REDIS_ADDR")
 	n := 0
 	storetest.Run(t, func(t *testing.T) zohoauth.Store {
 		n++

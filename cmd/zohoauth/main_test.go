@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -213,20 +212,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-// needServer returns the env var's value, or skips (outside CI) or fails (in
-// CI) when it is unset.
-func needServer(t *testing.T, env string) string {
-	t.Helper()
-	v := os.Getenv(env)
-	if v == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set (CI needs the database servers)", env)
-		}
-		t.Skipf("%s not set; skipping", env)
-	}
-	return v
 }
 
 func TestUsage(t *testing.T) {

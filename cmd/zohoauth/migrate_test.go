@@ -15,6 +15,7 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/filestore"
 	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/storetest"
 	"github.com/zohoauth/zohoauth/storeurl"
 )
 
@@ -150,8 +151,8 @@ func testMigrate(t *testing.T, to string, n int) {
 		t.Fatalf("target holds %d tokens, want %d", len(got), n)
 	}
 	for i, tok := range got {
-		if !sameToken(tok, want[i]) {
-			t.Fatalf("token %d: got %v, want %v", i, tok, want[i])
+		if d := storetest.Diff(tok, want[i]); d != nil {
+			t.Fatalf("token %d differs in %v", i, d)
 		}
 	}
 
@@ -187,7 +188,7 @@ func TestMigrateFileToSQLite(t *testing.T) {
 }
 
 func TestMigrateFileToPostgres(t *testing.T) {
-	dsn := needServer(t, "ZOHOAUTH_TEST_POSTGRES_DSN")
+	dsn := storetest.Server(t, "ZOHOAUTH_TEST_POSTGRES_DSN")
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
