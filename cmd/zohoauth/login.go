@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -42,7 +43,7 @@ func (a *app) cmdLogin(ctx context.Context, args []string) error {
 	fs.StringVar(&o.scopes, "scope", defaultScopes, "comma-separated scopes to ask for")
 	fs.StringVar(&o.redirectURI, "redirect-uri", a.env(envRedirectURI, defaultRedirectURI), "loopback redirect URI registered with the client (env "+envRedirectURI+")")
 	fs.StringVar(&o.dc, "dc", a.env(envDataCenter, "us"), "data center of the consent page: us, eu, in, cn, jp, au, ca, sa, uk (env "+envDataCenter+")")
-	fs.StringVar(&o.grantToken, "grant-token", "", "a self-client grant code (from the API console) to exchange, instead of the browser")
+	fs.StringVar(&o.grantToken, "grant-token", "", "a self-client grant code (from the API console) to exchange, instead of the browser; - reads it from standard input")
 	fs.BoolVar(&o.noBrowser, "no-browser", false, "print the consent URL instead of opening a browser")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "how long to wait for the consent")
 	args, err := a.parse(fs, args)
@@ -54,6 +55,15 @@ func (a *app) cmdLogin(ctx context.Context, args []string) error {
 	}
 	if o.clientSecret == "" {
 		o.clientSecret = a.getenv(envClientSecret)
+	}
+	if o.grantToken == "-" {
+		b, err := io.ReadAll(io.LimitReader(a.stdin, 4096))
+		if err != nil {
+			return fmt.Errorf("reading the grant code: %w", err)
+		}
+		if o.grantToken = strings.TrimSpace(string(b)); o.grantToken == "" {
+			return usageErrorf("--grant-token -: standard input holds no grant code")
+		}
 	}
 	if o.clientID == "" {
 		return usageErrorf("login needs a client id: --client-id or %s", envClientID)

@@ -116,6 +116,17 @@ func TestLoginGrantToken(t *testing.T) {
 	if len(all) != 1 || all[0].Email() != testEmail || all[0].RefreshToken == "" || all[0].RedirectURL != "" {
 		t.Fatalf("tokens %v", all)
 	}
+	// From standard input.
+	code2, err := h.emu.IssueGrant(testClientID, testEmail, "ZohoCRM.modules.ALL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := h.runIn(code2+"\n", "login", "--grant-token", "-"); r.code != 0 {
+		t.Errorf("--grant-token -: %+v", r)
+	}
+	if r := h.runIn("", "login", "--grant-token", "-"); r.code != exitUsage {
+		t.Errorf("--grant-token - with nothing: %+v", r)
+	}
 	// The code is single-use: a second exchange is refused by Zoho (exit 4).
 	r = h.run("login", "--grant-token", code)
 	if r.code != exitAuth || !strings.Contains(r.stderr, "invalid_code") {
