@@ -225,7 +225,7 @@ func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 				a.commandUsage(fs)
 				return nil, err
 			}
-			return nil, usageErrorf("%s: %v", fs.Name(), err)
+			return nil, usageErrorf("%s: %v (see zohoauth %s -h)", fs.Name(), err, fs.Name())
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
