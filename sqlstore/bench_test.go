@@ -16,6 +16,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/storetest"
 )
 
 // benchSizes returns the table sizes of the look-up benchmarks of an engine:
@@ -128,10 +129,10 @@ func BenchmarkLookup(b *testing.B) {
 			return openSQLite(b, filepath.Join(b.TempDir(), "bench.db"))
 		}},
 		{"mysql", sqlstore.MySQL, func(b *testing.B) *sqlstore.Store {
-			return openServer(b, sqlstore.MySQL, serverDSN(b, envMySQL), tableName())
+			return openServer(b, sqlstore.MySQL, storetest.Server(b, storetest.EnvMySQL), tableName())
 		}},
 		{"postgres", sqlstore.Postgres, func(b *testing.B) *sqlstore.Store {
-			return openServer(b, sqlstore.Postgres, serverDSN(b, envPostgres), tableName())
+			return openServer(b, sqlstore.Postgres, storetest.Server(b, storetest.EnvPostgres), tableName())
 		}},
 	}
 	for _, tg := range targets {

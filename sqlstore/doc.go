@@ -50,6 +50,29 @@
 // The writers of one Store queue in the process first, so that only one per
 // process waits on the database.
 //
+// # Locks and guarded saves
+//
+// Store is a zohoauth.Locker: a lock is a row (name, owner, expires) of a
+// table of its own, the token table's name + "_locks" (oauthtoken_locks),
+// created on the first Lock, so Zoho's table and its SELECT * readers never
+// see it. The owner is 128 random bits; the lease's end is in epoch
+// milliseconds of the DATABASE's clock (machines' clocks may differ; the
+// database's is the one they share). Taking a lock is one upsert that takes
+// a row over only when its lease ran out (ON CONFLICT … DO UPDATE … WHERE on
+// PostgreSQL and SQLite; ON DUPLICATE KEY UPDATE with IF on MySQL, whose
+// owner is then read back); renewing and releasing are an UPDATE and a
+// DELETE on name and owner, so a stale owner can do neither
+// (zohoauth.ErrLockLost). Waiters poll every 10 to 50 ms, jittered.
+// Locks die with their lease, not with a connection: MySQL's GET_LOCK and
+// PostgreSQL's session advisory locks would free a crashed holder's lock at
+// once, but they cannot lapse under a holder that hangs with its connection
+// open, and a pool hands sessions around, so they are not used. A lock
+// whose holder crashed stays as a row until a waiter takes it over.
+//
+// Store is a zohoauth.CompareAndSwapper: SwapToken compares the stored
+// access token and expiry_time string and saves in the same transaction,
+// under the write lock, with the save path of SaveToken.
+//
 // # SQLite driver
 //
 // SQLite goes through github.com/mattn/go-sqlite3, the C SQLite library

@@ -4,33 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/storetest"
 )
-
-// The environment variables that name the test servers.
-const (
-	envMySQL    = "ZOHOAUTH_TEST_MYSQL_DSN"
-	envPostgres = "ZOHOAUTH_TEST_POSTGRES_DSN"
-)
-
-// serverDSN returns the DSN in the environment variable env. When it is
-// unset the test is skipped, except in CI (CI=true), where it fails.
-func serverDSN(t testing.TB, env string) string {
-	t.Helper()
-	dsn := os.Getenv(env)
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set; CI must run the database tests", env)
-		}
-		t.Skipf("%s is not set: skipping the tests against this server", env)
-	}
-	return dsn
-}
 
 // tableName returns a new table name for one test.
 func tableName() string { return "zt_" + strings.ToLower(rand.Text()[:12]) }
@@ -57,14 +37,14 @@ func engines() []engine {
 			return openSQLite(t, sqlstore.Memory)
 		}},
 		{name: "mysql", open: func(t testing.TB) *sqlstore.Store {
-			return openServer(t, sqlstore.MySQL, serverDSN(t, envMySQL), tableName())
+			return openServer(t, sqlstore.MySQL, storetest.Server(t, storetest.EnvMySQL), tableName())
 		}, shared: func(t testing.TB) (sqlstore.Dialect, string, string) {
-			return sqlstore.MySQL, serverDSN(t, envMySQL), tableName()
+			return sqlstore.MySQL, storetest.Server(t, storetest.EnvMySQL), tableName()
 		}},
 		{name: "postgres", open: func(t testing.TB) *sqlstore.Store {
-			return openServer(t, sqlstore.Postgres, serverDSN(t, envPostgres), tableName())
+			return openServer(t, sqlstore.Postgres, storetest.Server(t, storetest.EnvPostgres), tableName())
 		}, shared: func(t testing.TB) (sqlstore.Dialect, string, string) {
-			return sqlstore.Postgres, serverDSN(t, envPostgres), tableName()
+			return sqlstore.Postgres, storetest.Server(t, storetest.EnvPostgres), tableName()
 		}},
 	}
 }
@@ -95,8 +75,10 @@ func openServer(t testing.TB, d sqlstore.Dialect, dsn, table string) *sqlstore.S
 }
 
 func dropTable(t testing.TB, db *sql.DB, d sqlstore.Dialect, table string) {
-	if _, err := db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+table); err != nil {
-		t.Errorf("drop table %s: %v", table, err)
+	for _, name := range []string{table, table + sqlstore.LockTableSuffix} {
+		if _, err := db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+name); err != nil {
+			t.Errorf("drop table %s: %v", name, err)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
@@ -63,6 +64,9 @@ type Store struct {
 	lockKey  int64         // PostgreSQL advisory lock
 	lockName string        // MySQL GET_LOCK name
 	idNum    bool          // MySQL: the table has idNumColumn, indexed
+	lockMu   sync.Mutex    // guards lockSt and lockWake
+	lockSt   *lockStmts    // lock table statements, prepared on first Lock
+	lockWake chan struct{} // closed and replaced when this Store unlocks
 	maxLen   [len(columns)]int
 
 	byField  [zohoauth.FieldRefreshToken + 1]*sql.Stmt
@@ -71,6 +75,7 @@ type Store struct {
 	insert   *sql.Stmt
 	update   *sql.Stmt
 	deleteID *sql.Stmt
+	swapRead *sql.Stmt
 	stmts    []*sql.Stmt
 }
 
@@ -199,7 +204,7 @@ func newStore(ctx context.Context, db *sql.DB, d Dialect, keep *sql.Conn, opts [
 	if !ValidTableName(cfg.table) {
 		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: "invalid table name", Detail: fmt.Sprintf("%.60q", cfg.table), Err: ErrBadTableName}
 	}
-	s := &Store{db: db, d: d, table: cfg.table, qtable: d.quote(cfg.table), keep: keep, lockKey: advisoryKey(cfg.table), writeSem: make(chan struct{}, 1)}
+	s := &Store{db: db, d: d, table: cfg.table, qtable: d.quote(cfg.table), keep: keep, lockKey: advisoryKey(cfg.table), writeSem: make(chan struct{}, 1), lockWake: make(chan struct{})}
 	if d == MySQL {
 		var dbName string
 		if err := db.QueryRowContext(ctx, "SELECT COALESCE(DATABASE(), '')").Scan(&dbName); err != nil {
@@ -274,6 +279,9 @@ func (s *Store) prepare(ctx context.Context) error {
 		return err
 	}
 	if s.deleteID, err = p("DELETE FROM " + s.qtable + " WHERE id = ?"); err != nil {
+		return err
+	}
+	if s.swapRead, err = p("SELECT access_token, expiry_time FROM " + s.qtable + " WHERE id = ?"); err != nil {
 		return err
 	}
 	return nil
@@ -360,28 +368,35 @@ func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 		return err
 	}
 	var saved *zohoauth.Token
-	err := s.withWriteLock(ctx, func(tx *sql.Tx) error {
-		plan, err := zohoauth.PlanSave(ctx, rows{s: s, tx: tx, memo: &userRows{}}, in, zohoauth.MsgDetailsNotFoundDB)
-		if err != nil {
-			return err
-		}
-		args := values(plan.Token)
-		if plan.Old == nil {
-			_, err = tx.StmtContext(ctx, s.insert).ExecContext(ctx, args[:]...)
-		} else {
-			_, err = tx.StmtContext(ctx, s.update).ExecContext(ctx, append(args[:], plan.Old.ID)...)
-		}
-		if err != nil {
-			return err
-		}
-		saved = plan.Token
-		return nil
+	err := s.withWriteLock(ctx, func(tx *sql.Tx) (err error) {
+		saved, err = s.saveTx(ctx, tx, in)
+		return err
 	})
 	if err != nil {
 		return storeErr(zohoauth.MsgSaveTokenDB, err)
 	}
 	*t = *saved
 	return nil
+}
+
+// saveTx is the save of one token (checked with checkLengths) inside a
+// transaction that holds the write lock: find, merge and check
+// (zohoauth.PlanSave), then insert or update. It returns the stored token.
+func (s *Store) saveTx(ctx context.Context, tx *sql.Tx, in *zohoauth.Token) (*zohoauth.Token, error) {
+	plan, err := zohoauth.PlanSave(ctx, rows{s: s, tx: tx, memo: &userRows{}}, in, zohoauth.MsgDetailsNotFoundDB)
+	if err != nil {
+		return nil, err
+	}
+	args := values(plan.Token)
+	if plan.Old == nil {
+		_, err = tx.StmtContext(ctx, s.insert).ExecContext(ctx, args[:]...)
+	} else {
+		_, err = tx.StmtContext(ctx, s.update).ExecContext(ctx, append(args[:], plan.Old.ID)...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return plan.Token, nil
 }
 
 // checkLengths refuses a value longer than its column (a table made by

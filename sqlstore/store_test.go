@@ -16,6 +16,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/storetest"
 )
 
 func TestValidTableName(t *testing.T) {
@@ -256,7 +257,7 @@ func TestErrorsShowNoSecret(t *testing.T) {
 // Open puts MySQL sessions in strict mode, keeping the server's other modes,
 // so that the server refuses a value its column cannot hold.
 func TestMySQLStrictMode(t *testing.T) {
-	s := openServer(t, sqlstore.MySQL, serverDSN(t, envMySQL), tableName())
+	s := openServer(t, sqlstore.MySQL, storetest.Server(t, storetest.EnvMySQL), tableName())
 	var mode string
 	if err := s.DB().QueryRowContext(t.Context(), "SELECT @@SESSION.sql_mode").Scan(&mode); err != nil {
 		t.Fatal(err)
@@ -283,9 +284,9 @@ func TestLeastPrivilege(t *testing.T) {
 		name string
 		d    sqlstore.Dialect
 		env  string
-	}{{"mysql", sqlstore.MySQL, envMySQL}, {"postgres", sqlstore.Postgres, envPostgres}} {
+	}{{"mysql", sqlstore.MySQL, storetest.EnvMySQL}, {"postgres", sqlstore.Postgres, storetest.EnvPostgres}} {
 		t.Run(c.name, func(t *testing.T) {
-			dsn := serverDSN(t, c.env)
+			dsn := storetest.Server(t, c.env)
 			admin := openServer(t, c.d, dsn, tableName()) // makes the table and its indexes
 			db := admin.DB()
 			ctx := t.Context()

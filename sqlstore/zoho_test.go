@@ -11,6 +11,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/storetest"
 )
 
 // zohoTable is a table made as Zoho's SDK makes it, with the pool that made
@@ -28,7 +29,7 @@ func zohoTables(t *testing.T) []struct {
 } {
 	server := func(d sqlstore.Dialect, env string) func(t *testing.T) zohoTable {
 		return func(t *testing.T) zohoTable {
-			dsn := serverDSN(t, env)
+			dsn := storetest.Server(t, env)
 			db := rawDB(t, d, dsn)
 			table := tableName()
 			t.Cleanup(func() { dropTable(t, db, d, table) })
@@ -43,8 +44,8 @@ func zohoTables(t *testing.T) []struct {
 			path := filepath.Join(t.TempDir(), sqlstore.DefaultSQLitePath)
 			return zohoTable{d: sqlstore.SQLite, dsn: path, db: rawDB(t, sqlstore.SQLite, path), table: sqlstore.DefaultTable}
 		}},
-		{"mysql", server(sqlstore.MySQL, envMySQL)},
-		{"postgres", server(sqlstore.Postgres, envPostgres)},
+		{"mysql", server(sqlstore.MySQL, storetest.EnvMySQL)},
+		{"postgres", server(sqlstore.Postgres, storetest.EnvPostgres)},
 	}
 }
 

@@ -1,0 +1,262 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/zohoauth/zohoauth"
+)
+
+// LockTableSuffix is appended to the token table's name to name the lock
+// table of Store.Lock (oauthtoken_locks for Zoho's table).
+const LockTableSuffix = "_locks"
+
+// Bounds of the back-off between two attempts of a waiting Lock.
+const (
+	minLockPoll = 10 * time.Millisecond
+	maxLockPoll = 50 * time.Millisecond
+)
+
+// maxLockNameLen is the longest lock name stored as it is; longer names (and
+// names that are not UTF-8) are stored as their SHA-256.
+const maxLockNameLen = 128
+
+// lockStmts are the prepared statements of the lock table.
+type lockStmts struct {
+	acquire, owner, renew, alive, release *sql.Stmt
+}
+
+// nowMS returns the SQL expression of the database's clock in epoch
+// milliseconds: leases are measured on the database's clock, the one clock
+// all the machines sharing the database agree on.
+func (d Dialect) nowMS() string {
+	switch d {
+	case MySQL:
+		// UTC_TIMESTAMP does not depend on the session's time zone.
+		return "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)"
+	case Postgres:
+		// clock_timestamp, not now(): the time of the statement, not of
+		// the transaction.
+		return "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
+	}
+	return "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
+}
+
+// createLockTable returns the statement that creates the lock table q.
+func (d Dialect) createLockTable(q string) string {
+	switch d {
+	case MySQL:
+		return "CREATE TABLE IF NOT EXISTS " + q + " (name varchar(191) NOT NULL, owner char(32) NOT NULL, expires BIGINT NOT NULL, PRIMARY KEY (name))" +
+			" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+	case Postgres:
+		return "CREATE TABLE IF NOT EXISTS " + q + " (name text NOT NULL PRIMARY KEY, owner text NOT NULL, expires bigint NOT NULL)"
+	}
+	return "CREATE TABLE IF NOT EXISTS " + q + " (name TEXT NOT NULL PRIMARY KEY, owner TEXT NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID"
+}
+
+// lockStatements returns the prepared statements of the lock table, which
+// it creates on first use (under the table's write lock, so that processes
+// starting at once do not race on the DDL). A store that never locks needs
+// no right to create it.
+func (s *Store) lockStatements(ctx context.Context) (*lockStmts, error) {
+	s.lockMu.Lock()
+	defer s.lockMu.Unlock()
+	if s.lockSt != nil {
+		return s.lockSt, nil
+	}
+	q := s.d.quote(s.table + LockTableSuffix)
+	err := s.withWriteLock(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.d.createLockTable(q))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create lock table: %w", err)
+	}
+	now := s.d.nowMS()
+	var acquire string
+	if s.d == MySQL {
+		// Assignments run left to right: expires sees the new owner, so it
+		// changes only when the lease ran out and owner was taken over.
+		acquire = "INSERT INTO " + q + " (name, owner, expires) VALUES (?, ?, " + now + " + ?) ON DUPLICATE KEY UPDATE" +
+			" owner = IF(expires <= " + now + ", VALUES(owner), owner), expires = IF(owner = VALUES(owner), VALUES(expires), expires)"
+	} else {
+		acquire = "INSERT INTO " + q + " (name, owner, expires) VALUES (?, ?, " + now + " + ?) ON CONFLICT (name) DO UPDATE" +
+			" SET owner = excluded.owner, expires = excluded.expires WHERE " + q + ".expires <= " + now
+	}
+	queries := []string{
+		acquire,
+		"SELECT owner FROM " + q + " WHERE name = ?",
+		"UPDATE " + q + " SET expires = " + now + " + ? WHERE name = ? AND owner = ? AND expires > " + now,
+		"SELECT COUNT(*) FROM " + q + " WHERE name = ? AND owner = ? AND expires > " + now,
+		"DELETE FROM " + q + " WHERE name = ? AND owner = ?",
+	}
+	st := make([]*sql.Stmt, len(queries))
+	for i, query := range queries {
+		if st[i], err = s.db.PrepareContext(ctx, s.d.rebind(query)); err != nil {
+			for _, p := range st[:i] {
+				_ = p.Close()
+			}
+			return nil, fmt.Errorf("prepare lock statements: %w", err)
+		}
+	}
+	s.stmts = append(s.stmts, st...)
+	s.lockSt = &lockStmts{acquire: st[0], owner: st[1], renew: st[2], alive: st[3], release: st[4]}
+	return s.lockSt, nil
+}
+
+// lockRowKey returns the key a lock name is stored under: the name itself, or
+// its SHA-256 when it is long or not UTF-8 (or could be taken for a hash).
+func lockRowKey(name string) string {
+	if len(name) <= maxLockNameLen && utf8.ValidString(name) && !strings.HasPrefix(name, "sha256:") {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// leaseMS returns a lease in whole milliseconds, at least 1.
+func leaseMS(lease time.Duration) int64 { return max(lease.Milliseconds(), 1) }
+
+// Lock acquires the lock named name with the given lease, waiting while
+// another owner holds a live lease; it implements zohoauth.Locker. The lock
+// is a row of the lock table (the token table's name + LockTableSuffix):
+// name, owner (128 random bits) and the lease's end on the database's
+// clock. Taking it is one statement (an upsert that takes the row over only
+// when its lease ran out), so a holder that crashed or hangs loses the lock
+// when its lease runs out, on whatever machine it ran. A waiter polls every
+// 10 to 50 ms (jittered); the goroutines of one Store are woken at once
+// when the Store releases a lock. Waiting ends with ctx, with an error
+// wrapping ctx.Err().
+func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
+	fail := func(err error) (zohoauth.Lock, error) {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, zohoauth.StoreError("cannot lock", fmt.Errorf("lock %.80q: %w", name, err))
+	}
+	st, err := s.lockStatements(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	var owner [16]byte
+	_, _ = rand.Read(owner[:]) // never fails (crypto/rand)
+	lk := &sqlLock{s: s, st: st, name: name, key: lockRowKey(name), owner: hex.EncodeToString(owner[:]), lease: lease}
+	for {
+		s.lockMu.Lock()
+		wake := s.lockWake
+		s.lockMu.Unlock()
+		ok, err := lk.try(ctx)
+		if err != nil && !retryable(err) {
+			return fail(err)
+		}
+		if ok {
+			return lk, nil
+		}
+		timer := time.NewTimer(minLockPoll + mrand.N(maxLockPoll-minLockPoll))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return fail(ctx.Err())
+		case <-wake:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// retryable reports whether a failed attempt to take a lock may simply be
+// tried again: MySQL's deadlock and lock wait time-out.
+func retryable(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
+}
+
+// sqlLock is a lock held by Store.Lock.
+type sqlLock struct {
+	s     *Store
+	st    *lockStmts
+	name  string
+	key   string
+	owner string
+	lease time.Duration // of Lock; Renew takes its own
+}
+
+// try makes one attempt to take the lock.
+func (k *sqlLock) try(ctx context.Context) (bool, error) {
+	res, err := k.st.acquire.ExecContext(ctx, k.key, k.owner, leaseMS(k.lease))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return false, err
+	}
+	if k.s.d != MySQL {
+		return true, nil // the upsert changed a row only if the lock is ours
+	}
+	// MySQL reports a found but unchanged row as changed when the client
+	// asked for found rows: read the owner back.
+	var owner string
+	if err := k.st.owner.QueryRowContext(ctx, k.key).Scan(&owner); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		return false, err
+	}
+	return owner == k.owner, nil
+}
+
+// Renew extends the lease to lease from now (on the database's clock). It
+// fails with an error matching zohoauth.ErrLockLost when the lease ran out,
+// even if no one took the lock over.
+func (k *sqlLock) Renew(ctx context.Context, lease time.Duration) error {
+	res, err := k.st.renew.ExecContext(ctx, leaseMS(lease), k.key, k.owner)
+	if err != nil {
+		return zohoauth.StoreError("cannot renew lock", fmt.Errorf("lock %.80q: %w", k.name, err))
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n == 0 && k.s.d == MySQL {
+		// MySQL counts a row set to the value it had as unchanged.
+		err = k.st.alive.QueryRowContext(ctx, k.key, k.owner).Scan(&n)
+	}
+	if err != nil {
+		return zohoauth.StoreError("cannot renew lock", fmt.Errorf("lock %.80q: %w", k.name, err))
+	}
+	if n == 0 {
+		return zohoauth.StoreError("cannot renew lock", fmt.Errorf("lock %.80q: %w", k.name, zohoauth.ErrLockLost))
+	}
+	return nil
+}
+
+// Unlock releases the lock if this owner still holds it (even with a lease
+// that ran out, as long as no one took it over); otherwise it returns an
+// error matching zohoauth.ErrLockLost and releases nothing.
+func (k *sqlLock) Unlock(ctx context.Context) error {
+	res, err := k.st.release.ExecContext(ctx, k.key, k.owner)
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
+	if err != nil {
+		return zohoauth.StoreError("cannot unlock", fmt.Errorf("lock %.80q: %w", k.name, err))
+	}
+	if n == 0 {
+		return zohoauth.StoreError("cannot unlock", fmt.Errorf("lock %.80q: %w", k.name, zohoauth.ErrLockLost))
+	}
+	k.s.lockMu.Lock()
+	close(k.s.lockWake)
+	k.s.lockWake = make(chan struct{})
+	k.s.lockMu.Unlock()
+	return nil
+}

@@ -1,0 +1,226 @@
+package sqlstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/sqlstore"
+)
+
+// The cross-process lock test: lockProcs processes of lockWorkers
+// goroutines each take one lock lockRounds times and, holding it, increment
+// a counter in a file with a read and a write that nothing else guards: a
+// lost increment is two holders at once.
+const (
+	lockProcs   = 4
+	lockWorkers = 8
+	lockRounds  = 10
+
+	envLockHelper = "ZOHOAUTH_SQLSTORE_LOCK_HELPER"
+	envCounter    = "ZOHOAUTH_SQLSTORE_COUNTER"
+)
+
+// TestLockHelperProcess is one process of TestLockMultiProcess; it does
+// nothing in a normal run.
+func TestLockHelperProcess(t *testing.T) {
+	if os.Getenv(envLockHelper) != "1" {
+		t.Skip("a helper process of TestLockMultiProcess")
+	}
+	d, err := sqlstore.ParseDialect(os.Getenv(envDialect))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	s, err := openShared(ctx, d, os.Getenv(envDSN), os.Getenv(envTable))
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer s.Close()
+	counter := os.Getenv(envCounter)
+	var wg sync.WaitGroup
+	for w := 0; w < lockWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := 0; r < lockRounds; r++ {
+				c, cancel := context.WithTimeout(ctx, time.Minute)
+				lk, err := s.Lock(c, "counter", 30*time.Second)
+				cancel()
+				if err != nil {
+					t.Errorf("worker %d: lock: %v", w, err)
+					return
+				}
+				b, err := os.ReadFile(counter)
+				if err == nil {
+					var n int
+					n, err = strconv.Atoi(strings.TrimSpace(string(b)))
+					if err == nil {
+						err = os.WriteFile(counter, []byte(strconv.Itoa(n+1)), 0o600)
+					}
+				}
+				if err != nil {
+					t.Errorf("worker %d: counter: %v", w, err)
+				}
+				if err := lk.Unlock(context.WithoutCancel(ctx)); err != nil {
+					t.Errorf("worker %d: unlock: %v", w, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestLockMultiProcess checks that Lock excludes holders across processes:
+// the counter the holders increment ends at the number of acquisitions.
+func TestLockMultiProcess(t *testing.T) {
+	if os.Getenv(envLockHelper) == "1" || os.Getenv(envHelper) == "1" {
+		t.Skip("in a helper process")
+	}
+	for _, e := range engines() {
+		if e.shared == nil {
+			continue
+		}
+		t.Run(e.name, func(t *testing.T) {
+			d, dsn, table := e.shared(t)
+			if d != sqlstore.SQLite {
+				db := rawDB(t, d, dsn)
+				t.Cleanup(func() { dropTable(t, db, d, table) })
+			}
+			counter := filepath.Join(t.TempDir(), "counter")
+			if err := os.WriteFile(counter, []byte("0"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			var wg sync.WaitGroup
+			out := make([][]byte, lockProcs)
+			errs := make([]error, lockProcs)
+			for p := 0; p < lockProcs; p++ {
+				cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestLockHelperProcess$", "-test.count=1", "-test.v")
+				cmd.Env = append(os.Environ(), envLockHelper+"=1", envDialect+"="+d.String(), envDSN+"="+dsn, envTable+"="+table, envCounter+"="+counter)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					out[p], errs[p] = cmd.CombinedOutput()
+				}()
+			}
+			wg.Wait()
+			for p := range lockProcs {
+				if errs[p] != nil {
+					t.Errorf("process %d: %v\n%s", p, errs[p], out[p])
+				}
+			}
+			if t.Failed() {
+				return
+			}
+			b, err := os.ReadFile(counter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := lockProcs * lockWorkers * lockRounds
+			if got := strings.TrimSpace(string(b)); got != strconv.Itoa(want) {
+				t.Fatalf("counter = %s after %d acquisitions: two holders at once", got, want)
+			}
+			t.Logf("%d processes × %d goroutines, %d acquisitions: %v", lockProcs, lockWorkers, want, time.Since(start).Round(time.Millisecond))
+		})
+	}
+}
+
+// TestLockDetails checks what the conformance kit does not: a lease that ran
+// out cannot be renewed even when no one took it over, long names, the
+// lock table's name, and that Zoho's table keeps its ten columns.
+func TestLockDetails(t *testing.T) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			s := e.open(t)
+			ctx := t.Context()
+			lk, err := s.Lock(ctx, "short", 50*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(150 * time.Millisecond)
+			if err := lk.Renew(ctx, time.Second); !errors.Is(err, zohoauth.ErrLockLost) {
+				t.Fatalf("Renew after the lease ran out = %v, want ErrLockLost", err)
+			}
+			// Unlock still releases a lock no one took over.
+			if err := lk.Unlock(ctx); err != nil {
+				t.Fatalf("Unlock after the lease ran out, not taken over: %v", err)
+			}
+
+			long := strings.Repeat("é", 300)
+			for _, name := range []string{long, long + "x", "bad\xff", "sha256:x", zohoauth.LockName("12")} {
+				a, err := s.Lock(ctx, name, 10*time.Second)
+				if err != nil {
+					t.Fatalf("Lock(%.20q): %v", name, err)
+				}
+				c, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+				_, err = s.Lock(c, name, time.Second)
+				cancel()
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("second Lock(%.20q) = %v, want a timeout", name, err)
+				}
+				defer a.Unlock(context.WithoutCancel(ctx))
+			}
+			var n int
+			if err := s.DB().QueryRowContext(ctx, "SELECT COUNT(*) FROM "+s.Table()+sqlstore.LockTableSuffix).Scan(&n); err != nil {
+				t.Fatalf("lock table: %v", err)
+			}
+			if n != 5 {
+				t.Fatalf("lock table holds %d rows, want 5 (one per name, long names apart)", n)
+			}
+			rs, err := s.DB().QueryContext(ctx, "SELECT * FROM "+s.Table())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols, err := rs.Columns()
+			rs.Close()
+			if err != nil || len(cols) != 10 {
+				t.Fatalf("SELECT * of the token table after locking: %v columns %v, want Zoho's ten", cols, err)
+			}
+		})
+	}
+}
+
+// TestSwapTokenDetails checks a swap against a row written with a
+// non-canonical expiry, and that a stale swap's error shows no secret.
+func TestSwapTokenDetails(t *testing.T) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			s := e.open(t)
+			ctx := t.Context()
+			a := &zohoauth.Token{UserName: "u@example.com:1", ClientID: "1000.C", RefreshToken: "1000.refresh.secret", AccessToken: "1000.access.secret", Expiry: time.UnixMilli(1795879420612)}
+			if err := s.SaveToken(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.DB().ExecContext(ctx, "UPDATE "+s.Table()+" SET expiry_time = '001795879420612'"); err != nil {
+				t.Fatal(err)
+			}
+			next := &zohoauth.Token{AccessToken: "1000.access.next", Expiry: a.Expiry.Add(time.Hour)}
+			if err := s.SwapToken(ctx, a, next); err != nil {
+				t.Fatalf("SwapToken against the same expiry spelt with leading zeros: %v", err)
+			}
+			if next.ID != a.ID || next.RefreshToken != a.RefreshToken {
+				t.Fatalf("SwapToken stored id %q, refresh token changed: %v", next.ID, next.RefreshToken != a.RefreshToken)
+			}
+			err := s.SwapToken(ctx, a, &zohoauth.Token{AccessToken: "1000.access.other"})
+			if !errors.Is(err, zohoauth.ErrStale) {
+				t.Fatalf("stale SwapToken = %v, want ErrStale", err)
+			}
+			for _, secret := range []string{"secret", "1000.access"} {
+				if msg := fmt.Sprint(err); strings.Contains(msg, secret) {
+					t.Fatalf("error shows a secret: %q", msg)
+				}
+			}
+		})
+	}
+}
