@@ -29,8 +29,33 @@
 // INVALID_TOKEN, which Transport turns into one renewal and a retry; code
 // that sends requests itself can call Handle.Invalidate.
 //
-// Renewal is one function (re-read the stored token, decide, call Zoho,
-// save) so that a cross-process lock can surround it.
+// # One refresh across processes and machines
+//
+// When the store is a zohoauth.Locker, a renewal of a stored token is a
+// transaction against the store: take the token's lock
+// (zohoauth.LockName), re-read the token, refresh only if that is still
+// needed (another process may have done it: then its token is adopted
+// without calling Zoho), save, release. Inside a process one goroutine per
+// token goes to the lock; the others wait for its result. So a fleet of
+// processes sharing a store makes one refresh per expiry, which Zoho's
+// limit of 10 refreshes per refresh token per 10 minutes requires.
+//
+// The lock has a lease (Options.Lease): a holder that crashes blocks the
+// others for at most that long. While its refresh is in flight the holder
+// renews the lease every third of it, so a slow Zoho answer (the accounts
+// client waits up to accounts.DefaultTimeout, 30 s, twice the default
+// lease) keeps the lock. A holder can still lose the lock (a pause longer
+// than the lease, a store out of reach): when the store is a
+// zohoauth.CompareAndSwapper every save of a re-read token goes through
+// SwapToken, guarded by the token that was read, and a save that finds a
+// newer token (zohoauth.ErrStale) adopts it instead of overwriting it;
+// without that capability a holder whose lease renewal reported
+// zohoauth.ErrLockLost does not save. The lock is released on a context
+// detached from the renewal's, so an ended caller cannot leave it held.
+//
+// A renewal waits at most Options.LockWait for the lock. Before failing
+// with ErrLockTimeout it re-reads the store: the holder may have saved a
+// valid token meanwhile, which is then returned.
 package auth
 
 import (
@@ -52,6 +77,16 @@ const (
 	DefaultCooldown         = 10 * time.Minute
 	DefaultThrottleCooldown = time.Minute
 	DefaultRetryBackoff     = time.Second
+	// DefaultLease is the lease of the store lock taken around a renewal.
+	// It need not cover a whole Zoho call (the holder renews it every
+	// third of it while the call is in flight, and the accounts client
+	// waits up to 30 s): it is how long a crashed holder blocks the others.
+	DefaultLease = 15 * time.Second
+	// DefaultLockWait is how long a renewal waits for the store lock. It
+	// exceeds the accounts client's 30 s timeout, so that a waiter outlasts
+	// a holder's slowest Zoho call, and stays below DefaultRefreshTimeout,
+	// which bounds the whole renewal.
+	DefaultLockWait = 40 * time.Second
 )
 
 // Options configure an Authenticator. The zero value gives the defaults.
@@ -84,6 +119,16 @@ type Options struct {
 	// RetryBackoff is how long a transient failure (5xx, timeout, a store
 	// error) is remembered; 0 means DefaultRetryBackoff.
 	RetryBackoff time.Duration
+	// Lease is the lease of the store lock (zohoauth.Locker) held around a
+	// renewal; 0 means DefaultLease. The holder renews it every Lease/3
+	// while its renewal runs, so Lease/3 must exceed the store's lock
+	// round trip; a crashed holder blocks the others for at most Lease.
+	Lease time.Duration
+	// LockWait bounds how long a renewal waits for the store lock held by
+	// another process before it re-reads the store and, if no valid token
+	// is there, fails with ErrLockTimeout; 0 means DefaultLockWait. The
+	// whole renewal, the wait included, is bounded by RefreshTimeout.
+	LockWait time.Duration
 	// SkipUserLookup skips the two CRM calls that find the user signature
 	// (email:zgid) of a new token (Zoho's find_user=False).
 	SkipUserLookup bool
@@ -98,6 +143,7 @@ type Authenticator struct {
 	log      *slog.Logger
 
 	margin, refreshTimeout, cooldown, throttleCooldown, retryBackoff time.Duration
+	lease, lockWait                                                  time.Duration
 	skipUserLookup                                                   bool
 
 	mu        sync.Mutex
@@ -120,6 +166,8 @@ func New(store zohoauth.Store, opts Options) *Authenticator {
 		cooldown:         orDefault(opts.Cooldown, DefaultCooldown),
 		throttleCooldown: orDefault(opts.ThrottleCooldown, DefaultThrottleCooldown),
 		retryBackoff:     orDefault(opts.RetryBackoff, DefaultRetryBackoff),
+		lease:            orDefault(opts.Lease, DefaultLease),
+		lockWait:         orDefault(opts.LockWait, DefaultLockWait),
 		skipUserLookup:   opts.SkipUserLookup,
 		entries:          map[string]*entry{},
 		keys:             map[string]*entry{},

@@ -36,3 +36,8 @@ func Temporary(err error) bool { return errors.Is(err, accounts.ErrTransient) }
 // errNoRefreshToken is the cause of ErrReauthorize for an expired token
 // without a refresh token.
 var errNoRefreshToken = &zohoauth.Error{Code: zohoauth.CodeMandatoryValue, Message: zohoauth.MsgMandatoryKey + zohoauth.MsgMandatoryKeysRefresh, Detail: "access token expired and there is no refresh token"}
+
+// ErrLockTimeout reports a renewal that waited Options.LockWait for the
+// store lock held by another process, and found no valid token in the
+// store afterwards. It is remembered for Options.RetryBackoff.
+var ErrLockTimeout = errors.New("auth: timed out waiting for the refresh lock")

@@ -66,15 +66,28 @@ func renewalKey(t *zohoauth.Token) [32]byte {
 // store: re-read the stored token, decide with Zoho's rules whether it
 // still needs renewing (another process may have renewed it), call Zoho,
 // look up the user signature, save, and return the saved token. It is the
-// only function that renews, so a cross-process lock (a store's Locker)
-// fits around it: lock, renew, unlock.
+// only function that renews. When the store is a zohoauth.Locker, the
+// renewal of a stored token runs inside the token's lock (see lock.go).
 func (a *Authenticator) renew(ctx context.Context, req renewReq) (*zohoauth.Token, error) {
+	l, ok := a.store.(zohoauth.Locker)
+	if !ok || req.id == "" || req.login {
+		return a.renewIn(ctx, req, nil)
+	}
+	return a.renewLocked(ctx, l, req)
+}
+
+// renewIn is renew's work; h is the store lock held around it, or nil.
+func (a *Authenticator) renewIn(ctx context.Context, req renewReq, h *holder) (*zohoauth.Token, error) {
 	cur := req.seed
-	if cur == nil {
+	var old *zohoauth.Token // the stored token as read: the guard of the save
+	_, guarded := a.store.(zohoauth.CompareAndSwapper)
+	if req.id != "" && (cur == nil || h != nil || guarded) {
 		stored, err := a.store.FindTokenByID(ctx, req.id)
 		if err != nil {
 			return nil, fmt.Errorf("auth: token %s: re-read: %w", req.id, err)
 		}
+		old = stored.Clone()
+		stored.Merge(req.seed)
 		cur = stored
 	}
 	if req.failed != nil && renewalKey(cur) == req.failed.refresh {
@@ -126,10 +139,40 @@ func (a *Authenticator) renew(ctx context.Context, req renewReq) (*zohoauth.Toke
 	// caller's context ends.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.refreshTimeout)
 	defer cancel()
-	if err := a.save(sctx, tok, log); err != nil {
-		return nil, err
+	return a.save(sctx, req, tok, old, h, log)
+}
+
+// reread reads the stored token req.id; a seed fills the fields the store
+// lacks.
+func (a *Authenticator) reread(ctx context.Context, req renewReq) (*zohoauth.Token, error) {
+	stored, err := a.store.FindTokenByID(ctx, req.id)
+	if err != nil {
+		return nil, fmt.Errorf("auth: token %s: re-read: %w", req.id, err)
 	}
-	return tok, nil
+	stored.Merge(req.seed)
+	return stored, nil
+}
+
+// usable reports whether t can be handed out for req without renewing it:
+// it has an access token that has not expired and is not the one a forced
+// renewal replaces.
+func usable(t *zohoauth.Token, now time.Time, req renewReq) bool {
+	return t.AccessToken != "" && (t.Expiry.IsZero() || now.Before(t.Expiry)) &&
+		!(req.force && t.AccessToken == req.failedAccess)
+}
+
+// adoptStored re-reads the stored token req.id and returns it if it is
+// usable (another process renewed it); otherwise it returns an error
+// wrapping cause.
+func (a *Authenticator) adoptStored(ctx context.Context, req renewReq, cause error) (*zohoauth.Token, error) {
+	cur, err := a.reread(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("%w (after: %w)", err, cause)
+	}
+	if !usable(cur, a.clock.Now(), req) {
+		return nil, fmt.Errorf("auth: token %s: %w", req.id, cause)
+	}
+	return cur, nil
 }
 
 // decide applies Zoho's get_token rules (zoho-sdk.md §1.3 step 7) with
@@ -173,9 +216,14 @@ func (a *Authenticator) classify(t *zohoauth.Token, err error) error {
 }
 
 // save looks up the user signature of a new token when it has none, then
-// saves it; tok is updated to the stored value (its id included). A failed
-// save is an error (Zoho's Python SDK only logs it).
-func (a *Authenticator) save(ctx context.Context, tok *zohoauth.Token, log *slog.Logger) error {
+// saves it, and returns the saved token (tok, updated to the stored value,
+// its id included). A failed save is an error (Zoho's Python SDK only logs
+// it). When old, the stored token the renewal started from, is known and
+// the store is a zohoauth.CompareAndSwapper, the save is guarded by it: if
+// another process saved a newer token meanwhile, that token is returned and
+// tok is dropped. Without the guard, a holder that lost the store lock h
+// does not save.
+func (a *Authenticator) save(ctx context.Context, req renewReq, tok, old *zohoauth.Token, h *holder, log *slog.Logger) (*zohoauth.Token, error) {
 	if tok.UserName == "" && !a.skipUserLookup && tok.AccessToken != "" {
 		name, err := a.accounts.UserSignature(ctx, tok)
 		if err != nil {
@@ -190,12 +238,28 @@ func (a *Authenticator) save(ctx context.Context, tok *zohoauth.Token, log *slog
 			tok.ID = old.ID
 		}
 	}
-	if err := a.store.SaveToken(ctx, tok); err != nil {
-		log.Error("zohoauth: "+zohoauth.CodeSaveToken, "error", err)
-		return &zohoauth.Error{Code: zohoauth.CodeSaveToken, Message: "the new token was not saved", Detail: "token " + tok.ID, Err: err}
+	cas, guarded := a.store.(zohoauth.CompareAndSwapper)
+	guarded = guarded && old != nil
+	var err error
+	switch {
+	case guarded:
+		err = cas.SwapToken(ctx, old, tok)
+	case h != nil && h.lost.Load():
+		log.Warn("zohoauth: refresh lock lost before the save; not saving, re-reading the store")
+		return a.adoptStored(ctx, req, zohoauth.ErrLockLost)
+	default:
+		err = a.store.SaveToken(ctx, tok)
 	}
-	log.Debug("zohoauth: token saved", "id", tok.ID, "user", tok.UserName)
-	return nil
+	if guarded && errors.Is(err, zohoauth.ErrStale) {
+		log.Info("zohoauth: another process saved a newer token; adopting it")
+		return a.adoptStored(ctx, req, err)
+	}
+	if err != nil {
+		log.Error("zohoauth: "+zohoauth.CodeSaveToken, "error", err)
+		return nil, &zohoauth.Error{Code: zohoauth.CodeSaveToken, Message: "the new token was not saved", Detail: "token " + tok.ID, Err: err}
+	}
+	log.Debug("zohoauth: token saved", "id", tok.ID, "user", tok.UserName, "guarded", guarded)
+	return tok, nil
 }
 
 // lookup finds the stored token partial designates (Zoho's get_token steps

@@ -1,0 +1,129 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/clock"
+)
+
+// unlockTimeout bounds the release of a store lock.
+const unlockTimeout = 5 * time.Second
+
+// renewLocked runs the renewal of the stored token req.id inside the
+// token's store lock: it waits for the lock (at most a.lockWait), renews
+// its lease while the renewal runs, and releases it on a detached context.
+// A wait that fails re-reads the store before failing.
+func (a *Authenticator) renewLocked(ctx context.Context, l zohoauth.Locker, req renewReq) (*zohoauth.Token, error) {
+	log := a.log.With("id", req.id)
+	if req.failed != nil {
+		// A remembered ErrReauthorize: only a changed stored refresh token
+		// is worth the lock.
+		cur, err := a.store.FindTokenByID(ctx, req.id)
+		if err != nil {
+			return nil, fmt.Errorf("auth: token %s: re-read: %w", req.id, err)
+		}
+		cur.Merge(req.seed)
+		if renewalKey(cur) == req.failed.refresh {
+			return nil, req.failed.err
+		}
+	}
+	start := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, a.lockWait)
+	lk, err := l.Lock(wctx, zohoauth.LockName(req.id), a.lease)
+	cancel()
+	waited := time.Since(start)
+	if err != nil {
+		return a.lockFailed(ctx, req, err, waited, log)
+	}
+	log.Debug("zohoauth: refresh lock taken", "waited", waited)
+	h := a.hold(ctx, lk, log)
+	defer h.release()
+	return a.renewIn(ctx, req, h)
+}
+
+// lockFailed handles a failed wait for the store lock: the holder may have
+// renewed the token meanwhile, so the store is re-read (on a context of its
+// own: ctx may be what ended the wait) and a usable token is returned.
+func (a *Authenticator) lockFailed(ctx context.Context, req renewReq, err error, waited time.Duration, log *slog.Logger) (*zohoauth.Token, error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unlockTimeout)
+	defer cancel()
+	cause := err
+	if errors.Is(err, context.DeadlineExceeded) {
+		cause = fmt.Errorf("%w (waited %v): %w", ErrLockTimeout, waited.Round(time.Millisecond), err)
+	}
+	tok, rerr := a.adoptStored(rctx, req, cause)
+	if rerr != nil {
+		log.Warn("zohoauth: refresh lock not taken", "error", err, "waited", waited)
+		return nil, rerr
+	}
+	log.Info("zohoauth: refresh lock not taken, but the store holds a renewed token", "waited", waited)
+	return tok, nil
+}
+
+// holder is a held store lock whose lease is renewed every third of it
+// until release.
+type holder struct {
+	a    *Authenticator
+	lk   zohoauth.Lock
+	ctx  context.Context // detached from the renewal's cancellation
+	log  *slog.Logger
+	lost atomic.Bool // a renewal reported zohoauth.ErrLockLost
+
+	mu    sync.Mutex // held while renewing, so that release waits for it
+	done  bool
+	timer clock.Timer
+}
+
+// hold starts renewing lk's lease on a's clock.
+func (a *Authenticator) hold(ctx context.Context, lk zohoauth.Lock, log *slog.Logger) *holder {
+	h := &holder{a: a, lk: lk, ctx: context.WithoutCancel(ctx), log: log}
+	h.mu.Lock()
+	h.timer = a.clock.AfterFunc(a.lease/3, h.renew)
+	h.mu.Unlock()
+	return h
+}
+
+// renew extends the lease and schedules the next renewal, unless the lock
+// was lost or released. A failure other than ErrLockLost (the store out of
+// reach for a moment) is retried at the next tick.
+func (h *holder) renew() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.done {
+		return
+	}
+	every := h.a.lease / 3
+	ctx, cancel := context.WithTimeout(h.ctx, every)
+	err := h.lk.Renew(ctx, h.a.lease)
+	cancel()
+	switch {
+	case errors.Is(err, zohoauth.ErrLockLost):
+		h.lost.Store(true)
+		h.log.Warn("zohoauth: refresh lock lost: its lease ran out", "error", err)
+		return
+	case err != nil:
+		h.log.Warn("zohoauth: refresh lock lease not renewed; retrying", "error", err)
+	}
+	h.timer.Reset(every)
+}
+
+// release stops the renewals and releases the lock, on a context detached
+// from the renewal's.
+func (h *holder) release() {
+	h.mu.Lock()
+	h.done = true
+	h.timer.Stop()
+	h.mu.Unlock()
+	ctx, cancel := context.WithTimeout(h.ctx, unlockTimeout)
+	defer cancel()
+	if err := h.lk.Unlock(ctx); err != nil && !h.lost.Load() {
+		h.log.Warn("zohoauth: refresh lock not released", "error", err)
+	}
+}
