@@ -117,7 +117,7 @@ func environment(base string) zohoauth.Environment {
 
 // cluster is one store and one emulator shared by the processes.
 type cluster struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *zohotest.Server
 	storeURL string
 	store    storeurl.Store
@@ -125,7 +125,7 @@ type cluster struct {
 	refresh  string // the stored refresh token
 }
 
-func newCluster(t *testing.T, sc storeCase) *cluster {
+func newCluster(t testing.TB, sc storeCase) *cluster {
 	raw := sc.url(t)
 	c := &cluster{t: t, storeURL: raw, store: openStore(t, raw)}
 	ctx := context.Background()
