@@ -73,6 +73,13 @@
 // access token and expiry_time string and saves in the same transaction,
 // under the write lock, with the save path of SaveToken.
 //
+// Store is a zohoauth.BatchSaver: SaveTokens saves a batch in one
+// transaction under the write lock, all or nothing. It reads the stored rows
+// the batch can touch once (none for an empty table), applies the rules of
+// SaveToken (zohoauth.PlanSave) to an index of them in memory, and writes
+// with multi-row INSERTs of 500 rows: about as fast as the bare driver's
+// multi-row INSERT of the same rows (see BenchmarkSaveTokens).
+//
 // # SQLite driver
 //
 // SQLite goes through github.com/mattn/go-sqlite3, the C SQLite library

@@ -1,0 +1,251 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/memory"
+)
+
+var _ zohoauth.BatchSaver = (*Store)(nil)
+
+// batchRows is the number of rows of one multi-row INSERT, and of the values
+// of one IN list, in SaveTokens: 500 rows of 10 values stay far below every
+// engine's limit on parameters (SQLite 32,766, MySQL and PostgreSQL 65,535).
+const batchRows = 500
+
+// SaveTokens saves tokens in order as SaveToken does, all or nothing, in one
+// transaction under the table's write lock; it implements
+// zohoauth.BatchSaver. On an error nothing is saved and the tokens are left
+// unchanged.
+//
+// Rather than a few round trips per token, it reads the stored rows the
+// batch can touch once — none when the table is empty; otherwise the rows
+// that have one of the batch's ids, user names, access, refresh or grant
+// tokens (IN lists on the indexed columns), and the other rows of their
+// users — into an indexed table in memory (memory.Table), plans every save
+// there with zohoauth.PlanSave, the rules of SaveToken, and then writes: an
+// UPDATE per stored row that changed and multi-row INSERTs of 500 rows for
+// the new ones, all prepared statements.
+func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error {
+	ins := make([]*zohoauth.Token, len(tokens))
+	for i, t := range tokens {
+		if t == nil {
+			return zohoauth.StoreError(zohoauth.MsgDetailsNotFoundDB, zohoauth.ErrNothingToSave)
+		}
+		if t.ID != "" && !zohoauth.ValidID(t.ID) {
+			return zohoauth.StoreError(zohoauth.MsgSaveTokenDB, zohoauth.ErrInvalidID)
+		}
+		ins[i] = t.Clone()
+		if err := s.checkLengths(ins[i]); err != nil {
+			return err
+		}
+	}
+	if len(ins) == 0 {
+		return nil
+	}
+	var saved []*zohoauth.Token
+	err := s.withWriteLock(ctx, func(tx *sql.Tx) (err error) {
+		saved, err = s.saveBatchTx(ctx, tx, ins)
+		return err
+	})
+	if err != nil {
+		return storeErr(zohoauth.MsgSaveTokenDB, err)
+	}
+	for i, t := range tokens {
+		*t = *saved[i]
+	}
+	return nil
+}
+
+// batchView is the read view of a batch: the stored rows it can touch, with
+// its own saves applied, and the greatest numeric id of the whole table.
+type batchView struct {
+	*memory.Table
+	maxID uint64 // of the stored rows, loaded or not
+}
+
+// MaxID implements zohoauth.Rows.
+func (v batchView) MaxID(ctx context.Context) (uint64, error) {
+	n, _ := v.Table.MaxID(ctx)
+	return max(n, v.maxID), nil
+}
+
+// saveBatchTx plans and writes a batch inside the write transaction.
+func (s *Store) saveBatchTx(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Token) ([]*zohoauth.Token, error) {
+	view := batchView{Table: memory.NewTable()}
+	stored := map[string]bool{} // ids of the rows read from the table
+	empty, err := s.loadBatchRows(ctx, tx, ins, view.Table, stored)
+	if err != nil {
+		return nil, err
+	}
+	if !empty {
+		if view.maxID, err = (rows{s: s, tx: tx}).MaxID(ctx); err != nil {
+			return nil, err
+		}
+	}
+	// An update keeps the id of the row it replaces (Token.SaveKeys finds
+	// a token with an id by its id only; Merge keeps the stored id).
+	var updates, inserts []string
+	isNew := map[string]bool{}
+	updated := map[string]bool{}
+	saved := make([]*zohoauth.Token, len(ins))
+	for i, in := range ins {
+		plan, err := zohoauth.PlanSave(ctx, view, in, zohoauth.MsgDetailsNotFoundDB)
+		if err != nil {
+			return nil, err
+		}
+		id := plan.Token.ID
+		switch {
+		case plan.Old == nil:
+			isNew[id] = true
+			inserts = append(inserts, id)
+		case plan.Old.ID != id:
+			return nil, fmt.Errorf("save of row %s would change its id to %s", plan.Old.ID, id)
+		case stored[id] && !updated[id]:
+			updated[id] = true
+			updates = append(updates, id)
+		}
+		if plan.Old != nil {
+			view.Delete(plan.Old.ID)
+		}
+		if err := view.Insert(plan.Token); err != nil {
+			return nil, fmt.Errorf("row %s: %w", id, err)
+		}
+		saved[i] = plan.Token
+	}
+
+	update := tx.StmtContext(ctx, s.update)
+	for _, id := range updates {
+		args := values(view.ByID(id))
+		if _, err := update.ExecContext(ctx, append(args[:], id)...); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.insertRows(ctx, tx, view.Table, inserts); err != nil {
+		return nil, err
+	}
+	return saved, nil
+}
+
+// insertRows inserts the rows of view with the given ids, batchRows rows
+// per statement.
+func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, view *memory.Table, ids []string) error {
+	var full *sql.Stmt
+	for start := 0; start < len(ids); start += batchRows {
+		chunk := ids[start:min(start+batchRows, len(ids))]
+		st := full
+		if st == nil || len(chunk) < batchRows {
+			q := s.d.rebind("INSERT INTO " + s.qtable + " (" + selectList + ") VALUES " +
+				strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(chunk)-1) + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			var err error
+			if st, err = tx.PrepareContext(ctx, q); err != nil {
+				return fmt.Errorf("prepare insert: %w", err)
+			}
+			defer st.Close()
+			if len(chunk) == batchRows {
+				full = st
+			}
+		}
+		args := make([]any, 0, len(chunk)*len(columns))
+		for _, id := range chunk {
+			v := values(view.ByID(id))
+			args = append(args, v[:]...)
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadBatchRows reads into view the stored rows a batch can find or check
+// against: those with a value of the batch in a look-up column, and the
+// other rows of their user names (a save that merges a found row's user
+// name checks that user's rows for conflicts). An empty table reads nothing.
+func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Token, view *memory.Table, stored map[string]bool) (empty bool, err error) {
+	var one int
+	switch err := tx.QueryRowContext(ctx, "SELECT 1 FROM "+s.qtable+" LIMIT 1").Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		return true, nil
+	case err != nil:
+		return false, err
+	}
+	fields := []zohoauth.Field{zohoauth.FieldID, zohoauth.FieldUserName, zohoauth.FieldAccessToken, zohoauth.FieldRefreshToken, zohoauth.FieldGrantToken}
+	asked := make(map[zohoauth.Field]map[string]bool, len(fields))
+	for _, f := range fields {
+		asked[f] = map[string]bool{}
+	}
+	load := func(f zohoauth.Field, vals []string) error {
+		var list []string
+		for _, v := range vals {
+			if v != "" && !asked[f][v] {
+				asked[f][v] = true
+				list = append(list, v)
+			}
+		}
+		return s.loadWhereIn(ctx, tx, f.Column(), list, func(t *zohoauth.Token) error {
+			if stored[t.ID] {
+				return nil
+			}
+			stored[t.ID] = true
+			if err := view.Insert(t); err != nil {
+				return fmt.Errorf("stored row %.12q: %w", t.ID, err)
+			}
+			return nil
+		})
+	}
+	vals := make([]string, len(ins))
+	for _, f := range fields {
+		for i, t := range ins {
+			vals[i] = t.Get(f)
+		}
+		if err := load(f, vals); err != nil {
+			return false, err
+		}
+	}
+	var users []string
+	for _, t := range view.All() {
+		users = append(users, t.UserName)
+	}
+	return false, load(zohoauth.FieldUserName, users)
+}
+
+// loadWhereIn calls add with every row whose column col holds one of vals,
+// batchRows values per query.
+func (s *Store) loadWhereIn(ctx context.Context, tx *sql.Tx, col string, vals []string, add func(*zohoauth.Token) error) error {
+	var full *sql.Stmt
+	for start := 0; start < len(vals); start += batchRows {
+		chunk := vals[start:min(start+batchRows, len(vals))]
+		st := full
+		if st == nil || len(chunk) < batchRows {
+			q := s.d.rebind("SELECT " + selectList + " FROM " + s.qtable + " WHERE " + col + " IN (" + strings.Repeat("?, ", len(chunk)-1) + "?)")
+			var err error
+			if st, err = tx.PrepareContext(ctx, q); err != nil {
+				return fmt.Errorf("prepare look-up: %w", err)
+			}
+			defer st.Close()
+			if len(chunk) == batchRows {
+				full = st
+			}
+		}
+		args := make([]any, len(chunk))
+		for i, v := range chunk {
+			args[i] = v
+		}
+		list, err := scanAll(st.QueryContext(ctx, args...))
+		if err != nil {
+			return err
+		}
+		for _, t := range list {
+			if err := add(t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

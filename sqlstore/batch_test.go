@@ -1,0 +1,182 @@
+package sqlstore_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/storetest"
+)
+
+// randomToken returns a token drawn from small pools of users, clients,
+// tokens and ids, so that a sequence of them updates, merges and conflicts.
+func randomToken(r *rand.Rand, pool int) *zohoauth.Token {
+	pick := func(p float64, f func() string) string {
+		if r.Float64() < p {
+			return f()
+		}
+		return ""
+	}
+	n := func(k int) string { return strconv.Itoa(r.IntN(k)) }
+	return &zohoauth.Token{
+		ID:           pick(0.15, func() string { return strconv.Itoa(1 + r.IntN(pool*2)) }),
+		UserName:     pick(0.7, func() string { return "user" + n(pool) + "@example.com:" + n(3) }),
+		ClientID:     pick(0.8, func() string { return "1000.C" + n(3) }),
+		ClientSecret: pick(0.5, func() string { return "secret" + n(3) }),
+		RefreshToken: pick(0.6, func() string { return "1000.refresh." + n(pool*2) }),
+		AccessToken:  pick(0.6, func() string { return "1000.access." + n(pool*2) }),
+		GrantToken:   pick(0.2, func() string { return "1000.grant." + n(pool) }),
+		Expiry:       time.UnixMilli(1795879420612 + int64(r.IntN(1000))),
+		APIDomain:    pick(0.5, func() string { return "https://www.zohoapis.com" }),
+	}
+}
+
+// TestSaveTokensLikeSaveToken checks that SaveTokens stores what SaveToken
+// would, token after token (the memory store, which applies the same rules,
+// is the reference), or on an error nothing: random batches over tables
+// that already hold overlapping rows, and batches larger than one
+// statement's 500 rows.
+func TestSaveTokensLikeSaveToken(t *testing.T) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			cases := []struct{ stored, batch, pool, runs int }{{15, 20, 10, 12}, {600, 1200, 400, 2}, {0, 1100, 2000, 1}}
+			var failed, total int
+			defer func() { t.Logf("%d of %d batches failed as one by one", failed, total) }()
+			for ci, c := range cases {
+				for run := 0; run < c.runs; run++ {
+					total++
+					r := rand.New(rand.NewPCG(uint64(ci), uint64(run)))
+					s := e.open(t)
+					ref := memory.New()
+					ctx := t.Context()
+					for i := 0; i < c.stored; i++ {
+						tok := randomToken(r, c.pool)
+						want, got := tok.Clone(), tok.Clone()
+						werr, gerr := ref.SaveToken(ctx, want), s.SaveToken(ctx, got)
+						if (werr == nil) != (gerr == nil) {
+							t.Fatalf("case %d run %d: SaveToken = %v, memory store %v", ci, run, gerr, werr)
+						}
+					}
+					// A batch that one by one succeeds; every third ends
+					// with a token that one by one fails.
+					var batch, want []*zohoauth.Token
+					for len(batch) < c.batch {
+						tok := randomToken(r, c.pool)
+						w := tok.Clone()
+						if ref.SaveToken(ctx, w) == nil {
+							batch, want = append(batch, tok), append(want, w)
+						}
+					}
+					var werr error
+					for tries := 0; run%3 == 0 && werr == nil && tries < 10000; tries++ {
+						tok := randomToken(r, c.pool)
+						w := tok.Clone()
+						werr = ref.SaveToken(ctx, w)
+						batch, want = append(batch, tok), append(want, w)
+					}
+					before, err := s.Tokens(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got := make([]*zohoauth.Token, len(batch))
+					for i, tok := range batch {
+						got[i] = tok.Clone()
+					}
+					gerr := s.SaveTokens(ctx, got)
+					label := fmt.Sprintf("case %d run %d", ci, run)
+					if werr != nil {
+						if gerr == nil {
+							t.Fatalf("%s: SaveTokens succeeded; one by one a save fails with %v", label, werr)
+						}
+						for i := range got {
+							if d := storetest.Diff(got[i], batch[i]); d != nil {
+								t.Fatalf("%s: a failed SaveTokens changed token %d: %v", label, i, d)
+							}
+						}
+						compare(t, label+" after a failed batch", s, before)
+						failed++
+						continue
+					}
+					if gerr != nil {
+						t.Fatalf("%s: SaveTokens = %v; one by one every save succeeds", label, gerr)
+					}
+					for i := range got {
+						if d := storetest.Diff(got[i], want[i]); d != nil {
+							t.Fatalf("%s: token %d saved as %v, one by one as %v: %v", label, i, got[i].ID, want[i].ID, d)
+						}
+					}
+					all, _ := ref.Tokens(ctx)
+					compare(t, label, s, all)
+				}
+			}
+		})
+	}
+}
+
+// compare checks that s holds exactly the tokens want (ordered by id).
+func compare(t *testing.T, label string, s zohoauth.Store, want []*zohoauth.Token) {
+	t.Helper()
+	got, err := s.Tokens(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d rows, want %d", label, len(got), len(want))
+	}
+	for i := range got {
+		if d := storetest.Diff(got[i], want[i]); d != nil {
+			t.Fatalf("%s: row %s differs from %s: %v", label, got[i].ID, want[i].ID, d)
+		}
+	}
+}
+
+// TestSaveTokensConflictThroughFoundRow checks a conflict that only the
+// other rows of a found row's user show: the batch's token names neither
+// that user nor the row it conflicts with.
+func TestSaveTokensConflictThroughFoundRow(t *testing.T) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			s := e.open(t)
+			ctx := t.Context()
+			a, b := storetest.Token(1, "A"), storetest.Token(1, "B") // one user, two clients
+			for _, tok := range []*zohoauth.Token{a, b} {
+				if err := s.SaveToken(ctx, tok); err != nil {
+					t.Fatal(err)
+				}
+			}
+			move := &zohoauth.Token{ID: a.ID, ClientID: b.ClientID, AccessToken: "1000.access.moved"}
+			if err := s.SaveTokens(ctx, []*zohoauth.Token{storetest.Token(2, "A"), move}); !errors.Is(err, zohoauth.ErrConflict) {
+				t.Fatalf("SaveTokens moving %s to the client of %s = %v, want ErrConflict", a.ID, b.ID, err)
+			}
+			compare(t, "after the refused batch", s, []*zohoauth.Token{a, b})
+		})
+	}
+}
+
+// TestSaveTokensDisjoint checks the ids of a batch that shares nothing with
+// the stored rows: they follow the greatest stored id.
+func TestSaveTokensDisjoint(t *testing.T) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			s := e.open(t)
+			ctx := t.Context()
+			a := storetest.Token(1, "A")
+			a.ID = "41"
+			if err := s.SaveToken(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			batch := []*zohoauth.Token{storetest.Token(2, "A"), storetest.Token(3, "A")}
+			if err := s.SaveTokens(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+			if batch[0].ID != "42" || batch[1].ID != "43" {
+				t.Fatalf("a disjoint batch got ids %s and %s, want 42 and 43", batch[0].ID, batch[1].ID)
+			}
+		})
+	}
+}
