@@ -391,3 +391,35 @@ func TestLockWaitTimeoutRereads(t *testing.T) {
 		})
 	}
 }
+
+// In a process, one goroutine per token goes to the store lock: the others
+// wait for its renewal.
+func TestOneLockPerProcess(t *testing.T) {
+	e, ls := lockEnv(t, true, nil)
+	h, _ := e.login()
+	id := h.ID()
+	e.clk.Advance(2 * time.Hour)
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.a.For(&zohoauth.Token{ID: id}).AccessToken(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for _, ev := range ls.Events() {
+		if strings.HasPrefix(ev, "lock-wait ") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d lock calls for one renewal, want 1", n)
+	}
+	if e.srv.Stats().Refreshes != 1 {
+		t.Fatalf("refreshes %d", e.srv.Stats().Refreshes)
+	}
+}

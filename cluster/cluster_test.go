@@ -407,9 +407,13 @@ func (c *cluster) roundKill(t *testing.T) {
 			t.Fatalf("child %d: %v", i, k.err)
 		}
 		r := parseResult(k.out)
-		if d := r.done.Sub(killedAt); d > lease+time.Second {
-			t.Errorf("child %d finished %v after the kill, want within the lease (%v) and a second", i, d, lease)
+		// The lease ran out at most a lease after the kill; then one lock
+		// poll, one refresh and the callers' wake-up (slack for a loaded CI).
+		d := r.done.Sub(killedAt)
+		if d > lease+2*time.Second {
+			t.Errorf("child %d finished %v after the kill, want within the lease (%v) and 2 s", i, d, lease)
 		}
+		t.Logf("child %d got the new token %v after the kill (lease %v)", i, d.Round(time.Millisecond), lease)
 		results = append(results, r)
 	}
 	after := c.srv.Stats()
