@@ -44,6 +44,35 @@
 // process of theirs writing at the same time as this store can still lose
 // an update, as two of theirs can.
 //
+// # Locks and guarded saves
+//
+// The store is a zohoauth.Locker and a zohoauth.CompareAndSwapper, so that
+// the processes sharing the file refresh a token once per expiry. A lock
+// named name is a lease file in the directory "<file>.locks" (mode 0700),
+// named by the first 128 bits of the name's SHA-256 in hexadecimal, holding
+// one fixed-length line: the owner (128 random bits, new at each Lock) and
+// the end of the lease in Unix nanoseconds. Taking, renewing and releasing
+// a lock is each a short read-modify-write of that file under an OS lock
+// held only for it, so two processes never both see the lock free. The
+// lock itself is the lease, not the OS lock: a holder that crashes (even by
+// SIGKILL) or hangs keeps it until its lease runs out, then a waiter takes
+// it over, and the old holder's Renew and Unlock fail with
+// zohoauth.ErrLockLost. An empty, cut or garbled lease file is a free lock,
+// never an error; Unlock leaves the file empty and in place (lease files are
+// never removed: removing a file another process has open would split the
+// lock between two files), and works with a cancelled context. Waiters poll
+// every 10 to 50 ms, jittered; goroutines of one Store are woken by its
+// Unlock at once. Lease times are read from the store's clock (WithClock),
+// the system's wall clock by default, which every process sharing the file
+// must agree on: a step of the clock shortens or stretches live leases.
+// Lease files are not synced: after a power loss an old lease at worst holds
+// until it runs out. An uncontended Lock and Unlock costs about four bare
+// flock(2) cycles (BenchmarkLock).
+//
+// SwapToken compares the stored token with the caller's under the write
+// lock, on the file read again if it changed, and saves through the same
+// path as SaveToken.
+//
 // # File mode
 //
 // The store writes the file with mode 0600 (WithMode changes it): the file

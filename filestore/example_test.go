@@ -2,6 +2,7 @@ package filestore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -76,4 +77,48 @@ func ExampleParse() {
 	// Output:
 	// 1 ana@example.com:700123 2026-11-28T15:23:40.612Z
 	// token file line 3: 4 fields, want 10
+}
+
+// ExampleStore_Lock shows a refresh guarded across processes: take the
+// token's lock, read the token again inside it, and save the new access
+// token only if no one changed the stored one meanwhile.
+func ExampleStore_Lock() {
+	dir, err := os.MkdirTemp("", "filestore-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	s, err := filestore.New(filepath.Join(dir, filestore.DefaultFile))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	tok := &zohoauth.Token{UserName: "ana@example.com:700123", ClientID: "1000.CLIENT", ClientSecret: "s",
+		RefreshToken: "1000.refresh", AccessToken: "1000.old", Expiry: time.UnixMilli(1795879420612)}
+	if err := s.SaveToken(ctx, tok); err != nil {
+		log.Fatal(err)
+	}
+
+	lk, err := s.Lock(ctx, zohoauth.LockName(tok.ID), 15*time.Second)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer lk.Unlock(context.WithoutCancel(ctx))
+	read, err := s.FindTokenByID(ctx, tok.ID) // inside the lock
+	if err != nil {
+		log.Fatal(err)
+	}
+	// … the token endpoint is called here, renewing the lease if slow …
+	next := &zohoauth.Token{AccessToken: "1000.new", Expiry: read.Expiry.Add(time.Hour)}
+	if err := s.SwapToken(ctx, read, next); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(next.ID, next.AccessToken, next.RefreshToken)
+	// A second swap from the same, now stale, read saves nothing.
+	err = s.SwapToken(ctx, read, &zohoauth.Token{AccessToken: "1000.late"})
+	fmt.Println(errors.Is(err, zohoauth.ErrStale))
+	// Output:
+	// 1 1000.new 1000.refresh
+	// true
 }

@@ -13,8 +13,8 @@ import (
 // of one process exclude each other just as processes do. The lock goes
 // with the process: a process that dies, even by SIGKILL, holds no lock.
 //
-// The store locks "<file>.lock" around every read-modify-write; a lock per
-// token key (a later Locker capability) locks files of its own the same way.
+// The store locks "<file>.lock" around every read-modify-write. (Lease
+// files of Lock take their OS lock without waiting, see withLease.)
 func lockFile(ctx context.Context, path string) (release func() error, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -22,7 +22,7 @@ import (
 // The tests below re-execute the test binary as child processes; TestMain
 // runs the child's part when these variables are set.
 const (
-	envChild = "ZOHOAUTH_FILESTORE_CHILD" // "saver" or "hammer"
+	envChild = "ZOHOAUTH_FILESTORE_CHILD" // "saver", "hammer", "locker" or "holder"
 	envFile  = "ZOHOAUTH_FILESTORE_FILE"
 	envBase  = "ZOHOAUTH_FILESTORE_BASE"
 )
@@ -35,6 +35,10 @@ func TestMain(m *testing.M) {
 		os.Exit(childSaver())
 	case "hammer":
 		os.Exit(childHammer())
+	case "locker":
+		os.Exit(childLocker())
+	case "holder":
+		os.Exit(childHolder())
 	default:
 		fmt.Fprintln(os.Stderr, "unknown child", os.Getenv(envChild))
 		os.Exit(2)

@@ -49,6 +49,9 @@ type Store struct {
 	counter *atomic.Uint64 // change counter shared through the lock file, or nil
 	unmap   func() error
 	cleaned bool // temporary files of killed writers removed
+
+	lockMu   sync.Mutex
+	lockWake chan struct{} // closed by the next Unlock through this Store; nil until a Lock waits
 }
 
 // snapshot is one version of the token file, parsed into an index. Its
@@ -91,8 +94,10 @@ func WithRecheck(d time.Duration) Option {
 	return func(s *Store) { s.recheck = d }
 }
 
-// WithClock sets the clock whose timer measures the recheck interval
-// (clock.System by default).
+// WithClock sets the clock whose timer measures the recheck interval and
+// whose time ends lock leases (clock.System by default). Every process that
+// shares the file's locks must use the same time: a fake clock is for tests
+// within one process.
 func WithClock(c clock.Clock) Option {
 	return func(s *Store) { s.clock = c }
 }
@@ -210,8 +215,49 @@ func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 // On success t holds the stored value, its id included; on failure t and the
 // file are unchanged.
 func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
+	return s.save(ctx, t, nil)
+}
+
+// SwapToken saves t as SaveToken does (t's id is old.ID), but only if the
+// stored token with old.ID still has old's access token and expiry; it
+// implements zohoauth.CompareAndSwapper. The comparison and the save run
+// under the file lock, on the file read again if it changed, so no writer
+// of any process comes between them. A changed token is an error matching
+// zohoauth.ErrStale, an unknown id one matching zohoauth.ErrNotFound;
+// either saves nothing.
+func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
+	if old == nil || t == nil {
+		return zohoauth.StoreError(zohoauth.MsgDetailsNotFoundFile, zohoauth.ErrNothingToSave)
+	}
+	c := t.Clone()
+	c.ID = old.ID
+	if err := s.save(ctx, c, func(tb *memory.Table) error {
+		cur := tb.ByID(old.ID)
+		if cur == nil {
+			return zohoauth.StoreError(zohoauth.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
+		}
+		if cur.AccessToken != old.AccessToken || !cur.Expiry.Equal(old.Expiry) {
+			return zohoauth.StoreError(zohoauth.MsgSaveTokenFile, zohoauth.ErrStale)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	*t = *c
+	return nil
+}
+
+// save saves t through the file's read-modify-write. check, when not nil,
+// runs first on the current tokens, under the file lock; its error saves
+// nothing. On success t holds the stored value.
+func (s *Store) save(ctx context.Context, t *zohoauth.Token, check func(*memory.Table) error) error {
 	c := t.Clone()
 	if err := s.update(ctx, zohoauth.MsgSaveTokenFile, func(tb *memory.Table) error {
+		if check != nil {
+			if err := check(tb); err != nil {
+				return err
+			}
+		}
 		return tb.Save(c, zohoauth.MsgDetailsNotFoundFile)
 	}); err != nil {
 		return err
