@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -18,13 +17,19 @@ var _ zohoauth.BatchSaver = (*Store)(nil)
 // engine's limit on parameters (SQLite 32,766, MySQL and PostgreSQL 65,535).
 const batchRows = 500
 
+// fullReadFactor: SaveTokens reads the whole table, rather than the rows
+// the batch can touch, when it holds at most this many rows per token of
+// the batch.
+const fullReadFactor = 4
+
 // SaveTokens saves tokens in order as SaveToken does, all or nothing, in one
 // transaction under the table's write lock; it implements
 // zohoauth.BatchSaver. On an error nothing is saved and the tokens are left
 // unchanged.
 //
 // Rather than a few round trips per token, it reads the stored rows the
-// batch can touch once — none when the table is empty; otherwise the rows
+// batch can touch once — none when the table is empty; every row when the
+// table holds at most four rows per token of the batch; otherwise the rows
 // that have one of the batch's ids, user names, access, refresh or grant
 // tokens (IN lists on the indexed columns), and the other rows of their
 // users — into an indexed table in memory (memory.Table), plans every save
@@ -168,12 +173,41 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, view *memory.Table, 
 // other rows of their user names (a save that merges a found row's user
 // name checks that user's rows for conflicts). An empty table reads nothing.
 func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Token, view *memory.Table, stored map[string]bool) (empty bool, err error) {
-	var one int
-	switch err := tx.QueryRowContext(ctx, "SELECT 1 FROM "+s.qtable+" LIMIT 1").Scan(&one); {
-	case errors.Is(err, sql.ErrNoRows):
-		return true, nil
-	case err != nil:
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+s.qtable).Scan(&n); err != nil {
 		return false, err
+	}
+	if n == 0 {
+		return true, nil
+	}
+	add := func(t *zohoauth.Token) error {
+		if stored[t.ID] {
+			return nil
+		}
+		stored[t.ID] = true
+		if err := view.Insert(t); err != nil {
+			return fmt.Errorf("stored row %.12q: %w", t.ID, err)
+		}
+		return nil
+	}
+	if n <= fullReadFactor*len(ins) {
+		// One scan of a table not much larger than the batch is cheaper
+		// than the IN lists (a thousand queries for 100,000 tokens).
+		rs, err := tx.StmtContext(ctx, s.all).QueryContext(ctx)
+		if err != nil {
+			return false, err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			t, err := scanToken(rs)
+			if err != nil {
+				return false, err
+			}
+			if err := add(t); err != nil {
+				return false, err
+			}
+		}
+		return false, rs.Err()
 	}
 	fields := []zohoauth.Field{zohoauth.FieldID, zohoauth.FieldUserName, zohoauth.FieldAccessToken, zohoauth.FieldRefreshToken, zohoauth.FieldGrantToken}
 	asked := make(map[zohoauth.Field]map[string]bool, len(fields))
@@ -188,16 +222,7 @@ func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.T
 				list = append(list, v)
 			}
 		}
-		return s.loadWhereIn(ctx, tx, f.Column(), list, func(t *zohoauth.Token) error {
-			if stored[t.ID] {
-				return nil
-			}
-			stored[t.ID] = true
-			if err := view.Insert(t); err != nil {
-				return fmt.Errorf("stored row %.12q: %w", t.ID, err)
-			}
-			return nil
-		})
+		return s.loadWhereIn(ctx, tx, f.Column(), list, add)
 	}
 	vals := make([]string, len(ins))
 	for _, f := range fields {

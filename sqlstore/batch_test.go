@@ -39,12 +39,13 @@ func randomToken(r *rand.Rand, pool int) *zohoauth.Token {
 // TestSaveTokensLikeSaveToken checks that SaveTokens stores what SaveToken
 // would, token after token (the memory store, which applies the same rules,
 // is the reference), or on an error nothing: random batches over tables
-// that already hold overlapping rows, and batches larger than one
-// statement's 500 rows.
+// that already hold overlapping rows, read whole (a table not much larger
+// than the batch) or through IN lists (a larger table), and batches larger
+// than one statement's 500 rows.
 func TestSaveTokensLikeSaveToken(t *testing.T) {
 	for _, e := range engines() {
 		t.Run(e.name, func(t *testing.T) {
-			cases := []struct{ stored, batch, pool, runs int }{{15, 20, 10, 12}, {600, 1200, 400, 2}, {0, 1100, 2000, 1}}
+			cases := []struct{ stored, batch, pool, runs int }{{15, 20, 10, 12}, {200, 15, 60, 6}, {600, 1200, 400, 2}, {0, 1100, 2000, 1}}
 			var failed, total int
 			defer func() { t.Logf("%d of %d batches failed as one by one", failed, total) }()
 			for ci, c := range cases {
@@ -144,7 +145,13 @@ func TestSaveTokensConflictThroughFoundRow(t *testing.T) {
 			s := e.open(t)
 			ctx := t.Context()
 			a, b := storetest.Token(1, "A"), storetest.Token(1, "B") // one user, two clients
-			for _, tok := range []*zohoauth.Token{a, b} {
+			// Other users, so that the batch reads the rows it can touch
+			// rather than the whole table.
+			var others []*zohoauth.Token
+			for i := 10; i < 20; i++ {
+				others = append(others, storetest.Token(i, "A"))
+			}
+			for _, tok := range append([]*zohoauth.Token{a, b}, others...) {
 				if err := s.SaveToken(ctx, tok); err != nil {
 					t.Fatal(err)
 				}
@@ -153,7 +160,7 @@ func TestSaveTokensConflictThroughFoundRow(t *testing.T) {
 			if err := s.SaveTokens(ctx, []*zohoauth.Token{storetest.Token(2, "A"), move}); !errors.Is(err, zohoauth.ErrConflict) {
 				t.Fatalf("SaveTokens moving %s to the client of %s = %v, want ErrConflict", a.ID, b.ID, err)
 			}
-			compare(t, "after the refused batch", s, []*zohoauth.Token{a, b})
+			compare(t, "after the refused batch", s, append([]*zohoauth.Token{a, b}, others...))
 		})
 	}
 }
