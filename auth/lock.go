@@ -85,7 +85,7 @@ type holder struct {
 func (a *Authenticator) hold(ctx context.Context, lk zohoauth.Lock, log *slog.Logger) *holder {
 	h := &holder{a: a, lk: lk, ctx: context.WithoutCancel(ctx), log: log}
 	h.mu.Lock()
-	h.timer = a.clock.AfterFunc(a.lease/3, h.renew)
+	h.timer = a.clock.AfterFunc(a.renewEvery(), h.renew)
 	h.mu.Unlock()
 	return h
 }
@@ -99,7 +99,7 @@ func (h *holder) renew() {
 	if h.done {
 		return
 	}
-	every := h.a.lease / 3
+	every := h.a.renewEvery()
 	ctx, cancel := context.WithTimeout(h.ctx, every)
 	err := h.lk.Renew(ctx, h.a.lease)
 	cancel()
@@ -113,6 +113,10 @@ func (h *holder) renew() {
 	}
 	h.timer.Reset(every)
 }
+
+// renewEvery is the interval of lease renewals: a third of the lease, and
+// at least a millisecond.
+func (a *Authenticator) renewEvery() time.Duration { return max(a.lease/3, time.Millisecond) }
 
 // release stops the renewals and releases the lock, on a context detached
 // from the renewal's.
