@@ -140,28 +140,42 @@ func (s *Store) saveBatchTx(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Tok
 // insertRows inserts the rows of view with the given ids, batchRows rows
 // per statement.
 func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, view *memory.Table, ids []string) error {
-	var full *sql.Stmt
-	for start := 0; start < len(ids); start += batchRows {
-		chunk := ids[start:min(start+batchRows, len(ids))]
-		st := full
-		if st == nil || len(chunk) < batchRows {
-			q := s.d.rebind("INSERT INTO " + s.qtable + " (" + selectList + ") VALUES " +
-				strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(chunk)-1) + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			var err error
-			if st, err = tx.PrepareContext(ctx, q); err != nil {
-				return fmt.Errorf("prepare insert: %w", err)
-			}
-			defer st.Close()
-			if len(chunk) == batchRows {
-				full = st
-			}
-		}
-		args := make([]any, 0, len(chunk)*len(columns))
-		for _, id := range chunk {
+	query := func(n int) string {
+		return "INSERT INTO " + s.qtable + " (" + selectList + ") VALUES " +
+			strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n-1) + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	}
+	return inChunks(ctx, tx, s.d, len(ids), query, func(st *sql.Stmt, start, end int) error {
+		args := make([]any, 0, (end-start)*len(columns))
+		for _, id := range ids[start:end] {
 			v := values(view.ByID(id))
 			args = append(args, v[:]...)
 		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
+		_, err := st.ExecContext(ctx, args...)
+		return err
+	})
+}
+
+// inChunks calls fn with every run [start, end) of at most batchRows of n
+// items, and a statement prepared in tx for that many items (query returns
+// its text); the statement of a full run is prepared once.
+func inChunks(ctx context.Context, tx *sql.Tx, d Dialect, n int, query func(items int) string, fn func(st *sql.Stmt, start, end int) error) error {
+	stmts := map[int]*sql.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			_ = st.Close()
+		}
+	}()
+	for start := 0; start < n; start += batchRows {
+		end := min(start+batchRows, n)
+		st := stmts[end-start]
+		if st == nil {
+			var err error
+			if st, err = tx.PrepareContext(ctx, d.rebind(query(end-start))); err != nil {
+				return fmt.Errorf("prepare: %w", err)
+			}
+			stmts[end-start] = st
+		}
+		if err := fn(st, start, end); err != nil {
 			return err
 		}
 	}
@@ -243,23 +257,12 @@ func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.T
 // loadWhereIn calls add with every row whose column col holds one of vals,
 // batchRows values per query.
 func (s *Store) loadWhereIn(ctx context.Context, tx *sql.Tx, col string, vals []string, add func(*zohoauth.Token) error) error {
-	var full *sql.Stmt
-	for start := 0; start < len(vals); start += batchRows {
-		chunk := vals[start:min(start+batchRows, len(vals))]
-		st := full
-		if st == nil || len(chunk) < batchRows {
-			q := s.d.rebind("SELECT " + selectList + " FROM " + s.qtable + " WHERE " + col + " IN (" + strings.Repeat("?, ", len(chunk)-1) + "?)")
-			var err error
-			if st, err = tx.PrepareContext(ctx, q); err != nil {
-				return fmt.Errorf("prepare look-up: %w", err)
-			}
-			defer st.Close()
-			if len(chunk) == batchRows {
-				full = st
-			}
-		}
-		args := make([]any, len(chunk))
-		for i, v := range chunk {
+	query := func(n int) string {
+		return "SELECT " + selectList + " FROM " + s.qtable + " WHERE " + col + " IN (" + strings.Repeat("?, ", n-1) + "?)"
+	}
+	return inChunks(ctx, tx, s.d, len(vals), query, func(st *sql.Stmt, start, end int) error {
+		args := make([]any, end-start)
+		for i, v := range vals[start:end] {
 			args[i] = v
 		}
 		list, err := scanAll(st.QueryContext(ctx, args...))
@@ -271,6 +274,6 @@ func (s *Store) loadWhereIn(ctx context.Context, tx *sql.Tx, col string, vals []
 				return err
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }

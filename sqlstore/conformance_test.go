@@ -3,7 +3,10 @@ package sqlstore_test
 import (
 	"testing"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/sqlstore"
 	"github.com/zohoauth/zohoauth/storetest"
 )
 
@@ -14,4 +17,17 @@ func TestConformance(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) zohoauth.Store { return e.open(t) })
 		})
 	}
+}
+
+// TestConformanceMySQLFoundRows runs the kit on MySQL with clientFoundRows,
+// under which the server counts a matched but unchanged row as affected:
+// Lock and Renew must not take that count for a taken or renewed lock.
+func TestConformanceMySQLFoundRows(t *testing.T) {
+	cfg, err := mysql.ParseDSN(storetest.Server(t, storetest.EnvMySQL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ClientFoundRows = true
+	dsn := cfg.FormatDSN()
+	storetest.Run(t, func(t *testing.T) zohoauth.Store { return openServer(t, sqlstore.MySQL, dsn, tableName()) })
 }

@@ -96,3 +96,15 @@ func rawDB(t testing.TB, d sqlstore.Dialect, dsn string) *sql.DB {
 	t.Cleanup(func() { _ = db.Close() })
 	return db
 }
+
+// sharedTable returns what lets processes open one new table of e (see
+// engine.shared), dropped at the end of the test on a server.
+func sharedTable(t *testing.T, e engine) (sqlstore.Dialect, string, string) {
+	t.Helper()
+	d, dsn, table := e.shared(t)
+	if d != sqlstore.SQLite {
+		db := rawDB(t, d, dsn)
+		t.Cleanup(func() { dropTable(t, db, d, table) })
+	}
+	return d, dsn, table
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -87,39 +86,21 @@ func TestLockMultiProcess(t *testing.T) {
 	if os.Getenv(envLockHelper) == "1" || os.Getenv(envHelper) == "1" {
 		t.Skip("in a helper process")
 	}
+	if testing.Short() {
+		t.Skip("-short")
+	}
 	for _, e := range engines() {
 		if e.shared == nil {
 			continue
 		}
 		t.Run(e.name, func(t *testing.T) {
-			d, dsn, table := e.shared(t)
-			if d != sqlstore.SQLite {
-				db := rawDB(t, d, dsn)
-				t.Cleanup(func() { dropTable(t, db, d, table) })
-			}
+			d, dsn, table := sharedTable(t, e)
 			counter := filepath.Join(t.TempDir(), "counter")
 			if err := os.WriteFile(counter, []byte("0"), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			start := time.Now()
-			var wg sync.WaitGroup
-			out := make([][]byte, lockProcs)
-			errs := make([]error, lockProcs)
-			for p := 0; p < lockProcs; p++ {
-				cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestLockHelperProcess$", "-test.count=1", "-test.v")
-				cmd.Env = append(os.Environ(), envLockHelper+"=1", envDialect+"="+d.String(), envDSN+"="+dsn, envTable+"="+table, envCounter+"="+counter)
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					out[p], errs[p] = cmd.CombinedOutput()
-				}()
-			}
-			wg.Wait()
-			for p := range lockProcs {
-				if errs[p] != nil {
-					t.Errorf("process %d: %v\n%s", p, errs[p], out[p])
-				}
-			}
+			runHelpers(t, lockProcs, "TestLockHelperProcess", envLockHelper+"=1", envDialect+"="+d.String(), envDSN+"="+dsn, envTable+"="+table, envCounter+"="+counter)
 			if t.Failed() {
 				return
 			}

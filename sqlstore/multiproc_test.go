@@ -132,30 +132,9 @@ func TestMultiProcess(t *testing.T) {
 			continue
 		}
 		t.Run(e.name, func(t *testing.T) {
-			d, dsn, table := e.shared(t)
-			if d != sqlstore.SQLite {
-				db := rawDB(t, d, dsn)
-				t.Cleanup(func() { dropTable(t, db, d, table) })
-			}
+			d, dsn, table := sharedTable(t, e)
 			start := time.Now()
-			var wg sync.WaitGroup
-			out := make([][]byte, procs)
-			errs := make([]error, procs)
-			for p := 0; p < procs; p++ {
-				cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1", "-test.v")
-				cmd.Env = append(os.Environ(), envHelper+"=1", envDialect+"="+d.String(), envDSN+"="+dsn, envTable+"="+table, envProc+"="+strconv.Itoa(p))
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					out[p], errs[p] = cmd.CombinedOutput()
-				}()
-			}
-			wg.Wait()
-			for p := range procs {
-				if errs[p] != nil {
-					t.Errorf("process %d: %v\n%s", p, errs[p], out[p])
-				}
-			}
+			runHelpers(t, procs, "TestHelperProcess", envHelper+"=1", envDialect+"="+d.String(), envDSN+"="+dsn, envTable+"="+table)
 			if t.Failed() {
 				return
 			}
@@ -197,5 +176,30 @@ func TestMultiProcess(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// runHelpers runs n processes of the test binary, each running the test
+// named test with env and envProc set to its number, and fails t with the
+// output of every process that fails.
+func runHelpers(t *testing.T, n int, test string, env ...string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	out := make([][]byte, n)
+	errs := make([]error, n)
+	for p := 0; p < n; p++ {
+		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^"+test+"$", "-test.count=1", "-test.v")
+		cmd.Env = append(append(os.Environ(), env...), envProc+"="+strconv.Itoa(p))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[p], errs[p] = cmd.CombinedOutput()
+		}()
+	}
+	wg.Wait()
+	for p := range n {
+		if errs[p] != nil {
+			t.Errorf("process %d: %v\n%s", p, errs[p], out[p])
+		}
 	}
 }
