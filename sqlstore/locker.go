@@ -60,7 +60,13 @@ func (d Dialect) createLockTable(q string) string {
 		return "CREATE TABLE IF NOT EXISTS " + q + " (name varchar(191) NOT NULL, owner char(32) NOT NULL, expires BIGINT NOT NULL, PRIMARY KEY (name))" +
 			" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
 	case Postgres:
-		return "CREATE TABLE IF NOT EXISTS " + q + " (name text NOT NULL PRIMARY KEY, owner text NOT NULL, expires bigint NOT NULL)"
+		// UNLOGGED: a lock's commit waits for no WAL flush (a Lock and
+		// Unlock take 0.4 ms rather than 5 ms on the test server). The
+		// server empties the table after a crash, and standbys do not
+		// have its rows: after either, every lock is free, and a holder
+		// learns it at its next Renew (ErrLockLost); SwapToken guards
+		// its write in the meantime.
+		return "CREATE UNLOGGED TABLE IF NOT EXISTS " + q + " (name text NOT NULL PRIMARY KEY, owner text NOT NULL, expires bigint NOT NULL)"
 	}
 	return "CREATE TABLE IF NOT EXISTS " + q + " (name TEXT NOT NULL PRIMARY KEY, owner TEXT NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID"
 }

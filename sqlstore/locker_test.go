@@ -159,6 +159,12 @@ func TestLockDetails(t *testing.T) {
 			if n != 5 {
 				t.Fatalf("lock table holds %d rows, want 5 (one per name, long names apart)", n)
 			}
+			if s.Dialect() == sqlstore.Postgres {
+				var persistence string
+				if err := s.DB().QueryRowContext(ctx, "SELECT relpersistence FROM pg_class WHERE relname = $1", s.Table()+sqlstore.LockTableSuffix).Scan(&persistence); err != nil || persistence != "u" {
+					t.Fatalf("the PostgreSQL lock table's persistence is %q (%v), want u (unlogged)", persistence, err)
+				}
+			}
 			rs, err := s.DB().QueryContext(ctx, "SELECT * FROM "+s.Table())
 			if err != nil {
 				t.Fatal(err)
