@@ -60,7 +60,10 @@
 // zohoauth.ErrLockLost. An empty, cut or garbled lease file is a free lock,
 // never an error; Unlock leaves the file empty and in place (lease files are
 // never removed: removing a file another process has open would split the
-// lock between two files), and works with a cancelled context. Waiters poll
+// lock between two files, so the directory must stay in place while the
+// store is used), and works with a cancelled context. A process stopped
+// inside a read-modify-write (SIGSTOP) makes Renew and Unlock fail after
+// two seconds rather than hang, and Lock wait on. Waiters poll
 // every 10 to 50 ms, jittered; goroutines of one Store are woken by its
 // Unlock at once. Lease times are read from the store's clock (WithClock),
 // the system's wall clock by default, which every process sharing the file

@@ -24,15 +24,22 @@ const (
 	// file: "<file>.locks".
 	LockDirSuffix = ".locks"
 
-	pollMin  = 10 * time.Millisecond // a waiter's shortest poll of a held lease
-	pollMax  = 50 * time.Millisecond // and its longest
-	spinMin  = 100 * time.Microsecond
-	spinMax  = time.Millisecond // waits for another process's read-modify-write of a lease file
+	pollMin = 10 * time.Millisecond // a waiter's shortest poll of a held lease
+	pollMax = 50 * time.Millisecond // and its longest
+	spinMin = 100 * time.Microsecond
+	spinMax = time.Millisecond // waits for another process's read-modify-write of a lease file
+	// busyMax bounds that wait: a lease file's OS lock held this long
+	// belongs to a process stopped inside its read-modify-write (SIGSTOP, a
+	// debugger), and Renew and Unlock give up rather than hang.
+	busyMax  = 2 * time.Second
 	leaseTag = "zohoauth-lease v1 "
 	// leaseLen is the length of a lease record: the tag, 32 hex digits of
 	// the owner, a space, 19 digits of the end in Unix nanoseconds, "\n".
 	leaseLen = len(leaseTag) + 32 + 1 + 19 + 1
 )
+
+// errLeaseBusy reports a lease file whose OS lock stayed taken for busyMax.
+var errLeaseBusy = errors.New("lease file busy: another process stopped while writing it")
 
 var (
 	_ zohoauth.Locker            = (*Store)(nil)
@@ -102,8 +109,9 @@ func (s *Store) leasePath(name string) string {
 // lease). The file and its directory are created when missing; lease files
 // are never removed, so the OS lock is always on the file that the path
 // names. While another process holds the OS lock (for microseconds) it
-// retries, until ctx is done; a free OS lock is taken even when ctx is done,
-// so that Unlock works with a cancelled context.
+// retries, until ctx is done or for s.busyMax at most (then errLeaseBusy);
+// a free OS lock is taken even when ctx is done, so that Unlock works with
+// a cancelled context.
 func (s *Store) withLease(ctx context.Context, path string, change func(cur lease, now int64) (*lease, error)) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -115,6 +123,7 @@ func (s *Store) withLease(ctx context.Context, path string, change func(cur leas
 		return err
 	}
 	defer f.Close() // closing releases the OS lock
+	var busySince time.Time
 	for {
 		ok, err := tryLockFile(f)
 		if err != nil {
@@ -125,6 +134,11 @@ func (s *Store) withLease(ctx context.Context, path string, change func(cur leas
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if busySince.IsZero() {
+			busySince = time.Now()
+		} else if time.Since(busySince) > s.busyMax {
+			return errLeaseBusy
 		}
 		time.Sleep(spinMin + mrand.N(spinMax-spinMin))
 	}
@@ -181,7 +195,7 @@ func (s *Store) Lock(ctx context.Context, name string, d time.Duration) (zohoaut
 			taken = true
 			return &lease{owner: k.owner, expires: now + int64(d)}, nil
 		})
-		if err != nil {
+		if err != nil && !errors.Is(err, errLeaseBusy) {
 			// A failed write may have left a torn record: a free lock,
 			// never one held by this owner, who is not told it holds it.
 			return nil, k.fail("cannot lock", err)

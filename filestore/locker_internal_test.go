@@ -226,3 +226,41 @@ func TestLockNames(t *testing.T) {
 		}
 	}
 }
+
+// TestLockLeaseFileStuck holds a lease file's OS lock, as a process stopped
+// inside its read-modify-write would: Unlock gives up with an error after
+// busyMax instead of hanging, Lock keeps waiting until its context ends,
+// and both work once the OS lock is free.
+func TestLockLeaseFileStuck(t *testing.T) {
+	s := newTestStore(t, filepath.Join(t.TempDir(), DefaultFile))
+	s.busyMax = 100 * time.Millisecond
+	lk, err := s.Lock(t.Context(), "stuck", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(s.leasePath("stuck"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := tryLockFile(f); !ok || err != nil {
+		t.Fatalf("tryLockFile = %v, %v", ok, err)
+	}
+	start := time.Now()
+	if err := lk.Unlock(context.Background()); !errors.Is(err, errLeaseBusy) {
+		t.Fatalf("Unlock while the lease file is stuck = %v, want errLeaseBusy", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Unlock gave up after %v", d)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := s.Lock(ctx, "stuck", time.Minute); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Lock while the lease file is stuck = %v, want DeadlineExceeded", err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := lk.Unlock(t.Context()); err != nil {
+		t.Fatalf("Unlock once the lease file is free: %v", err)
+	}
+}

@@ -50,6 +50,7 @@ type Store struct {
 	unmap   func() error
 	cleaned bool // temporary files of killed writers removed
 
+	busyMax  time.Duration // see withLease
 	lockMu   sync.Mutex
 	lockWake chan struct{} // closed by the next Unlock through this Store; nil until a Lock waits
 }
@@ -132,6 +133,7 @@ func New(path string, opts ...Option) (*Store, error) {
 		mode:     0o600,
 		recheck:  DefaultRecheck,
 		clock:    clock.System(),
+		busyMax:  busyMax,
 	}
 	for _, o := range opts {
 		o(s)
