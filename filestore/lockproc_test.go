@@ -179,14 +179,19 @@ func TestLockHolderKilled(t *testing.T) {
 	_ = cmd.Wait()
 
 	// A dead holder's lease still holds: the lock is a lease, not the
-	// process's OS lock.
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	_, err = s.Lock(ctx, lockName, time.Second)
-	cancel()
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Lock 100 ms after the holder died = %v, want DeadlineExceeded", err)
+	// process's OS lock. (A machine too loaded to try within 300 ms of the
+	// holder's report cannot tell.)
+	if d := time.Since(locked); d < 300*time.Millisecond {
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		_, err = s.Lock(ctx, lockName, time.Second)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Lock %v after the holder took the lock and died = %v, want DeadlineExceeded", d, err)
+		}
+	} else {
+		t.Logf("machine too slow (%v) to check that the dead holder's lease holds", d)
 	}
-	ctx, cancel = context.WithTimeout(t.Context(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	lk, err := s.Lock(ctx, lockName, time.Second)
 	if err != nil {
