@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/sqlstore"
 	"github.com/zohoauth/zohoauth/storetest"
 	"github.com/zohoauth/zohoauth/storeurl"
 )
@@ -62,17 +64,17 @@ func TestOpenServers(t *testing.T) {
 	} {
 		t.Run(tt.scheme, func(t *testing.T) {
 			raw := serverURL(t, tt.env, tt.scheme)
-			// A table of its own, so that the test does not touch others' rows.
+			// A table of this process alone (other test runs may share the
+			// server), dropped at the end.
 			sep := "?"
 			if strings.Contains(raw, "?") {
 				sep = "&"
 			}
-			raw += sep + "table=storeurl_open_test"
+			table := fmt.Sprintf("storeurl_open_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000)
+			raw += sep + "table=" + table
 			s := openOrFail(t, raw)
+			t.Cleanup(func() { dropTable(t, s.(*sqlstore.Store), table) })
 			ctx := context.Background()
-			if err := s.DeleteTokens(ctx); err != nil {
-				t.Fatal(err)
-			}
 			tok := &zohoauth.Token{UserName: "a@example.com:1", ClientID: "c", ClientSecret: "s", RefreshToken: "r"}
 			if err := s.SaveToken(ctx, tok); err != nil {
 				t.Fatal(err)
@@ -81,10 +83,17 @@ func TestOpenServers(t *testing.T) {
 			if err != nil || got.RefreshToken != "r" {
 				t.Fatalf("FindTokenByID = %v, %v", got, err)
 			}
-			if err := s.DeleteTokens(ctx); err != nil {
-				t.Fatal(err)
-			}
 		})
+	}
+}
+
+// dropTable drops a test's table and its lock table through the store's pool
+// (run before the store is closed: cleanups run last-registered first).
+func dropTable(t *testing.T, s *sqlstore.Store, table string) {
+	for _, tb := range []string{table, table + sqlstore.LockTableSuffix} {
+		if _, err := s.DB().Exec("DROP TABLE IF EXISTS " + tb); err != nil {
+			t.Errorf("drop table %s: %v", tb, err)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/filestore"
 	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/sqlstore"
 	"github.com/zohoauth/zohoauth/storetest"
 	"github.com/zohoauth/zohoauth/storeurl"
 )
@@ -189,26 +191,35 @@ func TestMigrateFileToSQLite(t *testing.T) {
 
 func TestMigrateFileToPostgres(t *testing.T) {
 	dsn := storetest.Server(t, "ZOHOAUTH_TEST_POSTGRES_DSN")
+	// A table of this process alone: other test runs may share the server.
+	table := privateTable(t, sqlstore.Postgres, dsn, "cli_migrate")
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	to := dsn + sep + "table=zohoauth_cli_migrate"
-	s, err := storeurl.Open(context.Background(), to)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.DeleteTokens(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	to := dsn + sep + "table=" + table
+	testMigrate(t, to, countFor(t, to))
+}
+
+// privateTable returns a table name that belongs to this test process, and
+// drops the table (and its lock table) when the test ends.
+func privateTable(t *testing.T, d sqlstore.Dialect, dsn, prefix string) string {
+	t.Helper()
+	name := fmt.Sprintf("%s_%d_%d", prefix, os.Getpid(), time.Now().UnixNano()%1_000_000)
 	t.Cleanup(func() {
-		if s, err := storeurl.Open(context.Background(), to); err == nil {
-			_ = s.DeleteTokens(context.Background())
-			s.Close()
+		db, err := sql.Open(d.DriverName(), dsn)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer db.Close()
+		for _, tb := range []string{name, name + sqlstore.LockTableSuffix} {
+			if _, err := db.Exec("DROP TABLE IF EXISTS " + tb); err != nil {
+				t.Errorf("drop table %s: %v", tb, err)
+			}
 		}
 	})
-	testMigrate(t, to, countFor(t, to))
+	return name
 }
 
 func TestMigrateErrors(t *testing.T) {
