@@ -10,19 +10,19 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/filestore"
+	"github.com/zohoauth/zohoauth/storetest"
 )
 
 // The tests below re-execute the test binary as child processes; TestMain
 // runs the child's part when these variables are set.
 const (
-	envChild = "ZOHOAUTH_FILESTORE_CHILD" // "saver", "hammer", "locker" or "holder"
+	envChild = "ZOHOAUTH_FILESTORE_CHILD" // "saver" or "holder"
 	envFile  = "ZOHOAUTH_FILESTORE_FILE"
 	envBase  = "ZOHOAUTH_FILESTORE_BASE"
 )
@@ -33,10 +33,6 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	case "saver":
 		os.Exit(childSaver())
-	case "hammer":
-		os.Exit(childHammer())
-	case "locker":
-		os.Exit(childLocker())
 	case "holder":
 		os.Exit(childHolder())
 	default:
@@ -154,99 +150,45 @@ func TestCrashSafety(t *testing.T) {
 	t.Logf("100 kills, %d saves confirmed, %d kills during a write (a temporary file left)", len(saved), midWrite)
 }
 
-// childHammer runs 16 goroutines that each insert tokens base+g*per … with
-// one store, then reports "done".
-func childHammer() int {
-	base, _ := strconv.Atoi(os.Getenv(envBase))
-	s, err := filestore.New(os.Getenv(envFile))
+// openFile opens the file that the processes of storetest's
+// multi-process checks share.
+func openFile(t *testing.T, file string) zohoauth.Store {
+	s, err := filestore.New(file)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, hammerGoroutines)
-	for g := range hammerGoroutines {
-		wg.Go(func() {
-			for i := range hammerPer {
-				n := base + g*hammerPer + i
-				if err := s.SaveToken(context.Background(), childToken(n)); err != nil {
-					errs <- err
-					return
-				}
-				// Update the token again: an update must not be lost either.
-				up := &zohoauth.Token{UserName: childToken(n).UserName, AccessToken: fmt.Sprintf("updated.%d", n)}
-				if err := s.SaveToken(context.Background(), up); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	fmt.Println("done")
-	return 0
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
-const (
-	hammerProcs      = 4
-	hammerGoroutines = 16
-	hammerPer        = 3
-)
+// processOptions runs 4 processes of 16 goroutines on a new file.
+func processOptions() storetest.ProcessOptions {
+	return storetest.ProcessOptions{
+		Setup: func(t *testing.T) string { return filepath.Join(t.TempDir(), filestore.DefaultFile) },
+		Users: 4 * 16 * 3,
+		Check: checkFile,
+	}
+}
 
-// TestProcessesShareFile runs 4 processes of 16 goroutines each, inserting
-// and updating tokens of one file: every insert and every update must be in
-// the file at the end, each token under its own id.
-func TestProcessesShareFile(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns processes")
-	}
-	file := t.TempDir() + "/" + filestore.DefaultFile
-	per := hammerGoroutines * hammerPer
-	var cmds []*exec.Cmd
-	var outs []*bufio.Scanner
-	for p := range hammerProcs {
-		cmd, out := startChild(t, "hammer", file, p*per)
-		cmds, outs = append(cmds, cmd), append(outs, out)
-	}
-	for p, cmd := range cmds {
-		if !outs[p].Scan() || outs[p].Text() != "done" {
-			t.Errorf("process %d failed", p)
-		}
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("process %d: %v", p, err)
-		}
-	}
+// checkFile checks the file itself: it parses (Parse rejects duplicate
+// ids) and holds a header and one line per token, nothing else.
+func checkFile(t *testing.T, _ zohoauth.Store, file string) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens, err := filestore.Parse(data) // Parse rejects duplicate ids
+	tokens, err := filestore.Parse(data)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(tokens) != hammerProcs*per {
-		t.Fatalf("file holds %d tokens, want %d", len(tokens), hammerProcs*per)
-	}
-	byUser := map[string]*zohoauth.Token{}
-	for _, tok := range tokens {
-		byUser[tok.UserName] = tok
-	}
-	for n := range hammerProcs * per {
-		want := childToken(n)
-		got := byUser[want.UserName]
-		if got == nil {
-			t.Fatalf("token %d lost", n)
-		}
-		if got.AccessToken != fmt.Sprintf("updated.%d", n) || got.RefreshToken != want.RefreshToken {
-			t.Fatalf("an update of token %d was lost", n)
-		}
 	}
 	if strings.Count(string(data), "\r\n") != len(tokens)+1 {
 		t.Fatal("the file has stray lines")
 	}
+}
+
+// TestProcessesShareFile runs storetest.MultiProcess: 4 processes of 16
+// goroutines save and find the same 192 users of one file, each process
+// updating a field of its own.
+func TestProcessesShareFile(t *testing.T) {
+	storetest.MultiProcess(t, openFile, processOptions())
 }

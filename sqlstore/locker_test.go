@@ -4,118 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/sqlstore"
 )
-
-// The cross-process lock test: lockProcs processes of lockWorkers
-// goroutines each take one lock lockRounds times and, holding it, increment
-// a counter in a file with a read and a write that nothing else guards: a
-// lost increment is two holders at once.
-const (
-	lockProcs   = 4
-	lockWorkers = 8
-	lockRounds  = 10
-
-	envLockHelper = "ZOHOAUTH_SQLSTORE_LOCK_HELPER"
-	envCounter    = "ZOHOAUTH_SQLSTORE_COUNTER"
-)
-
-// TestLockHelperProcess is one process of TestLockMultiProcess; it does
-// nothing in a normal run.
-func TestLockHelperProcess(t *testing.T) {
-	if os.Getenv(envLockHelper) != "1" {
-		t.Skip("a helper process of TestLockMultiProcess")
-	}
-	d, err := sqlstore.ParseDialect(os.Getenv(envDialect))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	s, err := openShared(ctx, d, os.Getenv(envDSN), os.Getenv(envTable))
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	defer s.Close()
-	counter := os.Getenv(envCounter)
-	var wg sync.WaitGroup
-	for w := 0; w < lockWorkers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := 0; r < lockRounds; r++ {
-				c, cancel := context.WithTimeout(ctx, time.Minute)
-				lk, err := s.Lock(c, "counter", 30*time.Second)
-				cancel()
-				if err != nil {
-					t.Errorf("worker %d: lock: %v", w, err)
-					return
-				}
-				b, err := os.ReadFile(counter)
-				if err == nil {
-					var n int
-					n, err = strconv.Atoi(strings.TrimSpace(string(b)))
-					if err == nil {
-						err = os.WriteFile(counter, []byte(strconv.Itoa(n+1)), 0o600)
-					}
-				}
-				if err != nil {
-					t.Errorf("worker %d: counter: %v", w, err)
-				}
-				if err := lk.Unlock(context.WithoutCancel(ctx)); err != nil {
-					t.Errorf("worker %d: unlock: %v", w, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-// TestLockMultiProcess checks that Lock excludes holders across processes:
-// the counter the holders increment ends at the number of acquisitions.
-func TestLockMultiProcess(t *testing.T) {
-	if os.Getenv(envLockHelper) == "1" || os.Getenv(envHelper) == "1" {
-		t.Skip("in a helper process")
-	}
-	if testing.Short() {
-		t.Skip("-short")
-	}
-	for _, e := range engines() {
-		if e.shared == nil {
-			continue
-		}
-		t.Run(e.name, func(t *testing.T) {
-			d, dsn, table := sharedTable(t, e)
-			counter := filepath.Join(t.TempDir(), "counter")
-			if err := os.WriteFile(counter, []byte("0"), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			start := time.Now()
-			runHelpers(t, lockProcs, "TestLockHelperProcess", envLockHelper+"=1", envDialect+"="+d.String(), envDSN+"="+dsn, envTable+"="+table, envCounter+"="+counter)
-			if t.Failed() {
-				return
-			}
-			b, err := os.ReadFile(counter)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := lockProcs * lockWorkers * lockRounds
-			if got := strings.TrimSpace(string(b)); got != strconv.Itoa(want) {
-				t.Fatalf("counter = %s after %d acquisitions: two holders at once", got, want)
-			}
-			t.Logf("%d processes × %d goroutines, %d acquisitions: %v", lockProcs, lockWorkers, want, time.Since(start).Round(time.Millisecond))
-		})
-	}
-}
 
 // TestLockDetails checks what the conformance kit does not: a lease that ran
 // out cannot be renewed even when no one took it over, long names, the
