@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,6 +78,7 @@ var checks = []check{
 	{"ConcurrentSameUser", testConcurrentSameUser},
 	{"ErrorsAreTyped", testErrorsTyped},
 	{"BatchSaveAllOrNothing", testBatch},
+	{"PagesInIDOrder", testPages},
 	{"SwapToken", testSwapToken},
 	{"LockExclusive", testLockExclusive},
 	{"LockLeaseTakeover", testLockLeaseTakeover},
@@ -696,4 +698,91 @@ func testBatch(t *testing.T, s zohoauth.Store) {
 	if bad[0].ID != "" {
 		t.Fatalf("a failed batch changed the tokens passed")
 	}
+}
+
+// testPages checks zohoauth.Pager when the store has it: every token once,
+// in numeric id order, a page at a time; and zohoauth.EachPage alike.
+func testPages(t *testing.T, s zohoauth.Store) {
+	p, ok := s.(zohoauth.Pager)
+	if !ok {
+		t.Skip("the store is not a zohoauth.Pager")
+	}
+	const n, size = 25, 7
+	want := make([]*zohoauth.Token, 0, n)
+	for i := 1; i <= n; i++ {
+		tok := full(i, "P")
+		if i == 13 {
+			tok.ID = "1000"
+		}
+		want = append(want, save(t, s, tok))
+	}
+	sortByID(want)
+	check := func(what string, got []*zohoauth.Token) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("%s gave %d tokens, want %d", what, len(got), len(want))
+		}
+		for i := range want {
+			if got[i].ID != want[i].ID {
+				t.Fatalf("%s gave id %s at %d, want %s (every token once, in numeric id order)", what, got[i].ID, i, want[i].ID)
+			}
+			same(t, what, got[i], want[i])
+		}
+	}
+	var walked []*zohoauth.Token
+	after := ""
+	for pages := 0; ; pages++ {
+		if pages > n {
+			t.Fatalf("TokensAfter did not end after %d pages", pages)
+		}
+		page, err := p.TokensAfter(ctx(t), after, size)
+		if err != nil {
+			t.Fatalf("TokensAfter(%q, %d): %v", after, size, err)
+		}
+		if len(page) > size {
+			t.Fatalf("TokensAfter(%q, %d) gave %d tokens", after, size, len(page))
+		}
+		walked = append(walked, page...)
+		if len(page) < size {
+			if want := n % size; len(page) != want {
+				t.Fatalf("the last page has %d tokens, want %d", len(page), want)
+			}
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	check("TokensAfter", walked)
+	if page, err := p.TokensAfter(ctx(t), want[n-1].ID, size); err != nil || len(page) != 0 {
+		t.Fatalf("TokensAfter(the last id) = %d tokens, %v; want none", len(page), err)
+	}
+	// 999 is no stored id; the tokens saved after 1000 have greater ids.
+	if page, err := p.TokensAfter(ctx(t), "999", size); err != nil || len(page) != size || page[0].ID != "1000" {
+		t.Fatalf("TokensAfter(999) = %d tokens, %v; want %d from id 1000", len(page), err, size)
+	}
+	// The tokens returned are copies.
+	page, err := p.TokensAfter(ctx(t), "", 1)
+	if err != nil || len(page) != 1 {
+		t.Fatalf("TokensAfter(\"\", 1) = %d tokens, %v; want 1", len(page), err)
+	}
+	page[0].AccessToken = "1000.changed"
+	same(t, "after changing a token TokensAfter returned", mustByID(t, s, page[0].ID), want[0])
+
+	walked = walked[:0]
+	var sizes []int
+	err = zohoauth.EachPage(ctx(t), s, size, func(page []*zohoauth.Token) error {
+		sizes = append(sizes, len(page))
+		walked = append(walked, page...)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("EachPage: %v", err)
+	}
+	check("EachPage", walked)
+	if len(sizes) != (n+size-1)/size || sizes[len(sizes)-1] != n%size {
+		t.Fatalf("EachPage gave pages of %v, want %d of at most %d", sizes, (n+size-1)/size, size)
+	}
+}
+
+func sortByID(list []*zohoauth.Token) {
+	slices.SortFunc(list, func(a, b *zohoauth.Token) int { return zohoauth.CompareIDs(a.ID, b.ID) })
 }
