@@ -103,12 +103,15 @@
 //
 // Copies every token from one store to another, keeping the ids, in batches
 // of N (1000) — one transaction per batch on a store that saves in batches —
-// with a progress bar when standard error is a terminal. The copy is
-// idempotent: after a failure, the source is untouched and running the same
-// command again completes it. Every source token is then read back from the
-// target and compared field by field. --delete-source deletes the source's
-// tokens only after a complete, verified copy, and only if the source did
-// not change meanwhile.
+// with a count of the tokens copied when standard error is a terminal. The
+// copy streams: it reads the source a batch at a time in numeric id order
+// (zohoauth.Pager: SQL and Redis stores), so a large server store is never
+// loaded whole (a file or memory store is read whole, as it is held). The copy
+// is idempotent: after a failure, the source is untouched and running the
+// same command again completes it. Every source token is then read back from
+// the target, a batch at a time, and compared field by field. --delete-source
+// deletes the source's tokens only after a complete, verified copy, and only
+// if the source did not change meanwhile.
 //
 // api [--user EMAIL | --id ID] [-X METHOD] [-H "Name: value"]... [--input FILE|-] [-i] [--timeout D] [METHOD] PATH
 //

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"path/filepath"
 	"strings"
@@ -67,89 +72,232 @@ func (a *app) cmdMigrate(ctx context.Context, args []string) error {
 		return fmt.Errorf("copied %d tokens, but the copy is not complete: %w (the source is untouched)", copied, err)
 	}
 	fmt.Fprintf(a.stderr, "copied %d tokens from %s to %s; verified %d of %d\n",
-		copied, fromLoc, toLoc, verified, len(m.tokens))
+		copied, fromLoc, toLoc, verified, m.copied.count)
 	if !*deleteSource {
 		return nil
 	}
 	if err := m.deleteSource(ctx); err != nil {
 		return fmt.Errorf("the copy is complete, but the source was not deleted: %w", err)
 	}
-	fmt.Fprintf(a.stderr, "deleted %d tokens from %s\n", len(m.tokens), fromLoc)
+	fmt.Fprintf(a.stderr, "deleted %d tokens from %s\n", m.copied.count, fromLoc)
 	return nil
 }
 
 // migration copies every token of src into dst, keeping the ids, so that a
 // second run after a failure updates what the first copied and completes.
+// It streams: it holds one page of batch tokens of the source at a time
+// (zohoauth.EachPage), and of the target while it verifies, never a whole
+// store (unless the store has no zohoauth.Pager: then it reads it whole).
 type migration struct {
 	src, dst zohoauth.Store
 	batch    int
+	// progress draws the copy's progress; total is -1 while unknown (the
+	// source is streamed, with no count beforehand).
 	progress func(done, total int)
-	tokens   []*zohoauth.Token // the source's tokens, as read
+	copied   digest // the source's tokens, as copied
 }
 
+// digest sums up a sequence of tokens: their count and a hash of every
+// field, to tell whether a store still holds what was copied without
+// keeping it in memory.
+type digest struct {
+	count int
+	h     hash.Hash
+}
+
+func (d *digest) add(t *zohoauth.Token) {
+	if d.h == nil {
+		d.h = sha256.New()
+	}
+	d.count++
+	for _, f := range []string{t.ID, t.UserName, t.ClientID, t.ClientSecret, t.RefreshToken, t.AccessToken, t.GrantToken,
+		zohoauth.FormatExpiry(t.Expiry), t.RedirectURL, t.APIDomain} {
+		var n [binary.MaxVarintLen64]byte
+		d.h.Write(n[:binary.PutUvarint(n[:], uint64(len(f)))])
+		d.h.Write([]byte(f))
+	}
+}
+
+func (d *digest) equal(o *digest) bool {
+	if d.count != o.count {
+		return false
+	}
+	if d.h == nil || o.h == nil {
+		return d.h == nil && o.h == nil
+	}
+	return bytes.Equal(d.h.Sum(nil), o.h.Sum(nil))
+}
+
+// copy saves the source's tokens into the target a page of batch tokens at
+// a time (zohoauth.SaveAll: one transaction per page on a BatchSaver), and
+// returns how many it saved.
 func (m *migration) copy(ctx context.Context) (int, error) {
-	var err error
-	if m.tokens, err = m.src.Tokens(ctx); err != nil {
-		return 0, fmt.Errorf("reading the source: %w", err)
-	}
-	total := len(m.tokens)
-	m.progress(0, total)
-	buf := make([]*zohoauth.Token, 0, m.batch)
-	for done := 0; done < total; {
-		n := min(m.batch, total-done)
-		buf = buf[:0]
-		for _, t := range m.tokens[done : done+n] {
-			buf = append(buf, t.Clone()) // SaveTokens updates what it is given
+	m.copied = digest{}
+	done := 0
+	m.progress(0, -1)
+	err := zohoauth.EachPage(ctx, m.src, m.batch, func(page []*zohoauth.Token) error {
+		first, last := page[0].ID, page[len(page)-1].ID
+		for _, t := range page {
+			m.copied.add(t) // before SaveAll, which updates the tokens in place
 		}
-		if err := zohoauth.SaveAll(ctx, m.dst, buf); err != nil {
-			return done, fmt.Errorf("saving tokens %s to %s: %w", m.tokens[done].ID, m.tokens[done+n-1].ID, err)
+		if err := zohoauth.SaveAll(ctx, m.dst, page); err != nil {
+			return &stepError{step: errSave, err: fmt.Errorf("saving tokens %s to %s: %w", first, last, err)}
 		}
-		done += n
-		m.progress(done, total)
+		done += len(page)
+		m.progress(done, -1)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errSave) {
+		err = fmt.Errorf("reading the source: %w", err)
 	}
-	return total, nil
+	if err != nil {
+		return done, err
+	}
+	m.progress(done, done)
+	return done, nil
 }
 
-// verify checks that dst holds every source token, field by field, and
-// returns how many it checked.
+// verify reads the source again and the target alongside, a page at a time
+// in numeric id order, checks that the target holds every source token,
+// field by field, and that the source is still what was copied; it returns
+// how many tokens it checked.
 func (m *migration) verify(ctx context.Context) (int, error) {
-	all, err := m.dst.Tokens(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("reading the target: %w", err)
-	}
-	byID := make(map[string]*zohoauth.Token, len(all))
-	for _, t := range all {
-		byID[t.ID] = t
-	}
+	var seen digest
+	target := &cursor{s: m.dst, size: m.batch}
+	held := map[string]*zohoauth.Token{} // target tokens up to the page's last id
 	var missing, differ []string
-	for _, t := range m.tokens {
-		got, ok := byID[t.ID]
-		switch {
-		case !ok:
-			missing = append(missing, t.ID)
-		case !sameToken(t, got):
-			differ = append(differ, t.ID)
+	nMissing, nDiffer := 0, 0
+	err := zohoauth.EachPage(ctx, m.src, m.batch, func(page []*zohoauth.Token) error {
+		last := page[len(page)-1].ID
+		for {
+			t, err := target.peek(ctx)
+			if err != nil {
+				return &stepError{step: errReadTarget, err: fmt.Errorf("reading the target: %w", err)}
+			}
+			if t == nil || zohoauth.CompareIDs(t.ID, last) > 0 {
+				break
+			}
+			held[t.ID] = t
+			target.next()
 		}
+		for _, t := range page {
+			seen.add(t)
+			got, ok := held[t.ID]
+			switch {
+			case !ok:
+				nMissing++
+				missing = appendFew(missing, t.ID)
+			case !sameToken(t, got):
+				nDiffer++
+				differ = appendFew(differ, t.ID)
+			}
+		}
+		for id := range held {
+			if zohoauth.CompareIDs(id, last) < 0 { // ids of last's value may come on the next page
+				delete(held, id)
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errReadTarget) {
+		err = fmt.Errorf("reading the source: %w", err)
 	}
-	if len(missing) > 0 || len(differ) > 0 {
+	if err != nil {
+		return 0, err
+	}
+	if nMissing > 0 || nDiffer > 0 {
 		return 0, fmt.Errorf("the target holds %d of %d source tokens (missing ids %s; different ids %s)",
-			len(m.tokens)-len(missing), len(m.tokens), idList(missing), idList(differ))
+			seen.count-nMissing, seen.count, idList(missing, nMissing), idList(differ, nDiffer))
 	}
-	return len(m.tokens), nil
+	if !seen.equal(&m.copied) {
+		return 0, fmt.Errorf("the source changed during the migration (%d tokens copied, %d now); run migrate again", m.copied.count, seen.count)
+	}
+	return seen.count, nil
 }
+
+// A stepError is an error of the target inside a walk of the source, told
+// apart from the source's own errors by its step.
+type stepError struct {
+	step error // errSave or errReadTarget
+	err  error
+}
+
+func (e *stepError) Error() string   { return e.err.Error() }
+func (e *stepError) Unwrap() []error { return []error{e.err, e.step} }
+
+// The steps of a stepError.
+var (
+	errSave       = errors.New("saving to the target")
+	errReadTarget = errors.New("reading the target")
+)
+
+// appendFew appends id to ids while they are fewer than shown: an error
+// names the first few ids and counts the others.
+func appendFew(ids []string, id string) []string {
+	if len(ids) < shownIDs {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// shownIDs is how many ids an error names.
+const shownIDs = 10
+
+// cursor reads a store in numeric id order a page at a time
+// (zohoauth.Pager), or whole when the store is not a Pager.
+type cursor struct {
+	s    zohoauth.Store
+	size int
+	buf  []*zohoauth.Token
+	pos  int
+	read bool // the last page (or the whole store) is in buf
+}
+
+// peek returns the next token, or nil at the end.
+func (c *cursor) peek(ctx context.Context) (*zohoauth.Token, error) {
+	for c.pos == len(c.buf) {
+		if c.read {
+			return nil, nil
+		}
+		p, ok := c.s.(zohoauth.Pager)
+		if !ok {
+			all, err := c.s.Tokens(ctx)
+			if err != nil {
+				return nil, err
+			}
+			c.buf, c.pos, c.read = all, 0, true
+			continue
+		}
+		after := ""
+		if len(c.buf) > 0 {
+			after = c.buf[len(c.buf)-1].ID
+		}
+		page, err := p.TokensAfter(ctx, after, c.size)
+		if err != nil {
+			return nil, err
+		}
+		c.buf, c.pos, c.read = page, 0, len(page) < c.size
+	}
+	return c.buf[c.pos], nil
+}
+
+// next moves past the token peek returned.
+func (c *cursor) next() { c.pos++ }
 
 // deleteSource deletes the source's tokens if the source still holds exactly
 // the tokens that were copied.
 func (m *migration) deleteSource(ctx context.Context) error {
-	now, err := m.src.Tokens(ctx)
+	var now digest
+	err := zohoauth.EachPage(ctx, m.src, m.batch, func(page []*zohoauth.Token) error {
+		for _, t := range page {
+			now.add(t)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	same := len(now) == len(m.tokens)
-	for i := 0; same && i < len(now); i++ {
-		same = now[i].ID == m.tokens[i].ID && sameToken(now[i], m.tokens[i])
-	}
-	if !same {
+	if !now.equal(&m.copied) {
 		return fmt.Errorf("the source changed during the migration; run migrate again")
 	}
 	return m.src.DeleteTokens(ctx)
@@ -177,12 +325,13 @@ func sameToken(a, b *zohoauth.Token) bool {
 	return x == y
 }
 
-func idList(ids []string) string {
-	if len(ids) == 0 {
+// idList names the first ids of a list of n.
+func idList(ids []string, n int) string {
+	if n == 0 {
 		return "none"
 	}
-	if len(ids) > 10 {
-		return strings.Join(ids[:10], ", ") + fmt.Sprintf(" and %d more", len(ids)-10)
+	if n > len(ids) {
+		return strings.Join(ids, ", ") + fmt.Sprintf(" and %d more", n-len(ids))
 	}
 	return strings.Join(ids, ", ")
 }
@@ -197,8 +346,12 @@ func (a *app) progress(label string) func(done, total int) {
 }
 
 // drawBar draws "\rlabel [#####-----] done/total pct%", and a newline when
-// done reaches total.
+// done reaches total; while the total is unknown (negative), "\rlabel done".
 func drawBar(w io.Writer, label string, done, total int) {
+	if total < 0 {
+		fmt.Fprintf(w, "\r%s %d", label, done)
+		return
+	}
 	const width = 30
 	pct := 100
 	if total > 0 {
