@@ -8,6 +8,12 @@
 //
 // The factory is called once per subtest and must return an empty store,
 // cleaned up through t.Cleanup when it holds resources.
+//
+// Besides the six methods, Run checks the optional capabilities a store has
+// (zohoauth.BatchSaver, CompareAndSwapper, Locker, Pager) and skips, with a
+// message, the checks of those it lacks. MultiProcess and MultiProcessLock
+// check a store shared by several OS processes; Server applies the rule for
+// test servers (skip outside CI, fail in CI); Token is the kit's fixture.
 package storetest
 
 import (
