@@ -303,3 +303,61 @@ func BenchmarkMigrate(b *testing.B) {
 		}
 	})
 }
+
+// changingStore deletes one token from the source once the target has
+// received every token: the source changes between the copy and the
+// verification.
+type changingStore struct {
+	storeurl.Store
+	t     *testing.T
+	from  string
+	total int
+	saved int
+}
+
+func (c *changingStore) SaveToken(ctx context.Context, t *zohoauth.Token) error {
+	if err := c.Store.SaveToken(ctx, t); err != nil {
+		return err
+	}
+	if c.saved++; c.saved == c.total {
+		src, err := storeurl.Open(ctx, c.from)
+		if err != nil {
+			c.t.Error(err)
+			return nil
+		}
+		defer src.Close()
+		if err := src.DeleteToken(ctx, "1"); err != nil {
+			c.t.Error(err)
+		}
+	}
+	return nil
+}
+
+func TestMigrateSourceChanged(t *testing.T) {
+	h := newHarness(t)
+	const n = 20
+	from, _ := writeTokenFile(t, n)
+	to := "sqlite:" + filepath.Join(t.TempDir(), "t.db")
+	var stderr bytes.Buffer
+	a := h.app(nil, &bytes.Buffer{}, &stderr)
+	open := a.openStore
+	a.openStore = func(ctx context.Context, raw string) (storeurl.Store, error) {
+		s, err := open(ctx, raw)
+		if err != nil || raw != to {
+			return s, err
+		}
+		return &changingStore{Store: s, t: t, from: from, total: n}, nil
+	}
+	code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to, "--delete-source"})
+	if code == 0 || !strings.Contains(stderr.String(), "the source changed during the migration") {
+		t.Fatalf("migrate while the source changed: exit %d, %s", code, stderr.String())
+	}
+	src, err := storeurl.Open(context.Background(), from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if all, _ := src.Tokens(context.Background()); len(all) != n-1 {
+		t.Fatalf("--delete-source deleted from a source that changed: %d tokens left, want %d", len(all), n-1)
+	}
+}
