@@ -12,26 +12,8 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/filestore"
 	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/storetest"
 )
-
-// benchTokens returns n tokens of distinct users with ids 1..n.
-func benchTokens(n int) []*zohoauth.Token {
-	toks := make([]*zohoauth.Token, n)
-	for i := range toks {
-		toks[i] = &zohoauth.Token{
-			ID:           fmt.Sprint(i + 1),
-			UserName:     fmt.Sprintf("user%d@example.com:%d", i, 50000+i),
-			ClientID:     "1000.CLIENT",
-			ClientSecret: "secret",
-			RefreshToken: fmt.Sprintf("1000.%032x.refresh", i),
-			AccessToken:  fmt.Sprintf("1000.%032x.access", i),
-			Expiry:       time.UnixMilli(1795879420612),
-			RedirectURL:  "https://example.com/callback",
-			APIDomain:    "https://www.zohoapis.com",
-		}
-	}
-	return toks
-}
 
 // benchFile writes a token file of the given tokens and returns a store of
 // it. The benchmarks measure finds and saves, not the fill.
@@ -59,7 +41,7 @@ func benchFile(b *testing.B, toks []*zohoauth.Token, opts ...filestore.Option) *
 // every read (WithRecheck(0)): the cost of a stat(2) per find.
 func BenchmarkFind(b *testing.B) {
 	for _, n := range []int{100, 10_000} {
-		toks := benchTokens(n)
+		toks := storetest.Tokens(n)
 		users := make([]*zohoauth.Token, 1024)
 		ids := make([]string, 1024)
 		for i := range users {
@@ -112,7 +94,7 @@ func BenchmarkFind(b *testing.B) {
 // that size.
 func BenchmarkSave(b *testing.B) {
 	for _, n := range []int{100, 10_000} {
-		toks := benchTokens(n)
+		toks := storetest.Tokens(n)
 		s := benchFile(b, toks)
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			ctx := b.Context()
@@ -140,7 +122,7 @@ func BenchmarkSave(b *testing.B) {
 // read after another process changed the file.
 func BenchmarkParse(b *testing.B) {
 	for _, n := range []int{100, 10_000} {
-		toks := benchTokens(n)
+		toks := storetest.Tokens(n)
 		data, err := filestore.Marshal(toks)
 		if err != nil {
 			b.Fatal(err)
@@ -166,7 +148,7 @@ func BenchmarkParse(b *testing.B) {
 // speed drifts; "op-ns" and "flock-ns" are the two times per operation.
 // Lease files are not synced, so no disk write is waited for.
 func BenchmarkLock(b *testing.B) {
-	s := benchFile(b, benchTokens(1))
+	s := benchFile(b, storetest.Tokens(1))
 	fl := flock.New(s.Path() + ".bench")
 	ctx := b.Context()
 	var opTime, baseTime time.Duration

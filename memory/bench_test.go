@@ -3,10 +3,10 @@ package memory_test
 import (
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/storetest"
 )
 
 // filled returns a store of n tokens of distinct users, loaded through
@@ -14,19 +14,7 @@ import (
 func filled(b *testing.B, n int) (*memory.Store, []*zohoauth.Token) {
 	b.Helper()
 	s := memory.New()
-	toks := make([]*zohoauth.Token, n)
-	for i := range toks {
-		toks[i] = &zohoauth.Token{
-			ID:           fmt.Sprint(i + 1),
-			UserName:     fmt.Sprintf("user%d@example.com:%d", i, 50000+i),
-			ClientID:     "1000.CLIENT",
-			ClientSecret: "secret",
-			RefreshToken: fmt.Sprintf("1000.%032x.refresh", i),
-			AccessToken:  fmt.Sprintf("1000.%032x.access", i),
-			Expiry:       time.UnixMilli(1795879420612),
-			APIDomain:    "https://www.zohoapis.com",
-		}
-	}
+	toks := storetest.Tokens(n)
 	if err := s.Load(toks); err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -52,3 +53,23 @@ func Token(n int, c string) *zohoauth.Token {
 // lengths of differing secrets but never their values; nil when they are
 // equal.
 func Diff(a, b *zohoauth.Token) []string { return diff(a, b) }
+
+// Tokens returns n complete tokens of distinct users of one client, with ids
+// 1 to n and realistic token lengths: the fixture of the stores' benchmarks.
+func Tokens(n int) []*zohoauth.Token {
+	toks := make([]*zohoauth.Token, n)
+	for i := range toks {
+		toks[i] = &zohoauth.Token{
+			ID:           strconv.Itoa(i + 1),
+			UserName:     fmt.Sprintf("user%d@example.com:%d", i, 50000+i),
+			ClientID:     "1000.CLIENT",
+			ClientSecret: "secret",
+			RefreshToken: fmt.Sprintf("1000.%032x.refresh", i),
+			AccessToken:  fmt.Sprintf("1000.%032x.access", i),
+			Expiry:       time.UnixMilli(1795879420612),
+			RedirectURL:  "https://example.com/callback",
+			APIDomain:    "https://www.zohoapis.com",
+		}
+	}
+	return toks
+}
