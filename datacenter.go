@@ -2,6 +2,7 @@ package zohoauth
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 )
 
@@ -146,4 +147,86 @@ func LookupEnvironment(value string) (Environment, error) {
 
 func unknownEnvironment(what string) error {
 	return &Error{Code: CodeEnvironment, Message: "unknown data center or environment", Detail: what, Err: ErrUnknownEnvironment}
+}
+
+// ErrUntrustedAPIDomain reports an API domain that is neither the https CRM
+// API URL of a known data center nor one the caller allowed: an access token
+// is never sent there, nor is a token naming it stored. It matches
+// ErrUnknownEnvironment too.
+var ErrUntrustedAPIDomain = fmt.Errorf("untrusted API domain: %w", ErrUnknownEnvironment)
+
+// TrustedAPIDomain returns apiDomain in canonical form ("https://" and the
+// lower-case host, no trailing slash) when it is
+//
+//   - the CRM API URL of a known environment (https://www.zohoapis.com,
+//     https://sandbox.zohoapis.eu, …) or the accounts server of a known data
+//     center (https://accounts.zoho.com, …), or
+//   - one of allowed, compared as an origin: the same scheme, host and port
+//     (http is accepted there, for an emulator on loopback).
+//
+// Anything else is an *Error with Code CodeEnvironment wrapping
+// ErrUntrustedAPIDomain: another scheme, a user name or password, a path, a
+// query or a fragment, a port, a host that only starts or ends like Zoho's.
+// An entry of allowed that is not a bare origin allows nothing.
+func TrustedAPIDomain(apiDomain string, allowed ...string) (string, error) {
+	o, ok := origin(apiDomain)
+	if ok {
+		if strings.HasPrefix(o, "https://") && knownorigin(o) {
+			return o, nil
+		}
+		for _, a := range allowed {
+			if ao, aok := origin(a); aok && ao == o {
+				return o, nil
+			}
+		}
+	}
+	return "", &Error{Code: CodeEnvironment, Message: "not the API URL of a Zoho data center nor an allowed one", Detail: quoteShort(apiDomain), Err: ErrUntrustedAPIDomain}
+}
+
+// knownOrigin reports whether o is the API URL of a known environment or the
+// accounts server of a known data center.
+func knownorigin(o string) bool {
+	for _, dc := range dataCenters {
+		if o == dc.accounts {
+			return true
+		}
+		for _, k := range kinds {
+			if o == dc.env(k).APIURL {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// origin returns the origin of a base URL, "scheme://host[:port]" with the
+// scheme and host in lower case, and reports whether raw is one: an http or
+// https URL with a host and nothing else (no user name or password, no path
+// but "/", no query, no fragment, no space, control character or
+// backslash).
+func origin(raw string) (string, bool) {
+	if strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' || r == '?' || r == '#' || r == '%' }) {
+		return "", false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" || u.User != nil || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "https" && scheme != "http" {
+		return "", false
+	}
+	host := strings.ToLower(u.Host)
+	if strings.HasSuffix(u.Hostname(), ".") || strings.HasSuffix(host, ":") {
+		return "", false
+	}
+	return scheme + "://" + host, true
+}
+
+// quoteShort quotes s for an error message, cut to 100 bytes.
+func quoteShort(s string) string {
+	if len(s) > 100 {
+		s = strings.ToValidUTF8(s[:100], "") + "…"
+	}
+	return fmt.Sprintf("%q", s)
 }
