@@ -46,8 +46,18 @@ type Client struct {
 	// redirect policy is replaced: a token request is never redirected.
 	HTTPClient *http.Client
 	// BaseURL, when set, replaces the accounts server of every data center,
-	// e.g. the URL of the zohotest emulator. It is trusted as given.
+	// e.g. the URL of the zohotest emulator. It is trusted as given, also
+	// as an API domain (see APIDomains).
 	BaseURL string
+	// APIDomains are the API domains trusted besides those of Zoho's data
+	// centers, as origins ("http://127.0.0.1:8920": scheme, host and port),
+	// e.g. an emulator's. BaseURL and Environment.APIURL are trusted too:
+	// they are the caller's own choice, and a server trusted with the
+	// client secret and the refresh token gains nothing from an access
+	// token. A token answer naming any other api_domain is refused
+	// (zohoauth.ErrUntrustedAPIDomain), and UserSignature sends no access
+	// token to any other host.
+	APIDomains []string
 	// Environment is the data center used for a token that has no API
 	// domain (Zoho's Initializer environment). Zero means none.
 	Environment zohoauth.Environment
@@ -131,6 +141,22 @@ func (c *Client) Server(t *zohoauth.Token, accountsServer string) (string, error
 	return "", &zohoauth.Error{Code: zohoauth.CodeEnvironment, Message: zohoauth.MsgEnvironment, Detail: "token has no api_domain and no environment is set", Err: zohoauth.ErrUnknownEnvironment}
 }
 
+// TrustedAPIDomain returns apiDomain in canonical form if the client trusts
+// it: the API URL of a known data center, or one of APIDomains, BaseURL and
+// Environment.APIURL. Otherwise it returns an error matching
+// zohoauth.ErrUntrustedAPIDomain.
+func (c *Client) TrustedAPIDomain(apiDomain string) (string, error) {
+	allowed := make([]string, 0, len(c.APIDomains)+2)
+	allowed = append(allowed, c.APIDomains...)
+	if c.BaseURL != "" {
+		allowed = append(allowed, c.BaseURL)
+	}
+	if c.Environment.APIURL != "" {
+		allowed = append(allowed, c.Environment.APIURL)
+	}
+	return zohoauth.TrustedAPIDomain(apiDomain, allowed...)
+}
+
 // apiDomain returns the API domain to record for a token whose answer named
 // none: the token's own, or the one of the data center that issued it.
 func (c *Client) apiDomain(t *zohoauth.Token, server string) string {
@@ -177,12 +203,17 @@ func (c *Client) Refresh(ctx context.Context, t *zohoauth.Token) (*zohoauth.Toke
 }
 
 func (c *Client) token(ctx context.Context, op string, t *zohoauth.Token, accountsServer string, form url.Values) (*zohoauth.Token, error) {
+	secrets := []string{t.ClientSecret, t.GrantToken, t.RefreshToken, t.AccessToken}
+	if t.APIDomain != "" {
+		if _, err := c.TrustedAPIDomain(t.APIDomain); err != nil {
+			return nil, untrusted(op, 0, t.APIDomain, secrets)
+		}
+	}
 	server, err := c.Server(t, accountsServer)
 	if err != nil {
 		return nil, err
 	}
 	start := c.now()
-	secrets := []string{t.ClientSecret, t.GrantToken, t.RefreshToken, t.AccessToken}
 	status, body, err := c.post(ctx, op, server+"/oauth/v2/token", form, secrets)
 	if err != nil {
 		return nil, err
@@ -197,11 +228,26 @@ func (c *Client) token(ctx context.Context, op string, t *zohoauth.Token, accoun
 	if ans.RefreshToken != "" {
 		out.RefreshToken = ans.RefreshToken
 	}
-	if ans.APIDomain != "" && (!c.KeepAPIDomain || out.APIDomain == "") {
-		out.APIDomain = ans.APIDomain
+	if ans.APIDomain != "" {
+		// A forged api_domain would have the access token sent to its
+		// host by every later API call: refuse the answer, even when the
+		// token keeps its own API domain.
+		canon, err := c.TrustedAPIDomain(ans.APIDomain)
+		if err != nil {
+			return nil, untrusted(op, status, ans.APIDomain, append(secrets, ans.AccessToken, ans.RefreshToken))
+		}
+		if !c.KeepAPIDomain || out.APIDomain == "" {
+			out.APIDomain = canon
+		}
 	}
 	out.APIDomain = c.apiDomain(out, server)
 	return out, nil
+}
+
+// untrusted is the error of a token answer whose API domain is not trusted.
+func untrusted(op string, status int, apiDomain string, secrets []string) error {
+	return &Error{Op: op, StatusCode: status, Kind: zohoauth.ErrUntrustedAPIDomain,
+		Err: fmt.Errorf("api_domain %q is not the API URL of a Zoho data center nor an allowed one", scrub(apiDomain, secrets))}
 }
 
 // classify turns a token answer without an access token into an *Error.

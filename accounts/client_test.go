@@ -2,6 +2,7 @@ package accounts_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -421,5 +422,130 @@ func TestUserSignatureErrors(t *testing.T) {
 			}
 			assertNoSecret(t, err.Error())
 		})
+	}
+}
+
+// untrustedAPIDomains are api_domain values a forged or tampered token
+// answer may carry to have the access token sent elsewhere.
+var untrustedAPIDomains = []string{
+	"https://evil.example",
+	"http://www.zohoapis.com",
+	"https://www.zohoapis.com.evil.example",
+	"https://evil.example/https://www.zohoapis.com",
+	"https://www.zohoapis.com@evil.example",
+	"https://www.zohoapis.com:pw@evil.example",
+	"https://evil.example#@www.zohoapis.com",
+	"https://evil.example?.zohoapis.com",
+	"https://www.zohoapis.com:8443",
+	"https://www.zohoapis.com.",
+	"https://www.zohoapis.com/crm",
+	"https://www.zohoapis.com?x=1",
+	"//www.zohoapis.com",
+	"www.zohoapis.com",
+	"https:www.zohoapis.com",
+	"https://www.zohoapis.com\\@evil.example",
+	"https://www%2ezohoapis.com",
+	"ftp://www.zohoapis.com",
+	"javascript:alert(1)",
+	" https://www.zohoapis.com",
+	"https://www.zohoapis.com\r\nX-Evil: 1",
+	"https://127.0.0.1",
+	"us",
+}
+
+// A token answer whose api_domain is neither the CRM API URL of a known
+// data center nor allowed by the client is refused, at the grant exchange
+// and at a refresh, with a typed error that quotes no secret; no token is
+// returned, so none can be stored.
+func TestTokenAnswerUntrustedAPIDomain(t *testing.T) {
+	for _, op := range []string{"exchange", "refresh"} {
+		for _, dom := range untrustedAPIDomains {
+			t.Run(op+" "+dom, func(t *testing.T) {
+				body, _ := json.Marshal(map[string]any{"access_token": access, "refresh_token": refresh, "api_domain": dom, "expires_in": 3600})
+				c, _ := server(t, 200, string(body), nil)
+				in := baseToken()
+				in.APIDomain = "https://www.zohoapis.com"
+				var got *zohoauth.Token
+				var err error
+				if op == "exchange" {
+					got, err = c.Exchange(context.Background(), in, "")
+				} else {
+					got, err = c.Refresh(context.Background(), in)
+				}
+				if err == nil || got != nil {
+					t.Fatalf("api_domain %q accepted: %+v", dom, got)
+				}
+				var ae *accounts.Error
+				if !errors.As(err, &ae) || ae.Op != op || !errors.Is(err, zohoauth.ErrUntrustedAPIDomain) || ae.Temporary() {
+					t.Fatalf("err %v, want *accounts.Error matching ErrUntrustedAPIDomain", err)
+				}
+				assertNoSecret(t, err.Error())
+				if strings.ContainsAny(err.Error(), "\r\n") {
+					t.Fatalf("error text spans lines: %q", err)
+				}
+			})
+		}
+	}
+}
+
+// The error of a refused api_domain quotes no token of the answer, even
+// when the api_domain carries one.
+func TestUntrustedAPIDomainErrorQuotesNoNewToken(t *testing.T) {
+	const newAccess, newRefresh = "1000.fresh-access-998877", "1000.fresh-refresh-665544"
+	body := `{"access_token":"` + newAccess + `","refresh_token":"` + newRefresh + `","api_domain":"https://evil.example/` + newAccess + `/` + newRefresh + `","expires_in":3600}`
+	c, _ := server(t, 200, body, nil)
+	_, err := c.Exchange(context.Background(), baseToken(), "")
+	if !errors.Is(err, zohoauth.ErrUntrustedAPIDomain) {
+		t.Fatalf("err %v", err)
+	}
+	if msg := err.Error(); strings.Contains(msg, newAccess) || strings.Contains(msg, newRefresh) {
+		t.Fatalf("error quotes a new token: %q", msg)
+	}
+}
+
+// The API domains the caller allows, BaseURL and Environment.APIURL are
+// accepted in a token answer; a stored API domain that is not trusted is
+// not refreshed into a new token either.
+func TestTokenAnswerAllowedAPIDomain(t *testing.T) {
+	for _, tc := range []struct {
+		name, answer, want string
+		mod                func(*accounts.Client)
+	}{
+		{"allowed origin", "http://127.0.0.2:8920", "http://127.0.0.2:8920", func(c *accounts.Client) { c.APIDomains = []string{"http://127.0.0.2:8920/"} }},
+		{"environment's api url", "http://127.0.0.3:1", "http://127.0.0.3:1", func(c *accounts.Client) { c.Environment.APIURL = "http://127.0.0.3:1" }},
+		{"base url", "", "", func(c *accounts.Client) {}},
+		{"upper case zoho", "HTTPS://WWW.ZOHOAPIS.IN/", "https://www.zohoapis.in", func(c *accounts.Client) {}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c *accounts.Client
+			answer := tc.answer
+			if answer == "" {
+				answer = "BASE"
+			}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				dom := answer
+				if dom == "BASE" {
+					dom = "http://" + r.Host
+				}
+				_, _ = io.WriteString(w, `{"access_token":"A","api_domain":"`+dom+`","expires_in":3600}`)
+			}))
+			defer srv.Close()
+			c = &accounts.Client{BaseURL: srv.URL}
+			tc.mod(c)
+			want := tc.want
+			if want == "" {
+				want = srv.URL
+			}
+			got, err := c.Exchange(context.Background(), baseToken(), "")
+			if err != nil || got.APIDomain != want {
+				t.Fatalf("got %v, %v; want api domain %s", got, err, want)
+			}
+		})
+	}
+	c, calls := server(t, 200, `{"access_token":"A","expires_in":3600}`, nil)
+	in := baseToken()
+	in.APIDomain = "https://evil.example"
+	if got, err := c.Refresh(context.Background(), in); !errors.Is(err, zohoauth.ErrUntrustedAPIDomain) || got != nil || calls.Load() != 0 {
+		t.Fatalf("stored untrusted api domain refreshed: %v, %v (calls %d)", got, err, calls.Load())
 	}
 }

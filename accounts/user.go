@@ -14,8 +14,8 @@ import (
 // GET {api}/crm/v8/users?type=CurrentUser and the zgid of the first org of
 // GET {api}/crm/v8/org. The token needs the scopes ZohoCRM.users.READ and
 // ZohoCRM.org.READ. {api} is t.APIDomain, or Environment.APIURL when t has
-// none; it must be a Zoho API URL, Environment.APIURL or BaseURL, so an
-// access token is never sent to another host.
+// none; it must be trusted (TrustedAPIDomain), so an access token is never
+// sent to another host.
 func (c *Client) UserSignature(ctx context.Context, t *zohoauth.Token) (string, error) {
 	api, err := c.apiBase(t)
 	if err != nil {
@@ -50,17 +50,17 @@ func (c *Client) apiBase(t *zohoauth.Token) (string, error) {
 	if api == "" {
 		api = c.Environment.APIURL
 	}
-	switch {
-	case api == "":
+	if api == "" {
 		return "", &zohoauth.Error{Code: zohoauth.CodeEnvironment, Message: zohoauth.MsgEnvironment, Detail: "token has no api_domain and no environment is set", Err: zohoauth.ErrUnknownEnvironment}
-	case api == c.Environment.APIURL, api == strings.TrimRight(c.BaseURL, "/"):
-		return api, nil
 	}
-	env, err := zohoauth.LookupEnvironment(api)
+	api, err := c.TrustedAPIDomain(api)
 	if err != nil {
 		return "", err
 	}
-	return env.APIURL, nil
+	if env, err := zohoauth.LookupEnvironment(api); err == nil {
+		return env.APIURL, nil // an accounts server names its data center's API
+	}
+	return api, nil
 }
 
 // getCRM GETs a CRM API URL with t's access token and decodes the answer.
