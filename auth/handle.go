@@ -75,15 +75,30 @@ func (h *Handle) Refresh(ctx context.Context) (*zohoauth.Token, error) {
 // already replaced access, otherwise a new one from a forced refresh shared
 // with every concurrent caller.
 func (h *Handle) Invalidate(ctx context.Context, access string) (string, error) {
-	e, err := h.resolve(ctx)
-	if err != nil {
-		return "", err
-	}
-	s, err := e.await(ctx, true, access)
+	s, err := h.invalidate(ctx, access)
 	if err != nil {
 		return "", err
 	}
 	return s.access, nil
+}
+
+// invalidate is Invalidate, returning the state of the token to use.
+func (h *Handle) invalidate(ctx context.Context, access string) (*state, error) {
+	e, err := h.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return e.await(ctx, true, access)
+}
+
+// current is AccessToken, returning the state of the token.
+func (h *Handle) current(ctx context.Context) (*state, error) {
+	if e := h.e.Load(); e != nil {
+		if s := e.cur.Load(); s.phase == fresh {
+			return s, nil
+		}
+	}
+	return h.state(ctx)
 }
 
 // Revoke revokes the refresh token at Zoho (which revokes its access
