@@ -245,9 +245,33 @@ func (a *app) commandUsage(fs *flag.FlagSet) {
 			fmt.Fprintf(a.stdout, "Usage: zohoauth %s %s\n\n%s.\n\nFlags:\n", c.name, c.synopsis, upperFirst(c.summary))
 		}
 	}
+	// Defaults come from the environment too (ZOHOAUTH_STORE may hold a
+	// database password): show none of their secrets.
+	fs.VisitAll(func(f *flag.Flag) { f.DefValue = redactDefault(f.DefValue) })
 	fs.SetOutput(a.stdout)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
+}
+
+// redactDefault hides the password of a URL-like flag default, as
+// storeurl.Redact does, and also of a value Redact cannot take apart (a raw
+// '?' or '/' in the password): whatever lies between the user name's ':'
+// and the last '@'. It may hide more than the password, never less.
+func redactDefault(v string) string {
+	v = storeurl.Redact(v)
+	at := strings.LastIndex(v, "@")
+	if at < 0 {
+		return v
+	}
+	start := 0
+	if i := strings.Index(v, "//"); i >= 0 && i < at {
+		start = i + 2
+	}
+	user, _, hasPass := strings.Cut(v[start:at], ":")
+	if !hasPass {
+		return v
+	}
+	return v[:start] + user + ":xxxxx" + v[at:]
 }
 
 func upperFirst(s string) string {
