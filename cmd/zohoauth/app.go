@@ -147,7 +147,7 @@ func (a *app) main(ctx context.Context, args []string) (code int) {
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	fmt.Fprintln(a.stderr, "zohoauth: "+oneLine(err.Error()))
+	fmt.Fprintln(a.stderr, "zohoauth: "+printable(oneLine(err.Error())))
 	return exitCode(ctx, err)
 }
 

@@ -103,7 +103,7 @@ func (a *app) cmdLogin(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stderr, "logged in as %s: token %s (data center %s) saved in %s\n",
-		orDash(got.Email()), got.ID, orDash(dataCenter(got.APIDomain)), a.printableStore())
+		orDash(got.Email()), printable(got.ID), orDash(dataCenter(got.APIDomain)), a.printableStore())
 	return nil
 }
 

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zohoauth/zohoauth"
 )
@@ -101,11 +103,51 @@ func secretsPresent(t *zohoauth.Token) string {
 	return strings.Join(s, ",")
 }
 
+// orDash returns s made printable, or "-" for "".
 func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return printable(s)
+}
+
+// printable returns s with what could drive a terminal or forge a line
+// escaped as Go escapes it (\x1b, \r, \n, \u202e, \xff): C0 and C1 control
+// characters (tab, CR and LF included), DEL, the bidirectional and line
+// separator format characters, and bytes that are not UTF-8. Stored text
+// (a user name, a client id, a URL) may come from anyone who could write to
+// the store, or from a file another program wrote.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, unsafeRune) && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unsafeRune(r):
+			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// unsafeRune reports whether r is escaped by printable.
+func unsafeRune(r rune) bool {
+	switch {
+	case r < ' ', r >= 0x7f && r <= 0x9f: // C0, DEL, C1 (0x9b is CSI)
+		return true
+	case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069: // bidi
+		return true
+	case r == 0x2028, r == 0x2029: // line and paragraph separators
+		return true
+	}
+	return false
 }
 
 // writeTable writes the tokens as the list table.
@@ -113,7 +155,7 @@ func writeTable(w io.Writer, tokens []*zohoauth.Token, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tUSER\tCLIENT\tDC\tEXPIRES\tSECRETS")
 	for _, t := range tokens {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, orDash(t.Email()), orDash(t.ClientID),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", printable(t.ID), orDash(t.Email()), orDash(t.ClientID),
 			orDash(dataCenter(t.APIDomain)), timeLeft(*t, now), secretsPresent(t))
 	}
 	return tw.Flush()
@@ -126,7 +168,7 @@ func writeDetails(w io.Writer, t *zohoauth.Token, now time.Time, reveal bool) er
 		case s == "":
 			return "-"
 		case reveal:
-			return s
+			return printable(s)
 		}
 		return "present (sha256:" + zohoauth.Fingerprint(s) + ")"
 	}
@@ -136,7 +178,7 @@ func writeDetails(w io.Writer, t *zohoauth.Token, now time.Time, reveal bool) er
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
 	for _, kv := range [][2]string{
-		{"id", t.ID},
+		{"id", printable(t.ID)},
 		{"user", orDash(t.UserName)},
 		{"client id", orDash(t.ClientID)},
 		{"data center", orDash(dataCenter(t.APIDomain))},

@@ -122,7 +122,7 @@ func (a *app) cmdDelete(ctx context.Context, args []string) error {
 	if err := s.DeleteToken(ctx, t.ID); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "deleted token %s (%s)\n", t.ID, orDash(t.Email()))
+	fmt.Fprintf(a.stderr, "deleted token %s (%s)\n", printable(t.ID), orDash(t.Email()))
 	return nil
 }
 
@@ -166,7 +166,7 @@ func (a *app) cmdPurge(ctx context.Context, args []string) error {
 			}
 		}
 		n++
-		fmt.Fprintf(a.stdout, "%s\t%s\t%s\n", t.ID, orDash(t.Email()), why)
+		fmt.Fprintf(a.stdout, "%s\t%s\t%s\n", printable(t.ID), orDash(t.Email()), why)
 	}
 	verb := "purged"
 	if *dryRun {

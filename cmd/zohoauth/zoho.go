@@ -111,7 +111,7 @@ func (a *app) cmdRefresh(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "refreshed token %s (%s): valid for %s\n", tok.ID, orDash(tok.Email()), timeLeft(*tok, a.clock.Now()))
+	fmt.Fprintf(a.stderr, "refreshed token %s (%s): valid for %s\n", printable(tok.ID), orDash(tok.Email()), timeLeft(*tok, a.clock.Now()))
 	return nil
 }
 
@@ -134,7 +134,7 @@ func (a *app) cmdRevoke(ctx context.Context, args []string) error {
 	if err := h.Revoke(ctx); err != nil {
 		return fmt.Errorf("%w (to drop it from the store only: zohoauth delete --id %s)", err, tok.ID)
 	}
-	fmt.Fprintf(a.stderr, "revoked token %s (%s) at Zoho and deleted it from %s\n", tok.ID, orDash(tok.Email()), a.printableStore())
+	fmt.Fprintf(a.stderr, "revoked token %s (%s) at Zoho and deleted it from %s\n", printable(tok.ID), orDash(tok.Email()), a.printableStore())
 	return nil
 }
 
