@@ -19,8 +19,10 @@
 //   - the valid-token path, run before every API call, takes no lock, reads
 //     no clock and allocates nothing: timers mark a token stale and expired.
 //
-// Transport adds the token to HTTP requests and retries once after Zoho's
-// 401 INVALID_TOKEN; TokenSource adapts a Handle to golang.org/x/oauth2.
+// Transport adds the token to HTTP requests to the token's own API domain
+// (a redirect elsewhere is followed without it) and retries once after
+// Zoho's 401 INVALID_TOKEN; TokenSource adapts a Handle to
+// golang.org/x/oauth2.
 //
 // Because the valid-token path reads no clock, a token's phase changes when
 // its timer fires. Timers run on the monotonic clock: on a machine that was
