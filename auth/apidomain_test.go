@@ -130,6 +130,7 @@ func TestTransportRedirectToOtherHostDropsToken(t *testing.T) {
 // redirect to location (if set) and records the Authorization of every request.
 type redirector struct {
 	location string
+	status   int      // 302 when 0
 	seen     []string // "URL Authorization"
 }
 
@@ -138,6 +139,9 @@ func (r *redirector) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp := &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: http.NoBody, Request: req}
 	if len(r.seen) == 1 && r.location != "" {
 		resp.StatusCode = http.StatusFound
+		if r.status != 0 {
+			resp.StatusCode = r.status
+		}
 		resp.Header.Set("Location", r.location)
 	}
 	return resp, nil
@@ -233,5 +237,35 @@ func TestTransportRefusesForeignHost(t *testing.T) {
 			}
 			assertNoSecret(t, "error", err.Error(), "1000.the-access-token", "1000.refresh", clientSecret)
 		})
+	}
+}
+
+// A 307 that would send a POST's body to another host is refused: neither
+// the token nor the body leaves for it.
+func TestTransportRedirectWithBodyToOtherHostRefused(t *testing.T) {
+	for _, tc := range []struct {
+		location string
+		want     error
+	}{
+		{"https://evil.example/crm/v8/Leads", auth.ErrForeignHost},
+		{"https://www.zohoapis.com/crm/v8/Leads2", nil},
+	} {
+		base := &redirector{location: tc.location, status: http.StatusTemporaryRedirect}
+		h := storedHandle(t, "https://www.zohoapis.com", &accounts.Client{})
+		resp, err := h.Client(base).Post("https://www.zohoapis.com/crm/v8/Leads", "application/json", strings.NewReader(`{"data":[{"Last_Name":"Secret"}]}`))
+		if tc.want != nil {
+			isErr(t, err, tc.want)
+			if len(base.seen) != 1 {
+				t.Fatalf("requests %q", base.seen)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if len(base.seen) != 2 || !strings.HasSuffix(base.seen[1], auth.HeaderPrefix+"1000.the-access-token") {
+			t.Fatalf("requests %q", base.seen)
+		}
 	}
 }

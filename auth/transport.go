@@ -33,8 +33,9 @@ const maxPeek = 64 << 10
 // The token goes only to its own hosts: the origin (scheme, host and port)
 // of its API domain and, for a Zoho data center, that data center's
 // accounts and file upload servers. A redirect to any other origin (another
-// host, another port, https to http) is followed without the token; a
-// request of the caller's own to another origin fails with ErrForeignHost.
+// host, another port, https to http) is followed without the token, unless
+// it would send the request's body again (307, 308); that one, and a request
+// of the caller's own to another origin, fail with ErrForeignHost.
 // A token whose API domain is not trusted (accounts.Client.TrustedAPIDomain)
 // is sent nowhere: zohoauth.ErrUntrustedAPIDomain.
 type Transport struct {
@@ -73,8 +74,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if err := t.Handle.mayReceive(st.tok, req.URL); err != nil {
-		if errors.Is(err, ErrForeignHost) && req.Response != nil {
-			// A redirect the client follows: without the token.
+		if errors.Is(err, ErrForeignHost) && req.Response != nil && (req.Body == nil || req.Body == http.NoBody) {
+			// A redirect the client follows: without the token. One that
+			// would send the body again (307, 308) is refused: the body is
+			// the caller's CRM data.
 			return t.base().RoundTrip(req)
 		}
 		closeBody(req)
