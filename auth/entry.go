@@ -212,6 +212,9 @@ func (e *entry) await(ctx context.Context, force bool, failedAccess string) (*st
 		if force && !f.force && f.st.access == failedAccess {
 			continue // joined a renewal that kept the failed token: force one
 		}
+		if f.st.phase == expired {
+			continue // the renewal kept a token that expired meanwhile: decide again
+		}
 		return f.st, nil
 	}
 	return nil, &zohoauth.Error{Code: zohoauth.CodeInvalidToken, Message: "access token rejected and not renewed"}
@@ -222,6 +225,10 @@ func (e *entry) await(ctx context.Context, force bool, failedAccess string) (*st
 func (e *entry) startLocked(ctx context.Context, req renewReq) *flight {
 	a := e.a
 	f := &flight{done: make(chan struct{}), force: req.force}
+	var before string // the access token this renewal may replace
+	if s := e.cur.Load(); s != nil {
+		before = s.access
+	}
 	e.flight = f
 	e.busy.Store(true)
 	if fl := e.failingLocked(a.clock.Now()); fl != nil && fl.reauth {
@@ -238,7 +245,11 @@ func (e *entry) startLocked(ctx context.Context, req renewReq) *flight {
 			f.err = ErrClosed
 		} else if err == nil {
 			f.st = e.installLocked(tok, true)
-			if f.st.phase == expired {
+			if f.st.phase == expired && tok.AccessToken != before && tok.AccessToken != "" {
+				// A token Zoho just issued is usable even if the clock
+				// says it expired (a lifetime shorter than the time the
+				// call took). A token the renewal kept as it was stays
+				// expired: it was valid when decided, not now.
 				f.st = &state{access: tok.AccessToken, tok: tok, phase: fresh}
 			}
 			e.fail = nil
