@@ -102,13 +102,17 @@ func BenchmarkReportFind(b *testing.B) {
 		bare func(t *reportTable, i int) *zohoauth.Token
 	}{
 		{"by-id",
-			func(t *reportTable, i int) (*zohoauth.Token, error) { return t.s.FindTokenByID(b.Context(), t.keys[i].ID) },
+			func(t *reportTable, i int) (*zohoauth.Token, error) {
+				return t.s.FindTokenByID(b.Context(), t.keys[i].ID)
+			},
 			func(t *reportTable, i int) *zohoauth.Token { return t.byID[t.keys[i].ID].Clone() }},
 		{"by-user",
 			func(t *reportTable, i int) (*zohoauth.Token, error) { return t.s.FindToken(b.Context(), t.users[i]) },
 			func(t *reportTable, i int) *zohoauth.Token { return t.byUser[t.users[i].UserName].Clone() }},
 		{"by-refresh",
-			func(t *reportTable, i int) (*zohoauth.Token, error) { return t.s.FindToken(b.Context(), t.refreshes[i]) },
+			func(t *reportTable, i int) (*zohoauth.Token, error) {
+				return t.s.FindToken(b.Context(), t.refreshes[i])
+			},
 			func(t *reportTable, i int) *zohoauth.Token { return t.byFresh[t.refreshes[i].RefreshToken].Clone() }},
 	}
 	for _, op := range ops {
