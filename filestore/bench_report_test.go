@@ -1,0 +1,154 @@
+package filestore_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/filestore"
+	"github.com/zohoauth/zohoauth/storetest"
+)
+
+// reportSizes returns the file sizes, in tokens, of BenchmarkReportSave:
+// ZOHOAUTH_BENCH_ROWS (comma-separated) when set, otherwise def.
+func reportSizes(def ...int) []int {
+	env := os.Getenv("ZOHOAUTH_BENCH_ROWS")
+	if env == "" {
+		return def
+	}
+	var out []int
+	for _, f := range strings.Split(env, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// sizeLabel writes n as 100, 1k, 10k or 1M.
+func sizeLabel(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return strconv.Itoa(n/1_000_000) + "M"
+	case n >= 1_000 && n%1_000 == 0:
+		return strconv.Itoa(n/1_000) + "k"
+	}
+	return strconv.Itoa(n)
+}
+
+// bareRewrite replaces path with data the way any careful program does:
+// a temporary file in the same directory, written, synced, closed and
+// renamed over path, then the directory synced.
+func bareRewrite(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".bare-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// BenchmarkReportSave measures a save that updates one token's access token
+// and expiry in files of several sizes (reportSizes; 100 and 10,000 tokens
+// unless ZOHOAUTH_BENCH_ROWS says otherwise) against a baseline in the same
+// run: a bare atomic rewrite of a file of the same bytes in the same
+// directory (bareRewrite), the floor of a save that keeps the file whole
+// through a crash. Every iteration times, for every size, one save and one
+// bare rewrite in alternating order. Metrics: ns/save-SIZE, ns/bare-SIZE,
+// x-bare-SIZE (save ÷ bare) and x-size (save at the largest size ÷ at the
+// smallest).
+func BenchmarkReportSave(b *testing.B) {
+	type file struct {
+		n    int
+		s    *filestore.Store
+		toks []*zohoauth.Token
+		data []byte // the bytes of the file, for the bare rewrite
+		bare string
+	}
+	var files []file
+	for _, n := range reportSizes(100, 10_000) {
+		toks := storetest.Tokens(n)
+		s := benchFile(b, toks)
+		data, err := filestore.Marshal(toks)
+		if err != nil {
+			b.Fatal(err)
+		}
+		files = append(files, file{n: n, s: s, toks: toks, data: data, bare: filepath.Join(filepath.Dir(s.Path()), "bare.txt")})
+	}
+	if len(files) == 0 {
+		b.Skip("ZOHOAUTH_BENCH_ROWS names no size")
+	}
+	ctx := b.Context()
+	save := make([]time.Duration, len(files))
+	bare := make([]time.Duration, len(files))
+	for i := 0; b.Loop(); i++ {
+		for k, f := range files {
+			t := f.toks[(i*7919)%f.n]
+			up := &zohoauth.Token{UserName: t.UserName, AccessToken: fmt.Sprintf("1000.%032x.access", i),
+				Expiry: t.Expiry.Add(time.Duration(i+1) * time.Second)}
+			doSave := func() {
+				if err := f.s.SaveToken(ctx, up); err != nil {
+					b.Fatal(err)
+				}
+			}
+			doBare := func() {
+				if err := bareRewrite(f.bare, f.data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			t0 := time.Now()
+			if i%2 == 0 {
+				doSave()
+			} else {
+				doBare()
+			}
+			t1 := time.Now()
+			if i%2 == 0 {
+				doBare()
+			} else {
+				doSave()
+			}
+			t2 := time.Now()
+			if i%2 == 0 {
+				save[k] += t1.Sub(t0)
+				bare[k] += t2.Sub(t1)
+			} else {
+				bare[k] += t1.Sub(t0)
+				save[k] += t2.Sub(t1)
+			}
+		}
+	}
+	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
+	for k, f := range files {
+		l := sizeLabel(f.n)
+		b.ReportMetric(per(save[k]), "ns/save-"+l)
+		b.ReportMetric(per(bare[k]), "ns/bare-"+l)
+		b.ReportMetric(per(save[k])/per(bare[k]), "x-bare-"+l)
+	}
+	b.ReportMetric(per(save[len(save)-1])/per(save[0]), "x-size")
+}
