@@ -116,25 +116,27 @@ func lookupSection(r *Results) Section {
 			"iterations: a Go map look-up and copy for the memory store, the bare driver's SELECT by primary key for " +
 			"the SQL engines, an HGETALL of the token's hash for Redis; the file store (cache warm) against the memory " +
 			"store. 1× is as fast as the floor; a flat line is a look-up that does not slow as the store grows.",
-		Table: Table{Header: []string{"store", "size", "find", "baseline", "baseline time", "ratio"}},
+		Table: Table{Header: []string{"find by", "store", "size", "find", "baseline", "baseline time", "ratio"}},
 	}
 	for _, key := range []struct{ name, label string }{{"user", "user name"}, {"id", "id"}, {"refresh", "refresh token"}} {
 		var ss []Series
 		add := func(s sized) {
 			if s.b != nil {
-				if se := s.series(&sec.Table); len(se.Points) > 0 {
+				var t Table
+				if se := s.series(&t); len(se.Points) > 0 {
 					ss = append(ss, se)
+				}
+				for _, row := range t.Rows {
+					sec.Table.Rows = append(sec.Table.Rows, append([]string{key.label}, row...))
 				}
 			}
 		}
-		add(sized{"memory by " + key.label, "map look-up and copy", "find", r.Get("memory", "BenchmarkReportFind/by-"+key.name)})
-		if f := fileVsMemory(r, key.name, key.label, &sec.Table); len(f.Points) > 0 {
-			ss = append(ss, f)
-		}
+		add(sized{"memory", "map look-up and copy", "find", r.Get("memory", "BenchmarkReportFind/by-"+key.name)})
+		add(sized{"file (cache warm)", "memory store", "find", r.Get("filestore", "BenchmarkReportFind/by-"+key.name)})
 		for _, e := range engines {
-			add(sized{e.label + " by " + key.label, "SELECT by primary key", "find", r.Get("sqlstore", "BenchmarkLookup/"+e.name+"/by-"+key.name)})
+			add(sized{e.label, "SELECT by primary key", "find", r.Get("sqlstore", "BenchmarkLookup/"+e.name+"/by-"+key.name)})
 		}
-		add(sized{"Redis by " + key.label, "HGETALL", "find", r.Get("redisstore", "BenchmarkReportFind/by-"+key.name)})
+		add(sized{"Redis", "HGETALL", "find", r.Get("redisstore", "BenchmarkReportFind/by-"+key.name)})
 		if len(ss) == 0 {
 			continue
 		}
@@ -152,42 +154,6 @@ func lookupSection(r *Results) Section {
 		sec.Missing = "No look-up benchmark ran."
 	}
 	return sec
-}
-
-// fileVsMemory returns the file store's find ÷ the memory store's, from
-// filestore's BenchmarkFind, at each of its sizes.
-func fileVsMemory(r *Results, key, label string, t *Table) Series {
-	out := Series{Label: "file by " + label + " ÷ memory store"}
-	for _, b := range r.Each("filestore", "BenchmarkFind/by="+key+"/") {
-		rest, ok := strings.CutSuffix(b.Name, "/store=file")
-		if !ok {
-			continue
-		}
-		nText, ok := strings.CutPrefix(rest, "BenchmarkFind/by="+key+"/n=")
-		if !ok {
-			continue
-		}
-		n, ok := parseSize(nText)
-		mem := r.Get("filestore", rest+"/store=memory")
-		fs, ok1 := b.Metric("ns/op")
-		ms, ok2 := mem.Metric("ns/op")
-		if !ok || !ok1 || !ok2 || ms.Median <= 0 {
-			continue
-		}
-		y := fs.Median / ms.Median
-		out.Points = append(out.Points, Point{X: n, Y: y, Lo: y, Hi: y})
-		t.Rows = append(t.Rows, []string{"file by " + label, sizeLabel(n), duration(fs.Median), "memory store", duration(ms.Median), tick(y) + "×"})
-	}
-	slices.SortFunc(out.Points, func(a, b Point) int {
-		if a.X < b.X {
-			return -1
-		}
-		if a.X > b.X {
-			return 1
-		}
-		return 0
-	})
-	return out
 }
 
 // saveSection plots save time against store size.
@@ -251,8 +217,8 @@ func followersSection(r *Results) Section {
 		store, delay, _ := strings.Cut(name, "/")
 		delay = strings.TrimPrefix(delay, "zoho-delay=")
 		groups = append(groups, BarGroup{Label: store + ", Zoho delay " + delay, Bars: []Bar{
-			{Label: "p50 wait ÷ round trip", Value: p50.Median, Lo: p50.Min, Hi: p50.Max},
-			{Label: "p99 wait ÷ round trip", Value: p99.Median, Lo: p99.Min, Hi: p99.Max},
+			{Label: "median wait", Value: p50.Median, Lo: p50.Min, Hi: p50.Max},
+			{Label: "99th percentile wait", Value: p99.Median, Lo: p99.Min, Hi: p99.Max},
 		}})
 		rtt, _ := b.Metric("refresh-rtt-ms")
 		w50, _ := b.Metric("wait-p50-ms")

@@ -40,6 +40,8 @@ func run(args []string, stderr io.Writer) error {
 	size := fs.String("size", "small", "how long to measure: small (a few minutes on two cores) or full (about ten)")
 	out := fs.String("out", filepath.Join("docs", "bench"), "the directory of the report, relative to the module root")
 	verbose := fs.Bool("v", false, "echo the output of go test")
+	raw := fs.String("raw", "", "also write the output of go test to this file (for benchstat)")
+	from := fs.String("from", "", "write the report from this saved output of go test -bench instead of running the benchmarks")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,15 +58,31 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r := goRunner{Dir: root, Log: stderr}
-	if *verbose {
-		r.Echo = stderr
+	var rep Report
+	if *from != "" {
+		if rep, err = fromFile(ctx, *from, time.Now()); err != nil {
+			return err
+		}
+	} else {
+		r := goRunner{Dir: root, Log: stderr}
+		if *verbose {
+			r.Echo = stderr
+		}
+		var rawOut bytes.Buffer
+		if *raw != "" {
+			r.Raw = &rawOut
+		}
+		rep, err = Generate(ctx, r, jobs, os.Getenv, time.Now, stderr)
+		if *raw != "" {
+			if werr := os.WriteFile(*raw, rawOut.Bytes(), 0o644); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		if err != nil {
+			return err
+		}
+		rep.Size = *size
 	}
-	rep, err := Generate(ctx, r, jobs, os.Getenv, time.Now, stderr)
-	if err != nil {
-		return err
-	}
-	rep.Size = *size
 	dir := *out
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(root, dir)
@@ -72,8 +90,27 @@ func run(args []string, stderr io.Writer) error {
 	if err := rep.Write(dir); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "wrote %s in %s\n", filepath.Join(dir, "report.md"), rep.Elapsed.Round(time.Second))
+	fmt.Fprintf(stderr, "wrote %s\n", filepath.Join(dir, "report.md"))
 	return nil
+}
+
+// fromFile returns the report of a saved output of go test -bench (-raw);
+// the CPU is the output's, the rest of the machine this one's, and the
+// date the time of the rendering.
+func fromFile(ctx context.Context, path string, now time.Time) (Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Report{}, err
+	}
+	defer f.Close()
+	out, err := Parse(f)
+	if err != nil {
+		return Report{}, err
+	}
+	rep := Report{Date: now, Source: filepath.Base(path)}
+	rep.Machine = readMachine(ctx, out.Config["cpu"])
+	rep.Sections = Sections(Summarize(out.Samples))
+	return rep, nil
 }
 
 // moduleRoot returns the directory of the main module's go.mod.
@@ -97,7 +134,7 @@ func Generate(ctx context.Context, r Runner, jobs []Job, getenv func(string) str
 	rep := Report{Date: start, LoadBefore: loadAverage()}
 	for _, s := range servers {
 		if getenv(s.env) == "" {
-			rep.Notes = append(rep.Notes, s.name+" is left out: "+s.env+" is not set.")
+			rep.Notes = append(rep.Notes, s.name+" is left out: `"+s.env+"` is not set.")
 		}
 	}
 	var samples []Sample
@@ -126,7 +163,7 @@ func Generate(ctx context.Context, r Runner, jobs []Job, getenv func(string) str
 		case ctx.Err() != nil:
 			return rep, ctx.Err()
 		case runErr != nil:
-			rep.Notes = append(rep.Notes, fmt.Sprintf("`go test %s -bench %s` failed (%v); %d results of it are kept.", j.Pkg, j.Bench, errors.Unwrap(runErr), len(parsed.Samples)))
+			rep.Notes = append(rep.Notes, fmt.Sprintf("`go test %s -bench %s` failed (%s); %d results of it are kept.", j.Pkg, j.Bench, mdEscape(fmt.Sprint(errors.Unwrap(runErr))), len(parsed.Samples)))
 		case len(parsed.Failures) > 0:
 			rep.Notes = append(rep.Notes, fmt.Sprintf("`go test %s -bench %s` reported %d failures.", j.Pkg, j.Bench, len(parsed.Failures)))
 		}

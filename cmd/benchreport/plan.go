@@ -89,7 +89,7 @@ func Plan(size string) ([]Job, error) {
 	return []Job{
 		{Pkg: "./auth", Bench: "^BenchmarkValidToken$", Benchtime: c.micro, Count: c.count},
 		{Pkg: "./memory", Bench: "^BenchmarkReportFind$", Benchtime: c.micro, Count: c.count, Rows: c.memRows},
-		{Pkg: "./filestore", Bench: "^BenchmarkFind$", Benchtime: c.micro, Count: c.count},
+		{Pkg: "./filestore", Bench: "^BenchmarkReportFind$", Benchtime: c.micro, Count: c.count, Rows: c.fileRows},
 		{Pkg: "./filestore", Bench: "^BenchmarkReportSave$", Benchtime: c.file, Count: c.dbCount, Rows: c.fileRows},
 		{Pkg: "./sqlstore", Bench: "^(BenchmarkLookup|BenchmarkReportSave)$", Benchtime: c.db, Count: c.dbCount, Rows: c.sqlRows},
 		{Pkg: "./redisstore", Bench: "^(BenchmarkReportFind|BenchmarkReportSave)$", Benchtime: c.db, Count: c.dbCount, Rows: c.redisRows,
@@ -107,8 +107,8 @@ type Runner interface {
 // their output to Echo when it is not nil. The end of the standard error
 // of a failed job goes to Log, not into the error: it may name a server.
 type goRunner struct {
-	Dir       string
-	Echo, Log io.Writer
+	Dir            string
+	Echo, Log, Raw io.Writer // Raw receives the standard output of every job
 }
 
 func (g goRunner) Run(ctx context.Context, j Job) ([]byte, error) {
@@ -120,6 +120,9 @@ func (g goRunner) Run(ctx context.Context, j Job) ([]byte, error) {
 	if g.Echo != nil {
 		cmd.Stdout = io.MultiWriter(&out, g.Echo)
 		cmd.Stderr = io.MultiWriter(&errOut, g.Echo)
+	}
+	if g.Raw != nil {
+		defer func() { _, _ = g.Raw.Write(out.Bytes()) }()
 	}
 	if err := cmd.Run(); err != nil {
 		if msg := lastLines(errOut.String(), 5); msg != "" && g.Log != nil && g.Echo == nil {

@@ -13,10 +13,11 @@ type Report struct {
 	Date       time.Time
 	Elapsed    time.Duration
 	Size       string
+	Source     string // the file of saved output it was rendered from, "" when measured
 	Machine    Machine
 	LoadBefore string // load averages when the run started and ended
 	LoadAfter  string
-	Notes      []string // stores left out, failed runs
+	Notes      []string // stores left out, failed runs, in Markdown
 	Commands   []string
 	Sections   []Section
 }
@@ -25,8 +26,13 @@ type Report struct {
 func (r Report) Markdown() string {
 	var b strings.Builder
 	b.WriteString("# zohoauth benchmark report\n\n")
-	fmt.Fprintf(&b, "Measured on %s, %s UTC, by `go run ./cmd/benchreport -size %s` in %s.\n\n",
-		mdEscape(r.Machine.String()), r.Date.UTC().Format("2006-01-02 15:04"), mdEscape(r.Size), r.Elapsed.Round(time.Second))
+	if r.Source != "" {
+		fmt.Fprintf(&b, "Rendered %s UTC from the saved benchmark output %s, on %s.\n\n",
+			r.Date.UTC().Format("2006-01-02 15:04"), mdEscape(r.Source), mdEscape(r.Machine.String()))
+	} else {
+		fmt.Fprintf(&b, "Measured on %s, %s UTC, by `go run ./cmd/benchreport -size %s` in %s.\n\n",
+			mdEscape(r.Machine.String()), r.Date.UTC().Format("2006-01-02 15:04"), mdEscape(r.Size), r.Elapsed.Round(time.Second))
+	}
 	if r.LoadBefore != "" || r.LoadAfter != "" {
 		fmt.Fprintf(&b, "Load average (1, 5, 15 min) before the run: %s; after: %s.\n\n", mdEscape(r.LoadBefore), mdEscape(r.LoadAfter))
 	}
@@ -34,7 +40,7 @@ func (r Report) Markdown() string {
 		"iterations, so that a busy or drifting machine moves both sides. Points and bars are medians over the runs " +
 		"(`-count`); whiskers span the fastest and the slowest run.\n\n")
 	for _, n := range r.Notes {
-		b.WriteString("- " + mdEscape(n) + "\n")
+		b.WriteString("- " + n + "\n")
 	}
 	if len(r.Notes) > 0 {
 		b.WriteString("\n")

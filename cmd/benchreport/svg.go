@@ -191,7 +191,7 @@ func (w *svgWriter) line(x1, y1, x2, y2 float64, style string) {
 // data, Y linear from 0 (logarithmic when the values span more than a
 // factor of 30), one line per series, the references dashed.
 func (c LineChart) SVG() []byte {
-	const width, height, left, right, top, bottom = 800.0, 420.0, 70.0, 270.0, 50.0, 60.0
+	const width, height, left, right, top, bottom = 860.0, 420.0, 70.0, 300.0, 50.0, 60.0
 	var xs, ys []float64
 	for _, s := range c.Series {
 		for _, p := range s.Points {
@@ -278,7 +278,7 @@ func (c LineChart) SVG() []byte {
 // from 0 (logarithmic when the values span more than a factor of 30), each
 // bar labelled with its value, the references dashed.
 func (c BarChart) SVG() []byte {
-	const width, left, right, top, row, gap = 800.0, 300.0, 70.0, 50.0, 22.0, 14.0
+	const width, left, right, top, row, gap = 800.0, 280.0, 70.0, 50.0, 22.0, 14.0
 	var vs []float64
 	rows := 0
 	for _, g := range c.Groups {
