@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -34,7 +35,11 @@ func (r Report) Markdown() string {
 			mdEscape(r.Machine.String()), r.Date.UTC().Format("2006-01-02 15:04"), mdEscape(r.Size), r.Elapsed.Round(time.Second))
 	}
 	if r.LoadBefore != "" || r.LoadAfter != "" {
-		fmt.Fprintf(&b, "Load average (1, 5, 15 min) before the run: %s; after: %s.\n\n", mdEscape(r.LoadBefore), mdEscape(r.LoadAfter))
+		fmt.Fprintf(&b, "Load average (1, 5, 15 min) before the run: %s; after: %s.", mdEscape(r.LoadBefore), mdEscape(r.LoadAfter))
+		if busy(r.LoadBefore, r.Machine.CPUs) || busy(r.LoadAfter, r.Machine.CPUs) {
+			b.WriteString(" **The machine was busy** (a load above its CPU count): the figures are noisier than on a quiet machine.")
+		}
+		b.WriteString("\n\n")
 	}
 	b.WriteString("Every figure is a ratio to a baseline measured in the same run, most of them in the same " +
 		"iterations, so that a busy or drifting machine moves both sides. Points and bars are medians over the runs " +
@@ -67,6 +72,16 @@ func (r Report) Markdown() string {
 	}
 	b.WriteString("```\n")
 	return b.String()
+}
+
+// busy reports whether the 1-minute load of a load-average line exceeds cpus.
+func busy(load string, cpus int) bool {
+	f := strings.Fields(load)
+	if len(f) == 0 || cpus <= 0 {
+		return false
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	return err == nil && v > float64(cpus)
 }
 
 // Write writes the report (report.md) and its figures into dir.

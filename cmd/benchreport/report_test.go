@@ -409,3 +409,15 @@ func TestRunFrom(t *testing.T) {
 		t.Error("a stray argument is accepted")
 	}
 }
+
+// A load above the CPU count is called out in the report.
+func TestBusyMachine(t *testing.T) {
+	rep := Report{Machine: Machine{CPUs: 2}, LoadBefore: "14.41 11.88 6.97", LoadAfter: "1.0 1.0 1.0"}
+	if !strings.Contains(rep.Markdown(), "The machine was busy") {
+		t.Error("a load of 14 on 2 CPUs is not called out")
+	}
+	rep.LoadBefore = "0.50 0.40 0.30"
+	if strings.Contains(rep.Markdown(), "The machine was busy") {
+		t.Error("a quiet machine is called busy")
+	}
+}
