@@ -22,6 +22,12 @@
 // upgrades to 10 columns. A value keeps every byte: commas, quotes, line
 // breaks, leading spaces and any UTF-8. Parse and Marshal expose the codec.
 //
+// A write keeps the file's line breaks: a file whose header line ends in
+// LF (as the Java, Node and TypeScript SDKs write it) is written back with
+// LF, since Node's reader splits lines at LF only and would keep a CR at the
+// end of api_domain; any other file, and a new or empty one, is written with
+// CRLF as Python writes it (Python's CR CR LF on Windows becomes CRLF).
+//
 // A file the store cannot parse (a wrong number of fields, broken quoting, an
 // id that is not a number of 1 to 10 digits, a duplicate id, a bad expiry, an
 // unknown header) gives an error wrapping a *ParseError that names the line

@@ -63,7 +63,8 @@ type snapshot struct {
 	racy  bool   // read so soon after its last change that a change in the same clock tick could be unseen
 	sum   uint32 // CRC-32C of the content, to tell a racy file apart
 	table *memory.Table
-	err   error // the *ParseError of a file that could not be read
+	eol   string // the line break the file is written back with (crlf or lf)
+	err   error  // the *ParseError of a file that could not be read
 }
 
 // identity tells one version of a file from another (see fileIdentity). The
@@ -380,7 +381,7 @@ func (s *Store) update(ctx context.Context, msg string, change func(*memory.Tabl
 	for _, t := range all {
 		size += rowBytes(t)
 	}
-	data, err := appendFile(make([]byte, 0, size), all)
+	data, err := appendFile(make([]byte, 0, size), all, sn.eol)
 	if err != nil {
 		return s.fail(msg, err)
 	}
@@ -396,7 +397,7 @@ func (s *Store) update(ctx context.Context, msg string, change func(*memory.Tabl
 	s.snap = &snapshot{
 		id: id, gen: gen,
 		racy: isRacy(id), sum: crc32.Checksum(data, castagnoli),
-		table: sn.table,
+		table: sn.table, eol: sn.eol,
 	}
 	return nil
 }
@@ -431,12 +432,13 @@ func (s *Store) refresh() error {
 	}
 	sn := &snapshot{id: id, gen: gen, racy: isRacy(id), sum: sum}
 	s.checked()
-	tokens, err := Parse(data)
+	tokens, eol, err := parse(data)
 	if err != nil {
 		sn.err = err
 		s.snap = sn
 		return nil
 	}
+	sn.eol = eol
 	sn.table = memory.NewTable()
 	for _, t := range tokens {
 		if err := sn.table.Insert(t); err != nil {
