@@ -88,9 +88,20 @@
 // holds client secrets and refresh tokens. A file that another program left
 // with a looser mode (Python's default 0644, say) gets 0600 at the store's
 // first write; a deployment that needs a group to read the file says so with
-// WithMode(0o640). The lock file is created 0600. When the file being
-// replaced belongs to another user (root rewriting a user's file), the new
-// file is given that owner where the system allows it.
+// WithMode(0o640). A write never widens a mode: a file the user made
+// stricter than WithMode keeps its mode. The lock file is created 0600. When
+// the file being replaced belongs to another user (root rewriting a user's
+// file), the new file is given that owner where the system allows it.
+//
+// A token file whose mode gives its owner no write permission (chmod u-w,
+// 0400, 0440), or one in a directory whose mode gives its owner none, is a
+// read-only store: reads work, and every change (and Lock, whose renewal
+// could not be saved) fails with an error matching ErrReadOnly, leaving the
+// file's bytes and mode as they were. The store goes by the mode bits, not
+// by what the system would allow, so a file made read-only stays so for
+// root too. In a read-only directory the store creates nothing, not even its
+// lock file: reads then check the file every time. A write the system
+// refuses (no permission, a read-only file system) also matches ErrReadOnly.
 //
 // # Reads
 //

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io/fs"
 	"os"
@@ -31,6 +32,12 @@ const (
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrReadOnly reports a change to a read-only store: a token file whose
+// mode gives its owner no write permission (chmod u-w), or a file in a
+// directory whose mode gives its owner none. Such a store is read and
+// never written; the error matches errors.Is(err, ErrReadOnly).
+var ErrReadOnly = errors.New("filestore: the token file is read-only")
 
 // Store is a zohoauth.Store over a token file in the format of Zoho's SDKs.
 // It is safe for concurrent use by goroutines and by processes (see the
@@ -80,8 +87,9 @@ type identity struct {
 type Option func(*Store)
 
 // WithMode sets the permission bits of the token file the store writes
-// (0600 by default). Every write gives the file this mode, whatever mode it
-// had before.
+// (0600 by default): a new file gets this mode, and a rewritten one keeps
+// the bits of its mode that this mode allows. A write narrows a wider mode
+// and never widens a stricter one.
 func WithMode(mode fs.FileMode) Option {
 	return func(s *Store) { s.mode = mode.Perm() }
 }
@@ -114,8 +122,10 @@ var (
 // not exist: a missing or empty file is an empty store, and the first save
 // creates it. New creates the lock file "<path>.lock" beside it (mode 0600),
 // which must stay in place while the store is used, and maps its change
-// counter into memory (see the package documentation). New does not read
-// the token file; the first call does.
+// counter into memory (see the package documentation). In a read-only
+// directory New creates nothing, and the store reads the file without the
+// counter (see ErrReadOnly). New does not read the token file; the first
+// call does.
 func New(path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		path = DefaultFile
@@ -139,9 +149,12 @@ func New(path string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	f, err := os.OpenFile(s.lockPath, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := s.openLock()
 	if err != nil {
 		return nil, s.fail("cannot open the lock file", err)
+	}
+	if f == nil {
+		return s, nil // a read-only store: every read checks the file
 	}
 	defer f.Close()
 	// Without the shared counter (an unusual file system, or a system
@@ -150,6 +163,68 @@ func New(path string, opts ...Option) (*Store, error) {
 		s.counter, s.unmap = counter, unmap
 	}
 	return s, nil
+}
+
+// openLock opens the lock file, creating it when missing. In a read-only
+// directory (see writable) it creates nothing; when the lock file is missing
+// there, or the system refuses to open or create it for writing, it returns
+// a nil file and no error: the store is read without the shared counter, and
+// its writes fail.
+func (s *Store) openLock() (*os.File, error) {
+	flag := os.O_RDWR | os.O_CREATE
+	roDir := dirReadOnly(filepath.Dir(s.path)) != nil
+	if roDir {
+		flag = os.O_RDWR
+	}
+	f, err := os.OpenFile(s.lockPath, flag, 0o600)
+	switch {
+	case err == nil:
+		return f, nil
+	case roDir && errors.Is(err, fs.ErrNotExist), refused(err):
+		return nil, nil
+	}
+	return nil, err
+}
+
+// writable returns an error matching ErrReadOnly when the store must not
+// write: the token file's mode, or its directory's (where the file is
+// replaced), gives the owner no write permission. It goes by the mode bits,
+// not by what the system allows this process, so that a file a user made
+// read-only stays so for root too.
+func (s *Store) writable() error {
+	if err := dirReadOnly(filepath.Dir(s.path)); err != nil {
+		return err
+	}
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return nil // a missing file is created; other errors show at the write
+	}
+	if m := fi.Mode().Perm(); m&0o200 == 0 {
+		return fmt.Errorf("%w: its mode %v gives its owner no write permission (chmod u+w to allow saves)", ErrReadOnly, m)
+	}
+	return nil
+}
+
+// dirReadOnly returns an error matching ErrReadOnly when the mode of the
+// directory dir gives its owner no write permission.
+func dirReadOnly(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
+		return nil
+	}
+	if m := fi.Mode().Perm(); m&0o200 == 0 {
+		return fmt.Errorf("%w: its directory's mode %v gives the owner no write permission", ErrReadOnly, m)
+	}
+	return nil
+}
+
+// readOnlyErr marks err with ErrReadOnly when the system refused a write
+// for want of permission or on a read-only file system.
+func readOnlyErr(err error) error {
+	if refused(err) {
+		return fmt.Errorf("%w: %w", ErrReadOnly, err)
+	}
+	return err
 }
 
 // Path returns the path of the token file.
@@ -350,9 +425,12 @@ func (s *Store) fresh(sn *snapshot) bool {
 // succeeds, writes the file. A file that cannot be parsed is never
 // rewritten: update returns its error.
 func (s *Store) update(ctx context.Context, msg string, change func(*memory.Table) error) error {
+	if err := s.writable(); err != nil {
+		return s.fail(msg, err)
+	}
 	release, err := lockFile(ctx, s.lockPath)
 	if err != nil {
-		return s.fail(msg, err)
+		return s.fail(msg, readOnlyErr(err))
 	}
 	defer func() { _ = release() }()
 
@@ -387,7 +465,7 @@ func (s *Store) update(ctx context.Context, msg string, change func(*memory.Tabl
 	}
 	id, err := writeAtomic(s.path, data, s.mode)
 	if err != nil {
-		return s.fail(msg, err)
+		return s.fail(msg, readOnlyErr(err))
 	}
 	var gen uint64
 	if s.counter != nil {

@@ -25,3 +25,7 @@ func keepOwner(*os.File, fs.FileInfo) {}
 
 // syncDir does nothing where a directory cannot be opened for syncing.
 func syncDir(string) error { return nil }
+
+// refused reports whether err is the system refusing a write for want of
+// permission.
+func refused(err error) bool { return errors.Is(err, fs.ErrPermission) }

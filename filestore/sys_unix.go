@@ -3,6 +3,7 @@
 package filestore
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"sync/atomic"
@@ -67,4 +68,10 @@ func syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// refused reports whether err is the system refusing a write: no
+// permission, or a read-only file system.
+func refused(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)
 }
