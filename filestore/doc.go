@@ -119,4 +119,20 @@
 // Changes by programs that do not use this package are seen within the
 // recheck interval (WithRecheck, one second by default; 0 checks on every
 // read).
+//
+// Zoho's SDKs rewrite the file in place: they truncate it, then write it,
+// so a read can meet it empty or half written. A read that finds the file
+// changing while it reads it, or a file changed within the last second that
+// is empty, does not end with a line break, cannot be parsed, or is shorter
+// than the version read before on the same inode, reads it again after
+// short pauses (100 ms of pauses at most); if the file has not settled by
+// then, the read answers from the last whole version and caches nothing, so
+// a token is never reported missing because a rewrite was under way. A
+// change (a save or a delete) never writes back a file in that state: it
+// waits up to a second for it to settle, and then fails rather than write
+// a torn file back. A file that stays empty (or cut short) for longer than
+// a second is what it is. What remains unseen: a rewrite caught between two
+// of its writes when the first ends at a line break and the part written is
+// no shorter than the version read before (for a change: at all), and a
+// writer that pauses for more than a second in the middle.
 package filestore

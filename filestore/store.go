@@ -29,7 +29,20 @@ const DefaultRecheck = time.Second
 const (
 	counterSize = 8                      // bytes of the change counter in the lock file
 	racyWindow  = 100 * time.Millisecond // modification-time granularity assumed (see isRacy)
+
+	// A read that meets a file another program may be rewriting in place
+	// (see load) reads it again after a pause, starting at settlePause and
+	// doubling up to settlePauseMax, for settleMax of pauses at most. A file
+	// changed longer than settleWindow ago is taken as it is.
+	settleMax      = 100 * time.Millisecond
+	settlePause    = 250 * time.Microsecond
+	settlePauseMax = 10 * time.Millisecond
+	settleWindow   = time.Second
 )
+
+// errUnsettled reports a file that was still being rewritten in place when
+// a change wanted to read it: the change is not made on a torn file.
+var errUnsettled = errors.New("filestore: another program kept rewriting the token file while it was read; try again")
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -51,13 +64,16 @@ type Store struct {
 
 	mu      sync.RWMutex
 	snap    *snapshot      // the parsed file, nil until read
+	torn    identity       // the version of the file last found unsettled (see refresh)
 	stale   atomic.Bool    // the recheck interval has passed since the last check
 	timer   clock.Timer    // sets stale; nil until the first check
 	counter *atomic.Uint64 // change counter shared through the lock file, or nil
 	unmap   func() error
 	cleaned bool // temporary files of killed writers removed
 
-	busyMax  time.Duration // see withLease
+	busyMax  time.Duration       // see withLease
+	now      func() time.Time    // the wall clock file times are compared with (time.Now)
+	sleep    func(time.Duration) // the pause between reads of a file being rewritten (time.Sleep)
 	lockMu   sync.Mutex
 	lockWake chan struct{} // closed by the next Unlock through this Store; nil until a Lock waits
 }
@@ -145,6 +161,8 @@ func New(path string, opts ...Option) (*Store, error) {
 		recheck:  DefaultRecheck,
 		clock:    clock.System(),
 		busyMax:  busyMax,
+		now:      time.Now,
+		sleep:    time.Sleep,
 	}
 	for _, o := range opts {
 		o(s)
@@ -403,13 +421,16 @@ func (s *Store) view(ctx context.Context, msg string, read func(*memory.Table)) 
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.refresh(); err != nil {
+	sn, err := s.refresh(false)
+	if err != nil && !errors.Is(err, errUnsettled) {
 		return s.fail(msg, err)
 	}
-	if s.snap.err != nil {
-		return s.fail(msg, s.snap.err)
+	// A file still being rewritten is read through the last whole version,
+	// when there is one.
+	if sn.err != nil {
+		return s.fail(msg, sn.err)
 	}
-	read(s.snap.table)
+	read(sn.table)
 	return nil
 }
 
@@ -436,10 +457,10 @@ func (s *Store) update(ctx context.Context, msg string, change func(*memory.Tabl
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.refresh(); err != nil {
+	sn, err := s.refresh(true)
+	if err != nil {
 		return s.fail(msg, err)
 	}
-	sn := s.snap
 	if sn.err != nil {
 		return s.fail(msg, sn.err)
 	}
@@ -481,50 +502,141 @@ func (s *Store) update(ctx context.Context, msg string, change func(*memory.Tabl
 }
 
 // refresh makes s.snap the current content of the file, reading it again
-// only when it changed. s.mu is held exclusively. It returns I/O errors;
-// a parse error is kept in the snapshot.
-func (s *Store) refresh() error {
+// only when it changed, and returns it. s.mu is held exclusively. It
+// returns I/O errors; a parse error is kept in the snapshot. forWrite tells
+// that the caller will write the file back (see load).
+//
+// A file that another program is still rewriting in place after load's
+// retries is not cached: refresh returns errUnsettled with the last whole
+// version (s.snap, kept), or with what it read when there is none (then
+// s.snap is nil), and the next read checks the file again. A read of a
+// version already found unsettled serves the last whole version without
+// waiting again.
+func (s *Store) refresh(forWrite bool) (*snapshot, error) {
 	var gen uint64
 	if s.counter != nil {
 		gen = s.counter.Load() // before the stat: a later change moves it
 	}
 	id, err := stat(s.path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	old := s.snap
 	if old != nil && old.id == id && !old.racy {
 		old.gen = gen
 		s.checked()
-		return nil
+		return old, nil
 	}
-	data, id, err := readFile(s.path)
+	whole := old != nil && old.err == nil
+	if !forWrite && whole && id == s.torn && s.recent(id) {
+		s.stale.Store(true)
+		return old, errUnsettled
+	}
+	sn, settled, err := s.load(old, gen, forWrite)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	if !settled {
+		s.torn = sn.id
+		s.stale.Store(true)
+		if whole {
+			return old, errUnsettled
+		}
+		s.snap = nil
+		return sn, errUnsettled
+	}
+	s.checked()
+	s.snap = sn
+	return sn, nil
+}
+
+// load reads and parses the file. Zoho's SDKs rewrite the file in place,
+// truncating it and then writing it, so a read can meet it empty or half
+// written. load reads again, after a pause, a file that changed while it was
+// read, and a file changed within settleWindow of now (still being written,
+// perhaps) that is empty, does not end with a line break or cannot be
+// parsed. A file that stays so for longer than settleWindow is what it is
+// (an empty file is an empty store).
+//
+// A read (forWrite false) also waits for a file shorter than old on the
+// same inode (a rewrite in place seen between two writes that end at a
+// line break), and gives up after settleMax of pauses: the caller then
+// serves old. A read for a write, which must not write back a torn file
+// and has no old version to fall back on, waits up to settleWindow, when
+// such a file is taken as it is; a shrink is then no sign, since a write
+// made from a file that another program is still writing loses that
+// program's write in any case.
+//
+// old, when not nil, is the version read before; when the file has old's
+// identity and content, load returns old, updated.
+func (s *Store) load(old *snapshot, gen uint64, forWrite bool) (sn *snapshot, settled bool, err error) {
+	budget := settleMax
+	if forWrite {
+		budget = settleWindow + settleMax
+	}
+	var slept time.Duration
+	for pause := settlePause; ; pause = min(2*pause, settlePauseMax) {
+		data, id, whole, err := readFile(s.path)
+		if err != nil {
+			return nil, false, err
+		}
+		sn = parseSnapshot(old, data, id, gen)
+		torn := unfinished(data) || sn.err != nil || (!forWrite && old.shrunk(id))
+		if whole && !(torn && s.recent(id)) {
+			return sn, true, nil
+		}
+		if slept+pause > budget {
+			return sn, false, nil
+		}
+		s.sleep(pause)
+		slept += pause
+	}
+}
+
+// parseSnapshot returns the snapshot of the file content data, whose
+// version is id: old, updated, when it holds the same content.
+func parseSnapshot(old *snapshot, data []byte, id identity, gen uint64) *snapshot {
 	sum := crc32.Checksum(data, castagnoli)
 	if old != nil && old.id == id && old.sum == sum {
 		old.gen, old.racy = gen, isRacy(id)
-		s.checked()
-		return nil
+		return old
 	}
 	sn := &snapshot{id: id, gen: gen, racy: isRacy(id), sum: sum}
-	s.checked()
 	tokens, eol, err := parse(data)
 	if err != nil {
 		sn.err = err
-		s.snap = sn
-		return nil
+		return sn
 	}
 	sn.eol = eol
 	sn.table = memory.NewTable()
 	for _, t := range tokens {
 		if err := sn.table.Insert(t); err != nil {
-			return err // Parse admits only valid, distinct ids
+			sn.err = err // Parse admits only valid, distinct ids
+			return sn
 		}
 	}
-	s.snap = sn
-	return nil
+	return sn
+}
+
+// recent reports whether the file version id was changed within
+// settleWindow of now (either way, for clocks that disagree a little): a
+// writer may be in the middle of it.
+func (s *Store) recent(id identity) bool {
+	d := s.now().UnixNano() - id.mtime
+	return id.exists && d > -int64(settleWindow) && d < int64(settleWindow)
+}
+
+// unfinished reports whether data cannot be a whole token file as the SDKs
+// write one: empty, or without a line break at its end.
+func unfinished(data []byte) bool {
+	return len(data) == 0 || (data[len(data)-1] != '\n' && data[len(data)-1] != '\r')
+}
+
+// shrunk reports whether the file version id is the file of sn, rewritten
+// in place (the same inode; a writer of this package renames a new one over
+// it) and shorter.
+func (sn *snapshot) shrunk(id identity) bool {
+	return sn != nil && sn.id.exists && id.dev == sn.id.dev && id.ino == sn.id.ino && id.size < sn.id.size
 }
 
 // checked records that the file was just checked: reads trust the cache
@@ -562,25 +674,31 @@ func stat(path string) (identity, error) {
 }
 
 // readFile returns the content of the file at path and the identity of the
-// version it read; a missing file is empty.
-func readFile(path string) ([]byte, identity, error) {
+// version it read; a missing file is empty. whole is false when the file
+// changed while it was read: its size or modification time moved, or fewer
+// bytes were read than it holds.
+func readFile(path string) (data []byte, id identity, whole bool, err error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, identity{}, nil
+		return nil, identity{}, true, nil
 	}
 	if err != nil {
-		return nil, identity{}, err
+		return nil, identity{}, false, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
+	before, err := f.Stat()
 	if err != nil {
-		return nil, identity{}, err
+		return nil, identity{}, false, err
 	}
 	var buf bytes.Buffer
-	buf.Grow(int(fi.Size()) + bytes.MinRead)
+	buf.Grow(int(before.Size()) + bytes.MinRead)
 	if _, err := buf.ReadFrom(f); err != nil {
-		return nil, identity{}, err
+		return nil, identity{}, false, err
 	}
-	data := buf.Bytes()
-	return data, fileIdentity(fi), nil
+	after, err := f.Stat()
+	if err != nil {
+		return nil, identity{}, false, err
+	}
+	data, id = buf.Bytes(), fileIdentity(after)
+	return data, id, fileIdentity(before) == id && int64(len(data)) == id.size, nil
 }
