@@ -206,9 +206,10 @@ func (s *Store) openLock() (*os.File, error) {
 
 // writable returns an error matching ErrReadOnly when the store must not
 // write: the token file's mode, or its directory's (where the file is
-// replaced), gives the owner no write permission. It goes by the mode bits,
-// not by what the system allows this process, so that a file a user made
-// read-only stays so for root too.
+// replaced), gives the owner no write permission, or the system would not
+// let this process write the file. It goes by the mode bits first, so that
+// a file a user made read-only stays so for root too, whom the system lets
+// write anything.
 func (s *Store) writable() error {
 	if err := dirReadOnly(filepath.Dir(s.path)); err != nil {
 		return err
@@ -219,6 +220,11 @@ func (s *Store) writable() error {
 	}
 	if m := fi.Mode().Perm(); m&0o200 == 0 {
 		return fmt.Errorf("%w: its mode %v gives its owner no write permission (chmod u+w to allow saves)", ErrReadOnly, m)
+	}
+	if writeRefused(s.path) {
+		// The store replaces the file rather than write into it, which
+		// only the directory's permission governs.
+		return fmt.Errorf("%w: this user may not write it", ErrReadOnly)
 	}
 	return nil
 }

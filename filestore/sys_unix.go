@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // fileIdentity returns what tells one version of a file from another: its
@@ -75,3 +77,7 @@ func syncDir(dir string) error {
 func refused(err error) bool {
 	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)
 }
+
+// writeRefused reports whether the system refuses this process writes to
+// the existing file at path (access(2) with W_OK).
+func writeRefused(path string) bool { return refused(unix.Access(path, unix.W_OK)) }
