@@ -16,9 +16,10 @@ func tempPattern(path string) string { return "." + filepath.Base(path) + ".tmp-
 // writeAtomic replaces the file at path with data so that a reader, or a
 // crash at any moment, sees either the old file whole or the new one whole:
 // it writes a temporary file in the same directory, syncs it, renames it over
-// path and syncs the directory. The new file gets mode perm and, when it
-// replaces a file of another owner, that owner (best effort, see keepOwner).
-// It returns the identity of the file it wrote.
+// path and syncs the directory. The new file gets mode perm, less the bits
+// the file it replaces lacks (a write never widens the mode a user set),
+// and, when it replaces a file of another owner, that owner (best effort,
+// see keepOwner). It returns the identity of the file it wrote.
 func writeAtomic(path string, data []byte, perm fs.FileMode) (id identity, err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, tempPattern(path))
@@ -34,12 +35,16 @@ func writeAtomic(path string, data []byte, perm fs.FileMode) (id identity, err e
 			_ = os.Remove(f.Name())
 		}
 	}()
+	old, serr := os.Stat(path)
+	if serr == nil {
+		perm &= old.Mode().Perm()
+	}
 	if perm != 0o600 { // CreateTemp makes the file 0600
 		if err := f.Chmod(perm); err != nil {
 			return identity{}, err
 		}
 	}
-	if old, err := os.Stat(path); err == nil {
+	if serr == nil {
 		keepOwner(f, old)
 	}
 	if _, err := f.Write(data); err != nil {

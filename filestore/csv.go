@@ -76,6 +76,21 @@ var errInvalidFile = errors.New("filestore: cannot write token")
 // and an expiry_time that is empty or epoch milliseconds. Anything else is a
 // *ParseError naming the line.
 func Parse(data []byte) ([]*zohoauth.Token, error) {
+	tokens, _, err := parse(data)
+	return tokens, err
+}
+
+// The line breaks a token file is written with: CRLF as Python's csv
+// module writes, or LF as the Java (opencsv), Node and TypeScript SDKs do.
+const (
+	crlf = "\r\n"
+	lf   = "\n"
+)
+
+// parse is Parse that also returns the line break to write the file back
+// with: lf when the header line ends with a bare LF, crlf otherwise (CRLF,
+// Python's CR CR LF on Windows, a lone CR, or no line break at all).
+func parse(data []byte) ([]*zohoauth.Token, string, error) {
 	r := reader{data: string(data), line: 1}
 	r.data = strings.TrimPrefix(r.data, "\ufeff") // a BOM an editor may add
 	var (
@@ -83,6 +98,7 @@ func Parse(data []byte) ([]*zohoauth.Token, error) {
 		tokens []*zohoauth.Token
 		seen   map[string]int
 		fields []string
+		eol    = crlf
 	)
 	for {
 		line := r.skipBreaks()
@@ -92,23 +108,26 @@ func Parse(data []byte) ([]*zohoauth.Token, error) {
 		var err error
 		fields, err = r.record(fields[:0])
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if width == 0 {
 			if width, err = header(fields, line); err != nil {
-				return nil, err
+				return nil, "", err
+			}
+			if p := r.pos; p > 0 && r.data[p-1] == '\n' && (p < 2 || r.data[p-2] != '\r') {
+				eol = lf
 			}
 			continue
 		}
 		if len(fields) != width {
-			return nil, &ParseError{Line: line, Reason: fmt.Sprintf("%d fields, want %d", len(fields), width)}
+			return nil, "", &ParseError{Line: line, Reason: fmt.Sprintf("%d fields, want %d", len(fields), width)}
 		}
 		t, err := rowToken(fields, line)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if first, dup := seen[t.ID]; dup {
-			return nil, &ParseError{Line: line, Column: "id", Reason: "id already used on line " + strconv.Itoa(first)}
+			return nil, "", &ParseError{Line: line, Column: "id", Reason: "id already used on line " + strconv.Itoa(first)}
 		}
 		if seen == nil {
 			seen = make(map[string]int)
@@ -116,7 +135,7 @@ func Parse(data []byte) ([]*zohoauth.Token, error) {
 		seen[t.ID] = line
 		tokens = append(tokens, t)
 	}
-	return tokens, nil
+	return tokens, eol, nil
 }
 
 // header checks the header record and returns its number of columns.
@@ -269,10 +288,12 @@ func (r *reader) quoted() (string, error) {
 // epoch milliseconds. Parse(Marshal(tokens)) gives tokens back, byte for
 // byte. Every token must have a valid id, used once; otherwise Marshal fails.
 func Marshal(tokens []*zohoauth.Token) ([]byte, error) {
-	return appendFile(nil, tokens)
+	return appendFile(nil, tokens, crlf)
 }
 
-func appendFile(b []byte, tokens []*zohoauth.Token) ([]byte, error) {
+// appendFile appends the token file holding tokens to b, as Marshal writes
+// it but with every line, the header's included, ending in eol (crlf or lf).
+func appendFile(b []byte, tokens []*zohoauth.Token, eol string) ([]byte, error) {
 	seen := make(map[string]struct{}, len(tokens))
 	for _, t := range tokens {
 		if !zohoauth.ValidID(t.ID) {
@@ -283,14 +304,15 @@ func appendFile(b []byte, tokens []*zohoauth.Token) ([]byte, error) {
 		}
 		seen[t.ID] = struct{}{}
 	}
-	b = append(b, Header...)
+	b = append(b, Header[:len(Header)-len(crlf)]...)
+	b = append(b, eol...)
 	for _, t := range tokens {
-		b = appendRow(b, t)
+		b = appendRow(b, t, eol)
 	}
 	return b, nil
 }
 
-func appendRow(b []byte, t *zohoauth.Token) []byte {
+func appendRow(b []byte, t *zohoauth.Token, eol string) []byte {
 	b = append(b, t.ID...)
 	for _, v := range [...]string{
 		t.UserName, t.ClientID, t.ClientSecret, t.RefreshToken, t.AccessToken,
@@ -299,7 +321,7 @@ func appendRow(b []byte, t *zohoauth.Token) []byte {
 		b = append(b, ',')
 		b = appendField(b, v)
 	}
-	return append(b, '\r', '\n')
+	return append(b, eol...)
 }
 
 func appendField(b []byte, v string) []byte {

@@ -263,6 +263,10 @@ func FuzzParse(f *testing.F) {
 		filestore.Header + "1,a,,,,,,,,\r\n1,b,,,,,,,,\r\n",
 		filestore.Header + "1,\"x\"y,,,,,,,,\r\n",
 		filestore.Header + "01,a,,,,,,+5,,\r\n",
+		strings.Replace(filestore.Header, "\r\n", "\n", 1) + "1,a,,,,,,,,\n2,\"\r\n\",,,,,,,,\n",
+		strings.Replace(filestore.Header, "\r\n", "\r", 1) + "1,a,,,,,,,,\r",
+		strings.Replace(filestore.Header, "\r\n", "\n", 1) + "1,a,,,,,,,,\r\n2,b,,,,,,,,\n",
+		strings.TrimSuffix(filestore.Header, "\r\n"),
 	} {
 		f.Add([]byte(s))
 	}

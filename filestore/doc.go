@@ -22,6 +22,12 @@
 // upgrades to 10 columns. A value keeps every byte: commas, quotes, line
 // breaks, leading spaces and any UTF-8. Parse and Marshal expose the codec.
 //
+// A write keeps the file's line breaks: a file whose header line ends in
+// LF (as the Java, Node and TypeScript SDKs write it) is written back with
+// LF, since Node's reader splits lines at LF only and would keep a CR at the
+// end of api_domain; any other file, and a new or empty one, is written with
+// CRLF as Python writes it (Python's CR CR LF on Windows becomes CRLF).
+//
 // A file the store cannot parse (a wrong number of fields, broken quoting, an
 // id that is not a number of 1 to 10 digits, a duplicate id, a bad expiry, an
 // unknown header) gives an error wrapping a *ParseError that names the line
@@ -82,9 +88,20 @@
 // holds client secrets and refresh tokens. A file that another program left
 // with a looser mode (Python's default 0644, say) gets 0600 at the store's
 // first write; a deployment that needs a group to read the file says so with
-// WithMode(0o640). The lock file is created 0600. When the file being
-// replaced belongs to another user (root rewriting a user's file), the new
-// file is given that owner where the system allows it.
+// WithMode(0o640). A write never widens a mode: a file the user made
+// stricter than WithMode keeps its mode. The lock file is created 0600. When
+// the file being replaced belongs to another user (root rewriting a user's
+// file), the new file is given that owner where the system allows it.
+//
+// A token file whose mode gives its owner no write permission (chmod u-w,
+// 0400, 0440), or one in a directory whose mode gives its owner none, is a
+// read-only store: reads work, and every change (and Lock, whose renewal
+// could not be saved) fails with an error matching ErrReadOnly, leaving the
+// file's bytes and mode as they were. The store goes by the mode bits, not
+// by what the system would allow, so a file made read-only stays so for
+// root too. In a read-only directory the store creates nothing, not even its
+// lock file: reads then check the file every time. A write the system
+// refuses (no permission, a read-only file system) also matches ErrReadOnly.
 //
 // # Reads
 //
@@ -102,4 +119,20 @@
 // Changes by programs that do not use this package are seen within the
 // recheck interval (WithRecheck, one second by default; 0 checks on every
 // read).
+//
+// Zoho's SDKs rewrite the file in place: they truncate it, then write it,
+// so a read can meet it empty or half written. A read that finds the file
+// changing while it reads it, or a file changed within the last second that
+// is empty, does not end with a line break, cannot be parsed, or is shorter
+// than the version read before on the same inode, reads it again after
+// short pauses (100 ms of pauses at most); if the file has not settled by
+// then, the read answers from the last whole version and caches nothing, so
+// a token is never reported missing because a rewrite was under way. A
+// change (a save or a delete) never writes back a file in that state: it
+// waits up to a second for it to settle, and then fails rather than write
+// a torn file back. A file that stays empty (or cut short) for longer than
+// a second is what it is. What remains unseen: a rewrite caught between two
+// of its writes when the first ends at a line break and the part written is
+// no shorter than the version read before (for a change: at all), and a
+// writer that pauses for more than a second in the middle.
 package filestore

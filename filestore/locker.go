@@ -180,6 +180,10 @@ func (s *Store) withLease(ctx context.Context, path string, change func(cur leas
 // millisecond is taken as one millisecond.
 func (s *Store) Lock(ctx context.Context, name string, d time.Duration) (zohoauth.Lock, error) {
 	k := &fileLock{s: s, name: name, path: s.leasePath(name)}
+	if err := s.writable(); err != nil {
+		// The renewal the lock is for could not be saved.
+		return nil, k.fail("cannot lock", err)
+	}
 	_, _ = rand.Read(k.owner[:]) // never fails (crypto/rand)
 	d = max(d, time.Millisecond)
 	for {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io/fs"
 	"os"
@@ -28,9 +29,28 @@ const DefaultRecheck = time.Second
 const (
 	counterSize = 8                      // bytes of the change counter in the lock file
 	racyWindow  = 100 * time.Millisecond // modification-time granularity assumed (see isRacy)
+
+	// A read that meets a file another program may be rewriting in place
+	// (see load) reads it again after a pause, starting at settlePause and
+	// doubling up to settlePauseMax, for settleMax of pauses at most. A file
+	// changed longer than settleWindow ago is taken as it is.
+	settleMax      = 100 * time.Millisecond
+	settlePause    = 250 * time.Microsecond
+	settlePauseMax = 10 * time.Millisecond
+	settleWindow   = time.Second
 )
 
+// errUnsettled reports a file that was still being rewritten in place when
+// a change wanted to read it: the change is not made on a torn file.
+var errUnsettled = errors.New("filestore: another program kept rewriting the token file while it was read; try again")
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrReadOnly reports a change to a read-only store: a token file whose
+// mode gives its owner no write permission (chmod u-w), or a file in a
+// directory whose mode gives its owner none. Such a store is read and
+// never written; the error matches errors.Is(err, ErrReadOnly).
+var ErrReadOnly = errors.New("filestore: the token file is read-only")
 
 // Store is a zohoauth.Store over a token file in the format of Zoho's SDKs.
 // It is safe for concurrent use by goroutines and by processes (see the
@@ -44,13 +64,16 @@ type Store struct {
 
 	mu      sync.RWMutex
 	snap    *snapshot      // the parsed file, nil until read
+	torn    identity       // the version of the file last found unsettled (see refresh)
 	stale   atomic.Bool    // the recheck interval has passed since the last check
 	timer   clock.Timer    // sets stale; nil until the first check
 	counter *atomic.Uint64 // change counter shared through the lock file, or nil
 	unmap   func() error
 	cleaned bool // temporary files of killed writers removed
 
-	busyMax  time.Duration // see withLease
+	busyMax  time.Duration       // see withLease
+	now      func() time.Time    // the wall clock file times are compared with (time.Now)
+	sleep    func(time.Duration) // the pause between reads of a file being rewritten (time.Sleep)
 	lockMu   sync.Mutex
 	lockWake chan struct{} // closed by the next Unlock through this Store; nil until a Lock waits
 }
@@ -63,7 +86,8 @@ type snapshot struct {
 	racy  bool   // read so soon after its last change that a change in the same clock tick could be unseen
 	sum   uint32 // CRC-32C of the content, to tell a racy file apart
 	table *memory.Table
-	err   error // the *ParseError of a file that could not be read
+	eol   string // the line break the file is written back with (crlf or lf)
+	err   error  // the *ParseError of a file that could not be read
 }
 
 // identity tells one version of a file from another (see fileIdentity). The
@@ -79,8 +103,9 @@ type identity struct {
 type Option func(*Store)
 
 // WithMode sets the permission bits of the token file the store writes
-// (0600 by default). Every write gives the file this mode, whatever mode it
-// had before.
+// (0600 by default): a new file gets this mode, and a rewritten one keeps
+// the bits of its mode that this mode allows. A write narrows a wider mode
+// and never widens a stricter one.
 func WithMode(mode fs.FileMode) Option {
 	return func(s *Store) { s.mode = mode.Perm() }
 }
@@ -113,8 +138,10 @@ var (
 // not exist: a missing or empty file is an empty store, and the first save
 // creates it. New creates the lock file "<path>.lock" beside it (mode 0600),
 // which must stay in place while the store is used, and maps its change
-// counter into memory (see the package documentation). New does not read
-// the token file; the first call does.
+// counter into memory (see the package documentation). In a read-only
+// directory New creates nothing, and the store reads the file without the
+// counter (see ErrReadOnly). New does not read the token file; the first
+// call does.
 func New(path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		path = DefaultFile
@@ -134,13 +161,18 @@ func New(path string, opts ...Option) (*Store, error) {
 		recheck:  DefaultRecheck,
 		clock:    clock.System(),
 		busyMax:  busyMax,
+		now:      time.Now,
+		sleep:    time.Sleep,
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	f, err := os.OpenFile(s.lockPath, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := s.openLock()
 	if err != nil {
 		return nil, s.fail("cannot open the lock file", err)
+	}
+	if f == nil {
+		return s, nil // a read-only store: every read checks the file
 	}
 	defer f.Close()
 	// Without the shared counter (an unusual file system, or a system
@@ -149,6 +181,74 @@ func New(path string, opts ...Option) (*Store, error) {
 		s.counter, s.unmap = counter, unmap
 	}
 	return s, nil
+}
+
+// openLock opens the lock file, creating it when missing. In a read-only
+// directory (see writable) it creates nothing; when the lock file is missing
+// there, or the system refuses to open or create it for writing, it returns
+// a nil file and no error: the store is read without the shared counter, and
+// its writes fail.
+func (s *Store) openLock() (*os.File, error) {
+	flag := os.O_RDWR | os.O_CREATE
+	roDir := dirReadOnly(filepath.Dir(s.path)) != nil
+	if roDir {
+		flag = os.O_RDWR
+	}
+	f, err := os.OpenFile(s.lockPath, flag, 0o600)
+	switch {
+	case err == nil:
+		return f, nil
+	case roDir && errors.Is(err, fs.ErrNotExist), refused(err):
+		return nil, nil
+	}
+	return nil, err
+}
+
+// writable returns an error matching ErrReadOnly when the store must not
+// write: the token file's mode, or its directory's (where the file is
+// replaced), gives the owner no write permission, or the system would not
+// let this process write the file. It goes by the mode bits first, so that
+// a file a user made read-only stays so for root too, whom the system lets
+// write anything.
+func (s *Store) writable() error {
+	if err := dirReadOnly(filepath.Dir(s.path)); err != nil {
+		return err
+	}
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return nil // a missing file is created; other errors show at the write
+	}
+	if m := fi.Mode().Perm(); m&0o200 == 0 {
+		return fmt.Errorf("%w: its mode %v gives its owner no write permission (chmod u+w to allow saves)", ErrReadOnly, m)
+	}
+	if writeRefused(s.path) {
+		// The store replaces the file rather than write into it, which
+		// only the directory's permission governs.
+		return fmt.Errorf("%w: this user may not write it", ErrReadOnly)
+	}
+	return nil
+}
+
+// dirReadOnly returns an error matching ErrReadOnly when the mode of the
+// directory dir gives its owner no write permission.
+func dirReadOnly(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
+		return nil
+	}
+	if m := fi.Mode().Perm(); m&0o200 == 0 {
+		return fmt.Errorf("%w: its directory's mode %v gives the owner no write permission", ErrReadOnly, m)
+	}
+	return nil
+}
+
+// readOnlyErr marks err with ErrReadOnly when the system refused a write
+// for want of permission or on a read-only file system.
+func readOnlyErr(err error) error {
+	if refused(err) {
+		return fmt.Errorf("%w: %w", ErrReadOnly, err)
+	}
+	return err
 }
 
 // Path returns the path of the token file.
@@ -327,13 +427,16 @@ func (s *Store) view(ctx context.Context, msg string, read func(*memory.Table)) 
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.refresh(); err != nil {
+	sn, err := s.refresh(false)
+	if err != nil && !errors.Is(err, errUnsettled) {
 		return s.fail(msg, err)
 	}
-	if s.snap.err != nil {
-		return s.fail(msg, s.snap.err)
+	// A file still being rewritten is read through the last whole version,
+	// when there is one.
+	if sn.err != nil {
+		return s.fail(msg, sn.err)
 	}
-	read(s.snap.table)
+	read(sn.table)
 	return nil
 }
 
@@ -349,18 +452,21 @@ func (s *Store) fresh(sn *snapshot) bool {
 // succeeds, writes the file. A file that cannot be parsed is never
 // rewritten: update returns its error.
 func (s *Store) update(ctx context.Context, msg string, change func(*memory.Table) error) error {
+	if err := s.writable(); err != nil {
+		return s.fail(msg, err)
+	}
 	release, err := lockFile(ctx, s.lockPath)
 	if err != nil {
-		return s.fail(msg, err)
+		return s.fail(msg, readOnlyErr(err))
 	}
 	defer func() { _ = release() }()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.refresh(); err != nil {
+	sn, err := s.refresh(true)
+	if err != nil {
 		return s.fail(msg, err)
 	}
-	sn := s.snap
 	if sn.err != nil {
 		return s.fail(msg, sn.err)
 	}
@@ -380,13 +486,13 @@ func (s *Store) update(ctx context.Context, msg string, change func(*memory.Tabl
 	for _, t := range all {
 		size += rowBytes(t)
 	}
-	data, err := appendFile(make([]byte, 0, size), all)
+	data, err := appendFile(make([]byte, 0, size), all, sn.eol)
 	if err != nil {
 		return s.fail(msg, err)
 	}
 	id, err := writeAtomic(s.path, data, s.mode)
 	if err != nil {
-		return s.fail(msg, err)
+		return s.fail(msg, readOnlyErr(err))
 	}
 	var gen uint64
 	if s.counter != nil {
@@ -396,55 +502,147 @@ func (s *Store) update(ctx context.Context, msg string, change func(*memory.Tabl
 	s.snap = &snapshot{
 		id: id, gen: gen,
 		racy: isRacy(id), sum: crc32.Checksum(data, castagnoli),
-		table: sn.table,
+		table: sn.table, eol: sn.eol,
 	}
 	return nil
 }
 
 // refresh makes s.snap the current content of the file, reading it again
-// only when it changed. s.mu is held exclusively. It returns I/O errors;
-// a parse error is kept in the snapshot.
-func (s *Store) refresh() error {
+// only when it changed, and returns it. s.mu is held exclusively. It
+// returns I/O errors; a parse error is kept in the snapshot. forWrite tells
+// that the caller will write the file back (see load).
+//
+// A file that another program is still rewriting in place after load's
+// retries is not cached: refresh returns errUnsettled with the last whole
+// version (s.snap, kept), or with what it read when there is none (then
+// s.snap is nil), and the next read checks the file again. A read of a
+// version already found unsettled serves the last whole version without
+// waiting again.
+func (s *Store) refresh(forWrite bool) (*snapshot, error) {
 	var gen uint64
 	if s.counter != nil {
 		gen = s.counter.Load() // before the stat: a later change moves it
 	}
 	id, err := stat(s.path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	old := s.snap
 	if old != nil && old.id == id && !old.racy {
 		old.gen = gen
 		s.checked()
-		return nil
+		return old, nil
 	}
-	data, id, err := readFile(s.path)
+	whole := old != nil && old.err == nil
+	if !forWrite && whole && id == s.torn && s.recent(id) {
+		s.stale.Store(true)
+		return old, errUnsettled
+	}
+	sn, settled, err := s.load(old, gen, forWrite)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	if !settled {
+		s.torn = sn.id
+		s.stale.Store(true)
+		if whole {
+			return old, errUnsettled
+		}
+		s.snap = nil
+		return sn, errUnsettled
+	}
+	s.checked()
+	s.snap = sn
+	return sn, nil
+}
+
+// load reads and parses the file. Zoho's SDKs rewrite the file in place,
+// truncating it and then writing it, so a read can meet it empty or half
+// written. load reads again, after a pause, a file that changed while it was
+// read, and a file changed within settleWindow of now (still being written,
+// perhaps) that is empty, does not end with a line break or cannot be
+// parsed. A file that stays so for longer than settleWindow is what it is
+// (an empty file is an empty store).
+//
+// A read (forWrite false) also waits for a file shorter than old on the
+// same inode (a rewrite in place seen between two writes that end at a
+// line break), and gives up after settleMax of pauses: the caller then
+// serves old. A read for a write, which must not write back a torn file
+// and has no old version to fall back on, waits up to settleWindow, when
+// such a file is taken as it is; a shrink is then no sign, since a write
+// made from a file that another program is still writing loses that
+// program's write in any case.
+//
+// old, when not nil, is the version read before; when the file has old's
+// identity and content, load returns old, updated.
+func (s *Store) load(old *snapshot, gen uint64, forWrite bool) (sn *snapshot, settled bool, err error) {
+	budget := settleMax
+	if forWrite {
+		budget = settleWindow + settleMax
+	}
+	var slept time.Duration
+	for pause := settlePause; ; pause = min(2*pause, settlePauseMax) {
+		data, id, whole, err := readFile(s.path)
+		if err != nil {
+			return nil, false, err
+		}
+		sn = parseSnapshot(old, data, id, gen)
+		torn := unfinished(data) || sn.err != nil || (!forWrite && old.shrunk(id))
+		if whole && !(torn && s.recent(id)) {
+			return sn, true, nil
+		}
+		if slept+pause > budget {
+			return sn, false, nil
+		}
+		s.sleep(pause)
+		slept += pause
+	}
+}
+
+// parseSnapshot returns the snapshot of the file content data, whose
+// version is id: old, updated, when it holds the same content.
+func parseSnapshot(old *snapshot, data []byte, id identity, gen uint64) *snapshot {
 	sum := crc32.Checksum(data, castagnoli)
 	if old != nil && old.id == id && old.sum == sum {
 		old.gen, old.racy = gen, isRacy(id)
-		s.checked()
-		return nil
+		return old
 	}
 	sn := &snapshot{id: id, gen: gen, racy: isRacy(id), sum: sum}
-	s.checked()
-	tokens, err := Parse(data)
+	tokens, eol, err := parse(data)
 	if err != nil {
 		sn.err = err
-		s.snap = sn
-		return nil
+		return sn
 	}
+	sn.eol = eol
 	sn.table = memory.NewTable()
 	for _, t := range tokens {
 		if err := sn.table.Insert(t); err != nil {
-			return err // Parse admits only valid, distinct ids
+			sn.err = err // Parse admits only valid, distinct ids
+			return sn
 		}
 	}
-	s.snap = sn
-	return nil
+	return sn
+}
+
+// recent reports whether the file version id was changed within
+// settleWindow of now (either way, for clocks that disagree a little): a
+// writer may be in the middle of it.
+func (s *Store) recent(id identity) bool {
+	d := s.now().UnixNano() - id.mtime
+	return id.exists && d > -int64(settleWindow) && d < int64(settleWindow)
+}
+
+// unfinished reports whether data cannot be a whole token file as the SDKs
+// write one: empty, or without a line break at its end.
+func unfinished(data []byte) bool {
+	return len(data) == 0 || (data[len(data)-1] != '\n' && data[len(data)-1] != '\r')
+}
+
+// shrunk reports whether the file version id is the file of sn, rewritten
+// in place (the same inode; a writer of this package renames a new one over
+// it) and shorter.
+func (sn *snapshot) shrunk(id identity) bool {
+	return sn != nil && sn.id.exists && id.dev == sn.id.dev && id.ino == sn.id.ino && id.size < sn.id.size
 }
 
 // checked records that the file was just checked: reads trust the cache
@@ -482,25 +680,31 @@ func stat(path string) (identity, error) {
 }
 
 // readFile returns the content of the file at path and the identity of the
-// version it read; a missing file is empty.
-func readFile(path string) ([]byte, identity, error) {
+// version it read; a missing file is empty. whole is false when the file
+// changed while it was read: its size or modification time moved, or fewer
+// bytes were read than it holds.
+func readFile(path string) (data []byte, id identity, whole bool, err error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, identity{}, nil
+		return nil, identity{}, true, nil
 	}
 	if err != nil {
-		return nil, identity{}, err
+		return nil, identity{}, false, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
+	before, err := f.Stat()
 	if err != nil {
-		return nil, identity{}, err
+		return nil, identity{}, false, err
 	}
 	var buf bytes.Buffer
-	buf.Grow(int(fi.Size()) + bytes.MinRead)
+	buf.Grow(int(before.Size()) + bytes.MinRead)
 	if _, err := buf.ReadFrom(f); err != nil {
-		return nil, identity{}, err
+		return nil, identity{}, false, err
 	}
-	data := buf.Bytes()
-	return data, fileIdentity(fi), nil
+	after, err := f.Stat()
+	if err != nil {
+		return nil, identity{}, false, err
+	}
+	data, id = buf.Bytes(), fileIdentity(after)
+	return data, id, fileIdentity(before) == id && int64(len(data)) == id.size, nil
 }

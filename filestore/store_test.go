@@ -168,9 +168,15 @@ func TestKeepsZohoFile(t *testing.T) {
 }
 
 // TestUpgradesLegacyFile checks that the first write turns a 9-column file
-// into the 10-column format, with an empty api_domain.
+// into the 10-column format, with an empty api_domain, and any SDK's header
+// into Python's, keeping the file's line breaks (LF in the files of the
+// Java, Node and TypeScript SDKs).
 func TestUpgradesLegacyFile(t *testing.T) {
-	for _, name := range []string{"legacy9.txt", "java.txt", "node.txt", "typescript.txt"} {
+	for _, tc := range []struct {
+		name string
+		lf   bool
+	}{{"legacy9.txt", false}, {"java.txt", true}, {"node.txt", true}, {"typescript.txt", true}} {
+		name := tc.name
 		t.Run(name, func(t *testing.T) {
 			path := copyTestdata(t, name)
 			s := filestoreAt(t, path)
@@ -183,10 +189,17 @@ func TestUpgradesLegacyFile(t *testing.T) {
 				t.Errorf("new token got id %s, want 3", added.ID)
 			}
 			data, _ := os.ReadFile(path)
-			if !bytes.HasPrefix(data, []byte(filestore.Header)) {
+			header := filestore.Header
+			if tc.lf {
+				header = strings.Replace(header, "\r\n", "\n", 1)
+			}
+			if !bytes.HasPrefix(data, []byte(header)) {
 				t.Fatalf("file does not start with the Python header: %q", data)
 			}
 			want, _ := filestore.Marshal(append(before, added))
+			if tc.lf {
+				want = bytes.ReplaceAll(want, []byte("\r\n"), []byte("\n"))
+			}
 			if !bytes.Equal(data, want) {
 				t.Fatalf("file:\n%q\nwant\n%q", data, want)
 			}

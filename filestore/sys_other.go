@@ -25,3 +25,10 @@ func keepOwner(*os.File, fs.FileInfo) {}
 
 // syncDir does nothing where a directory cannot be opened for syncing.
 func syncDir(string) error { return nil }
+
+// refused reports whether err is the system refusing a write for want of
+// permission.
+func refused(err error) bool { return errors.Is(err, fs.ErrPermission) }
+
+// writeRefused reports false: the mode bits tell what there is to tell.
+func writeRefused(string) bool { return false }

@@ -3,11 +3,14 @@
 package filestore
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // fileIdentity returns what tells one version of a file from another: its
@@ -68,3 +71,13 @@ func syncDir(dir string) error {
 	}
 	return err
 }
+
+// refused reports whether err is the system refusing a write: no
+// permission, or a read-only file system.
+func refused(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)
+}
+
+// writeRefused reports whether the system refuses this process writes to
+// the existing file at path (access(2) with W_OK).
+func writeRefused(path string) bool { return refused(unix.Access(path, unix.W_OK)) }
