@@ -1,0 +1,411 @@
+package sealed
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+)
+
+// Mode says how a Store treats plain values.
+type Mode uint8
+
+const (
+	// Strict encrypts every write and refuses to read a plain value
+	// (ErrPlainValue): the mode of a store that is fully encrypted.
+	Strict Mode = iota
+	// Migrate encrypts every write and reads plain values as they are, and
+	// look-ups try the plain value after the keys: the mode of a store being
+	// encrypted in place (Rekey encrypts what is still plain).
+	Migrate
+	// Unseal writes plain values and reads both, and look-ups try the plain
+	// value first: the mode of a store being decrypted in place (Rekey
+	// decrypts what is still encrypted).
+	Unseal
+	// plainOnly writes and reads plain values and refuses encrypted ones
+	// (ErrSealedValue); see RequirePlain.
+	plainOnly
+)
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithMode sets how the store treats plain values (Strict by default).
+func WithMode(m Mode) Option { return func(s *Store) { s.mode = m } }
+
+// Store is a zohoauth.Store that encrypts the secret fields of the tokens it
+// saves into an inner store and decrypts them on the way out. New returns it
+// inside a value that also has exactly the optional capabilities of the
+// inner store; Of finds it again.
+type Store struct {
+	inner zohoauth.Store
+	keys  *Keyring
+	mode  Mode
+}
+
+// New returns a store that keeps the client secret, grant token, refresh
+// token and access token of its tokens encrypted in inner, under the
+// primary key of keys. The value returned is a zohoauth.Locker,
+// CompareAndSwapper, BatchSaver or Pager exactly when inner is one.
+func New(inner zohoauth.Store, keys *Keyring, opts ...Option) zohoauth.Store {
+	s := &Store{inner: inner, keys: keys}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.mode == plainOnly {
+		s.mode = Strict
+	}
+	return s.wrap()
+}
+
+// RequirePlain returns a store over inner that passes plain values through
+// and refuses every encrypted value it meets, on reads and writes, with an
+// error matching ErrSealedValue: what a program without a keyset uses so
+// that it never hands a ciphertext to Zoho as a token. It has the
+// capabilities of inner, as New's value does.
+func RequirePlain(inner zohoauth.Store) zohoauth.Store {
+	return (&Store{inner: inner, mode: plainOnly}).wrap()
+}
+
+// Of returns the *Store inside a value New or RequirePlain returned.
+func Of(s zohoauth.Store) (*Store, bool) {
+	w, ok := s.(interface{ sealed() *Store })
+	if !ok {
+		return nil, false
+	}
+	return w.sealed(), true
+}
+
+func (s *Store) sealed() *Store { return s }
+
+// Inner returns the store that holds the encrypted values.
+func (s *Store) Inner() zohoauth.Store { return s.inner }
+
+// Keyring returns the store's keyring (nil for RequirePlain).
+func (s *Store) Keyring() *Keyring { return s.keys }
+
+// Mode returns how the store treats plain values.
+func (s *Store) Mode() Mode { return s.mode }
+
+func readErr(err error) error  { return zohoauth.StoreError("sealed: cannot read a stored token", err) }
+func writeErr(err error) error { return zohoauth.StoreError("sealed: cannot write a token", err) }
+
+// writesPlain reports whether the store writes plain values.
+func (s *Store) writesPlain() bool { return s.mode == Unseal || s.mode == plainOnly }
+
+// seal returns a copy of t with its secret fields in stored form.
+func (s *Store) seal(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
+	out := t.Clone()
+	var r *ring
+	for _, f := range fields {
+		p := f.ptr(out)
+		if *p == "" {
+			continue
+		}
+		if s.writesPlain() {
+			if IsSealed(*p) {
+				return nil, &ValueError{Field: f.column(), TokenID: t.ID, Err: ErrSealedValue}
+			}
+			continue
+		}
+		if r == nil {
+			var err error
+			if r, err = s.keys.forWrite(ctx); err != nil {
+				return nil, err
+			}
+		}
+		v, err := r.encrypt(f, *p, r.primary)
+		if err != nil {
+			return nil, err
+		}
+		*p = v
+	}
+	return out, nil
+}
+
+// open turns the secret fields of a stored token into plain values, in
+// place, skipping the fields in skip (values the caller already knows).
+func (s *Store) open(ctx context.Context, t *zohoauth.Token, skip *zohoauth.Token) error {
+	for _, f := range fields {
+		p := f.ptr(t)
+		if *p == "" {
+			continue
+		}
+		if skip != nil {
+			if known := *f.ptr(skip); known != "" {
+				*p = known
+				continue
+			}
+		}
+		plain, err := s.openValue(ctx, f, t.ID, *p)
+		if err != nil {
+			return err
+		}
+		*p = plain
+	}
+	return nil
+}
+
+func (s *Store) openValue(ctx context.Context, f field, id, v string) (string, error) {
+	if !IsSealed(v) {
+		if s.mode == Strict {
+			return "", &ValueError{Field: f.column(), TokenID: id, Err: ErrPlainValue}
+		}
+		return v, nil
+	}
+	if s.mode == plainOnly {
+		ve := &ValueError{Field: f.column(), TokenID: id, Err: ErrSealedValue}
+		if kid, ok := keyOf(v); ok {
+			ve.KeyID, ve.HasKey = kid, true
+		}
+		return "", ve
+	}
+	plain, err := s.keys.decrypt(ctx, f, v)
+	if err != nil {
+		var ve *ValueError
+		if errors.As(err, &ve) {
+			ve.TokenID = id
+		}
+		return "", err
+	}
+	return plain, nil
+}
+
+// candidates returns the stored forms a look-up of value v in field f
+// tries, in order: under the primary key, then under the older keys, with
+// the plain value last (Migrate) or first (Unseal), or alone (RequirePlain).
+func (s *Store) candidates(dst []string, f field, v string) ([]string, error) {
+	if s.mode == plainOnly {
+		return append(dst, v), nil
+	}
+	if s.mode == Unseal {
+		dst = append(dst, v)
+	}
+	r := s.keys.forRead()
+	for _, id := range r.order {
+		c, err := r.encrypt(f, v, id)
+		if err != nil {
+			return nil, err
+		}
+		dst = append(dst, c)
+	}
+	if s.mode == Migrate {
+		dst = append(dst, v)
+	}
+	return dst, nil
+}
+
+// find returns the stored token (as stored) matching t and the stored form
+// of the key value that found it.
+func (s *Store) find(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
+	var kbuf [2]zohoauth.Key
+	keys := t.FindKeys(kbuf[:0])
+	if len(keys) == 0 {
+		return s.inner.FindToken(ctx, &zohoauth.Token{})
+	}
+	var last error
+	var cbuf [4]string
+	for _, k := range keys {
+		f, secret := secretOf(k.Field)
+		if !secret {
+			got, err := s.inner.FindToken(ctx, query(k, k.Value))
+			if err == nil || !errors.Is(err, zohoauth.ErrNotFound) {
+				return got, err
+			}
+			last = err
+			continue
+		}
+		cands, err := s.candidates(cbuf[:0], f, k.Value)
+		if err != nil {
+			return nil, readErr(err)
+		}
+		for _, c := range cands {
+			got, err := s.inner.FindToken(ctx, query(k, c))
+			if err == nil || !errors.Is(err, zohoauth.ErrNotFound) {
+				return got, err
+			}
+			last = err
+		}
+	}
+	return nil, last
+}
+
+// FindToken returns the stored token that matches t, decrypted. The secret
+// look-up keys are tried in their stored forms under the primary key first,
+// then under the older keys (see Mode for plain values).
+func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
+	got, err := s.find(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.open(ctx, got, nil); err != nil {
+		return nil, readErr(err)
+	}
+	return got, nil
+}
+
+// FindTokenByID returns the token with the given id, decrypted.
+func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
+	got, err := s.inner.FindTokenByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.open(ctx, got, nil); err != nil {
+		return nil, readErr(err)
+	}
+	return got, nil
+}
+
+// Tokens returns every stored token, decrypted.
+func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
+	all, err := s.inner.Tokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.openAll(ctx, all)
+}
+
+func (s *Store) openAll(ctx context.Context, list []*zohoauth.Token) ([]*zohoauth.Token, error) {
+	for _, t := range list {
+		if err := s.open(ctx, t, nil); err != nil {
+			return nil, readErr(err)
+		}
+	}
+	return list, nil
+}
+
+// prepare returns the stored form of t for a save. When t has no id and is
+// found by a secret key whose stored form is not the one a write uses now
+// (a value under an older key, or plain), the stored token's id is set on
+// the copy, so that the save updates that token rather than insert another.
+func (s *Store) prepare(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
+	enc, err := s.seal(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if t.ID != "" || s.mode == plainOnly || t.UserName != "" {
+		return enc, nil
+	}
+	var kbuf [2]zohoauth.Key
+	keys := t.SaveKeys(kbuf[:0])
+	if len(keys) == 0 {
+		return enc, nil
+	}
+	if _, secret := secretOf(keys[0].Field); !secret {
+		return enc, nil
+	}
+	if r := s.keys.forRead(); len(r.order) == 1 && s.mode == Strict {
+		return enc, nil // one stored form only: the inner store's own look-up is exact
+	}
+	got, err := s.find(ctx, t)
+	switch {
+	case errors.Is(err, zohoauth.ErrNotFound):
+		return enc, nil
+	case err != nil:
+		return nil, err
+	}
+	enc.ID = got.ID
+	return enc, nil
+}
+
+// SaveToken encrypts t's secret fields and saves it into the inner store.
+// On success t is updated to the stored value, decrypted.
+func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
+	enc, err := s.prepare(ctx, t)
+	if err != nil {
+		return writeErr(err)
+	}
+	if err := s.inner.SaveToken(ctx, enc); err != nil {
+		return err
+	}
+	return s.finish(ctx, t, enc)
+}
+
+// finish updates t to the stored value enc, decrypted.
+func (s *Store) finish(ctx context.Context, t, enc *zohoauth.Token) error {
+	if err := s.open(ctx, enc, t); err != nil {
+		return zohoauth.StoreError("sealed: token saved, but a stored field it kept does not decrypt", err)
+	}
+	*t = *enc
+	return nil
+}
+
+// DeleteToken deletes the token with the given id.
+func (s *Store) DeleteToken(ctx context.Context, id string) error {
+	return s.inner.DeleteToken(ctx, id)
+}
+
+// DeleteTokens deletes every stored token.
+func (s *Store) DeleteTokens(ctx context.Context) error { return s.inner.DeleteTokens(ctx) }
+
+func (s *Store) lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
+	return s.inner.(zohoauth.Locker).Lock(ctx, name, lease)
+}
+
+func (s *Store) swap(ctx context.Context, old, t *zohoauth.Token) error {
+	cas := s.inner.(zohoauth.CompareAndSwapper)
+	enc, err := s.seal(ctx, t)
+	if err != nil {
+		return writeErr(err)
+	}
+	// The stored access token may be under any key (or plain): the guard
+	// is tried with each stored form, each attempt exact and atomic.
+	var cbuf [4]string
+	olds := append(cbuf[:0], "")
+	if old.AccessToken != "" {
+		if olds, err = s.candidates(cbuf[:0], fieldAccessToken, old.AccessToken); err != nil {
+			return writeErr(err)
+		}
+	}
+	for i, c := range olds {
+		o := old.Clone()
+		o.AccessToken = c
+		attempt := enc.Clone()
+		err = cas.SwapToken(ctx, o, attempt)
+		if err == nil {
+			return s.finish(ctx, t, attempt)
+		}
+		if !errors.Is(err, zohoauth.ErrStale) || i == len(olds)-1 {
+			return err
+		}
+	}
+	return err
+}
+
+func (s *Store) saveTokens(ctx context.Context, tokens []*zohoauth.Token) error {
+	encs := make([]*zohoauth.Token, len(tokens))
+	for i, t := range tokens {
+		enc, err := s.prepare(ctx, t)
+		if err != nil {
+			return writeErr(err)
+		}
+		encs[i] = enc
+	}
+	if err := s.inner.(zohoauth.BatchSaver).SaveTokens(ctx, encs); err != nil {
+		return err
+	}
+	outs := make([]*zohoauth.Token, len(tokens))
+	for i, t := range tokens {
+		out := t.Clone()
+		if err := s.finish(ctx, out, encs[i]); err != nil {
+			return err
+		}
+		outs[i] = out
+	}
+	for i, t := range tokens {
+		*t = *outs[i]
+	}
+	return nil
+}
+
+func (s *Store) tokensAfter(ctx context.Context, after string, limit int) ([]*zohoauth.Token, error) {
+	page, err := s.inner.(zohoauth.Pager).TokensAfter(ctx, after, limit)
+	if err != nil && len(page) == 0 {
+		return nil, err
+	}
+	if _, oerr := s.openAll(ctx, page); oerr != nil {
+		return nil, oerr
+	}
+	return page, err
+}
