@@ -196,14 +196,36 @@ func (s *Store) candidates(dst []string, f field, v string) ([]string, error) {
 	return dst, nil
 }
 
-// find returns the stored token (as stored) matching t and the stored form
-// of the key value that found it.
+// find returns the stored token (as stored) matching t. When a look-up by
+// a secret key finds nothing, the keyring re-reads its source, and when the
+// keyset changed (a key promoted elsewhere, under which another process
+// wrote the value) the look-up runs once more.
 func (s *Store) find(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
+	var r *ring
+	if s.keys != nil {
+		r = s.keys.forRead()
+	}
+	got, secret, err := s.findOnce(ctx, t)
+	if err == nil || !secret || !errors.Is(err, zohoauth.ErrNotFound) || s.mode == plainOnly {
+		return got, err
+	}
+	if r2, rerr := s.keys.reload(ctx, r); rerr != nil || r2 == r {
+		return nil, err
+	}
+	got, _, err = s.findOnce(ctx, t)
+	return got, err
+}
+
+// findOnce is one look-up of find; secret reports whether a secret key was
+// tried.
+func (s *Store) findOnce(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, bool, error) {
 	var kbuf [2]zohoauth.Key
 	keys := t.FindKeys(kbuf[:0])
 	if len(keys) == 0 {
-		return s.inner.FindToken(ctx, &zohoauth.Token{})
+		got, err := s.inner.FindToken(ctx, &zohoauth.Token{})
+		return got, false, err
 	}
+	tried := false
 	var last error
 	var cbuf [4]string
 	for _, k := range keys {
@@ -211,24 +233,25 @@ func (s *Store) find(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, e
 		if !secret {
 			got, err := s.inner.FindToken(ctx, query(k, k.Value))
 			if err == nil || !errors.Is(err, zohoauth.ErrNotFound) {
-				return got, err
+				return got, tried, err
 			}
 			last = err
 			continue
 		}
 		cands, err := s.candidates(cbuf[:0], f, k.Value)
 		if err != nil {
-			return nil, readErr(err)
+			return nil, tried, readErr(err)
 		}
+		tried = true
 		for _, c := range cands {
 			got, err := s.inner.FindToken(ctx, query(k, c))
 			if err == nil || !errors.Is(err, zohoauth.ErrNotFound) {
-				return got, err
+				return got, tried, err
 			}
 			last = err
 		}
 	}
-	return nil, last
+	return nil, tried, last
 }
 
 // FindToken returns the stored token that matches t, decrypted. The secret
