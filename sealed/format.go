@@ -58,7 +58,9 @@ func decode(v string) ([]byte, KeyID, error) {
 		return nil, 0, errors.Join(ErrFormat, errVersion)
 	}
 	raw, err := b64.DecodeString(body)
-	if err != nil {
+	// The decoder skips CR and LF: a body longer than its bytes' encoding
+	// is a second stored form of one ciphertext, and is refused.
+	if err != nil || b64.EncodedLen(len(raw)) != len(body) {
 		return nil, 0, ErrFormat
 	}
 	if len(raw) < minRaw || raw[0] != tinkStartByte {

@@ -1,0 +1,92 @@
+package sealed_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/sealed"
+	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/storetest"
+)
+
+const benchTokens = 100_000
+
+// BenchmarkFind measures a find by user and by refresh token at 100k
+// tokens on the bare store (the baseline, in the same run), through the
+// wrapper, and through the wrapper without its cache of recent
+// encryptions (every find then runs AES-SIV: one encryption of the query
+// value and one decryption per secret field). The goal is at most 1.3x the
+// bare store.
+func BenchmarkFind(b *testing.B) {
+	for _, kind := range []string{"memory", "sqlite"} {
+		for _, variant := range []string{"bare", "sealed", "sealed-nocache"} {
+			s := benchStore(b, kind, variant)
+			toks := storetest.Tokens(benchTokens)
+			queries := map[string]func(t *zohoauth.Token) *zohoauth.Token{
+				"user": func(t *zohoauth.Token) *zohoauth.Token { return &zohoauth.Token{UserName: t.UserName} },
+				"refresh": func(t *zohoauth.Token) *zohoauth.Token {
+					return &zohoauth.Token{ClientID: t.ClientID, ClientSecret: "s", RefreshToken: t.RefreshToken}
+				},
+			}
+			for _, by := range []string{"user", "refresh"} {
+				qs := make([]*zohoauth.Token, 1024)
+				for i := range qs {
+					qs[i] = queries[by](toks[(i*7919)%benchTokens])
+				}
+				b.Run(fmt.Sprintf("store=%s/by=%s/%s", kind, by, variant), func(b *testing.B) {
+					ctx := b.Context()
+					b.ReportAllocs()
+					i := 0
+					for b.Loop() {
+						got, err := s.FindToken(ctx, qs[i&1023])
+						if err != nil {
+							b.Fatal(err)
+						}
+						if got.RefreshToken == "" {
+							b.Fatal("no refresh token")
+						}
+						i++
+					}
+				})
+			}
+		}
+	}
+}
+
+// benchStore returns a store of benchTokens tokens: bare, or encrypted
+// through the wrapper (with or without its cache).
+func benchStore(b *testing.B, kind, variant string) zohoauth.Store {
+	b.Helper()
+	ctx := context.Background()
+	var inner zohoauth.Store
+	switch kind {
+	case "memory":
+		inner = memory.New()
+	case "sqlite":
+		s, err := sqlstore.OpenSQLite(ctx, sqlstore.Memory)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = s.Close() })
+		inner = s
+	}
+	s := inner
+	if variant != "bare" {
+		var opts []sealed.KeyringOption
+		if variant == "sealed-nocache" {
+			opts = append(opts, sealed.WithCacheSize(0))
+		}
+		keys, _ := newKeyring(b, opts...)
+		s = sealed.New(inner, keys)
+	}
+	toks := storetest.Tokens(benchTokens)
+	for start := 0; start < len(toks); start += 10_000 {
+		if err := zohoauth.SaveAll(ctx, s, toks[start:start+10_000]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s
+}

@@ -1,0 +1,80 @@
+package sealed
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// FuzzDecode feeds arbitrary stored values to the decoder and to the full
+// read path of a keyring: neither panics; a value the decoder accepts
+// re-encodes to itself (one stored form per ciphertext); and a value that
+// is not a genuine ciphertext of the keyset never decrypts, failing with a
+// typed error instead.
+func FuzzDecode(f *testing.F) {
+	ks, err := NewKeyset()
+	if err != nil {
+		f.Fatal(err)
+	}
+	src, err := Static(ks)
+	if err != nil {
+		f.Fatal(err)
+	}
+	k, err := NewKeyring(context.Background(), src, WithCacheSize(0))
+	if err != nil {
+		f.Fatal(err)
+	}
+	r := k.forRead()
+	genuine := map[string]bool{}
+	for _, plain := range []string{"", "x", "1000.0123456789abcdef0123456789abcdef.0123456789abcdef0123456789abcdef"} {
+		for _, fl := range fields {
+			v, err := r.encrypt(fl, plain, r.primary)
+			if err != nil {
+				f.Fatal(err)
+			}
+			genuine[v] = true
+			f.Add(v)
+			f.Add(v[:len(v)-1])
+			f.Add(strings.Replace(v, "zs1:", "zs2:", 1))
+		}
+	}
+	for _, s := range []string{"", "zs", "zs1", "zs1:", "zs:", "zs1:AQ", "zs01:AAAA", "1000.abc.def", "zs1:====", "zs1:+/+/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		raw, id, err := decode(v)
+		if err != nil {
+			if !errors.Is(err, ErrFormat) {
+				t.Fatalf("decode error %v does not match ErrFormat", err)
+			}
+		} else {
+			if !IsSealed(v) {
+				t.Fatalf("decode accepted %q, which IsSealed denies", v)
+			}
+			if encode(raw) != v {
+				t.Fatalf("decode(%q) re-encodes to another value", v)
+			}
+			if got, ok := keyOf(v); !ok || got != id {
+				t.Fatalf("keyOf disagrees with decode")
+			}
+		}
+		for _, fl := range fields {
+			plain, err := r.decrypt(fl, v)
+			if err == nil {
+				if !genuine[v] {
+					// Only a ciphertext made by the keyset may decrypt;
+					// the fuzzer cannot forge one.
+					if back, _ := r.encrypt(fl, plain, r.primary); back != v {
+						t.Fatalf("a value the keyset did not make decrypted in %s", fl.column())
+					}
+				}
+				continue
+			}
+			var ve *ValueError
+			if !errors.As(err, &ve) || ve.Field != fl.column() {
+				t.Fatalf("decrypt error %v is not a *ValueError of %s", err, fl.column())
+			}
+		}
+	})
+}
