@@ -78,3 +78,19 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeOneStoredForm checks a ciphertext has one stored form: the
+// same value with CR or LF inside (which encoding/base64 skips) is refused.
+func TestDecodeOneStoredForm(t *testing.T) {
+	raw := make([]byte, minRaw+8)
+	raw[0] = tinkStartByte
+	v := encode(raw)
+	if _, _, err := decode(v); err != nil {
+		t.Fatalf("decode of a canonical value: %v", err)
+	}
+	for _, bad := range []string{v[:10] + "\n" + v[10:], v[:10] + "\r\n" + v[10:], v + "\n"} {
+		if _, _, err := decode(bad); !errors.Is(err, ErrFormat) {
+			t.Fatalf("decode of a value with a line break = %v, want ErrFormat", err)
+		}
+	}
+}
