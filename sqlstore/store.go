@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
@@ -145,13 +146,16 @@ func Open(ctx context.Context, d Dialect, dsn string, opts ...Option) (*Store, e
 	return s, nil
 }
 
+// busyTimeout is how long a SQLite connection waits for another one's lock.
+const busyTimeout = 60 * time.Second
+
 // OpenSQLite opens the SQLite database file at path, created when missing,
 // in WAL mode with a busy timeout, so that several processes can share it.
 // The path Memory (":memory:") gives a new in-memory database that every
 // connection of the pool shares and that lives until Close. Close closes
 // the pool.
 func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	params := "_busy_timeout=60000&_txlock=immediate"
+	params := "_busy_timeout=" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) + "&_txlock=immediate"
 	var dsn string
 	if path == Memory {
 		// The memdb VFS shares one database among the connections that
