@@ -151,6 +151,11 @@ const busyTimeout = 60 * time.Second
 
 // OpenSQLite opens the SQLite database file at path, created when missing,
 // in WAL mode with a busy timeout, so that several processes can share it.
+// The database file is created with mode 0600 whatever the umask, and an
+// existing one (and its -wal, -shm and -journal files) that the group or
+// others may read loses those bits; a stricter mode is kept. A path that
+// names a directory or another non-regular file is refused with
+// ErrNotAFile.
 // The path Memory (":memory:") gives a new in-memory database that every
 // connection of the pool shares and that lives until Close. Close closes
 // the pool.
@@ -162,6 +167,9 @@ func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error
 		// name it; a random name keeps two stores apart.
 		dsn = "file:/zohoauth-" + rand.Text() + "?vfs=memdb&" + params
 	} else {
+		if err := prepareFile(path); err != nil {
+			return nil, storeErr("cannot open", err)
+		}
 		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params + "&_journal_mode=WAL&_synchronous=NORMAL"
 	}
 	db, err := sql.Open("sqlite3", dsn)
