@@ -60,6 +60,7 @@ type Store struct {
 	qtable string
 	owned  bool      // Close closes db
 	keep   *sql.Conn // holds an in-memory SQLite database open
+	wal    bool      // a SQLite file in WAL mode: deletes checkpoint it
 
 	writeSem chan struct{} // one writer of this Store at a time
 	lockKey  int64         // PostgreSQL advisory lock
@@ -155,12 +156,14 @@ const busyTimeout = 60 * time.Second
 // existing one (and its -wal, -shm and -journal files) that the group or
 // others may read loses those bits; a stricter mode is kept. A path that
 // names a directory or another non-regular file is refused with
-// ErrNotAFile.
+// ErrNotAFile. Secure delete is on (SQLite overwrites deleted content with
+// zeros), and a delete is followed by a checkpoint that empties the WAL, so
+// that a deleted token's secrets are not left in the files.
 // The path Memory (":memory:") gives a new in-memory database that every
 // connection of the pool shares and that lives until Close. Close closes
 // the pool.
 func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	params := "_busy_timeout=" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) + "&_txlock=immediate"
+	params := "_busy_timeout=" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) + "&_txlock=immediate&_secure_delete=on"
 	var dsn string
 	if path == Memory {
 		// The memdb VFS shares one database among the connections that
@@ -194,6 +197,7 @@ func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error
 		return nil, err
 	}
 	s.owned = true
+	s.wal = path != Memory
 	return s, nil
 }
 
@@ -447,6 +451,7 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 	if err != nil {
 		return storeErr(zohoauth.MsgDeleteTokenDB, err)
 	}
+	s.scrubWAL(ctx)
 	return nil
 }
 
@@ -469,7 +474,20 @@ func (s *Store) DeleteTokens(ctx context.Context) error {
 	if err != nil {
 		return storeErr(zohoauth.MsgDeleteTokensDB, err)
 	}
+	s.scrubWAL(ctx)
 	return nil
+}
+
+// scrubWAL copies the WAL of a SQLite file into the database and truncates
+// it, after a delete: with secure_delete on, the deleted values are then
+// zeros in the database file, and the WAL no longer holds the pages that had
+// them. It does its best: a reader that holds an old snapshot keeps the WAL
+// (the next delete or the last Close scrubs it), and a failure is not the
+// delete's.
+func (s *Store) scrubWAL(ctx context.Context) {
+	if s.wal {
+		_, _ = s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	}
 }
 
 // storeErr returns err as it is when it is a *zohoauth.Error (an error of
