@@ -121,7 +121,7 @@ func Open(ctx context.Context, d Dialect, dsn string, opts ...Option) (*Store, e
 	if d == MySQL {
 		cfg, err := mysql.ParseDSN(dsn)
 		if err != nil {
-			return nil, storeErr("cannot open", fmt.Errorf("mysql DSN: %w", err))
+			return nil, storeErr("cannot open", fmt.Errorf("%w: mysql DSN: %w", ErrBadDSN, err))
 		}
 		if _, ok := cfg.Params["sql_mode"]; !ok {
 			if cfg.Params == nil {
@@ -133,7 +133,8 @@ func Open(ctx context.Context, d Dialect, dsn string, opts ...Option) (*Store, e
 	}
 	db, err := sql.Open(d.DriverName(), dsn)
 	if err != nil {
-		return nil, storeErr("cannot open", err)
+		// The driver parsed the DSN and refused it.
+		return nil, storeErr("cannot open", fmt.Errorf("%w: %w", ErrBadDSN, err))
 	}
 	// database/sql keeps 2 idle connections by default: concurrent callers
 	// would reconnect and prepare again and again.
@@ -493,9 +494,13 @@ func (s *Store) scrubWAL(ctx context.Context) {
 // storeErr returns err as it is when it is a *zohoauth.Error (an error of
 // the contract, with its own message), and otherwise an *Error
 // with Code CodeTokenStore and msg that wraps err.
+//
+// A driver's error in err that can quote a value is reduced to the reason
+// and the column, and one that reports a configuration that cannot work is
+// tagged with ErrAccessDenied, ErrBadDSN or ErrNotADatabase (driverError).
 func storeErr(msg string, err error) error {
 	if ze, ok := err.(*zohoauth.Error); ok {
-		return ze
+		return driverError(ze)
 	}
-	return zohoauth.StoreError(msg, err)
+	return zohoauth.StoreError(msg, driverError(err))
 }
