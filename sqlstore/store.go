@@ -10,11 +10,13 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "github.com/mattn/go-sqlite3"    // registers the "sqlite3" driver
 
@@ -130,6 +132,13 @@ func Open(ctx context.Context, d Dialect, dsn string, opts ...Option) (*Store, e
 			cfg.Params["sql_mode"] = "CONCAT_WS(',',NULLIF(@@sql_mode,''),'STRICT_ALL_TABLES')"
 		}
 		dsn = cfg.FormatDSN()
+	}
+	if d == Postgres {
+		// pgx parses the DSN at the first connection; parse it now, so
+		// that a bad one is ErrBadDSN rather than a failure to connect.
+		if _, err := pgx.ParseConfig(dsn); err != nil {
+			return nil, storeErr("cannot open", fmt.Errorf("%w: %s", ErrBadDSN, withoutDSN(err)))
+		}
 	}
 	db, err := sql.Open(d.DriverName(), dsn)
 	if err != nil {
@@ -503,4 +512,16 @@ func storeErr(msg string, err error) error {
 		return driverError(ze)
 	}
 	return zohoauth.StoreError(msg, driverError(err))
+}
+
+// withoutDSN returns the text of pgx's error on a DSN it cannot parse,
+// "cannot parse `DSN`: reason", without the DSN, whose password pgx hides
+// only as well as it can parse it.
+func withoutDSN(err error) string {
+	msg := err.Error()
+	i, j := strings.Index(msg, "`"), strings.LastIndex(msg, "`: ")
+	if i < 0 || j <= i {
+		return "the DSN does not parse"
+	}
+	return msg[:i] + "the DSN" + msg[j+1:]
 }
