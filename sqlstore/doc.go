@@ -31,6 +31,19 @@
 // ErrTooLong before anything is written (and Open puts MySQL sessions in
 // strict mode, so the server refuses what slips through), never truncated.
 //
+// # Secrets at rest and in errors
+//
+// OpenSQLite creates the database file 0600 whatever the umask (SQLite gives
+// its -wal and -shm files the same mode) and takes the group's and others'
+// bits from an existing one. It turns secure_delete on and checkpoints the
+// WAL after every delete, so that a deleted token's secrets stay in neither
+// file; a value overwritten by a save stays in the WAL until the next
+// checkpoint. A driver error that can quote a value (MySQL's "Incorrect
+// string value: '\xFF…'", PostgreSQL's "Key (col)=(value)" details) is
+// reduced to the reason and the column before it leaves the store; errors of
+// a configuration that cannot work wrap ErrAccessDenied, ErrBadDSN,
+// ErrNotAFile, ErrNotADatabase or ErrIncompatibleTable.
+//
 // # Concurrency
 //
 // Every statement is prepared once and parameterised; the table name, the

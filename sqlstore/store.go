@@ -10,10 +10,13 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "github.com/mattn/go-sqlite3"    // registers the "sqlite3" driver
 
@@ -59,6 +62,7 @@ type Store struct {
 	qtable string
 	owned  bool      // Close closes db
 	keep   *sql.Conn // holds an in-memory SQLite database open
+	wal    bool      // a SQLite file in WAL mode: deletes checkpoint it
 
 	writeSem chan struct{} // one writer of this Store at a time
 	lockKey  int64         // PostgreSQL advisory lock
@@ -119,7 +123,7 @@ func Open(ctx context.Context, d Dialect, dsn string, opts ...Option) (*Store, e
 	if d == MySQL {
 		cfg, err := mysql.ParseDSN(dsn)
 		if err != nil {
-			return nil, storeErr("cannot open", fmt.Errorf("mysql DSN: %w", err))
+			return nil, storeErr("cannot open", fmt.Errorf("%w: mysql DSN: %w", ErrBadDSN, err))
 		}
 		if _, ok := cfg.Params["sql_mode"]; !ok {
 			if cfg.Params == nil {
@@ -129,9 +133,17 @@ func Open(ctx context.Context, d Dialect, dsn string, opts ...Option) (*Store, e
 		}
 		dsn = cfg.FormatDSN()
 	}
+	if d == Postgres {
+		// pgx parses the DSN at the first connection; parse it now, so
+		// that a bad one is ErrBadDSN rather than a failure to connect.
+		if _, err := pgx.ParseConfig(dsn); err != nil {
+			return nil, storeErr("cannot open", fmt.Errorf("%w: %s", ErrBadDSN, withoutDSN(err)))
+		}
+	}
 	db, err := sql.Open(d.DriverName(), dsn)
 	if err != nil {
-		return nil, storeErr("cannot open", err)
+		// The driver parsed the DSN and refused it.
+		return nil, storeErr("cannot open", fmt.Errorf("%w: %w", ErrBadDSN, err))
 	}
 	// database/sql keeps 2 idle connections by default: concurrent callers
 	// would reconnect and prepare again and again.
@@ -145,19 +157,32 @@ func Open(ctx context.Context, d Dialect, dsn string, opts ...Option) (*Store, e
 	return s, nil
 }
 
+// busyTimeout is how long a SQLite connection waits for another one's lock.
+const busyTimeout = 60 * time.Second
+
 // OpenSQLite opens the SQLite database file at path, created when missing,
 // in WAL mode with a busy timeout, so that several processes can share it.
+// The database file is created with mode 0600 whatever the umask, and an
+// existing one (and its -wal, -shm and -journal files) that the group or
+// others may read loses those bits; a stricter mode is kept. A path that
+// names a directory or another non-regular file is refused with
+// ErrNotAFile. Secure delete is on (SQLite overwrites deleted content with
+// zeros), and a delete is followed by a checkpoint that empties the WAL, so
+// that a deleted token's secrets are not left in the files.
 // The path Memory (":memory:") gives a new in-memory database that every
 // connection of the pool shares and that lives until Close. Close closes
 // the pool.
 func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	params := "_busy_timeout=60000&_txlock=immediate"
+	params := "_busy_timeout=" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) + "&_txlock=immediate&_secure_delete=on"
 	var dsn string
 	if path == Memory {
 		// The memdb VFS shares one database among the connections that
 		// name it; a random name keeps two stores apart.
 		dsn = "file:/zohoauth-" + rand.Text() + "?vfs=memdb&" + params
 	} else {
+		if err := prepareFile(path); err != nil {
+			return nil, storeErr("cannot open", err)
+		}
 		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params + "&_journal_mode=WAL&_synchronous=NORMAL"
 	}
 	db, err := sql.Open("sqlite3", dsn)
@@ -182,6 +207,7 @@ func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error
 		return nil, err
 	}
 	s.owned = true
+	s.wal = path != Memory
 	return s, nil
 }
 
@@ -435,6 +461,7 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 	if err != nil {
 		return storeErr(zohoauth.MsgDeleteTokenDB, err)
 	}
+	s.scrubWAL(ctx)
 	return nil
 }
 
@@ -457,15 +484,44 @@ func (s *Store) DeleteTokens(ctx context.Context) error {
 	if err != nil {
 		return storeErr(zohoauth.MsgDeleteTokensDB, err)
 	}
+	s.scrubWAL(ctx)
 	return nil
+}
+
+// scrubWAL copies the WAL of a SQLite file into the database and truncates
+// it, after a delete: with secure_delete on, the deleted values are then
+// zeros in the database file, and the WAL no longer holds the pages that had
+// them. It does its best: a reader that holds an old snapshot keeps the WAL
+// (the next delete or the last Close scrubs it), and a failure is not the
+// delete's.
+func (s *Store) scrubWAL(ctx context.Context) {
+	if s.wal {
+		_, _ = s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	}
 }
 
 // storeErr returns err as it is when it is a *zohoauth.Error (an error of
 // the contract, with its own message), and otherwise an *Error
 // with Code CodeTokenStore and msg that wraps err.
+//
+// A driver's error in err that can quote a value is reduced to the reason
+// and the column, and one that reports a configuration that cannot work is
+// tagged with ErrAccessDenied, ErrBadDSN or ErrNotADatabase (driverError).
 func storeErr(msg string, err error) error {
 	if ze, ok := err.(*zohoauth.Error); ok {
-		return ze
+		return driverError(ze)
 	}
-	return zohoauth.StoreError(msg, err)
+	return zohoauth.StoreError(msg, driverError(err))
+}
+
+// withoutDSN returns the text of pgx's error on a DSN it cannot parse,
+// "cannot parse `DSN`: reason", without the DSN, whose password pgx hides
+// only as well as it can parse it.
+func withoutDSN(err error) string {
+	msg := err.Error()
+	i, j := strings.Index(msg, "`"), strings.LastIndex(msg, "`: ")
+	if i < 0 || j <= i {
+		return "the DSN does not parse"
+	}
+	return msg[:i] + "the DSN" + msg[j+1:]
 }

@@ -83,6 +83,7 @@ var checks = []check{
 	{"ConcurrentDistinctUsers", testConcurrentDistinct},
 	{"ConcurrentSameUser", testConcurrentSameUser},
 	{"ErrorsAreTyped", testErrorsTyped},
+	{"SecretsNotInErrors", testSecretsNotInErrors},
 	{"BatchSaveAllOrNothing", testBatch},
 	{"PagesInIDOrder", testPages},
 	{"SwapToken", testSwapToken},

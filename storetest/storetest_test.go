@@ -2,6 +2,7 @@ package storetest_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -27,6 +28,7 @@ var broken = []struct {
 	{"shared pointers", "Copies", func() zohoauth.Store { return &sharing{Store: memory.New()} }},
 	{"string max(id)", "SaveAssignsNumericIDs", func() zohoauth.Store { return &stringMaxID{Store: memory.New()} }},
 	{"client id ignored", "UsersAndClientsApart", func() zohoauth.Store { return ignoreClient{memory.New()} }},
+	{"error quotes a value", "SecretsNotInErrors", func() zohoauth.Store { return quoteBadValue{memory.New()} }},
 }
 
 // TestKitCatchesBrokenStores runs the kit on each broken store in a child
@@ -145,4 +147,17 @@ func (s ignoreClient) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoau
 		q.ClientID = ""
 	}
 	return s.Store.FindToken(ctx, q)
+}
+
+// quoteBadValue refuses a refresh token that is not UTF-8 as MySQL does,
+// quoting the bytes from the first bad one.
+type quoteBadValue struct{ *memory.Store }
+
+func (s quoteBadValue) SaveToken(ctx context.Context, t *zohoauth.Token) error {
+	for i := 0; i < len(t.RefreshToken); i++ {
+		if t.RefreshToken[i] >= 0x80 {
+			return fmt.Errorf("Incorrect string value: '%.6s...' for column 'refresh_token'", t.RefreshToken[i:])
+		}
+	}
+	return s.Store.SaveToken(ctx, t)
 }

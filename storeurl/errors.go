@@ -11,6 +11,12 @@ var (
 	ErrBadURL = errors.New("bad store URL")
 	// ErrUnknownScheme reports a store URL whose scheme is missing or not known.
 	ErrUnknownScheme = errors.New("unknown store URL scheme")
+	// ErrConfig reports a store that failed to open because of how it is
+	// configured (a table that is not Zoho's, a directory as the SQLite
+	// file, a connection string the driver or server refuses, access
+	// denied): trying again will not help, changing the URL or the
+	// database will. A store that cannot be reached is not ErrConfig.
+	ErrConfig = errors.New("store configuration cannot work")
 )
 
 // Error reports a store URL that cannot be parsed or opened. It names the

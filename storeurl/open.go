@@ -2,7 +2,13 @@ package storeurl
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/filestore"
@@ -62,9 +68,41 @@ func (l *Location) Open(ctx context.Context) (Store, error) {
 		return nil, &Error{URL: l.String(), Part: "scheme", Reason: "unknown scheme " + l.Scheme, Err: ErrUnknownScheme}
 	}
 	if err != nil {
-		return nil, &Error{URL: l.String(), Reason: "cannot open the " + l.Scheme + " store: " + err.Error(), Err: err}
+		reason := "cannot open the " + l.Scheme + " store: " + err.Error()
+		if fix := configFix(err); fix != "" {
+			return nil, &Error{URL: l.String(), Reason: reason + " (" + fix + ")", Err: fmt.Errorf("%w: %w", ErrConfig, err)}
+		}
+		return nil, &Error{URL: l.String(), Reason: reason, Err: err}
 	}
 	return s, nil
+}
+
+// configFix returns what to fix when err, an error of a store's open,
+// reports a configuration that cannot work, and "" for any other error
+// (one that trying again may cure).
+func configFix(err error) string {
+	switch {
+	case errors.Is(err, sqlstore.ErrIncompatibleTable):
+		return "the table is not a Zoho token table: name another one with ?table=NAME"
+	case errors.Is(err, sqlstore.ErrBadTableName):
+		return "fix ?table=NAME"
+	case errors.Is(err, sqlstore.ErrNotAFile):
+		return "name a database file, not a directory"
+	case errors.Is(err, sqlstore.ErrNotADatabase):
+		return "the file is not a SQLite database: name another file"
+	case errors.Is(err, sqlstore.ErrBadDSN):
+		return "fix the connection string and its parameters"
+	case errors.Is(err, sqlstore.ErrAccessDenied):
+		return "check the user, the password and the database name, and the user's rights"
+	case errors.Is(err, fs.ErrPermission):
+		return "check the file's and its directory's permissions"
+	}
+	if re, ok := errors.AsType[redis.Error](err); ok {
+		if msg := re.Error(); strings.HasPrefix(msg, "WRONGPASS") || strings.HasPrefix(msg, "NOAUTH") || strings.HasPrefix(msg, "NOPERM") {
+			return "check the user and the password"
+		}
+	}
+	return ""
 }
 
 // memoryStore gives the memory store a Close. Embedding the pointer keeps

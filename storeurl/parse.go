@@ -5,8 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-
-	"github.com/zohoauth/zohoauth/sqlstore"
 )
 
 // The canonical schemes of store URLs.
@@ -82,6 +80,15 @@ func (l *Location) String() string { return Redact(l.raw) }
 // table other than Zoho's oauthtoken. The schemes sqlite3, mariadb,
 // postgresql and rediss are accepted as aliases.
 //
+// The query is strict, so that a typo never falls back to the default table
+// or prefix: a query that does not parse (a ';' separator, a bad
+// percent-escape), a parameter given twice, and a parameter the store does
+// not take are errors naming the parameter. A sqlite URL takes only table;
+// a mysql URL table, go-sql-driver/mysql's parameters and MySQL server
+// variables in lower case (which the server checks when the store opens); a
+// postgres URL table and lower-case libpq, pgx and run-time parameters
+// (which the server checks); a redis URL prefix and go-redis's options.
+//
 // A URL that cannot be used is an *Error naming the part that is wrong; it
 // wraps ErrBadURL or, for a scheme that is not known, ErrUnknownScheme.
 func Parse(raw string) (*Location, error) {
@@ -148,11 +155,14 @@ func (l *Location) parseFile(rest string) error {
 	if query == "" {
 		return nil
 	}
-	q, err := url.ParseQuery(query)
+	q, err := l.parseQuery(query)
 	if err != nil {
-		return bad(l.raw, "query", "malformed query string")
+		return err
 	}
-	return l.takeTable(q, true)
+	if err := l.checkParams(q); err != nil {
+		return err
+	}
+	return l.takeTable(q)
 }
 
 func defaultFile(scheme string) string {
@@ -160,28 +170,6 @@ func defaultFile(scheme string) string {
 		return "sdk_tokens.txt"
 	}
 	return "zohooauth.db"
-}
-
-// takeTable moves the table parameter of q into l.Table. With only set, any
-// other parameter is an error.
-func (l *Location) takeTable(q url.Values, only bool) error {
-	for k, v := range q {
-		if k != "table" {
-			if only {
-				return bad(l.raw, "query parameter "+strconv.Quote(k), "unknown parameter (a "+l.Scheme+" URL takes only table)")
-			}
-			continue
-		}
-		if len(v) != 1 {
-			return bad(l.raw, "query parameter \"table\"", "given more than once")
-		}
-		if !sqlstore.ValidTableName(v[0]) {
-			return bad(l.raw, "query parameter \"table\"", "table name must be 1 to 40 letters, digits or underscores, not starting with a digit")
-		}
-		l.Table = v[0]
-	}
-	q.Del("table")
-	return nil
 }
 
 // parseNetURL parses scheme://… and checks its host and port.
@@ -221,11 +209,14 @@ func (l *Location) parseMySQL(rest string) error {
 			return bad(l.raw, "database", "a MySQL DSN needs /DBNAME, e.g. mysql:root@tcp(127.0.0.1:3306)/test")
 		}
 		if hasQuery {
-			vals, err := url.ParseQuery(q)
+			vals, err := l.parseQuery(q)
 			if err != nil {
-				return bad(l.raw, "query", "malformed query string")
+				return err
 			}
-			if err := l.takeTable(vals, false); err != nil {
+			if err := l.checkParams(vals); err != nil {
+				return err
+			}
+			if err := l.takeTable(vals); err != nil {
 				return err
 			}
 			if enc := vals.Encode(); enc != "" {
@@ -243,8 +234,8 @@ func (l *Location) parseMySQL(rest string) error {
 	if db == "" || strings.Contains(db, "/") {
 		return bad(l.raw, "database", "the path must be one database name, e.g. mysql://root@127.0.0.1/test")
 	}
-	q := u.Query()
-	if err := l.takeTable(q, false); err != nil {
+	q, err := l.sqlQuery(u)
+	if err != nil {
 		return err
 	}
 	var b strings.Builder
@@ -279,8 +270,8 @@ func (l *Location) parsePostgres(rest string) error {
 	if db := strings.TrimPrefix(u.Path, "/"); strings.Contains(db, "/") {
 		return bad(l.raw, "database", "the path must be one database name")
 	}
-	q := u.Query()
-	if err := l.takeTable(q, false); err != nil {
+	q, err := l.sqlQuery(u)
+	if err != nil {
 		return err
 	}
 	u.Scheme = "postgres"
@@ -302,18 +293,43 @@ func (l *Location) parseRedis(scheme, rest string) error {
 			return bad(l.raw, "database", "the path must be a database number, e.g. redis://127.0.0.1:6379/0")
 		}
 	}
-	q := u.Query()
+	q, err := l.parseQuery(u.RawQuery)
+	if err != nil {
+		return err
+	}
+	if err := l.checkParams(q); err != nil {
+		return err
+	}
 	if p, ok := q["prefix"]; ok {
-		if len(p) != 1 || p[0] == "" {
-			return bad(l.raw, "query parameter \"prefix\"", "give one non-empty key prefix")
+		if p[0] == "" {
+			return bad(l.raw, param("prefix"), "give one non-empty key prefix")
 		}
 		l.Prefix = p[0]
 		q.Del("prefix")
 	}
 	u.Scheme = strings.ToLower(scheme)
 	u.RawQuery = q.Encode()
+	if err := l.checkRedis(u.String()); err != nil {
+		return err
+	}
 	l.DSN = u.String()
 	return nil
+}
+
+// sqlQuery parses and checks the query of a mysql:// or postgres:// URL and
+// takes its table parameter.
+func (l *Location) sqlQuery(u *url.URL) (url.Values, error) {
+	q, err := l.parseQuery(u.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.checkParams(q); err != nil {
+		return nil, err
+	}
+	if err := l.takeTable(q); err != nil {
+		return nil, err
+	}
+	return q, nil
 }
 
 // urlParseError says which part net/url rejected without repeating its text,

@@ -439,7 +439,7 @@ func exitCode(ctx context.Context, err error) int {
 		return exitHTTP
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()), errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.As(err, &se) && (errors.Is(err, storeurl.ErrBadURL) || errors.Is(err, storeurl.ErrUnknownScheme)):
+	case errors.As(err, &se) && (errors.Is(err, storeurl.ErrBadURL) || errors.Is(err, storeurl.ErrUnknownScheme) || errors.Is(err, storeurl.ErrConfig)):
 		return exitUsage
 	case errors.Is(err, zohoauth.ErrNotFound):
 		return exitNotFound
