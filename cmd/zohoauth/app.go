@@ -16,6 +16,7 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/auth"
+	"github.com/zohoauth/zohoauth/filestore"
 	"github.com/zohoauth/zohoauth/clock"
 	"github.com/zohoauth/zohoauth/storeurl"
 )
@@ -439,7 +440,8 @@ func exitCode(ctx context.Context, err error) int {
 		return exitHTTP
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()), errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.As(err, &se) && (errors.Is(err, storeurl.ErrBadURL) || errors.Is(err, storeurl.ErrUnknownScheme) || errors.Is(err, storeurl.ErrConfig)):
+	case errors.As(err, &se) && (errors.Is(err, storeurl.ErrBadURL) || errors.Is(err, storeurl.ErrUnknownScheme) || errors.Is(err, storeurl.ErrConfig)),
+		errors.Is(err, filestore.ErrReadOnly):
 		return exitUsage
 	case errors.Is(err, zohoauth.ErrNotFound):
 		return exitNotFound

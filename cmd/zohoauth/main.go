@@ -159,7 +159,8 @@
 //	0    success
 //	1    any other failure
 //	2    bad command line, a store URL that cannot be used, or a store that cannot work as
-//	     configured (not Zoho's table, a directory as the file, access denied, …)
+//	     configured (not Zoho's table, a directory as the file, access denied, a
+//	     read-only token file, …)
 //	3    no such token (or the store is empty)
 //	4    Zoho refused the client, the grant code or the refresh token: log in again
 //	5    the store or Zoho could not be reached, or Zoho's throttle: try again later

@@ -15,6 +15,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/clock"
+	"github.com/zohoauth/zohoauth/filestore"
 	"github.com/zohoauth/zohoauth/storeurl"
 	"github.com/zohoauth/zohoauth/zohotest"
 )
@@ -275,6 +276,7 @@ func TestExitCodeMapping(t *testing.T) {
 		{ctx, notFoundf("x"), exitNotFound},
 		{ctx, zohoauth.StoreError(zohoauth.MsgGetTokenByIDDB, zohoauth.ErrNotFound), exitNotFound},
 		{ctx, &httpStatusError{status: "404 Not Found"}, exitHTTP},
+		{ctx, zohoauth.StoreError(zohoauth.MsgSaveTokenFile, filestore.ErrReadOnly), exitUsage},
 		{canceled, context.Canceled, exitInterrupted},
 		{ctx, errors.New("boom"), exitFailure},
 	} {
