@@ -16,8 +16,8 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/auth"
-	"github.com/zohoauth/zohoauth/filestore"
 	"github.com/zohoauth/zohoauth/clock"
+	"github.com/zohoauth/zohoauth/filestore"
 	"github.com/zohoauth/zohoauth/storeurl"
 )
 
