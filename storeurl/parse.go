@@ -357,6 +357,18 @@ func Redact(raw string) string {
 	if !ok {
 		return raw
 	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 && strings.ContainsAny(rest[:at], "?#") {
+		// A password with a raw '?' or '#' would end the path early and
+		// be shown: hide all that stands between the user's ':' and the
+		// last '@' (more than needed when a query value holds an '@').
+		start := 0
+		if strings.HasPrefix(rest, "//") {
+			start = 2
+		}
+		if user, _, hasPass := strings.Cut(rest[start:at], ":"); hasPass {
+			rest = rest[:start] + user + ":xxxxx" + rest[at:]
+		}
+	}
 	path, query, hasQuery := strings.Cut(rest, "?")
 	if at := strings.LastIndex(path, "@"); at >= 0 {
 		userinfo := path[:at]

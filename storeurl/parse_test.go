@@ -147,6 +147,11 @@ func TestRedact(t *testing.T) {
 		{"redis://:p@w@h:1/0", "redis://:xxxxx@h:1/0"},
 		{"sqlite:z.db", "sqlite:z.db"},
 		{"noscheme", "noscheme"},
+		// A password with a raw '?', '/' or '#' ends the path early; what
+		// stands before the last '@' is still hidden.
+		{"mysql://root:pw?se/cr#et@h/db", "mysql://root:xxxxx@h/db"},
+		{"postgres://u:a?b@h/db?sslmode=disable", "postgres://u:xxxxx@h/db?sslmode=disable"},
+		{"redis://:p?w@h:1/0?prefix=x", "redis://:xxxxx@h:1/0?prefix=x"},
 	}
 	for _, tt := range tests {
 		if got := Redact(tt.in); got != tt.want {
