@@ -28,16 +28,22 @@
 //
 // # Consistency
 //
-// A token and its index entries change together in one MULTI/EXEC. A save
-// reads what it depends on under WATCH (the index sets it looks in, the
+// A token and its index entries change together in one MULTI/EXEC that runs
+// one script: it first checks that every key it writes is absent or of the
+// layout's type, then writes, so a write is all or nothing even when
+// something else left a key of the wrong type under the prefix (the write
+// fails with a *KeyTypeError, matching ErrWrongType, and changes no key). A
+// save reads what it depends on under WATCH (the index sets it looks in, the
 // tokens it reads), applies the saving rules of the Store contract
 // (zohoauth.PlanSave) in the client, and retries when another writer changed
 // a watched key in the meantime; so concurrent saves from many processes
 // give neither a duplicate row for one user nor a lost update. New ids come
 // from INCR of the counter, which a token saved with its own id raises to
 // that id in the same transaction, so an id is never handed out twice and
-// never reused, even after DeleteTokens. A find is one Lua script (the index
-// set and the tokens it names, read atomically), or one HGETALL by id.
+// never reused, even after DeleteTokens; the counter is taken only after the
+// keys the new token goes into are checked the same way. A find is one Lua
+// script (the index set and the tokens it names, read atomically), or one
+// HGETALL by id.
 //
 // # Operating the Redis
 //

@@ -44,6 +44,8 @@ type Store struct {
 	owned       bool // Close closes c
 	maxAttempts int
 	find        *redis.Script
+	alloc       *redis.Script
+	commit      *redis.Script
 	renew       *redis.Script
 	release     *redis.Script
 }
@@ -80,6 +82,8 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		k:           keys{prefix: DefaultPrefix},
 		maxAttempts: defaultMaxAttempts,
 		find:        redis.NewScript(findScript),
+		alloc:       redis.NewScript(allocScript),
+		commit:      redis.NewScript(commitScript),
 		renew:       redis.NewScript(renewScript),
 		release:     redis.NewScript(releaseScript),
 	}
