@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/redis/go-redis/v9"
 
@@ -43,6 +44,7 @@ type Store struct {
 	k           keys
 	owned       bool // Close closes c
 	maxAttempts int
+	log         *slog.Logger // nil: silent
 	find        *redis.Script
 	alloc       *redis.Script
 	commit      *redis.Script
@@ -96,7 +98,8 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 // Open connects to the Redis of url (redis://[user:password@]host:port/db,
 // or rediss:// for TLS, as redis.ParseURL reads it), checks it answers, and
 // returns a Store that owns the connection: Close closes it. Errors never
-// show the password.
+// show the password. Open routes go-redis's own log lines to the store's
+// logger, silent by default (see WithLogger).
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	o, err := redis.ParseURL(url)
 	if err != nil {
@@ -104,12 +107,13 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: MsgOpen, Detail: "not a redis:// or rediss:// URL"}
 	}
 	c := redis.NewClient(o)
+	s := New(c, opts...)
+	s.owned = true
+	s.installDriverLogger()
 	if err := c.Ping(ctx).Err(); err != nil {
 		_ = c.Close()
 		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: MsgOpen, Detail: "address " + o.Addr, Err: err}
 	}
-	s := New(c, opts...)
-	s.owned = true
 	return s, nil
 }
 
