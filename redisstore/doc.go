@@ -54,7 +54,36 @@
 //
 // # Redis Cluster
 //
-// WATCH, MULTI and the scripts need all of a store's keys in one hash slot:
-// with a Cluster client, use a prefix with a hash tag, such as
-// "{zohoauth}:".
+// A store works on a Redis Cluster (Open with redis+cluster://h1:p1,h2:p2/,
+// or New with a *redis.ClusterClient). WATCH, MULTI and the scripts need
+// all of a store's keys in one hash slot, so the prefix holds a hash tag: a
+// prefix without one is used in braces ("zohoauth:" becomes "{zohoauth:}").
+// One store therefore lives on one primary and its replicas; stores with
+// different prefixes spread over the cluster.
+//
+// Redis replicates asynchronously: a primary acknowledges a write before
+// its replicas have it, and a failover promotes a replica that may lack the
+// last writes. On a cluster every write (a save, a delete, a lock taken)
+// is acknowledged only after WAIT confirms it reached one replica
+// (WithReplicas); a write that no replica confirms in time fails with
+// ErrNotReplicated although the primary applied it. What this gives:
+//
+//   - A save that returned nil survives the loss of its primary, as long as
+//     the replica that confirmed it is the one promoted (with one replica
+//     per primary, it is). WAIT is not a consensus: a save that failed with
+//     ErrNotReplicated, or whose connection broke before the answer, may be
+//     there or not after a failover.
+//   - A lock is replicated the same way before Lock returns, so a failover
+//     does not hand a held lock to a second owner. A lock taken on a
+//     primary that dies before its replica has it fails to be acknowledged,
+//     and its owner does not proceed.
+//   - While the slot's primary is down and until its replica is promoted
+//     (cluster-node-timeout plus an election: a few seconds), reads and
+//     writes of the store fail with the driver's error; they succeed again
+//     once go-redis has learnt the new primary.
+//
+// On a single Redis nothing is waited for (WithReplicas turns it on when the
+// server has replicas): across a crash of that server, what survives is
+// what its persistence (AOF with appendfsync always, or everysec and its
+// last second lost) kept; without persistence, nothing.
 package redisstore

@@ -386,7 +386,10 @@ func (v *view) commit(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return typeReply(res)
+	if err := typeReply(res); err != nil {
+		return err
+	}
+	return v.s.waitReplicas(ctx, v.tx)
 }
 
 // write is the arguments of the commit script being built.

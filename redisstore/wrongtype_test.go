@@ -81,6 +81,13 @@ func checkWroteNothing(t *testing.T, s *Store, err error, tok *zohoauth.Token, b
 // type, and checks that the save fails with a typed error and leaves every
 // key as it was: a save writes all or nothing.
 func TestSaveWrongTypeWritesNothing(t *testing.T) {
+	testAddr(t)
+	testSaveWrongType(t, func(t *testing.T) *Store { return newBareStore(t) })
+}
+
+// testSaveWrongType is TestSaveWrongTypeWritesNothing on the stores that
+// newBareStore makes.
+func testSaveWrongType(t *testing.T, newBareStore func(t *testing.T) *Store) {
 	type plantCase struct {
 		name     string
 		key      func(s *Store, tok *zohoauth.Token) string
