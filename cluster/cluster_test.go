@@ -39,6 +39,10 @@ const (
 	refreshingMsg = "zohoauth: refreshing access token"
 )
 
+// envRedisCluster names the nodes of the test Redis Cluster,
+// comma-separated host:port.
+const envRedisCluster = "ZOHOAUTH_TEST_REDIS_CLUSTER_ADDRS"
+
 // Environment of a child process.
 const (
 	envChild    = "ZOHOAUTH_CLUSTER_CHILD"
@@ -68,6 +72,10 @@ func storeCases() []storeCase {
 		{"redis", func(t testing.TB) string {
 			addr := storetest.Server(t, storetest.EnvRedis)
 			return "redis://" + addr + "/0?prefix=" + url.QueryEscape(fmt.Sprintf("zohoauth-cluster-%d:", os.Getpid()))
+		}},
+		{"redis-cluster", func(t testing.TB) string {
+			addrs := storetest.Server(t, envRedisCluster)
+			return "redis+cluster://" + addrs + "/?prefix=" + url.QueryEscape(fmt.Sprintf("{zohoauth-cluster-%d}:", os.Getpid()))
 		}},
 	}
 }
