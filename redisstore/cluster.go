@@ -2,9 +2,13 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -56,11 +60,32 @@ func parseClusterURL(raw string) (*redis.ClusterOptions, error) {
 	u.RawQuery = q.Encode()
 	o, err := redis.ParseClusterURL(u.String())
 	if err != nil {
-		// Its errors may quote the URL: name the parameter only when it is
-		// the cause.
+		// Its errors may quote the URL, password included.
 		return nil, fmt.Errorf("bad cluster URL options (go-redis's ClusterOptions in snake case)")
 	}
+	// go-redis learns of a new primary from a MOVED answer or when it
+	// reloads the slots (every minute by default); a dead primary answers
+	// nothing, so without a short interval the store would keep dialling
+	// it for up to a minute after its replica took over.
+	o.ClusterStateReloadInterval = clusterReload
 	return o, nil
+}
+
+// clusterReload is how often a cluster client that Open makes reloads the
+// map of slots to nodes.
+const clusterReload = time.Second
+
+// reloadOnConnError asks a cluster client to reload its map of slots when
+// err is a network error: the node that failed may be a primary that was
+// replaced. The reload runs in the background.
+func (s *Store) reloadOnConnError(ctx context.Context, err error) {
+	cc, ok := s.c.(*redis.ClusterClient)
+	if !ok || err == nil {
+		return
+	}
+	if _, isNet := errors.AsType[net.Error](err); isNet || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
+		cc.ReloadState(ctx)
+	}
 }
 
 // hasHashTag reports whether every key under prefix hashes by a hash tag of

@@ -70,6 +70,7 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 			return nil, zohoauth.StoreError(MsgLock, fmt.Errorf("lock %q: %w", name, ctx.Err()))
 		}
 		if err != nil {
+			s.reloadOnConnError(ctx, err)
 			return nil, zohoauth.StoreError(MsgLock, fmt.Errorf("lock %q: %w", name, err))
 		}
 		if ok {

@@ -201,6 +201,7 @@ func storeErr(msg string, err error) error {
 func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
 	found, err := zohoauth.Find(ctx, reader{s}, t)
 	if err != nil {
+		s.reloadOnConnError(ctx, err)
 		return nil, storeErr(MsgGetToken, err)
 	}
 	return found, nil
@@ -214,6 +215,7 @@ func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, 
 		found, err = s.byID(ctx, id)
 	}
 	if err != nil {
+		s.reloadOnConnError(ctx, err)
 		return nil, zohoauth.StoreError(MsgGetTokenByID, err)
 	}
 	if found == nil {

@@ -121,6 +121,7 @@ func (s *Store) update(ctx context.Context, msg string, fn func(context.Context,
 		if err == nil {
 			return nil
 		}
+		s.reloadOnConnError(ctx, err)
 		if !errors.Is(err, redis.TxFailedErr) && !errors.Is(err, errRetry) {
 			return storeErr(msg, wrongType(err))
 		}
