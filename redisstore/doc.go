@@ -73,14 +73,20 @@
 //     per primary, it is). WAIT is not a consensus: a save that failed with
 //     ErrNotReplicated, or whose connection broke before the answer, may be
 //     there or not after a failover.
-//   - A lock is replicated the same way before Lock returns, so a failover
-//     does not hand a held lock to a second owner. A lock taken on a
-//     primary that dies before its replica has it fails to be acknowledged,
-//     and its owner does not proceed.
+//   - A lock taken is replicated the same way before Lock returns; one
+//     that no replica confirms is given back and Lock fails. A lock is a
+//     lease, not a fence: a failover can still leave two owners for a
+//     moment, and the compare-and-swap of the save (SwapToken) is what keeps
+//     the second from overwriting a newer token.
 //   - While the slot's primary is down and until its replica is promoted
 //     (cluster-node-timeout plus an election: a few seconds), reads and
-//     writes of the store fail with the driver's error; they succeed again
-//     once go-redis has learnt the new primary.
+//     writes of the store fail with the driver's error. With one replica
+//     per primary, the promoted replica has none: writes keep failing with
+//     ErrNotReplicated until another replica (the old primary, restarted)
+//     has joined it and caught up. A client made by Open reloads its map of
+//     slots every second and after a network error; a client given to New
+//     keeps go-redis's default (a minute, or a MOVED answer), so set its
+//     ClusterStateReloadInterval.
 //
 // On a single Redis nothing is waited for (WithReplicas turns it on when the
 // server has replicas): across a crash of that server, what survives is
