@@ -39,6 +39,10 @@ const (
 	refreshingMsg = "zohoauth: refreshing access token"
 )
 
+// envRedisCluster names the nodes of the test Redis Cluster,
+// comma-separated host:port.
+const envRedisCluster = "ZOHOAUTH_TEST_REDIS_CLUSTER_ADDRS"
+
 // Environment of a child process.
 const (
 	envChild    = "ZOHOAUTH_CLUSTER_CHILD"
@@ -47,6 +51,12 @@ const (
 	envID       = "ZOHOAUTH_CLUSTER_ID"
 	envStart    = "ZOHOAUTH_CLUSTER_START" // Unix nanoseconds
 	envLease    = "ZOHOAUTH_CLUSTER_LEASE"
+	// envRetry makes each goroutine of a child ask again after an error,
+	// as a fleet does, until it gets a token or 60 s pass; the child
+	// reports its first token's time (FIRST) and the errors (RETRIED).
+	envRetry = "ZOHOAUTH_CLUSTER_RETRY"
+	// envGoroutines sets the goroutines of a child (goroutines by default).
+	envGoroutines = "ZOHOAUTH_CLUSTER_GOROUTINES"
 )
 
 // storeCase is one persistent store, named by a store URL.
@@ -68,6 +78,10 @@ func storeCases() []storeCase {
 		{"redis", func(t testing.TB) string {
 			addr := storetest.Server(t, storetest.EnvRedis)
 			return "redis://" + addr + "/0?prefix=" + url.QueryEscape(fmt.Sprintf("zohoauth-cluster-%d:", os.Getpid()))
+		}},
+		{"redis-cluster", func(t testing.TB) string {
+			addrs := storetest.Server(t, envRedisCluster)
+			return "redis+cluster://" + addrs + "/?prefix=" + url.QueryEscape(fmt.Sprintf("{zohoauth-cluster-%d}:", os.Getpid()))
 		}},
 	}
 }
@@ -178,10 +192,12 @@ type child struct {
 	err   error       // Wait's result, set before exited closes
 	exit  chan struct{}
 	out   []string // every line, once exited
+
+	stderr *syncWriter // its log
 }
 
 // spawn starts a child that asks for the token at start.
-func (c *cluster) spawn(start time.Time, lease time.Duration) *child {
+func (c *cluster) spawn(start time.Time, lease time.Duration, env ...string) *child {
 	c.t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestClusterChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(),
@@ -192,6 +208,7 @@ func (c *cluster) spawn(start time.Time, lease time.Duration) *child {
 		envStart+"="+strconv.FormatInt(start.UnixNano(), 10),
 		envLease+"="+lease.String(),
 	)
+	cmd.Env = append(cmd.Env, env...)
 	var stderr strings.Builder
 	cmd.Stderr = &syncWriter{w: &stderr}
 	out, err := cmd.StdoutPipe()
@@ -201,7 +218,7 @@ func (c *cluster) spawn(start time.Time, lease time.Duration) *child {
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
-	ch := &child{cmd: cmd, lines: make(chan string, 64), exit: make(chan struct{})}
+	ch := &child{cmd: cmd, lines: make(chan string, 64), exit: make(chan struct{}), stderr: cmd.Stderr.(*syncWriter)}
 	go func() {
 		sc := bufio.NewScanner(out)
 		var all []string
@@ -236,6 +253,10 @@ type result struct {
 	tokens map[string]int // fingerprint → callers
 	errors []string
 	done   time.Time
+
+	first      time.Time // envRetry: when the first caller got a token
+	retried    int       // envRetry: errors the callers retried after
+	retriedErr string    // the first of them
 }
 
 func parseResult(lines []string) result {
@@ -251,6 +272,13 @@ func parseResult(lines []string) result {
 		case len(f) == 2 && f[0] == "DONE":
 			ns, _ := strconv.ParseInt(f[1], 10, 64)
 			r.done = time.Unix(0, ns)
+		case len(f) == 2 && f[0] == "FIRST":
+			ns, _ := strconv.ParseInt(f[1], 10, 64)
+			r.first = time.Unix(0, ns)
+		case len(f) == 2 && f[0] == "RETRIED":
+			r.retried, _ = strconv.Atoi(f[1])
+		case len(f) > 1 && f[0] == "RETRIEDERR":
+			r.retriedErr += " | " + strings.Join(f[1:], " ")
 		}
 	}
 	return r
@@ -455,29 +483,66 @@ func TestClusterChild(t *testing.T) {
 	})
 	defer a.Close()
 	time.Sleep(time.Until(time.Unix(0, ns)))
+	n := goroutines
+	if v := os.Getenv(envGoroutines); v != "" {
+		if n, err = strconv.Atoi(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	retry := os.Getenv(envRetry) == "1"
 	var (
-		mu     sync.Mutex
-		tokens = map[string]int{}
-		errs   []string
-		wg     sync.WaitGroup
+		mu      sync.Mutex
+		tokens  = map[string]int{}
+		errs    []string
+		retried []string
+		first   time.Time
+		wg      sync.WaitGroup
 	)
-	for range goroutines {
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			access, err := a.For(&zohoauth.Token{ID: os.Getenv(envID)}).AccessToken(cctx)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err.Error())
-				return
+			timeout := 30 * time.Second
+			if retry {
+				timeout = 60 * time.Second
 			}
-			tokens[zohoauth.Fingerprint(access)]++
+			cctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			for {
+				access, err := a.For(&zohoauth.Token{ID: os.Getenv(envID)}).AccessToken(cctx)
+				mu.Lock()
+				if err == nil {
+					if first.IsZero() {
+						first = time.Now()
+					}
+					tokens[zohoauth.Fingerprint(access)]++
+					mu.Unlock()
+					return
+				}
+				if !retry || cctx.Err() != nil {
+					errs = append(errs, err.Error())
+					mu.Unlock()
+					return
+				}
+				retried = append(retried, err.Error())
+				mu.Unlock()
+				time.Sleep(20 * time.Millisecond)
+			}
 		}()
 	}
 	wg.Wait()
+	if retry {
+		fmt.Printf("FIRST %d\n", first.UnixNano())
+		fmt.Printf("RETRIED %d\n", len(retried))
+		if len(retried) > 0 {
+			fmt.Printf("RETRIEDERR %s\n", strings.ReplaceAll(retried[0], "\n", " "))
+			fmt.Printf("RETRIEDERR %s\n", strings.ReplaceAll(retried[len(retried)-1], "\n", " "))
+		}
+		for _, e := range errs {
+			fmt.Printf("ERROR %s\n", e)
+		}
+		errs = nil
+	}
 	fps := make([]string, 0, len(tokens))
 	for fp := range tokens {
 		fps = append(fps, fp)

@@ -4,13 +4,14 @@
 // benchmark what a coordinated refresh costs.
 //
 // TestCluster runs, for each persistent store (SQLite, Zoho's CSV file,
-// MariaDB/MySQL, PostgreSQL, Redis), two rounds of 4 processes × 250
+// MariaDB/MySQL, PostgreSQL, Redis, Redis Cluster), two rounds of 4 processes × 250
 // goroutines asking for one token at the moment it expires: in the first,
 // exactly one call reaches the token endpoint and every caller gets the same
 // new token; in the second, the process holding the lock is killed
 // (SIGKILL) while its refresh is in flight, and another one completes within
 // the lease without losing the token or hitting Zoho's throttle. The
 // database servers are named by ZOHOAUTH_TEST_MYSQL_DSN,
-// ZOHOAUTH_TEST_POSTGRES_DSN and ZOHOAUTH_TEST_REDIS_ADDR: unset, their
-// stores are skipped, or fail when CI=true.
+// ZOHOAUTH_TEST_POSTGRES_DSN, ZOHOAUTH_TEST_REDIS_ADDR and
+// ZOHOAUTH_TEST_REDIS_CLUSTER_ADDRS: unset, their stores are skipped, or
+// fail when CI=true.
 package cluster

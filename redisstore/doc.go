@@ -28,16 +28,22 @@
 //
 // # Consistency
 //
-// A token and its index entries change together in one MULTI/EXEC. A save
-// reads what it depends on under WATCH (the index sets it looks in, the
+// A token and its index entries change together in one MULTI/EXEC that runs
+// one script: it first checks that every key it writes is absent or of the
+// layout's type, then writes, so a write is all or nothing even when
+// something else left a key of the wrong type under the prefix (the write
+// fails with a *KeyTypeError, matching ErrWrongType, and changes no key). A
+// save reads what it depends on under WATCH (the index sets it looks in, the
 // tokens it reads), applies the saving rules of the Store contract
 // (zohoauth.PlanSave) in the client, and retries when another writer changed
 // a watched key in the meantime; so concurrent saves from many processes
 // give neither a duplicate row for one user nor a lost update. New ids come
 // from INCR of the counter, which a token saved with its own id raises to
 // that id in the same transaction, so an id is never handed out twice and
-// never reused, even after DeleteTokens. A find is one Lua script (the index
-// set and the tokens it names, read atomically), or one HGETALL by id.
+// never reused, even after DeleteTokens; the counter is taken only after the
+// keys the new token goes into are checked the same way. A find is one Lua
+// script (the index set and the tokens it names, read atomically), or one
+// HGETALL by id.
 //
 // # Operating the Redis
 //
@@ -48,7 +54,42 @@
 //
 // # Redis Cluster
 //
-// WATCH, MULTI and the scripts need all of a store's keys in one hash slot:
-// with a Cluster client, use a prefix with a hash tag, such as
-// "{zohoauth}:".
+// A store works on a Redis Cluster (Open with redis+cluster://h1:p1,h2:p2/,
+// or New with a *redis.ClusterClient). WATCH, MULTI and the scripts need
+// all of a store's keys in one hash slot, so the prefix holds a hash tag: a
+// prefix without one is used in braces ("zohoauth:" becomes "{zohoauth:}").
+// One store therefore lives on one primary and its replicas; stores with
+// different prefixes spread over the cluster.
+//
+// Redis replicates asynchronously: a primary acknowledges a write before
+// its replicas have it, and a failover promotes a replica that may lack the
+// last writes. On a cluster every write (a save, a delete, a lock taken)
+// is acknowledged only after WAIT confirms it reached one replica
+// (WithReplicas); a write that no replica confirms in time fails with
+// ErrNotReplicated although the primary applied it. What this gives:
+//
+//   - A save that returned nil survives the loss of its primary, as long as
+//     the replica that confirmed it is the one promoted (with one replica
+//     per primary, it is). WAIT is not a consensus: a save that failed with
+//     ErrNotReplicated, or whose connection broke before the answer, may be
+//     there or not after a failover.
+//   - A lock taken is replicated the same way before Lock returns; one
+//     that no replica confirms is given back and Lock fails. A lock is a
+//     lease, not a fence: a failover can still leave two owners for a
+//     moment, and the compare-and-swap of the save (SwapToken) is what keeps
+//     the second from overwriting a newer token.
+//   - While the slot's primary is down and until its replica is promoted
+//     (cluster-node-timeout plus an election: a few seconds), reads and
+//     writes of the store fail with the driver's error. With one replica
+//     per primary, the promoted replica has none: writes keep failing with
+//     ErrNotReplicated until another replica (the old primary, restarted)
+//     has joined it and caught up. A client made by Open reloads its map of
+//     slots every second and after a network error; a client given to New
+//     keeps go-redis's default (a minute, or a MOVED answer), so set its
+//     ClusterStateReloadInterval.
+//
+// On a single Redis nothing is waited for (WithReplicas turns it on when the
+// server has replicas): across a crash of that server, what survives is
+// what its persistence (AOF with appendfsync always, or everysec and its
+// last second lost) kept; without persistence, nothing.
 package redisstore

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/zohoauth/zohoauth"
 )
 
@@ -60,7 +62,7 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 	lk := &lock{s: s, name: name, key: s.k.lock(name), owner: rand.Text()}
 	wait := pollMin
 	for {
-		ok, err := s.c.SetNX(ctx, lk.key, lk.owner, lease).Result()
+		ok, err := s.setNX(ctx, lk, lease)
 		if ctx.Err() != nil {
 			if ok { // taken as ctx ended: give it back
 				_ = lk.Unlock(context.WithoutCancel(ctx))
@@ -68,6 +70,7 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 			return nil, zohoauth.StoreError(MsgLock, fmt.Errorf("lock %q: %w", name, ctx.Err()))
 		}
 		if err != nil {
+			s.reloadOnConnError(ctx, err)
 			return nil, zohoauth.StoreError(MsgLock, fmt.Errorf("lock %q: %w", name, err))
 		}
 		if ok {
@@ -83,6 +86,30 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 		}
 		wait = min(wait*2, pollMax)
 	}
+}
+
+// setNX takes the lock lk when it is free (SET NX PX); with WithReplicas,
+// on a connection of its own, so that WAIT waits for that write: a lock
+// that the replicas do not confirm is given back and the error matches
+// ErrNotReplicated.
+func (s *Store) setNX(ctx context.Context, lk *lock, lease time.Duration) (bool, error) {
+	if s.replicas < 1 {
+		return s.c.SetNX(ctx, lk.key, lk.owner, lease).Result()
+	}
+	var ok bool
+	err := s.c.Watch(ctx, func(tx *redis.Tx) error {
+		var err error
+		if ok, err = tx.SetNX(ctx, lk.key, lk.owner, lease).Result(); err != nil || !ok {
+			return err
+		}
+		if err := s.waitReplicas(ctx, tx); err != nil {
+			_ = lk.Unlock(context.WithoutCancel(ctx))
+			ok = false
+			return err
+		}
+		return nil
+	}, lk.key)
+	return ok, err
 }
 
 // Renew extends the lease to lease from now if this owner still holds the

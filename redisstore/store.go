@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -43,7 +46,12 @@ type Store struct {
 	k           keys
 	owned       bool // Close closes c
 	maxAttempts int
+	log         *slog.Logger  // nil: silent
+	replicas    int           // writes wait for this many replicas (WAIT)
+	replicaWait time.Duration // for at most this long
 	find        *redis.Script
+	alloc       *redis.Script
+	commit      *redis.Script
 	renew       *redis.Script
 	release     *redis.Script
 }
@@ -60,9 +68,30 @@ type Option func(*Store)
 
 // WithPrefix sets the prefix of every key of the store (DefaultPrefix by
 // default). Stores with different prefixes in one Redis are independent. On
-// a Redis Cluster the prefix must hold a hash tag, such as "{zohoauth}:".
+// a Redis Cluster a prefix without a hash tag (a "{…}" with something
+// between the braces) is used in braces, to keep every key in one slot.
 func WithPrefix(prefix string) Option {
 	return func(s *Store) { s.k.prefix = prefix }
+}
+
+// DefaultReplicaTimeout is how long a write on a Redis Cluster waits for its
+// replica by default (see WithReplicas).
+const DefaultReplicaTimeout = 2 * time.Second
+
+// ErrNotReplicated reports a write that the primary applied but fewer
+// replicas than WithReplicas asks for confirmed in time: it may be lost if
+// the primary fails now, so the store does not acknowledge it.
+var ErrNotReplicated = errors.New("redisstore: the write reached fewer replicas than required")
+
+// WithReplicas makes every write (a save, a delete, a lock taken) wait until
+// n replicas of the primary confirm it (Redis's WAIT), for at most timeout;
+// when fewer confirm, the write fails with ErrNotReplicated (the primary
+// has it; a failover may lose it). Redis replicates asynchronously: without
+// it, a write acknowledged by a primary that dies before its replica has it
+// is lost when the replica is promoted. Off (n = 0) on a single Redis, n = 1
+// with DefaultReplicaTimeout on a Redis Cluster; n < 1 turns it off.
+func WithReplicas(n int, timeout time.Duration) Option {
+	return func(s *Store) { s.replicas, s.replicaWait = max(n, 0), timeout }
 }
 
 // WithMaxAttempts sets how many times a save or delete that keeps losing to
@@ -73,39 +102,74 @@ func WithMaxAttempts(n int) Option {
 }
 
 // New returns a Store on client. The caller keeps ownership of the client:
-// Close does not close it.
+// Close does not close it. On a *redis.ClusterClient every key of the store
+// must be in one hash slot: a prefix without a hash tag (WithPrefix, the
+// default included) is used in braces, so "zohoauth:" becomes
+// "{zohoauth:}"; and writes wait for one replica unless WithReplicas says
+// otherwise.
 func New(client redis.UniversalClient, opts ...Option) *Store {
 	s := &Store{
 		c:           client,
 		k:           keys{prefix: DefaultPrefix},
 		maxAttempts: defaultMaxAttempts,
 		find:        redis.NewScript(findScript),
+		alloc:       redis.NewScript(allocScript),
+		commit:      redis.NewScript(commitScript),
 		renew:       redis.NewScript(renewScript),
 		release:     redis.NewScript(releaseScript),
+	}
+	if _, ok := client.(*redis.ClusterClient); ok {
+		s.replicas, s.replicaWait = 1, DefaultReplicaTimeout
 	}
 	for _, o := range opts {
 		o(s)
 	}
+	if _, ok := client.(*redis.ClusterClient); ok && !hasHashTag(s.k.prefix) {
+		s.k.prefix = "{" + s.k.prefix + "}"
+	}
 	return s
 }
 
-// Open connects to the Redis of url (redis://[user:password@]host:port/db,
-// or rediss:// for TLS, as redis.ParseURL reads it), checks it answers, and
-// returns a Store that owns the connection: Close closes it. Errors never
-// show the password.
+// Open connects to the Redis of url, checks it answers, and returns a Store
+// that owns the connection: Close closes it. Errors never show the
+// password. url is one of
+//
+//	redis://[user:password@]host:port[/db][?options]
+//	rediss://…                        the same over TLS
+//	redis+cluster://[user:password@]host:port[,host:port…][/][?options]
+//	rediss+cluster://…                a Redis Cluster over TLS
+//
+// where options are go-redis's (redis.ParseURL and redis.ParseClusterURL:
+// dial_timeout=3s, …). A cluster URL names one or more nodes of the
+// cluster, which tells go-redis the others; its store waits for one
+// replica by default (see WithReplicas). Open routes go-redis's own log
+// lines to the store's logger, silent by default (see WithLogger).
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	o, err := redis.ParseURL(url)
-	if err != nil {
-		// ParseURL's errors may quote the URL, password included.
-		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: MsgOpen, Detail: "not a redis:// or rediss:// URL"}
-	}
-	c := redis.NewClient(o)
-	if err := c.Ping(ctx).Err(); err != nil {
-		_ = c.Close()
-		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: MsgOpen, Detail: "address " + o.Addr, Err: err}
+	var (
+		c    redis.UniversalClient
+		addr string
+	)
+	if rest, ok := cutClusterScheme(url); ok {
+		o, err := parseClusterURL(rest)
+		if err != nil {
+			return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: MsgOpen, Detail: err.Error()}
+		}
+		c, addr = redis.NewClusterClient(o), strings.Join(o.Addrs, ",")
+	} else {
+		o, err := redis.ParseURL(url)
+		if err != nil {
+			// ParseURL's errors may quote the URL, password included.
+			return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: MsgOpen, Detail: "not a redis://, rediss:// or redis+cluster:// URL"}
+		}
+		c, addr = redis.NewClient(o), o.Addr
 	}
 	s := New(c, opts...)
 	s.owned = true
+	s.installDriverLogger()
+	if err := c.Ping(ctx).Err(); err != nil {
+		_ = c.Close()
+		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: MsgOpen, Detail: "address " + addr, Err: err}
+	}
 	return s, nil
 }
 
@@ -137,6 +201,7 @@ func storeErr(msg string, err error) error {
 func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
 	found, err := zohoauth.Find(ctx, reader{s}, t)
 	if err != nil {
+		s.reloadOnConnError(ctx, err)
 		return nil, storeErr(MsgGetToken, err)
 	}
 	return found, nil
@@ -150,6 +215,7 @@ func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, 
 		found, err = s.byID(ctx, id)
 	}
 	if err != nil {
+		s.reloadOnConnError(ctx, err)
 		return nil, zohoauth.StoreError(MsgGetTokenByID, err)
 	}
 	if found == nil {

@@ -18,13 +18,68 @@ import (
 // true (an id the counter gave out is in use).
 var errRetry = errors.New("redisstore: retry")
 
-// raiseScript sets the counter KEYS[1] to ARGV[1] when it is lower, so that
-// the counter stays at least every id in use.
-const raiseScript = `
-if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
-  redis.call('SET', KEYS[1], ARGV[1])
+// allocScript takes a new id from the counter KEYS[1] (INCR) and returns
+// {1, id}, after checking that the counter, the id set KEYS[2], the index
+// sets KEYS[3…] the new token goes into and the token key of the id
+// (ARGV[1] followed by the id) are absent or of their type: a save that
+// would fail on one of them fails here, before the counter changes. A key of
+// the wrong type gives {0, key, type, wanted type}.
+const allocScript = checkFunc + `
+local wants = {'counter', 'zset'}
+for i = 1, #KEYS do
+  local want = wants[i] or 'set'
+  local bad = check(KEYS[i], want)
+  if bad then return {0, KEYS[i], bad, want} end
 end
-return 0
+local next = tostring(tonumber(redis.call('GET', KEYS[1]) or '0') + 1)
+local bad = check(ARGV[1] .. next, 'hash')
+if bad then return {0, ARGV[1] .. next, bad, 'hash'} end
+return {1, redis.call('INCR', KEYS[1])}
+`
+
+// commitScript writes a save or delete: it checks every key it writes
+// (KEYS[i] must be absent or of type ARGV[i]), then runs the operations that
+// follow in ARGV, each an operation name and its arguments, keys given as
+// their index in KEYS:
+//
+//	SADD k member, SREM k member, ZADD k score member, ZREM k member, DEL k,
+//	HSET k n field value … (n pairs), RAISE k id (set the counter k to id
+//	when it is lower)
+//
+// A key of the wrong type gives {0, key, type, wanted type} and writes
+// nothing; a write gives {1}. Checking everything before the first write
+// makes the write all or nothing, as Redis runs a script whole.
+const commitScript = checkFunc + `
+for i = 1, #KEYS do
+  local bad = check(KEYS[i], ARGV[i])
+  if bad then return {0, KEYS[i], bad, ARGV[i]} end
+end
+local ops = {}
+local i = #KEYS + 1
+while i <= #ARGV do
+  local op, k = ARGV[i], KEYS[tonumber(ARGV[i + 1])]
+  local n = ({SADD = 1, SREM = 1, ZREM = 1, ZADD = 2, DEL = 0, RAISE = 1})[op]
+  if op == 'HSET' then
+    local np = tonumber(ARGV[i + 2])
+    ops[#ops + 1] = {'HSET', k, unpack(ARGV, i + 3, i + 2 + 2 * np)}
+    i = i + 3 + 2 * np
+  elseif n and k then
+    ops[#ops + 1] = {op, k, unpack(ARGV, i + 2, i + 1 + n)}
+    i = i + 2 + n
+  else
+    return redis.error_reply('commit script: bad operation at argument ' .. i)
+  end
+end
+for _, op in ipairs(ops) do
+  if op[1] == 'RAISE' then
+    if tonumber(redis.call('GET', op[2]) or '0') < tonumber(op[3]) then
+      redis.call('SET', op[2], op[3])
+    end
+  else
+    redis.call(unpack(op))
+  end
+end
+return {1}
 `
 
 // update runs fn on a view of the store inside WATCH, then writes what fn
@@ -66,8 +121,9 @@ func (s *Store) update(ctx context.Context, msg string, fn func(context.Context,
 		if err == nil {
 			return nil
 		}
+		s.reloadOnConnError(ctx, err)
 		if !errors.Is(err, redis.TxFailedErr) && !errors.Is(err, errRetry) {
-			return storeErr(msg, err)
+			return storeErr(msg, wrongType(err))
 		}
 		if attempt >= s.maxAttempts {
 			return zohoauth.StoreError(msg, fmt.Errorf("%d attempts: %w", attempt, ErrContention))
@@ -100,6 +156,8 @@ type view struct {
 	dropped []string                   // ids to take out of the id set only
 	inserts map[string]bool            // staged ids that must not exist yet
 	maxID   uint64                     // greatest numeric staged id
+
+	planning *zohoauth.Token // the token plan is planning the save of
 
 	watching bool // a WATCH was sent
 	execSent bool // MULTI/EXEC was sent, which ends every WATCH
@@ -212,18 +270,31 @@ func (v *view) WithUserName(ctx context.Context, name string) ([]*zohoauth.Token
 
 // MaxID takes a new number from the counter (INCR) and returns the number
 // below it, or the greatest staged id when that is greater: NextID of it is
-// then an id no other writer is given. It implements zohoauth.Rows.
+// then an id no other writer is given. The counter changes only when the
+// keys the save of the token being planned writes are of their types. It
+// implements zohoauth.Rows.
 func (v *view) MaxID(ctx context.Context) (uint64, error) {
-	n, err := v.tx.Incr(ctx, v.s.k.counter()).Uint64()
-	if err != nil {
-		return 0, zohoauth.StoreError(MsgGenerateID, err)
+	k := v.s.k
+	keys := append([]string{k.counter(), k.ids()}, k.indexes(nil, v.planning)...)
+	res, err := v.s.alloc.Run(ctx, v.tx, keys, k.tokenPrefix()).Slice()
+	if err == nil {
+		err = typeReply(res)
 	}
-	return max(n-1, v.maxID), nil
+	if err != nil {
+		return 0, zohoauth.StoreError(MsgGenerateID, wrongType(err))
+	}
+	n, ok := res[1].(int64)
+	if !ok || n < 1 {
+		return 0, zohoauth.StoreError(MsgGenerateID, fmt.Errorf("the counter gave %v", res[1]))
+	}
+	return max(uint64(n)-1, v.maxID), nil
 }
 
 // plan applies the saving rules to t over the view and stages the result.
 func (v *view) plan(ctx context.Context, t *zohoauth.Token) (zohoauth.SavePlan, error) {
+	v.planning = t
 	plan, err := zohoauth.PlanSave(ctx, v, t, MsgDetailsNotFound)
+	v.planning = nil
 	if err != nil {
 		return plan, err
 	}
@@ -249,9 +320,10 @@ func (v *view) stage(id string, t *zohoauth.Token) {
 // hash is missing.
 func (v *view) dropID(id string) { v.dropped = append(v.dropped, id) }
 
-// commit writes the staged changes in one MULTI/EXEC: each token's hash,
-// the index entries that changed, the id set and, for an inserted id, the
-// counter. An inserted id that turns out to be in use makes update retry.
+// commit writes the staged changes in one MULTI/EXEC of the commit script:
+// each token's hash, the index entries that changed, the id set and, for an
+// inserted id, the counter, after checking the type of every key it writes.
+// An inserted id that turns out to be in use makes update retry.
 func (v *view) commit(ctx context.Context) error {
 	if len(v.order) == 0 && len(v.dropped) == 0 {
 		return nil
@@ -264,39 +336,89 @@ func (v *view) commit(ctx context.Context) error {
 			return errRetry
 		}
 	}
+	w := newWrite()
 	k := v.s.k
+	var oldKeys, newKeys []string
+	for _, id := range v.order {
+		old, cur := v.fetched[id], v.staged[id]
+		oldKeys, newKeys = k.indexes(oldKeys[:0], old), k.indexes(newKeys[:0], cur)
+		for _, key := range oldKeys {
+			if !slices.Contains(newKeys, key) {
+				w.op("SREM", key, "set", id)
+			}
+		}
+		for _, key := range newKeys {
+			if !slices.Contains(oldKeys, key) {
+				w.op("SADD", key, "set", id)
+			}
+		}
+		if cur == nil {
+			w.op("DEL", k.token(id), "hash")
+			w.op("ZREM", k.ids(), "zset", id)
+			continue
+		}
+		w.op("HSET", k.token(id), "hash", encode(cur)...)
+		if old == nil {
+			n, _ := strconv.ParseUint(id, 10, 64) // ValidID: 1 to 10 digits
+			w.op("ZADD", k.ids(), "zset", n, id)
+			w.op("RAISE", k.counter(), "counter", id)
+		}
+	}
+	for _, id := range v.dropped {
+		w.op("ZREM", k.ids(), "zset", id)
+	}
 	v.execSent = true
+	var cmd *redis.Cmd
 	_, err := v.tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		var oldKeys, newKeys []string
-		for _, id := range v.order {
-			old, cur := v.fetched[id], v.staged[id]
-			oldKeys, newKeys = k.indexes(oldKeys[:0], old), k.indexes(newKeys[:0], cur)
-			for _, key := range oldKeys {
-				if !slices.Contains(newKeys, key) {
-					p.SRem(ctx, key, id)
-				}
-			}
-			for _, key := range newKeys {
-				if !slices.Contains(oldKeys, key) {
-					p.SAdd(ctx, key, id)
-				}
-			}
-			if cur == nil {
-				p.Del(ctx, k.token(id))
-				p.ZRem(ctx, k.ids(), id)
-				continue
-			}
-			p.HSet(ctx, k.token(id), encode(cur)...)
-			if old == nil {
-				n, _ := strconv.ParseUint(id, 10, 64) // ValidID: 1 to 10 digits
-				p.ZAdd(ctx, k.ids(), redis.Z{Score: float64(n), Member: id})
-				p.Eval(ctx, raiseScript, []string{k.counter()}, id)
-			}
-		}
-		for _, id := range v.dropped {
-			p.ZRem(ctx, k.ids(), id)
-		}
+		cmd = p.EvalSha(ctx, v.s.commit.Hash(), w.keys, w.args()...)
 		return nil
 	})
-	return err
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		// Nothing ran: load the script on this node and run again.
+		if lerr := v.tx.ScriptLoad(ctx, commitScript).Err(); lerr != nil {
+			return lerr
+		}
+		return errRetry
+	}
+	if err != nil {
+		return err
+	}
+	res, err := cmd.Slice()
+	if err != nil {
+		return err
+	}
+	if err := typeReply(res); err != nil {
+		return err
+	}
+	return v.s.waitReplicas(ctx, v.tx)
 }
+
+// write is the arguments of the commit script being built.
+type write struct {
+	keys  []string
+	index map[string]int // key → its 1-based index in keys
+	wants []any          // the type of each key, as keys
+	ops   []any
+}
+
+func newWrite() *write { return &write{index: map[string]int{}} }
+
+// op adds the operation name on key, which must be absent or of type want,
+// with its arguments.
+func (w *write) op(name, key, want string, args ...any) {
+	i, ok := w.index[key]
+	if !ok {
+		w.keys = append(w.keys, key)
+		w.wants = append(w.wants, want)
+		i = len(w.keys)
+		w.index[key] = i
+	}
+	w.ops = append(w.ops, name, i)
+	if name == "HSET" {
+		w.ops = append(w.ops, len(args)/2)
+	}
+	w.ops = append(w.ops, args...)
+}
+
+// args returns ARGV: the type of each key, then the operations.
+func (w *write) args() []any { return append(slices.Clip(w.wants), w.ops...) }

@@ -31,7 +31,10 @@ var aliases = map[string]string{
 	"postgresql": SchemePostgres,
 	"redis":      SchemeRedis,
 	"rediss":     SchemeRedis,
-	"memory":     SchemeMemory,
+	// A Redis Cluster: HOST is a comma-separated list of nodes.
+	"redis+cluster":  SchemeRedis,
+	"rediss+cluster": SchemeRedis,
+	"memory":         SchemeMemory,
 }
 
 // Location is a parsed store URL: which store, and where.
@@ -74,6 +77,8 @@ func (l *Location) String() string { return Redact(l.raw) }
 //	                       PostgreSQL (PARAMS are libpq/pgx parameters such as sslmode)
 //	redis://[USER:PASS@]HOST[:PORT][/DB][?prefix=P]
 //	                       Redis (rediss:// for TLS); keys start with P ("zohoauth:")
+//	redis+cluster://[USER:PASS@]HOST:PORT[,HOST:PORT…][/][?prefix=P]
+//	                       Redis Cluster (rediss+cluster:// for TLS); P gets a hash tag
 //	memory:                a map in this process, gone when it exits
 //
 // SQL URLs also take table=NAME (letters, digits and underscores) to use a

@@ -1,0 +1,36 @@
+package storeurl_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/zohoauth/zohoauth/redisstore"
+	"github.com/zohoauth/zohoauth/storetest"
+	"github.com/zohoauth/zohoauth/storeurl"
+)
+
+// TestOpenRedisCluster opens a redis+cluster:// URL with a prefix: a store
+// on a Redis Cluster client, its prefix given a hash tag.
+func TestOpenRedisCluster(t *testing.T) {
+	addrs := storetest.Server(t, "ZOHOAUTH_TEST_REDIS_CLUSTER_ADDRS")
+	s, err := storeurl.Open(context.Background(), "redis+cluster://"+addrs+"/?prefix=zohoauth-storeurl-test:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rs, ok := s.(*redisstore.Store)
+	if !ok {
+		t.Fatalf("a %T", s)
+	}
+	if _, ok := rs.Client().(*redis.ClusterClient); !ok {
+		t.Errorf("a %T client, want a cluster client", rs.Client())
+	}
+	if rs.Prefix() != "{zohoauth-storeurl-test:}" {
+		t.Errorf("prefix %q", rs.Prefix())
+	}
+	if _, err := s.Tokens(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
