@@ -171,7 +171,11 @@ func TestMerge(t *testing.T) {
 	if *partial != *want {
 		t.Fatalf("Merge = %v, want %v", partial, want)
 	}
-	partial.Merge(nil)
+	half := &zohoauth.Token{UserName: stored.UserName, AccessToken: "new"}
+	half.Merge(nil)
+	if *half != (zohoauth.Token{UserName: stored.UserName, AccessToken: "new"}) {
+		t.Fatalf("Merge(nil) changed the token: %v", half)
+	}
 }
 
 func TestFindKeys(t *testing.T) {
