@@ -252,3 +252,11 @@ func (s oneSidedClient) FindToken(ctx context.Context, q *zohoauth.Token) (*zoho
 // hidden wraps a store behind the Store interface alone, as a careless
 // wrapper does: every optional capability of the store is hidden.
 type hidden struct{ zohoauth.Store }
+
+// TestKitPassesMemoryStore runs the whole kit, in this process, on a correct
+// store that claims what it has: every check passes, none skips but the
+// Pager's.
+func TestKitPassesMemoryStore(t *testing.T) {
+	storetest.Run(t, func(*testing.T) zohoauth.Store { return memory.New() },
+		storetest.Claim(storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker))
+}
