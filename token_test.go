@@ -218,3 +218,24 @@ func TestErrorIs(t *testing.T) {
 		t.Fatalf("Error() = %q, want %q", err, want)
 	}
 }
+
+// TestErrorTextLeavesOutEmptyParts checks every combination of empty parts:
+// no separator before or after an empty one.
+func TestErrorTextLeavesOutEmptyParts(t *testing.T) {
+	cause := errors.New("cause")
+	for _, c := range []struct {
+		e    zohoauth.Error
+		want string
+	}{
+		{zohoauth.Error{Code: "C", Message: "m", Detail: "d", Err: cause}, "C - m (d): cause"},
+		{zohoauth.Error{Message: "m", Err: cause}, "m: cause"},
+		{zohoauth.Error{Message: "m"}, "m"},
+		{zohoauth.Error{Err: cause}, "cause"},
+		{zohoauth.Error{Code: "C", Err: cause}, "C: cause"},
+		{zohoauth.Error{}, ""},
+	} {
+		if got := c.e.Error(); got != c.want {
+			t.Errorf("%#v.Error() = %q, want %q", c.e, got, c.want)
+		}
+	}
+}
