@@ -13,9 +13,14 @@
 # those whose tests ran past their time TIMED OUT (both outside the
 # efficacy).
 #
-# Too slow for every CI run (about 30 min for all packages on two cores);
-# run it before resolving an issue that touches these packages, and triage
-# each LIVED mutant: a test that kills it, or a reason it is equivalent.
+# Too slow for every CI run: every mutant rebuilds the package's test binary
+# and reruns its tests (10 to 20 s a mutant on a busy two-core machine, so
+# hours for every package; the memory package alone, 39 mutants, takes about
+# half a minute on an idle one). A mutant that makes a loop endless runs
+# until gremlins' timeout, the coverage run's time times the coefficient.
+# Run it, a package at a time, before resolving an issue that touches these
+# packages, and triage each LIVED mutant: a test that kills it, or a reason
+# it is equivalent.
 #
 #   scripts/mutation.sh                    # every package
 #   scripts/mutation.sh memory auth        # some of them
