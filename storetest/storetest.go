@@ -532,6 +532,14 @@ func testDeleteToken(t *testing.T, s zohoauth.Store) {
 	// The deleted user can be saved again.
 	save(t, s, full(1, "A"))
 	wantCount(t, s, 2)
+	// A token that shares a look-up value (the user name) with a deleted
+	// one is still found by it.
+	c1 := save(t, s, full(9, "A"))
+	c2 := save(t, s, full(9, "B"))
+	if err := s.DeleteToken(ctx(t), c1.ID); err != nil {
+		t.Fatalf("DeleteToken(%s): %v", c1.ID, err)
+	}
+	same(t, "the user's token of another client after DeleteToken", mustFind(t, s, &zohoauth.Token{UserName: c2.UserName}), c2)
 }
 
 func testDeleteTokens(t *testing.T, s zohoauth.Store) {
