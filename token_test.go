@@ -171,7 +171,11 @@ func TestMerge(t *testing.T) {
 	if *partial != *want {
 		t.Fatalf("Merge = %v, want %v", partial, want)
 	}
-	partial.Merge(nil)
+	half := &zohoauth.Token{UserName: stored.UserName, AccessToken: "new"}
+	half.Merge(nil)
+	if *half != (zohoauth.Token{UserName: stored.UserName, AccessToken: "new"}) {
+		t.Fatalf("Merge(nil) changed the token: %v", half)
+	}
 }
 
 func TestFindKeys(t *testing.T) {
@@ -212,5 +216,26 @@ func TestErrorIs(t *testing.T) {
 	want := "wrapped: TOKEN_STORE - Exception in save_token - DBStore: token not found"
 	if err.Error() != want {
 		t.Fatalf("Error() = %q, want %q", err, want)
+	}
+}
+
+// TestErrorTextLeavesOutEmptyParts checks every combination of empty parts:
+// no separator before or after an empty one.
+func TestErrorTextLeavesOutEmptyParts(t *testing.T) {
+	cause := errors.New("cause")
+	for _, c := range []struct {
+		e    zohoauth.Error
+		want string
+	}{
+		{zohoauth.Error{Code: "C", Message: "m", Detail: "d", Err: cause}, "C - m (d): cause"},
+		{zohoauth.Error{Message: "m", Err: cause}, "m: cause"},
+		{zohoauth.Error{Message: "m"}, "m"},
+		{zohoauth.Error{Err: cause}, "cause"},
+		{zohoauth.Error{Code: "C", Err: cause}, "C: cause"},
+		{zohoauth.Error{}, ""},
+	} {
+		if got := c.e.Error(); got != c.want {
+			t.Errorf("%#v.Error() = %q, want %q", c.e, got, c.want)
+		}
 	}
 }

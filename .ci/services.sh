@@ -1,7 +1,7 @@
 #!/bin/bash
 # Starts MariaDB, PostgreSQL, Redis and a Redis Cluster on loopback when they
 # are not answering (the recipe of shared/services.md), and installs Chromium
-# when it is missing.
+# and python3 when they are missing.
 # Safe to run again on running services.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -11,6 +11,11 @@ export DEBIAN_FRONTEND=noninteractive
 if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq
   apt-get install -y -qq chromium >/dev/null
+fi
+# python3 for the test that reads our token file with Python's csv module.
+if ! command -v python3 >/dev/null; then
+  apt-get update -qq
+  apt-get install -y -qq python3 >/dev/null
 fi
 
 up() {

@@ -134,7 +134,7 @@ func TestExpiredTokenRefreshed(t *testing.T) {
 	}
 	// Valid again: no more requests.
 	for range 10 {
-		if got, _ := h.AccessToken(ctx); got != access {
+		if got := mustAccess(t, h); got != access {
 			t.Fatal("changed")
 		}
 	}
@@ -166,7 +166,7 @@ func TestStaleTokenRefreshedInBackground(t *testing.T) {
 	e := newEnv(t, func(o *auth.Options) { o.Margin = 10 * time.Minute })
 	h, old := e.login()
 	e.clk.Advance(49 * time.Minute)
-	if got, _ := h.AccessToken(ctx); got != old || e.srv.Stats().Refreshes != 0 {
+	if got := mustAccess(t, h); got != old || e.srv.Stats().Refreshes != 0 {
 		t.Fatal("refreshed before the margin")
 	}
 	e.clk.Advance(2 * time.Minute) // 51 min: inside the 10 min margin
@@ -178,17 +178,19 @@ func TestStaleTokenRefreshedInBackground(t *testing.T) {
 	if e.srv.Stats().Refreshes != 1 {
 		t.Fatalf("refreshes %d", e.srv.Stats().Refreshes)
 	}
-	got, _ = h.AccessToken(ctx)
+	got = mustAccess(t, h)
 	if got == old || e.stored(h.ID()).AccessToken != got {
 		t.Fatal("background refresh not used or not saved")
 	}
 	// Fresh again: the timers were re-armed for the new expiry.
 	e.clk.Advance(49 * time.Minute)
-	if got2, _ := h.AccessToken(ctx); got2 != got {
+	if got2 := mustAccess(t, h); got2 != got {
 		t.Fatal("refreshed before the new margin")
 	}
 	e.clk.Advance(2 * time.Minute)
-	_, _ = h.AccessToken(ctx)
+	if got3 := mustAccess(t, h); got3 != got {
+		t.Fatal("inside the margin, the still valid token was not returned")
+	}
 	e.a.WaitIdle()
 	if e.srv.Stats().Refreshes != 2 {
 		t.Fatalf("refreshes %d, want 2", e.srv.Stats().Refreshes)
@@ -309,14 +311,17 @@ func TestLoginUpdatesSameUser(t *testing.T) {
 	if h1.ID() != h2.ID() {
 		t.Fatalf("ids %s and %s", h1.ID(), h2.ID())
 	}
-	all, _ := e.store.Tokens(ctx)
-	if len(all) != 1 {
-		t.Fatalf("%d stored tokens", len(all))
+	all, err := e.store.Tokens(ctx)
+	if err != nil || len(all) != 1 {
+		t.Fatalf("%d stored tokens, %v", len(all), err)
 	}
-	// The old handle sees the new token.
-	a1, _ := h1.AccessToken(ctx)
-	a2, _ := h2.AccessToken(ctx)
-	if a1 != a2 {
+	// The old handle sees the new token (two failures are no agreement).
+	a1, err1 := h1.AccessToken(ctx)
+	a2, err2 := h2.AccessToken(ctx)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("AccessToken of the handles after a second login: %v, %v", err1, err2)
+	}
+	if a1 != a2 || a1 == "" {
 		t.Fatal("handles of one token disagree")
 	}
 	if _, err := e.a.Login(ctx, e.grantToken(), "https://evil.example"); !errors.Is(err, zohoauth.ErrUnknownEnvironment) {
@@ -344,8 +349,11 @@ func TestManyUsers(t *testing.T) {
 	if ta == tb || ha.ID() == hb.ID() {
 		t.Fatal("users share a token")
 	}
-	ua, _ := ha.Token(ctx)
-	ub, _ := hb.Token(ctx)
+	ua, erra := ha.Token(ctx)
+	ub, errb := hb.Token(ctx)
+	if erra != nil || errb != nil {
+		t.Fatalf("Token: %v, %v", erra, errb)
+	}
 	if ua.UserName != email+":"+zgid || ub.UserName != "bob@example.com:7002" {
 		t.Fatalf("users %q %q", ua.UserName, ub.UserName)
 	}
@@ -392,8 +400,8 @@ func TestUsedGrantRemembered(t *testing.T) {
 	if e.tokenRequests() != n || n != 1 {
 		t.Fatalf("token requests %d, want 1", e.tokenRequests())
 	}
-	if all, _ := e.store.Tokens(ctx); len(all) != 0 {
-		t.Fatalf("stored %v", all)
+	if all, err := e.store.Tokens(ctx); err != nil || len(all) != 0 {
+		t.Fatalf("stored %v, %v", all, err)
 	}
 }
 
@@ -450,4 +458,15 @@ func TestNothingToRenewWithInStore(t *testing.T) {
 	if e.srv.Stats().Requests != 0 {
 		t.Fatal("a request was sent")
 	}
+}
+
+// mustAccess returns h's access token and fails t on an error, so that a
+// comparison of two results never compares two failures.
+func mustAccess(t *testing.T, h *auth.Handle) string {
+	t.Helper()
+	a, err := h.AccessToken(ctx)
+	if err != nil {
+		t.Fatalf("AccessToken: %v", err)
+	}
+	return a
 }

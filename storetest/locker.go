@@ -11,13 +11,10 @@ import (
 	"github.com/zohoauth/zohoauth"
 )
 
+// locker returns s as a Locker; Run checked the capability.
 func locker(t *testing.T, s zohoauth.Store) zohoauth.Locker {
 	t.Helper()
-	l, ok := s.(zohoauth.Locker)
-	if !ok {
-		t.Skip("the store is not a zohoauth.Locker")
-	}
-	return l
+	return s.(zohoauth.Locker)
 }
 
 func mustLock(t *testing.T, l zohoauth.Locker, name string, lease time.Duration) zohoauth.Lock {
@@ -139,10 +136,7 @@ func testLockContention(t *testing.T, s zohoauth.Store) {
 }
 
 func testSwapToken(t *testing.T, s zohoauth.Store) {
-	c, ok := s.(zohoauth.CompareAndSwapper)
-	if !ok {
-		t.Skip("the store is not a zohoauth.CompareAndSwapper")
-	}
+	c := s.(zohoauth.CompareAndSwapper) // Run checked the capability
 	a := save(t, s, full(1, "A"))
 	read := mustByID(t, s, a.ID)
 	next := &zohoauth.Token{ID: a.ID, AccessToken: "1000.access.swapped", Expiry: a.Expiry.Add(time.Hour)}
@@ -165,5 +159,40 @@ func testSwapToken(t *testing.T, s zohoauth.Store) {
 	err = c.SwapToken(ctx(t), &zohoauth.Token{ID: "999", AccessToken: "x"}, &zohoauth.Token{ID: "999", AccessToken: "y"})
 	if !errors.Is(err, zohoauth.ErrNotFound) {
 		t.Fatalf("SwapToken of an unknown id = %v, want ErrNotFound", err)
+	}
+}
+
+// testSwapHalfStale checks that SwapToken compares both the access token and
+// the expiry: a stored token that changed in only one of them is stale too.
+func testSwapHalfStale(t *testing.T, s zohoauth.Store) {
+	c := s.(zohoauth.CompareAndSwapper) // Run checked the capability
+	for _, tc := range []struct {
+		name   string
+		change func(stored *zohoauth.Token) *zohoauth.Token
+	}{
+		{"same access token, another expiry", func(stored *zohoauth.Token) *zohoauth.Token {
+			return &zohoauth.Token{ID: stored.ID, AccessToken: stored.AccessToken, Expiry: stored.Expiry.Add(time.Hour)}
+		}},
+		{"same expiry, another access token", func(stored *zohoauth.Token) *zohoauth.Token {
+			return &zohoauth.Token{ID: stored.ID, AccessToken: stored.AccessToken + ".new", Expiry: stored.Expiry}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.DeleteTokens(ctx(t)); err != nil {
+				t.Fatal(err)
+			}
+			a := save(t, s, full(1, "A"))
+			read := mustByID(t, s, a.ID)
+			save(t, s, tc.change(read)) // another writer's save
+			want := mustByID(t, s, a.ID)
+			if diff := diff(want, read); len(diff) != 1 {
+				t.Fatalf("the other writer's save changed %v, want one field", diff)
+			}
+			err := c.SwapToken(ctx(t), read, &zohoauth.Token{ID: a.ID, AccessToken: "1000.access.late", Expiry: read.Expiry.Add(2 * time.Hour)})
+			if !errors.Is(err, zohoauth.ErrStale) {
+				t.Fatalf("SwapToken from a read whose token changed in one field = %v, want ErrStale", err)
+			}
+			same(t, "after a refused swap", mustByID(t, s, a.ID), want)
+		})
 	}
 }

@@ -57,6 +57,10 @@ type ProcessOptions struct {
 	// LockRounds is how many times each goroutine of MultiProcessLock
 	// takes the lock: 5.
 	LockRounds int
+	// Claims are the capabilities the store promises: MultiProcessLock
+	// fails, instead of skipping, on a store that claims Locker and is not
+	// one.
+	Claims []Capability
 	// Check, when set, runs in the parent after the kit's own checks of
 	// MultiProcess passed, with the parent's store: the place for a
 	// store's checks of its storage (rows of a table, lines of a file).
@@ -164,7 +168,8 @@ func MultiProcess(t *testing.T, open OpenShared, opts ProcessOptions) {
 // holding it, increment a counter in a file with a read and a write that
 // nothing else guards; the parent checks that the counter ends at the
 // number of acquisitions (a lost increment is two holders at once). It is
-// skipped when the store is not a Locker, and under -short.
+// skipped under -short, and when the store is not a Locker unless
+// opts.Claims has Locker (then it fails).
 //
 //	func TestMultiProcessLock(t *testing.T) {
 //		storetest.MultiProcessLock(t, openMyStore, storetest.ProcessOptions{Setup: newFile})
@@ -180,9 +185,7 @@ func MultiProcessLock(t *testing.T, open OpenShared, opts ProcessOptions) {
 		t.Skip("-short: spawns processes")
 	}
 	shared := setup(t, opts)
-	if _, ok := open(t, shared).(zohoauth.Locker); !ok {
-		t.Skip("the store is not a zohoauth.Locker")
-	}
+	requireCapability(t, open(t, shared), Locker, opts.Claims)
 	counter := filepath.Join(t.TempDir(), "counter")
 	start := time.Now()
 	runChildren(t, "lock", shared, counter, opts.Procs)

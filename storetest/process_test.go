@@ -76,3 +76,40 @@ func TestUnsharedChild(t *testing.T) {
 	}
 	storetest.MultiProcess(t, func(*testing.T, string) zohoauth.Store { return memory.New() }, smallRun)
 }
+
+// TestMultiProcessLockClaims runs MultiProcessLock in a child test on a
+// store that is not a Locker: with Locker claimed it fails, unclaimed it
+// skips.
+func TestMultiProcessLockClaims(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: spawns processes")
+	}
+	for _, tc := range []struct {
+		env, want string
+		fails     bool
+	}{
+		{"claimed", "claims zohoauth.Locker but is not one", true},
+		{"unclaimed", "--- SKIP: TestLockClaimsChild", false},
+	} {
+		t.Run(tc.env, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestLockClaimsChild$", "-test.v", "-test.count=1")
+			cmd.Env = append(os.Environ(), "STORETEST_LOCK_CLAIMS="+tc.env)
+			out, err := cmd.CombinedOutput()
+			if (err != nil) != tc.fails || !strings.Contains(string(out), tc.want) {
+				t.Fatalf("MultiProcessLock on a store without Locker, %s: error %v, want failed=%v and %q in:\n%s", tc.env, err, tc.fails, tc.want, out)
+			}
+		})
+	}
+}
+
+func TestLockClaimsChild(t *testing.T) {
+	v := os.Getenv("STORETEST_LOCK_CLAIMS")
+	if v == "" {
+		t.Skip("run by TestMultiProcessLockClaims in a child process")
+	}
+	opts := smallRun
+	if v == "claimed" {
+		opts.Claims = []storetest.Capability{storetest.Locker}
+	}
+	storetest.MultiProcessLock(t, func(t *testing.T, file string) zohoauth.Store { return hidden{openFile(t, file)} }, opts)
+}

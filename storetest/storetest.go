@@ -11,9 +11,16 @@
 //
 // Besides the six methods, Run checks the optional capabilities a store has
 // (zohoauth.BatchSaver, CompareAndSwapper, Locker, Pager) and skips, with a
-// message, the checks of those it lacks. MultiProcess and MultiProcessLock
-// check a store shared by several OS processes; Server applies the rule for
-// test servers (skip outside CI, fail in CI); Token is the kit's fixture.
+// message, the checks of those it lacks, unless the store claims them: a
+// store passes Claim with the capabilities it promises, and a claimed
+// capability that the store does not expose (a wrapper that hides it, a
+// method whose signature drifted) fails its checks instead of skipping them:
+//
+//	storetest.Run(t, newStore, storetest.Claim(storetest.Locker, storetest.CompareAndSwapper))
+//
+// MultiProcess and MultiProcessLock check a store shared by several OS
+// processes; Server applies the rule for test servers (skip outside CI, fail
+// in CI); Token is the kit's fixture.
 package storetest
 
 import (
@@ -34,19 +41,27 @@ import (
 type NewStore func(t *testing.T) zohoauth.Store
 
 // Run runs the whole kit against the stores newStore makes, each check in a
-// subtest of its own.
-func Run(t *testing.T, newStore NewStore) {
+// subtest of its own. The checks of an optional capability skip when the
+// store lacks it, and fail when opts claim it (Claim).
+func Run(t *testing.T, newStore NewStore, opts ...Option) {
 	t.Helper()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
-			c.run(t, newStore(t))
+			s := newStore(t)
+			requireCapability(t, s, c.needs, o.claims)
+			c.run(t, s)
 		})
 	}
 }
 
 type check struct {
-	name string
-	run  func(t *testing.T, s zohoauth.Store)
+	name  string
+	needs Capability // the optional capability checked, or ""
+	run   func(t *testing.T, s zohoauth.Store)
 }
 
 // Names returns the names of the kit's checks, the subtests Run creates.
@@ -59,38 +74,40 @@ func Names() []string {
 }
 
 var checks = []check{
-	{"Empty", testEmpty},
-	{"SaveAssignsNumericIDs", testSaveAssignsIDs},
-	{"FindByEachKey", testFindByEachKey},
-	{"FindPrecedence", testFindPrecedence},
-	{"FindReturnsFullToken", testFindReturnsFullToken},
-	{"UpsertByUser", testUpsertByUser},
-	{"UpsertByRefreshToken", testUpsertByRefreshToken},
-	{"UpsertByID", testUpsertByID},
-	{"EmptyFieldKeepsStoredValue", testEmptyFieldKeeps},
-	{"NothingToSave", testNothingToSave},
-	{"InvalidID", testInvalidID},
-	{"InsertWithOwnID", testInsertWithOwnID},
-	{"UsersAndClientsApart", testUsersAndClientsApart},
-	{"ConflictLeavesStoreIntact", testConflict},
-	{"Copies", testCopies},
-	{"DeleteToken", testDeleteToken},
-	{"DeleteTokens", testDeleteTokens},
-	{"IDsNeverReused", testIDsNotReused},
-	{"AwkwardValues", testAwkwardValues},
-	{"ExpiryMilliseconds", testExpiry},
-	{"ManyUsersAndClients", testMany},
-	{"ConcurrentDistinctUsers", testConcurrentDistinct},
-	{"ConcurrentSameUser", testConcurrentSameUser},
-	{"ErrorsAreTyped", testErrorsTyped},
-	{"SecretsNotInErrors", testSecretsNotInErrors},
-	{"BatchSaveAllOrNothing", testBatch},
-	{"PagesInIDOrder", testPages},
-	{"SwapToken", testSwapToken},
-	{"LockExclusive", testLockExclusive},
-	{"LockLeaseTakeover", testLockLeaseTakeover},
-	{"LockRenew", testLockRenew},
-	{"LockContention", testLockContention},
+	{"Empty", "", testEmpty},
+	{"SaveAssignsNumericIDs", "", testSaveAssignsIDs},
+	{"FindByEachKey", "", testFindByEachKey},
+	{"FindPrecedence", "", testFindPrecedence},
+	{"FindReturnsFullToken", "", testFindReturnsFullToken},
+	{"UpsertByUser", "", testUpsertByUser},
+	{"UpsertByRefreshToken", "", testUpsertByRefreshToken},
+	{"UpsertByID", "", testUpsertByID},
+	{"EmptyFieldKeepsStoredValue", "", testEmptyFieldKeeps},
+	{"NothingToSave", "", testNothingToSave},
+	{"InvalidID", "", testInvalidID},
+	{"InsertWithOwnID", "", testInsertWithOwnID},
+	{"UsersAndClientsApart", "", testUsersAndClientsApart},
+	{"EmptyClientIDMatchesAny", "", testEmptyClientID},
+	{"ConflictLeavesStoreIntact", "", testConflict},
+	{"Copies", "", testCopies},
+	{"DeleteToken", "", testDeleteToken},
+	{"DeleteTokens", "", testDeleteTokens},
+	{"IDsNeverReused", "", testIDsNotReused},
+	{"AwkwardValues", "", testAwkwardValues},
+	{"ExpiryMilliseconds", "", testExpiry},
+	{"ManyUsersAndClients", "", testMany},
+	{"ConcurrentDistinctUsers", "", testConcurrentDistinct},
+	{"ConcurrentSameUser", "", testConcurrentSameUser},
+	{"ErrorsAreTyped", "", testErrorsTyped},
+	{"SecretsNotInErrors", "", testSecretsNotInErrors},
+	{"BatchSaveAllOrNothing", BatchSaver, testBatch},
+	{"PagesInIDOrder", Pager, testPages},
+	{"SwapToken", CompareAndSwapper, testSwapToken},
+	{"SwapTokenHalfStale", CompareAndSwapper, testSwapHalfStale},
+	{"LockExclusive", Locker, testLockExclusive},
+	{"LockLeaseTakeover", Locker, testLockLeaseTakeover},
+	{"LockRenew", Locker, testLockRenew},
+	{"LockContention", Locker, testLockContention},
 }
 
 func ctx(t *testing.T) context.Context { return t.Context() }
@@ -421,6 +438,47 @@ func testUsersAndClientsApart(t *testing.T, s zohoauth.Store) {
 	}
 }
 
+// testEmptyClientID checks both directions of zohoauth.SameClient: a stored
+// token without a client id is found by a query with one, a stored token
+// with a client id by a query without one, and a user's token without a
+// client id conflicts with a token of the same user for any client.
+func testEmptyClientID(t *testing.T, s zohoauth.Store) {
+	bare := full(1, "A")
+	bare.ClientID = ""
+	save(t, s, bare)
+	withClient := save(t, s, full(2, "A"))
+
+	// Stored without a client id, queried with one.
+	same(t, "stored without a client id, found by user name with a client id",
+		mustFind(t, s, &zohoauth.Token{UserName: bare.UserName, ClientID: "1000.ANY"}), bare)
+	same(t, "stored without a client id, found by refresh token with a client id",
+		mustFind(t, s, &zohoauth.Token{ClientID: "1000.ANY", ClientSecret: "x", RefreshToken: bare.RefreshToken}), bare)
+	// Stored with a client id, queried without one.
+	same(t, "stored with a client id, found by user name without one",
+		mustFind(t, s, &zohoauth.Token{UserName: withClient.UserName}), withClient)
+	same(t, "stored with a client id, found by refresh token without one",
+		mustFind(t, s, &zohoauth.Token{ClientSecret: "x", RefreshToken: withClient.RefreshToken}), withClient)
+
+	// A save under a new id of the same user conflicts in both directions.
+	for _, c := range []*zohoauth.Token{
+		{ID: "50", UserName: bare.UserName, ClientID: "1000.ANY", RefreshToken: "1000.r.x"}, // stored without, saved with
+		{ID: "51", UserName: withClient.UserName, RefreshToken: "1000.r.y"},                 // stored with, saved without
+	} {
+		err := s.SaveToken(ctx(t), c)
+		if !errors.Is(err, zohoauth.ErrConflict) {
+			t.Fatalf("SaveToken(%v) = %v, want ErrConflict", c, err)
+		}
+	}
+	// An update by user name with a client id reaches the token stored
+	// without one, and one without a client id the token stored with one.
+	save(t, s, &zohoauth.Token{UserName: bare.UserName, ClientID: "1000.ANY", AccessToken: "1000.access.bare2"})
+	save(t, s, &zohoauth.Token{UserName: withClient.UserName, AccessToken: "1000.access.with2"})
+	got := wantCount(t, s, 2)
+	if got[0].ID != bare.ID || got[0].AccessToken != "1000.access.bare2" || got[1].ID != withClient.ID || got[1].AccessToken != "1000.access.with2" {
+		t.Fatalf("updates by user name with and without a client id made %v, %v; want the stored tokens %s and %s updated", got[0], got[1], bare.ID, withClient.ID)
+	}
+}
+
 func testConflict(t *testing.T, s zohoauth.Store) {
 	a := save(t, s, full(1, "A"))
 	b := save(t, s, full(2, "A"))
@@ -474,6 +532,14 @@ func testDeleteToken(t *testing.T, s zohoauth.Store) {
 	// The deleted user can be saved again.
 	save(t, s, full(1, "A"))
 	wantCount(t, s, 2)
+	// A token that shares a look-up value (the user name) with a deleted
+	// one is still found by it.
+	c1 := save(t, s, full(9, "A"))
+	c2 := save(t, s, full(9, "B"))
+	if err := s.DeleteToken(ctx(t), c1.ID); err != nil {
+		t.Fatalf("DeleteToken(%s): %v", c1.ID, err)
+	}
+	same(t, "the user's token of another client after DeleteToken", mustFind(t, s, &zohoauth.Token{UserName: c2.UserName}), c2)
 }
 
 func testDeleteTokens(t *testing.T, s zohoauth.Store) {
@@ -675,10 +741,7 @@ func testErrorsTyped(t *testing.T, s zohoauth.Store) {
 
 // testBatch checks zohoauth.BatchSaver when the store has it.
 func testBatch(t *testing.T, s zohoauth.Store) {
-	b, ok := s.(zohoauth.BatchSaver)
-	if !ok {
-		t.Skip("the store is not a zohoauth.BatchSaver")
-	}
+	b := s.(zohoauth.BatchSaver) // Run checked the capability
 	a := save(t, s, full(1, "A"))
 	batch := []*zohoauth.Token{full(2, "A"), full(3, "A"), {UserName: a.UserName, ClientID: a.ClientID, AccessToken: "1000.access.batch"}}
 	batch[1].ID = "40"
@@ -710,10 +773,7 @@ func testBatch(t *testing.T, s zohoauth.Store) {
 // testPages checks zohoauth.Pager when the store has it: every token once,
 // in numeric id order, a page at a time; and zohoauth.EachPage alike.
 func testPages(t *testing.T, s zohoauth.Store) {
-	p, ok := s.(zohoauth.Pager)
-	if !ok {
-		t.Skip("the store is not a zohoauth.Pager")
-	}
+	p := s.(zohoauth.Pager) // Run checked the capability
 	const n, size = 25, 7
 	want := make([]*zohoauth.Token, 0, n)
 	for i := 1; i <= n; i++ {

@@ -21,14 +21,23 @@ import (
 var broken = []struct {
 	name, check string
 	make        func() zohoauth.Store
+	opts        []storetest.Option
 }{
-	{"find returns nothing", "FindByEachKey", func() zohoauth.Store { return findNil{memory.New()} }},
-	{"delete of a missing id succeeds", "Empty", func() zohoauth.Store { return deleteNoError{memory.New()} }},
-	{"empty field erases", "EmptyFieldKeepsStoredValue", func() zohoauth.Store { return &replaceAll{Store: memory.New()} }},
-	{"shared pointers", "Copies", func() zohoauth.Store { return &sharing{Store: memory.New()} }},
-	{"string max(id)", "SaveAssignsNumericIDs", func() zohoauth.Store { return &stringMaxID{Store: memory.New()} }},
-	{"client id ignored", "UsersAndClientsApart", func() zohoauth.Store { return ignoreClient{memory.New()} }},
-	{"error quotes a value", "SecretsNotInErrors", func() zohoauth.Store { return quoteBadValue{memory.New()} }},
+	{"find returns nothing", "FindByEachKey", func() zohoauth.Store { return findNil{memory.New()} }, nil},
+	{"delete of a missing id succeeds", "Empty", func() zohoauth.Store { return deleteNoError{memory.New()} }, nil},
+	{"empty field erases", "EmptyFieldKeepsStoredValue", func() zohoauth.Store { return &replaceAll{Store: memory.New()} }, nil},
+	{"shared pointers", "Copies", func() zohoauth.Store { return &sharing{Store: memory.New()} }, nil},
+	{"string max(id)", "SaveAssignsNumericIDs", func() zohoauth.Store { return &stringMaxID{Store: memory.New()} }, nil},
+	{"client id ignored", "UsersAndClientsApart", func() zohoauth.Store { return ignoreClient{memory.New()} }, nil},
+	{"swap compares the access token only", "SwapTokenHalfStale", func() zohoauth.Store { return &halfSwap{memory.New(), sameAccess} }, nil},
+	{"swap compares the expiry only", "SwapTokenHalfStale", func() zohoauth.Store { return &halfSwap{memory.New(), sameExpiry} }, nil},
+	{"a stored token without a client id matches no query client", "EmptyClientIDMatchesAny", func() zohoauth.Store { return oneSidedClient{Store: memory.New(), storedEmpty: true} }, nil},
+	{"a query without a client id matches no stored client", "EmptyClientIDMatchesAny", func() zohoauth.Store { return oneSidedClient{Store: memory.New()} }, nil},
+	{"claimed Locker hidden by a wrapper", "LockExclusive", func() zohoauth.Store { return hidden{memory.New()} }, []storetest.Option{storetest.Claim(storetest.Locker)}},
+	{"claimed CompareAndSwapper hidden by a wrapper", "SwapTokenHalfStale", func() zohoauth.Store { return hidden{memory.New()} }, []storetest.Option{storetest.Claim(storetest.CompareAndSwapper)}},
+	{"claimed BatchSaver hidden by a wrapper", "BatchSaveAllOrNothing", func() zohoauth.Store { return hidden{memory.New()} }, []storetest.Option{storetest.Claim(storetest.BatchSaver)}},
+	{"claimed Pager missing", "PagesInIDOrder", func() zohoauth.Store { return memory.New() }, []storetest.Option{storetest.Claim(storetest.Pager)}},
+	{"error quotes a value", "SecretsNotInErrors", func() zohoauth.Store { return quoteBadValue{memory.New()} }, nil},
 }
 
 // TestKitCatchesBrokenStores runs the kit on each broken store in a child
@@ -51,11 +60,47 @@ func TestKitCatchesBrokenStores(t *testing.T) {
 
 func TestBrokenChild(t *testing.T) {
 	v := os.Getenv("STORETEST_BROKEN")
-	if v == "" {
+	switch v {
+	case "":
 		t.Skip("run by TestKitCatchesBrokenStores in a child process")
+	case "unclaimed":
+		storetest.Run(t, func(*testing.T) zohoauth.Store { return hidden{memory.New()} })
+		return
 	}
 	i, _ := strconv.Atoi(v)
-	storetest.Run(t, func(*testing.T) zohoauth.Store { return broken[i].make() })
+	storetest.Run(t, func(*testing.T) zohoauth.Store { return broken[i].make() }, broken[i].opts...)
+}
+
+// TestKitSkipsUnclaimedCapability runs the capability checks on a store
+// that has none and claims none, as a third-party store may: they skip.
+func TestKitSkipsUnclaimedCapability(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenChild$/^(Lock|Swap|Batch|Pages)", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), "STORETEST_BROKEN=unclaimed")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the kit failed a store that claims no capability:\n%s", out)
+	}
+	for _, c := range []string{"LockExclusive", "LockLeaseTakeover", "LockRenew", "LockContention", "SwapToken", "SwapTokenHalfStale", "BatchSaveAllOrNothing", "PagesInIDOrder"} {
+		if !strings.Contains(string(out), "--- SKIP: TestBrokenChild/"+c+" ") {
+			t.Errorf("check %s did not skip on a store without the capability", c)
+		}
+	}
+	if t.Failed() {
+		t.Logf("%s", out)
+	}
+}
+
+func TestMissing(t *testing.T) {
+	all := []storetest.Capability{storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker, storetest.Pager}
+	if got := storetest.Missing(memory.New(), all...); !slices.Equal(got, []storetest.Capability{storetest.Pager}) {
+		t.Errorf("Missing(memory store) = %v, want [%s]", got, storetest.Pager)
+	}
+	if got := storetest.Missing(hidden{memory.New()}, all...); !slices.Equal(got, all) {
+		t.Errorf("Missing(a wrapper that hides every capability) = %v, want %v", got, all)
+	}
+	if got := storetest.Missing(memory.New(), "zohoauth.Unknown"); len(got) != 1 {
+		t.Errorf("Missing(an unknown capability) = %v, want it missing", got)
+	}
 }
 
 func TestNamesAreUnique(t *testing.T) {
@@ -160,4 +205,58 @@ func (s quoteBadValue) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 		}
 	}
 	return s.Store.SaveToken(ctx, t)
+}
+
+// halfSwap is a SwapToken that compares only one of the two fields the
+// contract names.
+type halfSwap struct {
+	*memory.Store
+	same func(cur, old *zohoauth.Token) bool
+}
+
+func sameAccess(cur, old *zohoauth.Token) bool { return cur.AccessToken == old.AccessToken }
+func sameExpiry(cur, old *zohoauth.Token) bool { return cur.Expiry.Equal(old.Expiry) }
+
+func (s *halfSwap) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
+	cur, err := s.Store.FindTokenByID(ctx, old.ID)
+	if err != nil {
+		return err
+	}
+	if !s.same(cur, old) {
+		return zohoauth.StoreError("stale", zohoauth.ErrStale)
+	}
+	t.ID = old.ID
+	return s.Store.SaveToken(ctx, t)
+}
+
+// oneSidedClient is a store whose SameClient lets only one side's client id
+// be empty: with storedEmpty, a stored token without a client id matches no
+// query that has one; without it, a query without a client id matches no
+// stored token that has one.
+type oneSidedClient struct {
+	*memory.Store
+	storedEmpty bool
+}
+
+func (s oneSidedClient) FindToken(ctx context.Context, q *zohoauth.Token) (*zohoauth.Token, error) {
+	got, err := s.Store.FindToken(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if s.storedEmpty && q.ClientID != "" && got.ClientID == "" || !s.storedEmpty && q.ClientID == "" && got.ClientID != "" {
+		return nil, zohoauth.StoreError("no such token", zohoauth.ErrNotFound)
+	}
+	return got, nil
+}
+
+// hidden wraps a store behind the Store interface alone, as a careless
+// wrapper does: every optional capability of the store is hidden.
+type hidden struct{ zohoauth.Store }
+
+// TestKitPassesMemoryStore runs the whole kit, in this process, on a correct
+// store that claims what it has: every check passes, none skips but the
+// Pager's.
+func TestKitPassesMemoryStore(t *testing.T) {
+	storetest.Run(t, func(*testing.T) zohoauth.Store { return memory.New() },
+		storetest.Claim(storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker))
 }

@@ -38,23 +38,58 @@ func openOrFail(t *testing.T, raw string) storeurl.Store {
 	return s
 }
 
+// The capabilities each store promises through Open, by scheme.
+var (
+	memoryClaims = []storetest.Capability{storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker}
+	fileClaims   = memoryClaims
+	sqlClaims    = []storetest.Capability{storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker, storetest.Pager}
+	redisClaims  = sqlClaims
+)
+
 func TestOpenConformance(t *testing.T) {
 	t.Run("memory", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) zohoauth.Store { return openOrFail(t, "memory:") })
+		storetest.Run(t, func(t *testing.T) zohoauth.Store { return openOrFail(t, "memory:") }, storetest.Claim(memoryClaims...))
 	})
 	t.Run("sqlite-memory", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) zohoauth.Store { return openOrFail(t, "sqlite::memory:") })
+		storetest.Run(t, func(t *testing.T) zohoauth.Store { return openOrFail(t, "sqlite::memory:") }, storetest.Claim(sqlClaims...))
 	})
 	t.Run("file", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) zohoauth.Store {
 			return openOrFail(t, "file:"+filepath.Join(t.TempDir(), "sdk_tokens.txt"))
-		})
+		}, storetest.Claim(fileClaims...))
 	})
 	t.Run("sqlite-file", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) zohoauth.Store {
 			return openOrFail(t, "sqlite:"+filepath.Join(t.TempDir(), "z.db"))
-		})
+		}, storetest.Claim(sqlClaims...))
 	})
+}
+
+// TestOpenExposesCapabilities checks that the store Open returns for each
+// scheme exposes every capability the store behind it promises: the
+// cross-process single refresh rests on Locker and CompareAndSwapper, and a
+// wrapper in Open that hid them would turn it off without an error.
+func TestOpenExposesCapabilities(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		url    func(t *testing.T) string
+		claims []storetest.Capability
+	}{
+		{"memory", func(*testing.T) string { return "memory:" }, memoryClaims},
+		{"sqlite-memory", func(*testing.T) string { return "sqlite::memory:" }, sqlClaims},
+		{"sqlite-file", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "z.db") }, sqlClaims},
+		{"file", func(t *testing.T) string { return "file:" + filepath.Join(t.TempDir(), "sdk_tokens.txt") }, fileClaims},
+		{"mysql", func(t *testing.T) string { return privateTable(t, serverURL(t, storetest.EnvMySQL, "mysql")) }, sqlClaims},
+		{"postgres", func(t *testing.T) string { return privateTable(t, serverURL(t, storetest.EnvPostgres, "postgres")) }, sqlClaims},
+		{"redis", func(t *testing.T) string { return "redis://" + storetest.Server(t, storetest.EnvRedis) + "/0" }, redisClaims},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openOrFail(t, tc.url(t))
+			if missing := storetest.Missing(s, tc.claims...); len(missing) > 0 {
+				t.Fatalf("Open(%s) returned a %T that is not a %v", tc.name, s, missing)
+			}
+		})
+	}
 }
 
 func TestOpenServers(t *testing.T) {
@@ -87,6 +122,27 @@ func TestOpenServers(t *testing.T) {
 	}
 }
 
+// privateTable names in raw a table of this test alone, dropped when the
+// test ends.
+func privateTable(t *testing.T, raw string) string {
+	t.Helper()
+	table := fmt.Sprintf("storeurl_caps_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000)
+	sep := "?"
+	if strings.Contains(raw, "?") {
+		sep = "&"
+	}
+	t.Cleanup(func() {
+		s, err := storeurl.Open(context.Background(), raw+sep+"table="+table)
+		if err != nil {
+			t.Errorf("drop table %s: %v", table, err)
+			return
+		}
+		defer s.Close()
+		dropTable(t, s.(*sqlstore.Store), table)
+	})
+	return raw + sep + "table=" + table
+}
+
 // dropTable drops a test's table and its lock table through the store's pool
 // (run before the store is closed: cleanups run last-registered first).
 func dropTable(t *testing.T, s *sqlstore.Store, table string) {
@@ -105,7 +161,7 @@ func TestOpenRedis(t *testing.T) {
 		s := openOrFail(t, "redis://"+addr+"/0?prefix="+url.QueryEscape(fmt.Sprintf("storeurl-test-%d-%d:", os.Getpid(), n)))
 		t.Cleanup(func() { _ = s.DeleteTokens(context.Background()) })
 		return s
-	})
+	}, storetest.Claim(redisClaims...))
 }
 
 func TestOpenSQLitePersists(t *testing.T) {

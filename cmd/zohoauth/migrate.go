@@ -11,7 +11,6 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/storeurl"
@@ -187,9 +186,11 @@ func (m *migration) verify(ctx context.Context) (int, error) {
 			case !ok:
 				nMissing++
 				missing = appendFew(missing, t.ID)
-			case !sameToken(t, got):
-				nDiffer++
-				differ = appendFew(differ, t.ID)
+			default:
+				if fields := differingFields(t, got); len(fields) > 0 {
+					nDiffer++
+					differ = appendFew(differ, t.ID+" ("+strings.Join(fields, ", ")+")")
+				}
 			}
 		}
 		for id := range held {
@@ -206,8 +207,8 @@ func (m *migration) verify(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if nMissing > 0 || nDiffer > 0 {
-		return 0, fmt.Errorf("the target holds %d of %d source tokens (missing ids %s; different ids %s)",
-			seen.count-nMissing, seen.count, idList(missing, nMissing), idList(differ, nDiffer))
+		return 0, fmt.Errorf("the target holds %d of %d source tokens as they are (missing ids %s; different ids %s)",
+			seen.count-nMissing-nDiffer, seen.count, idList(missing, nMissing), idList(differ, nDiffer))
 	}
 	if !seen.equal(&m.copied) {
 		return 0, fmt.Errorf("the source changed during the migration (%d tokens copied, %d now); run migrate again", m.copied.count, seen.count)
@@ -316,13 +317,26 @@ func sameStore(a, b *storeurl.Location) bool {
 	return erra == nil && errb == nil && pa == pb
 }
 
-func sameToken(a, b *zohoauth.Token) bool {
-	x, y := *a, *b
-	if !x.Expiry.Equal(y.Expiry) {
-		return false
+// differingFields returns the names of the fields in which the target's
+// token b differs from the source's token a, as Zoho's file and table name
+// them (never their values, which may be secrets); none when they are equal.
+func differingFields(a, b *zohoauth.Token) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		x, y string
+	}{
+		{"id", a.ID, b.ID}, {"user_name", a.UserName, b.UserName}, {"client_id", a.ClientID, b.ClientID},
+		{"client_secret", a.ClientSecret, b.ClientSecret}, {"refresh_token", a.RefreshToken, b.RefreshToken},
+		{"access_token", a.AccessToken, b.AccessToken}, {"grant_token", a.GrantToken, b.GrantToken},
+		{"expiry_time", zohoauth.FormatExpiry(a.Expiry), zohoauth.FormatExpiry(b.Expiry)},
+		{"redirect_url", a.RedirectURL, b.RedirectURL}, {"api_domain", a.APIDomain, b.APIDomain},
+	} {
+		if f.x != f.y {
+			out = append(out, f.name)
+		}
 	}
-	x.Expiry, y.Expiry = time.Time{}, time.Time{}
-	return x == y
+	return out
 }
 
 // idList names the first ids of a list of n.

@@ -23,15 +23,21 @@ import (
 
 // migrateCount is how many tokens the big migrate tests copy into a store
 // that saves in batches (zohoauth.BatchSaver); slowCount into one that saves
-// token by token (about 0.5 ms a token on SQLite, 1.4 ms on PostgreSQL).
+// token by token (about 0.5 ms a token on SQLite, 1.4 ms on PostgreSQL);
+// shortCount under -short, three pages of the default batch and a part.
 const (
 	migrateCount = 100_000
 	slowCount    = 10_000
+	shortCount   = 3*defaultBatch + 7
 )
 
 // countFor returns how many tokens to migrate into the store at to.
+// Under -short (as the mutation run uses) they copy shortCount tokens.
 func countFor(t *testing.T, to string) int {
 	t.Helper()
+	if testing.Short() {
+		return shortCount
+	}
 	s, err := storeurl.Open(context.Background(), to)
 	if err != nil {
 		t.Fatal(err)
