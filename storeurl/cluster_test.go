@@ -2,6 +2,8 @@ package storeurl_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -32,5 +34,20 @@ func TestOpenRedisCluster(t *testing.T) {
 	}
 	if _, err := s.Tokens(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestParseRedisClusterURL needs no server: a node list with a prefix and a
+// go-redis option parses, and an unknown parameter is still refused.
+func TestParseRedisClusterURL(t *testing.T) {
+	l, err := storeurl.Parse("redis+cluster://127.0.0.1:7000,127.0.0.1:7001/?prefix=%7Bz%7D%3A&dial_timeout=2s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Prefix != "{z}:" || l.Scheme != storeurl.SchemeRedis {
+		t.Errorf("scheme %q prefix %q", l.Scheme, l.Prefix)
+	}
+	if _, err := storeurl.Parse("redis+cluster://127.0.0.1:7000,127.0.0.1:7001/?foo=bar"); !errors.Is(err, storeurl.ErrBadURL) || !strings.Contains(err.Error(), "unknown parameter foo") {
+		t.Errorf("foo=bar: %v", err)
 	}
 }
