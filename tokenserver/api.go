@@ -315,9 +315,19 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request, k *Key) *apiEr
 	return nil
 }
 
-// valid returns the stored token t with a valid access token, renewed
-// first when needed.
+// minValid is the time left under which find and find-by-id renew a
+// stored access token before answering (Zoho's SDKs refresh by themselves
+// under 5 s).
+const minValid = time.Minute
+
+// valid returns the stored token t with a valid access token: t itself
+// when its access token has at least minValid left (the store is the
+// truth, so a token just saved through the API is answered as saved),
+// otherwise the token renewed through the Authenticator.
 func (s *Server) valid(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, *apiError) {
+	if t.AccessToken != "" && (t.Expiry.IsZero() || t.Expiry.Sub(s.clock.Now()) >= minValid) {
+		return t, nil
+	}
 	c := s.handleByID(t)
 	v, err := c.h.Token(ctx)
 	if err != nil {

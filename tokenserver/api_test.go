@@ -105,6 +105,11 @@ func TestTokenStoreOperations(t *testing.T) {
 	if bobID == "" || bobID == tok.ID {
 		t.Fatalf("save gave id %q", bobID)
 	}
+	// find by id loads the token in the service; a save through the API
+	// must then be answered as saved, not from the service's memory.
+	if a := e.do("GET", "/v1/tokens/"+bobID, reader, nil); a.json(t)["access_token"] != "1000.at.bob" {
+		t.Fatalf("find by id: %s", a.body)
+	}
 	a = e.do("POST", "/v1/tokens", reader, map[string]string{"id": bobID, "access_token": "1000.at.bob2"})
 	if a.status != 200 || strings.Contains(string(a.body), "1000.rt.bob") {
 		t.Fatalf("partial save: %d %s", a.status, a.body)
