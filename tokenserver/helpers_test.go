@@ -49,7 +49,7 @@ func (l *logBuffer) String() string {
 
 // env is one token service over a store, an emulator, and a key file.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	emu   *zohotest.Server
 	store zohoauth.Store
 	ac    *accounts.Client
@@ -68,7 +68,7 @@ type envOpts struct {
 	cfg   tokenserver.Config
 }
 
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	e := &env{t: t, logs: &logBuffer{}, store: o.store, emu: o.emu}
 	if e.emu == nil {
