@@ -160,49 +160,104 @@ func (s *Server) handleFor(ctx context.Context, user, client string) (*cachedHan
 	ck := "u\x00" + user + "\x00" + client
 	if v, ok := s.handles.Load(ck); ok {
 		c := v.(*cachedHandle)
-		if e := s.recheck(ctx, ck, c); e != nil {
-			return nil, e
+		if s.stillStored(ctx, c) {
+			return c, nil
 		}
-		return c, nil
+		// Deleted, or its id now holds another token: find the user's
+		// token afresh (it may have been saved again under a new id).
+		s.handles.Delete(ck)
 	}
 	tok, e := s.findUser(ctx, user, client)
 	if e != nil {
 		return nil, e
 	}
-	c := &cachedHandle{h: s.auth.For(&zohoauth.Token{UserName: tok.UserName, ClientID: tok.ClientID}), id: tok.ID, userName: tok.UserName, clientID: tok.ClientID}
-	c.checked.Store(s.clock.Now().UnixNano())
-	v, _ := s.handles.LoadOrStore(ck, c)
-	return v.(*cachedHandle), nil
+	c := s.handleByID(tok)
+	s.handles.Store(ck, c)
+	return c, nil
 }
 
-// handleByID returns the cached handle of the stored token t.
+// handleByID returns the cached handle of the stored token t. The
+// Authenticator's handle is made from the id alone.
 func (s *Server) handleByID(t *zohoauth.Token) *cachedHandle {
 	ck := "i\x00" + t.ID
 	if v, ok := s.handles.Load(ck); ok {
-		return v.(*cachedHandle)
+		if c := v.(*cachedHandle); c.userName == t.UserName && c.clientID == t.ClientID {
+			return c
+		}
 	}
 	c := &cachedHandle{h: s.auth.For(&zohoauth.Token{ID: t.ID}), id: t.ID, userName: t.UserName, clientID: t.ClientID}
 	c.checked.Store(s.clock.Now().UnixNano())
-	v, _ := s.handles.LoadOrStore(ck, c)
-	return v.(*cachedHandle)
+	s.handles.Store(ck, c)
+	return c
 }
 
-// recheck asks the store whether a cached handle's token still exists, at
-// most once per recheck interval.
-func (s *Server) recheck(ctx context.Context, ck string, c *cachedHandle) *apiError {
+// stillStored reports whether a cached handle's token is still stored
+// under its id for the same user and client, asking the store at most once
+// per recheck interval. A token that is gone or replaced has its cached
+// handles dropped. When the store holds another access token than the
+// Authenticator's (renewed by another instance, or the user logged in
+// again), the Authenticator is made to adopt the stored one.
+func (s *Server) stillStored(ctx context.Context, c *cachedHandle) bool {
 	now := s.clock.Now().UnixNano()
 	last := c.checked.Load()
 	if now-last < int64(recheck) || !c.checked.CompareAndSwap(last, now) {
-		return nil
+		return true
 	}
-	if _, err := s.store.FindTokenByID(ctx, c.id); err != nil {
-		if errors.Is(err, zohoauth.ErrNotFound) {
-			s.forget(c.id)
-			return errorf(http.StatusNotFound, "not_found", "no token for this user")
-		}
+	stored, err := s.store.FindTokenByID(ctx, c.id)
+	switch {
+	case errors.Is(err, zohoauth.ErrNotFound):
+		s.forget(c.id)
+		return false
+	case err != nil:
 		s.log.Warn("zohoauth serve: store check failed", "id", c.id, "err", err)
+		return true
+	case stored.UserName != c.userName || stored.ClientID != c.clientID:
+		s.forget(c.id)
+		return false
 	}
-	return nil
+	if cur, err := c.h.AccessToken(ctx); err == nil && cur != stored.AccessToken {
+		_, _ = c.h.Invalidate(ctx, cur)
+	}
+	return true
+}
+
+// errMoved reports a cached handle whose id no longer holds its token.
+var errMoved = errorf(http.StatusNotFound, "not_found", "the token was deleted")
+
+// validToken returns the valid token of c from the Authenticator, checked
+// to be c's token. Store ids may be reused after a delete, so the
+// Authenticator's memory of an id may be another token: when the store
+// still holds c's token under the id, the Authenticator is made to adopt
+// it; when it does not, c is dropped and errMoved returned. Another
+// user's token is never handed out.
+func (s *Server) validToken(ctx context.Context, c *cachedHandle) (*zohoauth.Token, *apiError) {
+	t, err := c.h.Token(ctx)
+	if err != nil {
+		return nil, s.authError(err, c.id)
+	}
+	if t.UserName == c.userName && t.ClientID == c.clientID {
+		return t, nil
+	}
+	stored, err := s.store.FindTokenByID(ctx, c.id)
+	if err != nil && !errors.Is(err, zohoauth.ErrNotFound) {
+		return nil, s.storeError(err, "")
+	}
+	if err != nil || stored.UserName != c.userName || stored.ClientID != c.clientID {
+		s.forget(c.id)
+		return nil, errMoved
+	}
+	if _, err := c.h.Invalidate(ctx, t.AccessToken); err != nil {
+		return nil, s.authError(err, c.id)
+	}
+	if t, err = c.h.Token(ctx); err != nil {
+		return nil, s.authError(err, c.id)
+	}
+	if t.UserName == c.userName && t.ClientID == c.clientID {
+		return t, nil
+	}
+	s.forget(c.id)
+	s.log.Error("zohoauth serve: the authenticator holds another token under this id", "id", c.id)
+	return nil, errorf(http.StatusServiceUnavailable, "unavailable", "the token changed while it was read; try again")
 }
 
 // forget drops the cached handles of the token id.
@@ -300,19 +355,25 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request, k *Key) *apiEr
 	if strings.Contains(user, ":") && !k.allowsUser(user) {
 		return outOfScope("this user")
 	}
-	c, e := s.handleFor(r.Context(), user, client)
-	if e != nil {
-		return e
+	for range 2 {
+		c, e := s.handleFor(r.Context(), user, client)
+		if e != nil {
+			return e
+		}
+		if !k.AllowsToken(c.token()) {
+			return outOfScope("this user's token")
+		}
+		t, e := s.validToken(r.Context(), c)
+		if e == errMoved {
+			continue // find the user's token again
+		}
+		if e != nil {
+			return e
+		}
+		writeJSON(w, http.StatusOK, newTokenAnswer(t, s.clock.Now()))
+		return nil
 	}
-	if !k.AllowsToken(c.token()) {
-		return outOfScope("this user's token")
-	}
-	t, err := c.h.Token(r.Context())
-	if err != nil {
-		return s.authError(err, c.id)
-	}
-	writeJSON(w, http.StatusOK, newTokenAnswer(t, s.clock.Now()))
-	return nil
+	return errMoved
 }
 
 // minValid is the time left under which find and find-by-id renew a
@@ -328,12 +389,7 @@ func (s *Server) valid(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token,
 	if t.AccessToken != "" && (t.Expiry.IsZero() || t.Expiry.Sub(s.clock.Now()) >= minValid) {
 		return t, nil
 	}
-	c := s.handleByID(t)
-	v, err := c.h.Token(ctx)
-	if err != nil {
-		return nil, s.authError(err, t.ID)
-	}
-	return v, nil
+	return s.validToken(ctx, s.handleByID(t))
 }
 
 // findToken answers POST /v1/tokens/find: find_token.

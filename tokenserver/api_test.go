@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/clock"
 	"github.com/zohoauth/zohoauth/tokenserver"
 )
 
@@ -236,5 +237,84 @@ func TestHealth(t *testing.T) {
 		if a := e.do("POST", p, "", nil); a.status != 405 {
 			t.Errorf("POST %s: %d", p, a.status)
 		}
+	}
+}
+
+// TestRevokedOnAnotherInstance: two instances over one store; a token
+// revoked through one stops being handed out by the other within the
+// recheck interval (5 s), and a new login of the same user is then served
+// at once.
+func TestRevokedOnAnotherInstance(t *testing.T) {
+	clk := clock.NewFake(time.Now())
+	a := newEnv(t, envOpts{cfg: tokenserver.Config{Clock: clk}})
+	b := newEnv(t, envOpts{store: a.store, emu: a.emu, keys: a.keys.Path()})
+	ann := a.login("ann@example.com", clientA, secretA)
+	get := func() answer { return a.do("GET", "/v1/token?user="+ann.UserName, a.admin, nil) }
+	if r := get(); r.status != 200 || r.json(t)["access_token"] != ann.AccessToken {
+		t.Fatalf("first get: %d %s", r.status, r.body)
+	}
+	if r := b.do("POST", "/v1/revoke", a.admin, map[string]string{"user": "ann@example.com"}); r.status != 200 {
+		t.Fatalf("revoke on b: %d %s", r.status, r.body)
+	}
+	clk.Advance(6 * time.Second)
+	if r := get(); r.status != 404 {
+		t.Errorf("after revoke on another instance: %d %s", r.status, r.body)
+	}
+	again := b.login("ann@example.com", clientA, secretA)
+	clk.Advance(6 * time.Second)
+	if r := get(); r.status != 200 || r.json(t)["access_token"] != again.AccessToken {
+		t.Errorf("after a new login: %d %s", r.status, r.body)
+	}
+	// A cached handle whose token was deleted and saved again is found afresh.
+	if err := a.store.DeleteToken(context.Background(), again.ID); err != nil {
+		t.Fatal(err)
+	}
+	third := b.login("ann@example.com", clientA, secretA)
+	clk.Advance(6 * time.Second)
+	if r := get(); r.status != 200 || r.json(t)["access_token"] != third.AccessToken {
+		t.Errorf("after delete and a new login: %d %s", r.status, r.body)
+	}
+}
+
+// TestReusedIDNeverMixesUsers: a store may give a deleted token's id to the
+// next token saved. When another instance deletes ann's token and bob's
+// token then gets its id, this instance, which had ann's token in memory
+// under that id, answers bob's token to bob, nothing to ann, and never
+// ann's old token to bob nor bob's to ann, without asking Zoho.
+func TestReusedIDNeverMixesUsers(t *testing.T) {
+	a := newEnv(t, envOpts{})
+	b := newEnv(t, envOpts{store: a.store, emu: a.emu, keys: a.keys.Path()})
+	ann := a.login("ann@example.com", clientA, secretA)
+	if r := a.do("GET", "/v1/token?user="+ann.UserName, a.admin, nil); r.status != 200 {
+		t.Fatalf("ann: %d %s", r.status, r.body)
+	}
+	if r := b.do("DELETE", "/v1/tokens/"+ann.ID, a.admin, nil); r.status != 200 {
+		t.Fatalf("delete on b: %d %s", r.status, r.body)
+	}
+	bob := b.login("bob@example.com", clientA, secretA)
+	// Give bob's token ann's old id, as a store may.
+	if err := b.store.DeleteToken(context.Background(), bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	bob.ID = ann.ID
+	if err := b.store.SaveToken(context.Background(), bob.Clone()); err != nil {
+		t.Fatal(err)
+	}
+	before := a.emu.Stats()
+	for range 2 {
+		r := a.do("GET", "/v1/token?user="+bob.UserName, a.admin, nil)
+		if r.status != 200 || r.json(t)["access_token"] != bob.AccessToken || r.json(t)["user_name"] != bob.UserName {
+			t.Errorf("bob on a: %d %s", r.status, r.body)
+		}
+		r = a.do("GET", "/v1/token?user="+ann.UserName, a.admin, nil)
+		if r.status != 404 {
+			t.Errorf("ann on a after her token was deleted: %d %s", r.status, r.body)
+		}
+	}
+	if r := a.do("GET", "/v1/tokens/"+bob.ID, a.admin, nil); r.json(t)["user_name"] != bob.UserName || r.json(t)["access_token"] != bob.AccessToken {
+		t.Errorf("find by id on a: %s", r.body)
+	}
+	if st := a.emu.Stats(); st.TokenRequests != before.TokenRequests {
+		t.Errorf("%d token requests to Zoho", st.TokenRequests-before.TokenRequests)
 	}
 }

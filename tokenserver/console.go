@@ -179,7 +179,13 @@ func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := randomToken()
+	now := s.clock.Now()
 	s.sessions.mu.Lock()
+	for sid, old := range s.sessions.m {
+		if !now.Before(old.expires) {
+			delete(s.sessions.m, sid)
+		}
+	}
 	s.sessions.m[id] = &session{keyID: k.ID, csrf: randomToken(), expires: s.clock.Now().Add(s.cfg.SessionTTL)}
 	s.sessions.mu.Unlock()
 	s.setCookie(w, loginCookie, "", -1)
