@@ -79,6 +79,14 @@ type Options struct {
 	// when the token's scopes do not cover the call. Tokens issued from a
 	// grant without scopes are never checked.
 	CheckScopes bool
+	// DeviceInterval is the poll interval a device-code answer gives, and
+	// the least time between two polls of one device code before a
+	// slow_down; 5 seconds by default. After a slow_down the least time is
+	// 30 seconds (DeviceSlowDownInterval).
+	DeviceInterval time.Duration
+	// DeviceCodeTTL is the lifetime of device and user codes; 5 minutes by
+	// default.
+	DeviceCodeTTL time.Duration
 	// Logger receives one line per request (method, path, outcome; never a
 	// token, code or secret); nil discards.
 	Logger *slog.Logger
@@ -134,6 +142,12 @@ func NewUnstartedServer(opts Options) *Server {
 	}
 	if opts.GrantTTL <= 0 {
 		opts.GrantTTL = 3 * time.Minute
+	}
+	if opts.DeviceInterval <= 0 {
+		opts.DeviceInterval = 5 * time.Second
+	}
+	if opts.DeviceCodeTTL <= 0 {
+		opts.DeviceCodeTTL = 5 * time.Minute
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
