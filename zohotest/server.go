@@ -13,8 +13,14 @@
 //     parameters in the form body or the query string.
 //   - POST /oauth/v2/token/revoke?token=…: revokes a refresh token (with all
 //     its access tokens) or an access token.
+//   - POST /oauth/v3/device/code, POST /oauth/v3/device/token and the
+//     verification page GET /oauth/v3/device: Zoho's device flow, with
+//     authorization_pending, slow_down, other_dc, access_denied and expired
+//     (ApproveDevice and DenyDevice act as the user without a browser).
 //   - GET  /crm/v8/users?type=CurrentUser, GET /crm/v8/org,
-//     GET and POST /crm/v8/Leads, authenticated with the header
+//     GET and POST /crm/v8/Leads (GET pages with page and per_page or with
+//     page_token and info.next_page_token, as Get Records does; AddLeads
+//     seeds records), authenticated with the header
 //     "Authorization: Zoho-oauthtoken <access token>". Any version v2…v8 is
 //     accepted in place of v8.
 //

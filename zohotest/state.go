@@ -136,6 +136,7 @@ type state struct {
 	access    map[string]*accessToken
 	consented map[userClient]bool
 	leads     map[string][]map[string]any // org id → records
+	cursors   map[string]pageCursor       // Get Records page tokens
 	pending   map[string]consentRequest
 	devices   deviceState
 	faults    []*faultEntry
