@@ -52,7 +52,8 @@ var (
 // without an access token, or "Exception in saving tokens" for an answer
 // that is not JSON.
 type Error struct {
-	// Op is the call: "exchange", "refresh", "revoke" or "user".
+	// Op is the call: "exchange", "refresh", "revoke", "user", "device
+	// code" or "device token".
 	Op string
 	// Code is Zoho's "error" value, such as "invalid_code" or
 	// "Access Denied"; "" when the answer had none.

@@ -260,46 +260,7 @@ func (s *Server) handleLeads(w http.ResponseWriter, r *http.Request, c caller) {
 
 type recordsResponse struct {
 	Data []map[string]any `json:"data"`
-	Info pageInfo         `json:"info"`
-}
-
-// getLeads lists records: fields is mandatory (as in v8); page and per_page
-// (at most 200) page through them; no records is 204 No Content.
-func (s *Server) getLeads(w http.ResponseWriter, r *http.Request, c caller) {
-	q := r.URL.Query()
-	fields := splitScopes(q.Get("fields"))
-	if len(fields) == 0 {
-		writeJSON(w, http.StatusBadRequest, crmError{Code: "REQUIRED_PARAM_MISSING", Details: map[string]string{"param": "fields"}, Message: "One of the expected parameter is missing", Status: "error"})
-		return
-	}
-	page, perPage, perr := pageParams(q.Get("page"), q.Get("per_page"))
-	if perr != nil {
-		writeJSON(w, http.StatusBadRequest, *perr)
-		return
-	}
-	s.mu.Lock()
-	all := s.state.leads[c.user.OrgID]
-	start := min((page-1)*perPage, len(all))
-	end := min(start+perPage, len(all))
-	out := recordsResponse{Info: pageInfo{PerPage: perPage, Page: page, MoreRecords: end < len(all)}}
-	for _, rec := range all[start:end] {
-		sel := map[string]any{"id": rec["id"]}
-		for _, f := range fields {
-			if v, ok := rec[f]; ok {
-				sel[f] = v
-			} else {
-				sel[f] = nil
-			}
-		}
-		out.Data = append(out.Data, sel)
-	}
-	s.mu.Unlock()
-	if len(out.Data) == 0 {
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	out.Info.Count = len(out.Data)
-	writeJSON(w, http.StatusOK, out)
+	Info recordsInfo      `json:"info"`
 }
 
 func pageParams(pageS, perPageS string) (int, int, *crmError) {

@@ -13,8 +13,14 @@
 //     parameters in the form body or the query string.
 //   - POST /oauth/v2/token/revoke?token=…: revokes a refresh token (with all
 //     its access tokens) or an access token.
+//   - POST /oauth/v3/device/code, POST /oauth/v3/device/token and the
+//     verification page GET /oauth/v3/device: Zoho's device flow, with
+//     authorization_pending, slow_down, other_dc, access_denied and expired
+//     (ApproveDevice and DenyDevice act as the user without a browser).
 //   - GET  /crm/v8/users?type=CurrentUser, GET /crm/v8/org,
-//     GET and POST /crm/v8/Leads, authenticated with the header
+//     GET and POST /crm/v8/Leads (GET pages with page and per_page or with
+//     page_token and info.next_page_token, as Get Records does; AddLeads
+//     seeds records), authenticated with the header
 //     "Authorization: Zoho-oauthtoken <access token>". Any version v2…v8 is
 //     accepted in place of v8.
 //
@@ -79,6 +85,14 @@ type Options struct {
 	// when the token's scopes do not cover the call. Tokens issued from a
 	// grant without scopes are never checked.
 	CheckScopes bool
+	// DeviceInterval is the poll interval a device-code answer gives, and
+	// the least time between two polls of one device code before a
+	// slow_down; 5 seconds by default. After a slow_down the least time is
+	// 30 seconds (DeviceSlowDownInterval).
+	DeviceInterval time.Duration
+	// DeviceCodeTTL is the lifetime of device and user codes; 5 minutes by
+	// default.
+	DeviceCodeTTL time.Duration
 	// Logger receives one line per request (method, path, outcome; never a
 	// token, code or secret); nil discards.
 	Logger *slog.Logger
@@ -134,6 +148,12 @@ func NewUnstartedServer(opts Options) *Server {
 	}
 	if opts.GrantTTL <= 0 {
 		opts.GrantTTL = 3 * time.Minute
+	}
+	if opts.DeviceInterval <= 0 {
+		opts.DeviceInterval = 5 * time.Second
+	}
+	if opts.DeviceCodeTTL <= 0 {
+		opts.DeviceCodeTTL = 5 * time.Minute
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

@@ -61,6 +61,11 @@ type User struct {
 	UserID string // the CRM user id (also used as zuid)
 	// Name is the user's full name; derived from Email when empty.
 	Name string
+	// Location is the data center of the user's account ("eu", …); ""
+	// means the server's (Options.Location). A device login this user
+	// approves is answered other_dc with this location by any other data
+	// center (see Transport).
+	Location string
 }
 
 // Stats counts what the server has seen since it started (or since
@@ -76,6 +81,9 @@ type Stats struct {
 	GrantsIssued        int // grant codes made by IssueGrant or the consent page
 	ConsentPages        int // consent pages shown
 	Consents            int // consents given (approve clicks and auto-approvals)
+	DeviceCodes         int // device codes issued (POST /oauth/v3/device/code)
+	DevicePolls         int // POST /oauth/v3/device/token, any outcome
+	SlowDowns           int // slow_down answers to polls that came too fast
 	CRMRequests         int // requests to /crm/…, any outcome
 	Unauthorized        int // CRM answers 401 (bad, expired, revoked or missing token; scope mismatch)
 	FaultsInjected      int // requests answered by an injected fault
@@ -128,7 +136,9 @@ type state struct {
 	access    map[string]*accessToken
 	consented map[userClient]bool
 	leads     map[string][]map[string]any // org id → records
+	cursors   map[string]pageCursor       // Get Records page tokens
 	pending   map[string]consentRequest
+	devices   deviceState
 	faults    []*faultEntry
 	stats     Stats
 	nextID    int64
