@@ -201,3 +201,34 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// oneLine joins the lines of a message.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+// timeLeft formats the time left until t: "59m12s", "expired 3m ago", "-".
+func timeLeft(t zohoauth.Token, now time.Time) string {
+	if t.Expiry.IsZero() {
+		return "-"
+	}
+	d := t.Expiry.Sub(now).Round(time.Second)
+	if d <= 0 {
+		return "expired " + shortDuration(-d) + " ago"
+	}
+	return shortDuration(d)
+}
+
+// shortDuration formats d as "2d3h", "1h05m", "59m12s", "5s".
+func shortDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%dd%dh", d/(24*time.Hour), (d%(24*time.Hour))/time.Hour)
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh%02dm", d/time.Hour, (d%time.Hour)/time.Minute)
+	case d >= time.Minute:
+		return fmt.Sprintf("%dm%02ds", d/time.Minute, (d%time.Minute)/time.Second)
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
+}

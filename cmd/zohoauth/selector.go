@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"sort"
+	"strings"
+
+	"github.com/zohoauth/zohoauth"
+)
+
+// selector picks one stored token: --user, --id, --client-id.
+type selector struct {
+	user, id, client string
+}
+
+func (sel *selector) register(fs *flag.FlagSet) {
+	fs.StringVar(&sel.user, "user", "", "the token of this user (an e-mail, or Zoho's email:zgid)")
+	fs.StringVar(&sel.id, "id", "", "the token with this store id")
+	fs.StringVar(&sel.client, "client-id", "", "only tokens of this client")
+}
+
+func (sel *selector) matches(t *zohoauth.Token) bool {
+	if sel.client != "" && t.ClientID != sel.client {
+		return false
+	}
+	if sel.user == "" {
+		return true
+	}
+	if strings.Contains(sel.user, ":") {
+		return t.UserName == sel.user
+	}
+	return strings.EqualFold(t.Email(), sel.user)
+}
+
+// pick returns the one stored token the selector names. With no --user and
+// no --id, the store must hold exactly one token (of --client-id, if given).
+func (sel *selector) pick(ctx context.Context, s zohoauth.Store) (*zohoauth.Token, error) {
+	if sel.id != "" {
+		if sel.user != "" {
+			return nil, usageErrorf("give --user or --id, not both")
+		}
+		if !zohoauth.ValidID(sel.id) {
+			return nil, usageErrorf("--id %q is not a token id (a number)", sel.id)
+		}
+		t, err := s.FindTokenByID(ctx, sel.id)
+		if err != nil {
+			return nil, err
+		}
+		if sel.client != "" && t.ClientID != sel.client {
+			return nil, notFoundf("token %s belongs to another client", sel.id)
+		}
+		return t, nil
+	}
+	if strings.Contains(sel.user, ":") && sel.client != "" {
+		// Zoho's full user name and the client: at most one token (the
+		// Store contract), found by the store's own look-up, no scan.
+		t, err := s.FindToken(ctx, &zohoauth.Token{UserName: sel.user, ClientID: sel.client})
+		if err == nil || !errors.Is(err, zohoauth.ErrNotFound) {
+			return t, err
+		}
+		return nil, notFoundf("no token matches %s", sel.describe())
+	}
+	all, err := s.Tokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var found []*zohoauth.Token
+	for _, t := range all {
+		if sel.matches(t) {
+			found = append(found, t)
+		}
+	}
+	switch {
+	case len(found) == 1:
+		return found[0], nil
+	case len(found) == 0 && len(all) == 0:
+		return nil, notFoundf("the store holds no token; run zohoauth login first")
+	case len(found) == 0:
+		return nil, notFoundf("no token matches %s", sel.describe())
+	}
+	ids := make([]string, 0, len(found))
+	for _, t := range found {
+		ids = append(ids, t.ID)
+	}
+	sort.Slice(ids, func(i, j int) bool { return zohoauth.CompareIDs(ids[i], ids[j]) < 0 })
+	if len(ids) > 10 {
+		ids = append(ids[:10], "…")
+	}
+	return nil, usageErrorf("%d tokens match %s (ids %s); choose one with --user or --id", len(found), sel.describe(), strings.Join(ids, ", "))
+}
+
+func (sel *selector) describe() string {
+	var parts []string
+	if sel.user != "" {
+		parts = append(parts, "user "+sel.user)
+	}
+	if sel.client != "" {
+		parts = append(parts, "client "+sel.client)
+	}
+	if len(parts) == 0 {
+		return "the store"
+	}
+	return strings.Join(parts, " and ")
+}
