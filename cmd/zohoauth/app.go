@@ -155,11 +155,6 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	return usageErrorf("unknown command %q (commands: %s)", name, strings.Join(names, ", "))
 }
 
-// open opens the store of --store.
-func (a *app) open(ctx context.Context) (storeurl.Store, error) {
-	return a.openStore(ctx, a.storeURL)
-}
-
 // accountsClient returns the Zoho Accounts client of this run.
 func (a *app) accountsClient() *accounts.Client {
 	return &accounts.Client{

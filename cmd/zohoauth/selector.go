@@ -53,15 +53,20 @@ func (sel *selector) pick(ctx context.Context, s zohoauth.Store) (*zohoauth.Toke
 		}
 		return t, nil
 	}
-	if strings.Contains(sel.user, ":") && sel.client != "" {
-		// Zoho's full user name and the client: at most one token (the
-		// Store contract), found by the store's own look-up, no scan.
+	if strings.Contains(sel.user, ":") {
+		// Zoho's full user name: the store's own look-up by its index, no
+		// scan. Without --client-id it is the user's token with the lowest
+		// id, as FindToken finds it.
 		t, err := s.FindToken(ctx, &zohoauth.Token{UserName: sel.user, ClientID: sel.client})
-		if err == nil || !errors.Is(err, zohoauth.ErrNotFound) {
-			return t, err
+		switch {
+		case err != nil && !errors.Is(err, zohoauth.ErrNotFound):
+			return nil, err
+		case err != nil, t.UserName != sel.user, sel.client != "" && t.ClientID != sel.client:
+			return nil, notFoundf("no token matches %s", sel.describe())
 		}
-		return nil, notFoundf("no token matches %s", sel.describe())
+		return t, nil
 	}
+	// A bare e-mail (no store index holds it alone) or no choice: a scan.
 	all, err := s.Tokens(ctx)
 	if err != nil {
 		return nil, err

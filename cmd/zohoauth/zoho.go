@@ -36,7 +36,10 @@ func (a *app) handle(ctx context.Context, sel *selector) (h *auth.Handle, tok *z
 		s.Close()
 		return nil, nil, nil, err
 	}
-	authn := a.authenticator(s, zohoauth.Environment{})
+	// The authenticator's own look-up is answered with the token just
+	// read: a valid token costs one read of the store, an expired one a
+	// second read under the refresh lock.
+	authn := a.authenticator(seeded(s, tok), zohoauth.Environment{})
 	done = func() {
 		_ = authn.Close()
 		_ = s.Close()
