@@ -26,12 +26,11 @@ func TestParseFlagsAnywhere(t *testing.T) {
 		{[]string{"--", "--user", "-x"}, []string{"--user", "-x"}, ""},
 		{[]string{"GET", "--", "--user"}, []string{"GET", "--user"}, ""},
 	} {
-		fs := a.flags("api")
-		var sel selector
-		sel.register(fs)
-		got, err := a.parse(fs, tt.args)
-		if err != nil || !slices.Equal(got, tt.want) || sel.user != tt.user {
-			t.Errorf("parse(%q) = %q, user %q, %v; want %q, user %q", tt.args, got, sel.user, err, tt.want, tt.user)
+		c := a.apiCmd()
+		err := c.ParseFlags(tt.args)
+		user, _ := c.Flags().GetString("user")
+		if got := c.Flags().Args(); err != nil || !slices.Equal(got, tt.want) || user != tt.user {
+			t.Errorf("parse(%q) = %q, user %q, %v; want %q, user %q", tt.args, got, user, err, tt.want, tt.user)
 		}
 	}
 }
@@ -111,7 +110,8 @@ func FuzzAPIURL(f *testing.F) {
 }
 
 // TestDocIsTrue checks that the package doc names every command and every
-// flag each command takes, as -h lists them.
+// flag each command takes, as --help lists them, and that each command's
+// usage line names every one of its flags.
 func TestDocIsTrue(t *testing.T) {
 	src, err := os.ReadFile("main.go")
 	if err != nil {
@@ -119,20 +119,39 @@ func TestDocIsTrue(t *testing.T) {
 	}
 	doc := string(src[:strings.Index(string(src), "package main")])
 	h := newHarness(t)
-	flagRe := regexp.MustCompile(`(?m)^  -(\S+)`)
-	for _, c := range commands() {
-		if !strings.Contains(doc, "// "+c.name+" ") && !strings.Contains(doc, "// "+c.name+"\n") {
-			t.Errorf("the package doc has no section for %s", c.name)
+	flagRe := regexp.MustCompile(`(?m)^\s+(?:-(\w), )?--([\w-]+)`)
+	cmds := subcommands(h.app(nil, nil, nil).rootCmd())
+	if len(cmds) < 14 {
+		t.Fatalf("only %d commands", len(cmds))
+	}
+	for _, c := range cmds {
+		name := c.Name()
+		if !strings.Contains(doc, "// "+name+" ") && !strings.Contains(doc, "// "+name+"\n") {
+			t.Errorf("the package doc has no section for %s", name)
 		}
-		r := h.run(c.name, "-h")
-		if r.code != 0 || !strings.HasPrefix(r.stdout, "Usage: zohoauth "+c.name) {
-			t.Errorf("%s -h: %+v", c.name, r)
+		r := h.run(name, "--help")
+		if r.code != 0 || !strings.HasPrefix(r.stdout, "Usage: zohoauth "+name) {
+			t.Errorf("%s --help: %+v", name, r)
 			continue
 		}
-		for _, m := range flagRe.FindAllStringSubmatch(r.stdout, -1) {
-			name := m[1]
-			if !strings.Contains(doc, "-"+name) {
-				t.Errorf("the package doc does not mention %s's flag -%s", c.name, name)
+		usage, _, _ := strings.Cut(r.stdout, "\n")
+		matches := flagRe.FindAllStringSubmatch(r.stdout, -1)
+		if len(matches) < 2 { // at least --store and --accounts-url
+			t.Errorf("%s --help lists %d flags", name, len(matches))
+		}
+		for _, m := range matches {
+			short, long := m[1], m[2]
+			if long == "help" {
+				continue
+			}
+			if !strings.Contains(doc, "--"+long) {
+				t.Errorf("the package doc does not mention %s's flag --%s", name, long)
+			}
+			if short != "" && !strings.Contains(doc, "-"+short+" ") {
+				t.Errorf("the package doc does not mention %s's flag -%s", name, short)
+			}
+			if !strings.Contains(usage, "--"+long) {
+				t.Errorf("%s's usage line lacks --%s: %s", name, long, usage)
 			}
 		}
 	}

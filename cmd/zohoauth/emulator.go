@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/zohoauth/zohoauth/zohotest"
 )
 
@@ -14,43 +16,50 @@ const (
 	emulatorUser         = "user@example.com"
 )
 
-func (a *app) cmdEmulator(ctx context.Context, args []string) error {
-	fs := a.flags("emulator")
-	addr := fs.String("addr", "127.0.0.1:8920", "address to listen on (port 0: any free port)")
-	clientID := fs.String("client-id", a.env(envClientID, emulatorClientID), "client id to register (env "+envClientID+")")
-	clientSecret := fs.String("client-secret", "", "client secret to register (env "+envClientSecret+"; default "+emulatorClientSecret+")")
-	redirectURI := fs.String("redirect-uri", a.env(envRedirectURI, defaultRedirectURI), "redirect URI to register (env "+envRedirectURI+")")
-	user := fs.String("user", emulatorUser, "e-mail of the user who consents")
-	autoApprove := fs.Bool("auto-approve", false, "skip the consent page, as if the user clicked Accept")
-	args, err := a.parse(fs, args)
-	if err != nil {
-		return err
+func (a *app) emulatorCmd() *cobra.Command {
+	var addr, clientID, clientSecret, redirectURI, user string
+	var autoApprove bool
+	c := &cobra.Command{
+		Use:   "emulator [--addr HOST:PORT] [--client-id ID] [--client-secret S] [--redirect-uri URI] [--user EMAIL] [--auto-approve]",
+		Short: "serve the offline Zoho emulator",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return a.emulator(c.Context(), addr, clientID, clientSecret, redirectURI, user, autoApprove)
+		},
 	}
-	if err := noArgs("emulator", args); err != nil {
-		return err
-	}
-	secret, secretGiven := *clientSecret, true
+	fs := c.Flags()
+	fs.StringVar(&addr, "addr", "127.0.0.1:8920", "address to listen on, `HOST:PORT` (port 0: any free port)")
+	fs.StringVar(&clientID, "client-id", a.env(envClientID, emulatorClientID), "client `ID` to register (env "+envClientID+")")
+	fs.StringVar(&clientSecret, "client-secret", "", "client secret to register (env "+envClientSecret+"; default "+emulatorClientSecret+")")
+	fs.StringVar(&redirectURI, "redirect-uri", a.env(envRedirectURI, defaultRedirectURI), "redirect `URI` to register (env "+envRedirectURI+")")
+	fs.StringVar(&user, "user", emulatorUser, "`EMAIL` of the user who consents")
+	fs.BoolVar(&autoApprove, "auto-approve", false, "skip the consent page, as if the user clicked Accept")
+	return c
+}
+
+func (a *app) emulator(ctx context.Context, addr, clientID, clientSecret, redirectURI, user string, autoApprove bool) error {
+	secret, secretGiven := clientSecret, true
 	if secret == "" {
 		secret = a.getenv(envClientSecret)
 	}
 	if secret == "" {
 		secret, secretGiven = emulatorClientSecret, false
 	}
-	ln, err := a.listen("tcp", *addr)
+	ln, err := a.listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
-	srv := zohotest.NewUnstartedServer(zohotest.Options{Clock: a.clock, AutoApprove: *autoApprove})
+	srv := zohotest.NewUnstartedServer(zohotest.Options{Clock: a.clock, AutoApprove: autoApprove})
 	srv.Listener = ln
-	srv.AddClient(zohotest.Client{ID: *clientID, Secret: secret, RedirectURIs: []string{*redirectURI}})
-	srv.AddUser(zohotest.User{Email: *user})
+	srv.AddClient(zohotest.Client{ID: clientID, Secret: secret, RedirectURIs: []string{redirectURI}})
+	srv.AddUser(zohotest.User{Email: user})
 	srv.Start()
 	defer srv.Close()
 
 	fmt.Fprintln(a.stdout, srv.URL)
 	fmt.Fprintf(a.stderr, "Zoho emulator (accounts and CRM API) at %s\n", srv.URL)
-	fmt.Fprintf(a.stderr, "  client id %s, redirect URI %s, user %s\n", *clientID, *redirectURI, *user)
-	fmt.Fprintf(a.stderr, "Use it from another shell:\n  export %s=%s %s=%s\n", envAccountsURL, srv.URL, envClientID, *clientID)
+	fmt.Fprintf(a.stderr, "  client id %s, redirect URI %s, user %s\n", clientID, redirectURI, user)
+	fmt.Fprintf(a.stderr, "Use it from another shell:\n  export %s=%s %s=%s\n", envAccountsURL, srv.URL, envClientID, clientID)
 	if !secretGiven {
 		fmt.Fprintf(a.stderr, "  export %s=%s\n", envClientSecret, emulatorClientSecret)
 	}

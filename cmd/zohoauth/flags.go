@@ -1,71 +1,24 @@
 package main
 
 import (
-	"errors"
-	"flag"
-	"fmt"
-	"io"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/zohoauth/zohoauth/storeurl"
 )
 
 // globalFlags registers the flags every command takes.
-func (a *app) globalFlags(fs *flag.FlagSet) {
+func (a *app) globalFlags(fs *pflag.FlagSet) {
 	if a.storeURL == "" {
 		a.storeURL = a.env(envStore, defaultStore)
 	}
 	if a.accountsURL == "" {
 		a.accountsURL = a.getenv(envAccountsURL)
 	}
-	fs.StringVar(&a.storeURL, "store", a.storeURL, "token store URL (env "+envStore+")")
-	fs.StringVar(&a.accountsURL, "accounts-url", a.accountsURL, "Zoho Accounts server for every call (env "+envAccountsURL+")")
-}
-
-// flags returns the flag set of a command, with the global flags.
-func (a *app) flags(c string) *flag.FlagSet {
-	fs := flag.NewFlagSet(c, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	a.globalFlags(fs)
-	return fs
-}
-
-// parse parses args with fs, flags and arguments in any order ("--" ends
-// the flags), and returns the arguments. -h prints the command's usage.
-func (a *app) parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				a.commandUsage(fs)
-				return nil, err
-			}
-			return nil, usageErrorf("%s: %v (see zohoauth %s -h)", fs.Name(), err, fs.Name())
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
-func (a *app) commandUsage(fs *flag.FlagSet) {
-	for _, c := range commands() {
-		if c.name == fs.Name() {
-			fmt.Fprintf(a.stdout, "Usage: zohoauth %s %s\n\n%s.\n\nFlags:\n", c.name, c.synopsis, upperFirst(c.summary))
-		}
-	}
-	// Defaults come from the environment too (ZOHOAUTH_STORE may hold a
-	// database password): show none of their secrets.
-	fs.VisitAll(func(f *flag.Flag) { f.DefValue = redactDefault(f.DefValue) })
-	fs.SetOutput(a.stdout)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
+	fs.StringVar(&a.storeURL, "store", a.storeURL, "token store `URL` (env "+envStore+"): sqlite:PATH, file:PATH, mysql://…, postgres://…, redis://…, memory:")
+	fs.StringVar(&a.accountsURL, "accounts-url", a.accountsURL, "Zoho Accounts server (`URL`) for every call, e.g. the emulator's (env "+envAccountsURL+")")
 }
 
 // redactDefault hides the password of a URL-like flag default, as
@@ -97,9 +50,9 @@ func upperFirst(s string) string {
 }
 
 // noArgs fails when a command that takes no arguments was given some.
-func noArgs(name string, args []string) error {
+func noArgs(c *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageErrorf("%s takes no arguments (got %q)", name, args[0])
+		return usageErrorf("%s takes no arguments (got %q)", c.Name(), args[0])
 	}
 	return nil
 }

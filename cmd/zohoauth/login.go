@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/storeurl"
@@ -35,24 +37,29 @@ type loginOptions struct {
 	timeout                time.Duration
 }
 
-func (a *app) cmdLogin(ctx context.Context, args []string) error {
-	fs := a.flags("login")
+func (a *app) loginCmd() *cobra.Command {
 	var o loginOptions
-	fs.StringVar(&o.clientID, "client-id", a.getenv(envClientID), "OAuth client id (env "+envClientID+")")
+	c := &cobra.Command{
+		Use:   "login [--client-id ID] [--client-secret S] [--scope S] [--redirect-uri URI] [--dc DC] [--no-browser | --grant-token CODE] [--timeout D]",
+		Short: "authorize a client for a user and save the token",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return a.login(c.Context(), &o)
+		},
+	}
+	fs := c.Flags()
+	fs.StringVar(&o.clientID, "client-id", a.getenv(envClientID), "OAuth client `ID` (env "+envClientID+")")
 	fs.StringVar(&o.clientSecret, "client-secret", "", "OAuth client secret (env "+envClientSecret+", preferred: a flag shows in ps)")
 	fs.StringVar(&o.scopes, "scope", defaultScopes, "comma-separated scopes to ask for")
-	fs.StringVar(&o.redirectURI, "redirect-uri", a.env(envRedirectURI, defaultRedirectURI), "loopback redirect URI registered with the client (env "+envRedirectURI+")")
+	fs.StringVar(&o.redirectURI, "redirect-uri", a.env(envRedirectURI, defaultRedirectURI), "loopback redirect `URI` registered with the client (env "+envRedirectURI+")")
 	fs.StringVar(&o.dc, "dc", a.env(envDataCenter, "us"), "data center of the consent page: us, eu, in, cn, jp, au, ca, sa, uk (env "+envDataCenter+")")
-	fs.StringVar(&o.grantToken, "grant-token", "", "a self-client grant code (from the API console) to exchange, instead of the browser; - reads it from standard input")
+	fs.StringVar(&o.grantToken, "grant-token", "", "a self-client grant `CODE` (from the API console) to exchange, instead of the browser; - reads it from standard input")
 	fs.BoolVar(&o.noBrowser, "no-browser", false, "print the consent URL instead of opening a browser")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "how long to wait for the consent")
-	args, err := a.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs("login", args); err != nil {
-		return err
-	}
+	return c
+}
+
+func (a *app) login(ctx context.Context, o *loginOptions) error {
 	if o.clientSecret == "" {
 		o.clientSecret = a.getenv(envClientSecret)
 	}
@@ -86,7 +93,7 @@ func (a *app) cmdLogin(ctx context.Context, args []string) error {
 	if o.grantToken != "" {
 		t.GrantToken = o.grantToken
 	} else {
-		res, err := a.browserConsent(ctx, o, env)
+		res, err := a.browserConsent(ctx, *o, env)
 		if err != nil {
 			return err
 		}

@@ -16,8 +16,10 @@
 //
 //	zohoauth [--store URL] [--accounts-url URL] COMMAND [flags] [args]
 //
-// Flags and arguments may come in any order; "--" ends the flags. Every
-// command takes -h.
+// Flags and arguments may come in any order; "--" ends the flags. Flags are
+// written --name VALUE or --name=VALUE; the few short ones (-X, -H, -i, -h)
+// take one dash. Every command takes -h (--help); "zohoauth help COMMAND"
+// says the same. A mistyped command gets suggestions.
 //
 // # Stores
 //
@@ -113,15 +115,15 @@
 // deletes the source's tokens only after a complete, verified copy, and only
 // if the source did not change meanwhile.
 //
-// api [--user EMAIL | --id ID] [-X METHOD] [-H "Name: value"]... [--input FILE|-] [-i] [--timeout D] [METHOD] PATH
+// api [--user EMAIL | --id ID] [--client-id ID] [-X|--method METHOD] [-H|--header "Name: value"]... [--input FILE|-] [-i|--include] [--timeout D] [METHOD] PATH
 //
 // Makes an authenticated request to the CRM API, like gh api: PATH is
 // relative to the token's API domain (an absolute URL must be on that
 // domain: the token goes nowhere else). The token is refreshed first when
 // needed, and once more if Zoho answers 401 INVALID_TOKEN. The method is GET,
-// or POST with --input; the body of --input is sent as JSON unless -H sets a
-// Content-Type. The answer's body goes to standard output (-i adds the
-// status line and headers).
+// or POST with --input (-X sets another); the body of --input is sent as
+// JSON unless -H sets a Content-Type. The answer's body goes to standard
+// output (-i adds the status line and headers).
 //
 // emulator [--addr HOST:PORT] [--client-id ID] [--client-secret S] [--redirect-uri URI] [--user EMAIL] [--auto-approve]
 //
@@ -139,6 +141,25 @@
 // moves the emulator's clock past the token's expiry, and shows the token
 // refreshed and saved in the store (by default sqlite:zohooauth.db). The
 // quickstart's token is deleted at the end unless --keep is given.
+//
+// completion bash|zsh|fish|powershell [--no-descriptions]
+//
+// Prints the shell completion script: commands, flags, store URL schemes,
+// data centers, and the users and ids of the store. To load it in bash:
+//
+//	source <(zohoauth completion bash)
+//
+// (zohoauth completion SHELL --help says how to install it for good).
+//
+// version
+//
+// Prints the module version, the VCS revision the binary was built from
+// (when the build recorded one), the Go version and the platform.
+//
+// help [COMMAND]
+//
+// Prints the help of a command (as zohoauth COMMAND --help does), or the
+// list of commands.
 //
 // # Global flags and environment
 //

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/storeurl"
 )
@@ -20,48 +21,56 @@ import (
 // or file rewrite on a store that saves in batches (zohoauth.BatchSaver).
 const defaultBatch = 1000
 
-func (a *app) cmdMigrate(ctx context.Context, args []string) error {
-	fs := a.flags("migrate")
-	from := fs.String("from", "", "store URL to copy from (required)")
-	to := fs.String("to", "", "store URL to copy to (required)")
-	deleteSource := fs.Bool("delete-source", false, "delete the source's tokens after a complete, verified copy")
-	batch := fs.Int("batch", defaultBatch, "tokens per save")
-	args, err := a.parse(fs, args)
-	if err != nil {
-		return err
+func (a *app) migrateCmd() *cobra.Command {
+	var from, to string
+	var deleteSource bool
+	var batch int
+	c := &cobra.Command{
+		Use:   "migrate --from URL --to URL [--delete-source] [--batch N]",
+		Short: "copy every token from one store to another",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return a.migrate(c.Context(), from, to, deleteSource, batch)
+		},
 	}
-	if err := noArgs("migrate", args); err != nil {
-		return err
-	}
-	if *from == "" || *to == "" {
+	fs := c.Flags()
+	fs.StringVar(&from, "from", "", "store `URL` to copy from (required)")
+	fs.StringVar(&to, "to", "", "store `URL` to copy to (required)")
+	fs.BoolVar(&deleteSource, "delete-source", false, "delete the source's tokens after a complete, verified copy")
+	fs.IntVar(&batch, "batch", defaultBatch, "tokens per save, `N`")
+	return c
+}
+
+func (a *app) migrate(ctx context.Context, from, to string, deleteSource bool, batch int) error {
+	if from == "" || to == "" {
 		return usageErrorf("migrate needs --from URL and --to URL")
 	}
-	if *batch < 1 {
+	if batch < 1 {
 		return usageErrorf("--batch must be at least 1")
 	}
-	fromLoc, err := storeurl.Parse(*from)
+	fromLoc, err := storeurl.Parse(from)
 	if err != nil {
 		return fmt.Errorf("--from: %w", err)
 	}
-	toLoc, err := storeurl.Parse(*to)
+	toLoc, err := storeurl.Parse(to)
 	if err != nil {
 		return fmt.Errorf("--to: %w", err)
 	}
 	if sameStore(fromLoc, toLoc) {
 		return usageErrorf("--from and --to name the same store")
 	}
-	src, err := a.openStore(ctx, *from)
+	src, err := a.openStore(ctx, from)
 	if err != nil {
 		return fmt.Errorf("--from: %w", err)
 	}
 	defer src.Close()
-	dst, err := a.openStore(ctx, *to)
+	dst, err := a.openStore(ctx, to)
 	if err != nil {
 		return fmt.Errorf("--to: %w", err)
 	}
 	defer dst.Close()
 
-	m := migration{src: src, dst: dst, batch: *batch, progress: a.progress("migrating")}
+	m := migration{src: src, dst: dst, batch: batch, progress: a.progress("migrating")}
 	copied, err := m.copy(ctx)
 	if err != nil {
 		return fmt.Errorf("copied %d tokens, then: %w (the source is untouched; run migrate again to complete)", copied, err)
@@ -72,7 +81,7 @@ func (a *app) cmdMigrate(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(a.stderr, "copied %d tokens from %s to %s; verified %d of %d\n",
 		copied, fromLoc, toLoc, verified, m.copied.count)
-	if !*deleteSource {
+	if !deleteSource {
 		return nil
 	}
 	if err := m.deleteSource(ctx); err != nil {

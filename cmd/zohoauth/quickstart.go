@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/zohoauth/zohoauth/clock"
 	"github.com/zohoauth/zohoauth/zohotest"
 )
@@ -21,16 +22,21 @@ const (
 	quickstartUser         = "ada@example.com"
 )
 
-func (a *app) cmdQuickstart(ctx context.Context, args []string) error {
-	fs := a.flags("quickstart")
-	keep := fs.Bool("keep", false, "keep the quickstart's token in the store afterwards")
-	args, err := a.parse(fs, args)
-	if err != nil {
-		return err
+func (a *app) quickstartCmd() *cobra.Command {
+	var keep bool
+	c := &cobra.Command{
+		Use:   "quickstart [--keep]",
+		Short: "the whole story offline: log in, call the API, see the token refreshed",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return a.quickstart(c.Context(), keep)
+		},
 	}
-	if err := noArgs("quickstart", args); err != nil {
-		return err
-	}
+	c.Flags().BoolVar(&keep, "keep", false, "keep the quickstart's token in the store afterwards")
+	return c
+}
+
+func (a *app) quickstart(ctx context.Context, keep bool) error {
 	out := a.stdout
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 
@@ -81,7 +87,7 @@ func (a *app) cmdQuickstart(ctx context.Context, args []string) error {
 	step := func(stdin string, args ...string) error {
 		say("\n$ zohoauth %s", strings.Join(args, " "))
 		child.stdin = strings.NewReader(stdin)
-		if err := child.dispatch(ctx, args); err != nil {
+		if err := child.execute(ctx, args); err != nil {
 			return fmt.Errorf("quickstart: zohoauth %s: %w", args[0], err)
 		}
 		return nil
@@ -107,7 +113,7 @@ func (a *app) cmdQuickstart(ctx context.Context, args []string) error {
 		return fmt.Errorf("quickstart: the login saved no token: %w", err)
 	}
 	id := first.ID
-	if !*keep {
+	if !keep {
 		defer func() {
 			if err := s.DeleteToken(context.WithoutCancel(ctx), id); err == nil {
 				say("\nThe quickstart's token %s was deleted from %s (--keep keeps it).", id, a.printableStore())

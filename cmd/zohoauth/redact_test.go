@@ -24,8 +24,8 @@ func TestHelpRedactsEnvironmentDefaults(t *testing.T) {
 	for _, c := range cases {
 		h.env[envStore] = c.store
 		h.env[envAccountsURL] = c.accounts
-		for _, cmd := range commands() {
-			for _, args := range [][]string{{cmd.name, "-h"}, {"help", cmd.name}, {cmd.name, "--help"}} {
+		for _, cmd := range subcommands(h.app(nil, nil, nil).rootCmd()) {
+			for _, args := range [][]string{{cmd.Name(), "-h"}, {"help", cmd.Name()}, {cmd.Name(), "--help"}} {
 				r := h.run(args...)
 				if r.code != 0 || !strings.Contains(r.stdout, "-store") {
 					t.Fatalf("%v: exit %d, stdout %q", args, r.code, r.stdout)

@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"sort"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/zohoauth/zohoauth"
 )
@@ -15,10 +16,11 @@ type selector struct {
 	user, id, client string
 }
 
-func (sel *selector) register(fs *flag.FlagSet) {
-	fs.StringVar(&sel.user, "user", "", "the token of this user (an e-mail, or Zoho's email:zgid)")
-	fs.StringVar(&sel.id, "id", "", "the token with this store id")
-	fs.StringVar(&sel.client, "client-id", "", "only tokens of this client")
+// register registers --user, --id and --client-id.
+func (sel *selector) register(fs *pflag.FlagSet) {
+	fs.StringVar(&sel.user, "user", "", "the token of this user (an `EMAIL`, or Zoho's email:zgid)")
+	fs.StringVar(&sel.id, "id", "", "the token with this store `ID`")
+	fs.StringVar(&sel.client, "client-id", "", "only tokens of this client (its `ID`)")
 }
 
 func (sel *selector) matches(t *zohoauth.Token) bool {

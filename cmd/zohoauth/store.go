@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"sync"
 
 	"github.com/zohoauth/zohoauth"
@@ -12,6 +15,32 @@ import (
 func (a *app) open(ctx context.Context) (storeurl.Store, error) {
 	return a.openStore(ctx, a.storeURL)
 }
+
+// openExisting opens the store of --store if it exists: a SQLite or token
+// file that is not there is not created (an error matching
+// zohoauth.ErrNotFound says so), so that a command that only reads leaves
+// no empty store behind.
+func (a *app) openExisting(ctx context.Context) (storeurl.Store, error) {
+	loc, err := storeurl.Parse(a.storeURL)
+	if err != nil {
+		return nil, err
+	}
+	if (loc.Scheme == storeurl.SchemeSQLite || loc.Scheme == storeurl.SchemeFile) && loc.Path != storeurl.MemoryPath {
+		if _, err := os.Stat(loc.Path); errors.Is(err, fs.ErrNotExist) {
+			return nil, &noStoreError{store: loc.String()}
+		}
+	}
+	return a.openStore(ctx, a.storeURL)
+}
+
+// noStoreError is a store file that does not exist: exit code 3.
+type noStoreError struct{ store string }
+
+func (e *noStoreError) Error() string {
+	return "the store " + e.store + " does not exist yet; zohoauth login creates it"
+}
+
+func (e *noStoreError) Unwrap() error { return zohoauth.ErrNotFound }
 
 // withCapabilities returns w with the cross-process lock
 // (zohoauth.Locker) and the guarded save (zohoauth.CompareAndSwapper) of

@@ -8,23 +8,30 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/storeurl"
 )
 
-func (a *app) cmdList(ctx context.Context, args []string) error {
-	fs := a.flags("list")
-	asJSON := fs.Bool("json", false, "print JSON")
+func (a *app) listCmd() *cobra.Command {
 	var sel selector
-	fs.StringVar(&sel.user, "user", "", "only the tokens of this user")
-	fs.StringVar(&sel.client, "client-id", "", "only the tokens of this client")
-	args, err := a.parse(fs, args)
-	if err != nil {
-		return err
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "list [--user EMAIL] [--client-id ID] [--json]",
+		Short: "list the stored tokens, without secrets",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return a.list(c.Context(), &sel, asJSON)
+		},
 	}
-	if err := noArgs("list", args); err != nil {
-		return err
-	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().StringVar(&sel.user, "user", "", "only the tokens of this user (an `EMAIL`, or Zoho's email:zgid)")
+	c.Flags().StringVar(&sel.client, "client-id", "", "only the tokens of this client (its `ID`)")
+	return c
+}
+
+func (a *app) list(ctx context.Context, sel *selector, asJSON bool) error {
 	s, err := a.open(ctx)
 	if err != nil {
 		return err
@@ -41,7 +48,7 @@ func (a *app) cmdList(ctx context.Context, args []string) error {
 		}
 	}
 	now := a.clock.Now()
-	if *asJSON {
+	if asJSON {
 		views := make([]tokenView, 0, len(tokens))
 		for _, t := range tokens {
 			views = append(views, viewOf(t, now, false))
@@ -55,19 +62,24 @@ func (a *app) cmdList(ctx context.Context, args []string) error {
 	return writeTable(a.stdout, tokens, now)
 }
 
-func (a *app) cmdShow(ctx context.Context, args []string) error {
-	fs := a.flags("show")
-	asJSON := fs.Bool("json", false, "print JSON")
-	reveal := fs.Bool("reveal", false, "show the secrets (client secret, grant, refresh and access tokens)")
+func (a *app) showCmd() *cobra.Command {
 	var sel selector
-	sel.register(fs)
-	args, err := a.parse(fs, args)
-	if err != nil {
-		return err
+	var asJSON, reveal bool
+	c := &cobra.Command{
+		Use:   "show [--user EMAIL | --id ID] [--client-id ID] [--reveal] [--json]",
+		Short: "show one token, secrets redacted unless --reveal",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return a.show(c.Context(), &sel, asJSON, reveal)
+		},
 	}
-	if err := noArgs("show", args); err != nil {
-		return err
-	}
+	sel.register(c.Flags())
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&reveal, "reveal", false, "show the secrets (client secret, grant, refresh and access tokens)")
+	return c
+}
+
+func (a *app) show(ctx context.Context, sel *selector, asJSON, reveal bool) error {
 	s, err := a.open(ctx)
 	if err != nil {
 		return err
@@ -78,25 +90,30 @@ func (a *app) cmdShow(ctx context.Context, args []string) error {
 		return err
 	}
 	now := a.clock.Now()
-	if *asJSON {
-		return writeJSON(a.stdout, viewOf(t, now, *reveal))
+	if asJSON {
+		return writeJSON(a.stdout, viewOf(t, now, reveal))
 	}
-	return writeDetails(a.stdout, t, now, *reveal)
+	return writeDetails(a.stdout, t, now, reveal)
 }
 
-func (a *app) cmdDelete(ctx context.Context, args []string) error {
-	fs := a.flags("delete")
+func (a *app) deleteCmd() *cobra.Command {
 	var sel selector
-	sel.register(fs)
-	all := fs.Bool("all", false, "delete every token of the store")
-	args, err := a.parse(fs, args)
-	if err != nil {
-		return err
+	var all bool
+	c := &cobra.Command{
+		Use:   "delete (--user EMAIL | --id ID | --all) [--client-id ID]",
+		Short: "delete tokens from the store only",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return a.delete(c.Context(), &sel, all)
+		},
 	}
-	if err := noArgs("delete", args); err != nil {
-		return err
-	}
-	if *all == (sel.user != "" || sel.id != "" || sel.client != "") {
+	sel.register(c.Flags())
+	c.Flags().BoolVar(&all, "all", false, "delete every token of the store")
+	return c
+}
+
+func (a *app) delete(ctx context.Context, sel *selector, all bool) error {
+	if all == (sel.user != "" || sel.id != "" || sel.client != "") {
 		return usageErrorf("delete needs --user or --id (with --client-id to narrow), or --all alone")
 	}
 	s, err := a.open(ctx)
@@ -104,7 +121,7 @@ func (a *app) cmdDelete(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	if *all {
+	if all {
 		tokens, err := s.Tokens(ctx)
 		if err != nil {
 			return err
@@ -126,21 +143,27 @@ func (a *app) cmdDelete(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (a *app) cmdPurge(ctx context.Context, args []string) error {
-	fs := a.flags("purge")
-	olderThan := fs.String("older-than", "", "age, e.g. 90d, 720h (required)")
-	dryRun := fs.Bool("dry-run", false, "list what would be deleted, delete nothing")
-	args, err := a.parse(fs, args)
-	if err != nil {
-		return err
+func (a *app) purgeCmd() *cobra.Command {
+	var olderThan string
+	var dryRun bool
+	c := &cobra.Command{
+		Use:   "purge --older-than AGE [--dry-run]",
+		Short: "delete tokens unused or unrefreshable for longer than AGE",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return a.purge(c.Context(), olderThan, dryRun)
+		},
 	}
-	if err := noArgs("purge", args); err != nil {
-		return err
-	}
-	if *olderThan == "" {
+	c.Flags().StringVar(&olderThan, "older-than", "", "`AGE`, e.g. 90d, 720h (required)")
+	c.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be deleted, delete nothing")
+	return c
+}
+
+func (a *app) purge(ctx context.Context, olderThan string, dryRun bool) error {
+	if olderThan == "" {
 		return usageErrorf("purge needs --older-than AGE, e.g. --older-than 90d")
 	}
-	age, err := parseAge(*olderThan)
+	age, err := parseAge(olderThan)
 	if err != nil {
 		return usageErrorf("--older-than: %v", err)
 	}
@@ -160,7 +183,7 @@ func (a *app) cmdPurge(ctx context.Context, args []string) error {
 		if why == "" {
 			continue
 		}
-		if !*dryRun {
+		if !dryRun {
 			if err := s.DeleteToken(ctx, t.ID); err != nil && !errors.Is(err, zohoauth.ErrNotFound) {
 				return fmt.Errorf("purged %d tokens, then: %w", n, err)
 			}
@@ -169,7 +192,7 @@ func (a *app) cmdPurge(ctx context.Context, args []string) error {
 		fmt.Fprintf(a.stdout, "%s\t%s\t%s\n", printable(t.ID), orDash(t.Email()), why)
 	}
 	verb := "purged"
-	if *dryRun {
+	if dryRun {
 		verb = "would purge"
 	}
 	fmt.Fprintf(a.stderr, "%s %d of %d tokens\n", verb, n, len(tokens))

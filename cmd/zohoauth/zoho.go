@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/auth"
 )
@@ -58,19 +60,24 @@ type accessView struct {
 	User             string    `json:"user,omitempty"`
 }
 
-func (a *app) cmdToken(ctx context.Context, args []string) error {
-	fs := a.flags("token")
+func (a *app) tokenCmd() *cobra.Command {
 	var sel selector
-	sel.register(fs)
-	asJSON := fs.Bool("json", false, "print JSON: the access token with its expiry, API domain, id and user")
-	args, err := a.parse(fs, args)
-	if err != nil {
-		return err
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "token [--user EMAIL | --id ID] [--client-id ID] [--json]",
+		Short: "print a valid access token, refreshing it if needed",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return a.token(c.Context(), &sel, asJSON)
+		},
 	}
-	if err := noArgs("token", args); err != nil {
-		return err
-	}
-	h, _, done, err := a.handle(ctx, &sel)
+	sel.register(c.Flags())
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON: the access token with its expiry, API domain, id and user")
+	return c
+}
+
+func (a *app) token(ctx context.Context, sel *selector, asJSON bool) error {
+	h, _, done, err := a.handle(ctx, sel)
 	if err != nil {
 		return err
 	}
@@ -79,7 +86,7 @@ func (a *app) cmdToken(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !*asJSON {
+	if !asJSON {
 		_, err := fmt.Fprintln(a.stdout, tok.AccessToken)
 		return err
 	}
@@ -94,18 +101,22 @@ func (a *app) cmdToken(ctx context.Context, args []string) error {
 	})
 }
 
-func (a *app) cmdRefresh(ctx context.Context, args []string) error {
-	fs := a.flags("refresh")
+func (a *app) refreshCmd() *cobra.Command {
 	var sel selector
-	sel.register(fs)
-	args, err := a.parse(fs, args)
-	if err != nil {
-		return err
+	c := &cobra.Command{
+		Use:   "refresh [--user EMAIL | --id ID] [--client-id ID]",
+		Short: "get a new access token now",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return a.refresh(c.Context(), &sel)
+		},
 	}
-	if err := noArgs("refresh", args); err != nil {
-		return err
-	}
-	h, _, done, err := a.handle(ctx, &sel)
+	sel.register(c.Flags())
+	return c
+}
+
+func (a *app) refresh(ctx context.Context, sel *selector) error {
+	h, _, done, err := a.handle(ctx, sel)
 	if err != nil {
 		return err
 	}
@@ -118,18 +129,22 @@ func (a *app) cmdRefresh(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (a *app) cmdRevoke(ctx context.Context, args []string) error {
-	fs := a.flags("revoke")
+func (a *app) revokeCmd() *cobra.Command {
 	var sel selector
-	sel.register(fs)
-	args, err := a.parse(fs, args)
-	if err != nil {
-		return err
+	c := &cobra.Command{
+		Use:   "revoke [--user EMAIL | --id ID] [--client-id ID]",
+		Short: "revoke the refresh token at Zoho, then delete it here",
+		Args:  noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return a.revoke(c.Context(), &sel)
+		},
 	}
-	if err := noArgs("revoke", args); err != nil {
-		return err
-	}
-	h, tok, done, err := a.handle(ctx, &sel)
+	sel.register(c.Flags())
+	return c
+}
+
+func (a *app) revoke(ctx context.Context, sel *selector) error {
+	h, tok, done, err := a.handle(ctx, sel)
 	if err != nil {
 		return err
 	}
@@ -141,26 +156,37 @@ func (a *app) cmdRevoke(ctx context.Context, args []string) error {
 	return nil
 }
 
-// headerList is a repeatable -H flag.
-type headerList []string
+// apiOptions are the flags of api.
+type apiOptions struct {
+	sel     selector
+	method  string
+	headers []string
+	input   string
+	include bool
+	timeout time.Duration
+}
 
-func (h *headerList) String() string     { return strings.Join(*h, ", ") }
-func (h *headerList) Set(v string) error { *h = append(*h, v); return nil }
-
-func (a *app) cmdAPI(ctx context.Context, args []string) error {
-	fs := a.flags("api")
-	var sel selector
-	sel.register(fs)
-	method := fs.String("X", "", "HTTP method (default GET, or POST with --input)")
-	var headers headerList
-	fs.Var(&headers, "H", "extra request header \"Name: value\" (repeatable)")
-	input := fs.String("input", "", "file with the request body (- for standard input)")
-	include := fs.Bool("i", false, "print the status line and the response headers")
-	timeout := fs.Duration("timeout", time.Minute, "time limit of the request")
-	args, err := a.parse(fs, args)
-	if err != nil {
-		return err
+func (a *app) apiCmd() *cobra.Command {
+	var o apiOptions
+	c := &cobra.Command{
+		Use:   "api [--user EMAIL | --id ID] [--client-id ID] [-X|--method METHOD] [-H|--header 'Name: value']... [--input FILE|-] [-i|--include] [--timeout D] [METHOD] PATH",
+		Short: "make an authenticated request to the CRM API",
+		Args:  cobra.ArbitraryArgs, // api checks them, with an example
+		RunE: func(c *cobra.Command, args []string) error {
+			return a.api(c.Context(), &o, args)
+		},
 	}
+	o.sel.register(c.Flags())
+	c.Flags().StringVarP(&o.method, "method", "X", "", "HTTP `METHOD` (default GET, or POST with --input)")
+	c.Flags().StringArrayVarP(&o.headers, "header", "H", nil, "extra request header \"Name: value\" (repeatable)")
+	c.Flags().StringVar(&o.input, "input", "", "`FILE` with the request body (- for standard input)")
+	c.Flags().BoolVarP(&o.include, "include", "i", false, "print the status line and the response headers")
+	c.Flags().DurationVar(&o.timeout, "timeout", time.Minute, "time limit of the request")
+	return c
+}
+
+func (a *app) api(ctx context.Context, o *apiOptions, args []string) error {
+	method := &o.method
 	var path string
 	switch len(args) {
 	case 1:
@@ -174,8 +200,9 @@ func (a *app) cmdAPI(ctx context.Context, args []string) error {
 		return usageErrorf("api needs [METHOD] PATH, e.g. zohoauth api GET /crm/v8/Leads")
 	}
 	var body []byte
-	if *input != "" {
-		if body, err = a.readInput(*input); err != nil {
+	if o.input != "" {
+		var err error
+		if body, err = a.readInput(o.input); err != nil {
 			return err
 		}
 	}
@@ -187,7 +214,7 @@ func (a *app) cmdAPI(ctx context.Context, args []string) error {
 	}
 	*method = strings.ToUpper(*method)
 
-	h, tok, done, err := a.handle(ctx, &sel)
+	h, tok, done, err := a.handle(ctx, &o.sel)
 	if err != nil {
 		return err
 	}
@@ -196,7 +223,7 @@ func (a *app) cmdAPI(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, *method, target, bytes.NewReader(body))
 	if err != nil {
@@ -205,7 +232,7 @@ func (a *app) cmdAPI(ctx context.Context, args []string) error {
 	if body == nil {
 		req.Body, req.GetBody, req.ContentLength = nil, nil, 0
 	}
-	for _, hv := range headers {
+	for _, hv := range o.headers {
 		name, value, ok := strings.Cut(hv, ":")
 		if !ok || strings.TrimSpace(name) == "" {
 			return usageErrorf("-H %q is not \"Name: value\"", hv)
@@ -224,7 +251,7 @@ func (a *app) cmdAPI(ctx context.Context, args []string) error {
 		return err
 	}
 	defer resp.Body.Close()
-	if *include {
+	if o.include {
 		fmt.Fprintf(a.stdout, "%s %s\n", resp.Proto, resp.Status)
 		names := make([]string, 0, len(resp.Header))
 		for k := range resp.Header {
