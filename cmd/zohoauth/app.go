@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/zohoauth/zohoauth/accounts"
@@ -35,6 +36,13 @@ type app struct {
 	// Global options, set by the flags every command takes.
 	storeURL    string
 	accountsURL string
+
+	// The settings of the config file and the defaults, found once.
+	configured      bool
+	cfg             config
+	defaultStoreURL string // "" when there is no data directory
+	noDefaultStore  error  // why there is no default store
+	hinted          bool   // hintWorkingDirStore has run
 }
 
 // newApp returns an app on the given streams and environment, with the real
@@ -72,9 +80,30 @@ func (a *app) main(ctx context.Context, args []string) int {
 
 // execute runs the command line args.
 func (a *app) execute(ctx context.Context, args []string) error {
+	if err := a.configure(); err != nil {
+		return err
+	}
 	root := a.rootCmd()
 	root.SetArgs(args)
 	return root.ExecuteContext(ctx)
+}
+
+// configure reads the config file and finds the default store, once.
+func (a *app) configure() error {
+	if a.configured {
+		return nil
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	a.cfg, a.configured = cfg, true
+	if dir, err := a.dataDir(); err != nil {
+		a.noDefaultStore = err
+	} else {
+		a.defaultStoreURL = "sqlite:" + filepath.Join(dir, defaultStoreFile)
+	}
+	return nil
 }
 
 // accountsClient returns the Zoho Accounts client of this run.

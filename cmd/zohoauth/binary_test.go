@@ -28,7 +28,7 @@ func buildBinary(t *testing.T) string {
 }
 
 // TestBinary builds the command and runs it as a user would: the quickstart
-// into a fresh directory's default store, then list, token and a bad store
+// into the default store of a fresh home directory, then list, token and a bad store
 // URL, then the emulator stopped with Ctrl-C.
 func TestBinary(t *testing.T) {
 	bin := buildBinary(t)
@@ -44,8 +44,12 @@ func TestBinary(t *testing.T) {
 	if err != nil {
 		t.Fatalf("quickstart: %v\n%s", err, out)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "zohooauth.db")); err != nil {
-		t.Fatalf("quickstart did not use the default store sqlite:zohooauth.db: %v", err)
+	db := filepath.Join(dir, ".local", "share", "zohoauth", "zohooauth.db")
+	if fi, err := os.Stat(db); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("quickstart did not use the default store %s, mode 0600: %v", db, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "zohooauth.db")); err == nil {
+		t.Fatal("quickstart created a store in the working directory")
 	}
 
 	out, err = cmd("list", "--json").Output()

@@ -17,6 +17,11 @@ func TestStoreConfigErrorsExitUsage(t *testing.T) {
 	if err := os.WriteFile(garbage, []byte(strings.Repeat("not a database\n", 100)), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// An empty file is a SQLite database: list opens it (a missing one it
+	// would not create).
+	if err := os.WriteFile(filepath.Join(dir, "z.db"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct{ url, want string }{
 		{"sqlite:" + filepath.Join(dir, "z.db") + "?table=sqlite_master", "?table=NAME"},
 		{"sqlite:" + dir, "not a directory"},

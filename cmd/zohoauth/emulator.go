@@ -29,7 +29,7 @@ func (a *app) emulatorCmd() *cobra.Command {
 	}
 	fs := c.Flags()
 	fs.StringVar(&addr, "addr", "127.0.0.1:8920", "address to listen on, `HOST:PORT` (port 0: any free port)")
-	fs.StringVar(&clientID, "client-id", a.env(envClientID, emulatorClientID), "client `ID` to register (env "+envClientID+")")
+	fs.StringVar(&clientID, "client-id", a.env(envClientID, a.cfg.or(a.cfg.clientID, emulatorClientID)), "client `ID` to register (env "+envClientID+")")
 	fs.StringVar(&clientSecret, "client-secret", "", "client secret to register (env "+envClientSecret+"; default "+emulatorClientSecret+")")
 	fs.StringVar(&redirectURI, "redirect-uri", a.env(envRedirectURI, defaultRedirectURI), "redirect `URI` to register (env "+envRedirectURI+")")
 	fs.StringVar(&user, "user", emulatorUser, "`EMAIL` of the user who consents")

@@ -27,11 +27,12 @@ const (
 func exitCode(ctx context.Context, err error) int {
 	var (
 		ue *usageError
+		ce *configError
 		se *storeurl.Error
 		he *httpStatusError
 	)
 	switch {
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &ce):
 		return exitUsage
 	case errors.As(err, &he):
 		return exitHTTP

@@ -12,10 +12,10 @@ import (
 // globalFlags registers the flags every command takes.
 func (a *app) globalFlags(fs *pflag.FlagSet) {
 	if a.storeURL == "" {
-		a.storeURL = a.env(envStore, defaultStore)
+		a.storeURL = a.env(envStore, a.cfg.or(a.cfg.store, a.defaultStoreURL))
 	}
 	if a.accountsURL == "" {
-		a.accountsURL = a.getenv(envAccountsURL)
+		a.accountsURL = a.env(envAccountsURL, a.cfg.accountsURL)
 	}
 	fs.StringVar(&a.storeURL, "store", a.storeURL, "token store `URL` (env "+envStore+"): sqlite:PATH, file:PATH, mysql://…, postgres://…, redis://…, memory:")
 	fs.StringVar(&a.accountsURL, "accounts-url", a.accountsURL, "Zoho Accounts server (`URL`) for every call, e.g. the emulator's (env "+envAccountsURL+")")

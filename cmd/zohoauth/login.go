@@ -48,11 +48,11 @@ func (a *app) loginCmd() *cobra.Command {
 		},
 	}
 	fs := c.Flags()
-	fs.StringVar(&o.clientID, "client-id", a.getenv(envClientID), "OAuth client `ID` (env "+envClientID+")")
+	fs.StringVar(&o.clientID, "client-id", a.env(envClientID, a.cfg.clientID), "OAuth client `ID` (env "+envClientID+")")
 	fs.StringVar(&o.clientSecret, "client-secret", "", "OAuth client secret (env "+envClientSecret+", preferred: a flag shows in ps)")
 	fs.StringVar(&o.scopes, "scope", defaultScopes, "comma-separated scopes to ask for")
 	fs.StringVar(&o.redirectURI, "redirect-uri", a.env(envRedirectURI, defaultRedirectURI), "loopback redirect `URI` registered with the client (env "+envRedirectURI+")")
-	fs.StringVar(&o.dc, "dc", a.env(envDataCenter, "us"), "data center of the consent page: us, eu, in, cn, jp, au, ca, sa, uk (env "+envDataCenter+")")
+	fs.StringVar(&o.dc, "dc", a.env(envDataCenter, a.cfg.or(a.cfg.dc, "us")), "data center of the consent page: us, eu, in, cn, jp, au, ca, sa, uk (env "+envDataCenter+")")
 	fs.StringVar(&o.grantToken, "grant-token", "", "a self-client grant `CODE` (from the API console) to exchange, instead of the browser; - reads it from standard input")
 	fs.BoolVar(&o.noBrowser, "no-browser", false, "print the consent URL instead of opening a browser")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "how long to wait for the consent")

@@ -23,9 +23,20 @@
 //
 // # Stores
 //
-// --store (or ZOHOAUTH_STORE) names the token store by URL; the default is
-// sqlite:zohooauth.db in the working directory, the file of Zoho's SQLite
-// sample store:
+// --store (or ZOHOAUTH_STORE, or store in the config file) names the token
+// store by URL. The default is a SQLite file private to the user, in the
+// user's data directory, whatever the working directory:
+// $XDG_DATA_HOME/zohoauth/zohooauth.db, or
+// ~/.local/share/zohoauth/zohooauth.db (on macOS
+// ~/Library/Application Support/zohoauth/, on Windows
+// %LocalAppData%\zohoauth\). Its directory is created 0700 and the file
+// 0600 by the first command that saves a token (login, quickstart); a
+// command that only reads (list, show, token…) never creates a store, and
+// reports that it does not exist yet (list: no tokens; the others: exit 3).
+// When ./zohooauth.db (the file of Zoho's SQLite sample store, and this
+// command's former default) exists and the default store does not, the
+// command says how to use it (--store sqlite:zohooauth.db) or move it
+// (zohoauth migrate).
 //
 //	sqlite:PATH                        SQLite file (sqlite::memory: for a throwaway one)
 //	file:PATH                          Zoho's CSV token file (sdk_tokens.txt), shared with Zoho's SDKs
@@ -139,7 +150,7 @@
 // The whole story offline: starts the emulator in the process, logs in
 // (a simulated browser accepts the consent page), adds and reads a lead,
 // moves the emulator's clock past the token's expiry, and shows the token
-// refreshed and saved in the store (by default sqlite:zohooauth.db). The
+// refreshed and saved in the store (by default the default store). The
 // quickstart's token is deleted at the end unless --keep is given.
 //
 // completion bash|zsh|fish|powershell [--no-descriptions]
@@ -161,9 +172,28 @@
 // Prints the help of a command (as zohoauth COMMAND --help does), or the
 // list of commands.
 //
+// # Config file
+//
+// An optional file in the user's config directory,
+// $XDG_CONFIG_HOME/zohoauth/config or ~/.config/zohoauth/config (macOS:
+// ~/Library/Application Support/zohoauth/config, Windows:
+// %AppData%\zohoauth\config), holds defaults, one "key = value" a line,
+// '#' for comments:
+//
+//	store = postgres://app@db.internal/crm?sslmode=verify-full
+//	client_id = 1000.XXXX
+//	dc = eu
+//	accounts_url = http://127.0.0.1:8920
+//
+// The environment variables win over it, and the flags over both. It never
+// holds a secret: a client_secret (or any key naming a secret or token),
+// or a URL with a password, is refused with exit 2, as are an unknown key
+// and a file any user may write; a file its group may write is used with a
+// warning.
+//
 // # Global flags and environment
 //
-//	--store URL          ZOHOAUTH_STORE         token store (default sqlite:zohooauth.db)
+//	--store URL          ZOHOAUTH_STORE         token store (default: zohooauth.db in the data directory)
 //	--accounts-url URL   ZOHOAUTH_ACCOUNTS_URL  send every Zoho Accounts call (and the consent
 //	                                            page) to this server, e.g. the emulator
 //	--client-id          ZOHOAUTH_CLIENT_ID     login, emulator

@@ -242,13 +242,16 @@ func TestStoreURLErrors(t *testing.T) {
 	for _, tt := range []struct {
 		url, want string
 		code      int
+		cmd       []string
 	}{
-		{"nosuch:x", `bad scheme`, exitUsage},
-		{"mysql://root:hunter2@db:99999/x", `bad port`, exitUsage},
-		{"redis://127.0.0.1:1", `cannot open the redis store`, exitUnavailable},
-		{"sqlite:" + filepath.Join(t.TempDir(), "no", "such", "dir.db"), `cannot open the sqlite store`, exitUnavailable},
+		{"nosuch:x", `bad scheme`, exitUsage, []string{"list"}},
+		{"mysql://root:hunter2@db:99999/x", `bad port`, exitUsage, []string{"list"}},
+		{"redis://127.0.0.1:1", `cannot open the redis store`, exitUnavailable, []string{"list"}},
+		// list does not create a missing store file (it reports no
+		// tokens); login does, and cannot here.
+		{"sqlite:" + filepath.Join(t.TempDir(), "no", "such", "dir.db"), `cannot open the sqlite store`, exitUnavailable, []string{"login", "--grant-token", "x"}},
 	} {
-		r := h.run("list", "--store", tt.url)
+		r := h.run(append(tt.cmd, "--store", tt.url)...)
 		if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("--store %s: exit %d, stderr %q; want %d and %q", tt.url, r.code, r.stderr, tt.code, tt.want)
 		}

@@ -59,12 +59,12 @@ func (a *app) migrate(ctx context.Context, from, to string, deleteSource bool, b
 	if sameStore(fromLoc, toLoc) {
 		return usageErrorf("--from and --to name the same store")
 	}
-	src, err := a.openStore(ctx, from)
+	src, err := a.openURL(ctx, from, false)
 	if err != nil {
 		return fmt.Errorf("--from: %w", err)
 	}
 	defer src.Close()
-	dst, err := a.openStore(ctx, to)
+	dst, err := a.openURL(ctx, to, true)
 	if err != nil {
 		return fmt.Errorf("--to: %w", err)
 	}

@@ -32,7 +32,15 @@ func (a *app) listCmd() *cobra.Command {
 }
 
 func (a *app) list(ctx context.Context, sel *selector, asJSON bool) error {
-	s, err := a.open(ctx)
+	s, err := a.openExisting(ctx)
+	var none *noStoreError
+	if errors.As(err, &none) {
+		if asJSON {
+			return writeJSON(a.stdout, []tokenView{})
+		}
+		fmt.Fprintln(a.stderr, "no tokens: "+none.Error())
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -80,7 +88,7 @@ func (a *app) showCmd() *cobra.Command {
 }
 
 func (a *app) show(ctx context.Context, sel *selector, asJSON, reveal bool) error {
-	s, err := a.open(ctx)
+	s, err := a.openExisting(ctx)
 	if err != nil {
 		return err
 	}
@@ -116,7 +124,7 @@ func (a *app) delete(ctx context.Context, sel *selector, all bool) error {
 	if all == (sel.user != "" || sel.id != "" || sel.client != "") {
 		return usageErrorf("delete needs --user or --id (with --client-id to narrow), or --all alone")
 	}
-	s, err := a.open(ctx)
+	s, err := a.openExisting(ctx)
 	if err != nil {
 		return err
 	}
@@ -167,7 +175,7 @@ func (a *app) purge(ctx context.Context, olderThan string, dryRun bool) error {
 	if err != nil {
 		return usageErrorf("--older-than: %v", err)
 	}
-	s, err := a.open(ctx)
+	s, err := a.openExisting(ctx)
 	if err != nil {
 		return err
 	}

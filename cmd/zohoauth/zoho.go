@@ -29,7 +29,7 @@ func (a *app) authenticator(s zohoauth.Store, env zohoauth.Environment) *auth.Au
 // handle opens the store, picks the token the selector names and returns
 // its Handle; done closes everything.
 func (a *app) handle(ctx context.Context, sel *selector) (h *auth.Handle, tok *zohoauth.Token, done func(), err error) {
-	s, err := a.open(ctx)
+	s, err := a.openExisting(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}
