@@ -32,6 +32,9 @@ type app struct {
 	openStore func(ctx context.Context, rawURL string) (storeurl.Store, error)
 	// isTerminal reports whether w is a terminal (progress bars).
 	isTerminal func(w io.Writer) bool
+	// interactive reports whether the user can answer a question
+	// (standard input and standard error are terminals).
+	interactive func() bool
 
 	// Global options, set by the flags every command takes.
 	storeURL    string
@@ -48,7 +51,7 @@ type app struct {
 // newApp returns an app on the given streams and environment, with the real
 // clock, browser, network and stores.
 func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *app {
-	return &app{
+	a := &app{
 		stdin:       stdin,
 		stdout:      stdout,
 		stderr:      stderr,
@@ -57,8 +60,10 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) strin
 		openBrowser: openBrowser,
 		listen:      net.Listen,
 		openStore:   storeurl.Open,
-		isTerminal:  isTerminal,
+		isTerminal:  func(w io.Writer) bool { return isTerminal(w) },
 	}
+	a.interactive = a.interactiveTerminal
+	return a
 }
 
 // run runs the command line args (without the program name) and returns

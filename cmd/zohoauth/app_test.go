@@ -147,7 +147,7 @@ func TestDocIsTrue(t *testing.T) {
 			if !strings.Contains(doc, "--"+long) {
 				t.Errorf("the package doc does not mention %s's flag --%s", name, long)
 			}
-			if short != "" && !strings.Contains(doc, "-"+short+" ") {
+			if short != "" && !regexp.MustCompile(`-`+short+`[ |,]`).MatchString(doc) {
 				t.Errorf("the package doc does not mention %s's flag -%s", name, short)
 			}
 			if !strings.Contains(usage, "--"+long) {

@@ -71,7 +71,7 @@ func TestReadOnlyCommandsCreateNoStore(t *testing.T) {
 	other := filepath.Join(t.TempDir(), "other.db")
 	for _, args := range [][]string{
 		{"list"}, {"list", "--json"}, {"show"}, {"show", "--id", "1"}, {"token"}, {"token", "--user", testEmail},
-		{"refresh"}, {"revoke"}, {"delete", "--id", "1"},
+		{"refresh"}, {"revoke"}, {"delete", "--id", "1"}, {"delete", "--all", "--yes"}, {"purge", "--older-than", "1d", "--yes"},
 		{"purge", "--older-than", "1d", "--dry-run"}, {"api", "/crm/v8/org"},
 		{"__complete", "show", "--id", ""},
 		{"migrate", "--from", "sqlite:" + other, "--to", "memory:"},

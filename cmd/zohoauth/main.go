@@ -87,7 +87,7 @@
 // show [--user EMAIL | --id ID] [--reveal] [--json]
 //
 // Shows one token. Secrets are shown as "present (sha256:…)" fingerprints
-// unless --reveal is given.
+// unless --reveal is given, which warns on standard error.
 //
 // refresh [--user EMAIL | --id ID]
 //
@@ -99,20 +99,24 @@
 // then deletes the token from the store. When Zoho cannot be reached or
 // refuses, nothing is deleted.
 //
-// delete (--user EMAIL | --id ID | --all) [--client-id ID]
+// delete (--user EMAIL | --id ID | --all [-y|--yes]) [--client-id ID]
 //
 // Deletes one token (or, with --all, every token) from the store only; Zoho
-// is not told.
+// is not told. --all asks first on a terminal, saying how many tokens it
+// deletes; --yes answers for a script, and without a terminal --all
+// refuses (exit 2) unless --yes is given.
 //
-// purge --older-than AGE [--dry-run]
+// purge --older-than AGE [--dry-run | -y|--yes]
 //
 // Deletes the tokens whose access token expired more than AGE ago (nothing
 // has used them since: every use of an expired token refreshes it), and
 // those that can never work again (no refresh token nor grant code) once
 // their access token expired more than AGE ago or has no known expiry. AGE is
-// a Go duration, or days: 90d, 1d12h. --dry-run only lists them.
+// a Go duration, or days: 90d, 1d12h. --dry-run only lists them. Otherwise
+// it lists them and asks first on a terminal (how many of how many);
+// without a terminal it refuses (exit 2) unless --yes is given.
 //
-// migrate --from URL --to URL [--delete-source] [--batch N]
+// migrate --from URL --to URL [--delete-source [-y|--yes]] [--batch N]
 //
 // Copies every token from one store to another, keeping the ids, in batches
 // of N (1000) — one transaction per batch on a store that saves in batches —
@@ -124,7 +128,10 @@
 // same command again completes it. Every source token is then read back from
 // the target, a batch at a time, and compared field by field. --delete-source
 // deletes the source's tokens only after a complete, verified copy, and only
-// if the source did not change meanwhile.
+// if the source did not change meanwhile; on a terminal it asks first
+// (saying how many tokens), and without one it refuses before copying
+// (exit 2) unless --yes is given. A --from store file that does not exist
+// is an error, not an empty store.
 //
 // api [--user EMAIL | --id ID] [--client-id ID] [-X|--method METHOD] [-H|--header "Name: value"]... [--input FILE|-] [-i|--include] [--timeout D] [METHOD] PATH
 //

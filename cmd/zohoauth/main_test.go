@@ -42,6 +42,9 @@ type harness struct {
 	// consent URL with an HTTP client (the emulator auto-approves).
 	browser func(ctx context.Context, url string) error
 	isTerm  bool
+	// interactive is whether the user can answer questions (standard
+	// input and error are terminals).
+	interactive bool
 }
 
 func newHarness(t *testing.T) *harness {
@@ -102,6 +105,7 @@ func (h *harness) app(stdin io.Reader, stdout, stderr io.Writer) *app {
 		return net.Listen(network, addr)
 	}
 	a.isTerminal = func(io.Writer) bool { return h.isTerm }
+	a.interactive = func() bool { return h.interactive }
 	return a
 }
 

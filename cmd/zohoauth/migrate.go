@@ -23,25 +23,26 @@ const defaultBatch = 1000
 
 func (a *app) migrateCmd() *cobra.Command {
 	var from, to string
-	var deleteSource bool
+	var deleteSource, yes bool
 	var batch int
 	c := &cobra.Command{
-		Use:   "migrate --from URL --to URL [--delete-source] [--batch N]",
+		Use:   "migrate --from URL --to URL [--delete-source [--yes]] [--batch N]",
 		Short: "copy every token from one store to another",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return a.migrate(c.Context(), from, to, deleteSource, batch)
+			return a.migrate(c.Context(), from, to, deleteSource, yes, batch)
 		},
 	}
 	fs := c.Flags()
 	fs.StringVar(&from, "from", "", "store `URL` to copy from (required)")
 	fs.StringVar(&to, "to", "", "store `URL` to copy to (required)")
-	fs.BoolVar(&deleteSource, "delete-source", false, "delete the source's tokens after a complete, verified copy")
+	fs.BoolVar(&deleteSource, "delete-source", false, "delete the source's tokens after a complete, verified copy (asks first on a terminal)")
+	fs.BoolVarP(&yes, "yes", "y", false, "--delete-source without asking (required without a terminal)")
 	fs.IntVar(&batch, "batch", defaultBatch, "tokens per save, `N`")
 	return c
 }
 
-func (a *app) migrate(ctx context.Context, from, to string, deleteSource bool, batch int) error {
+func (a *app) migrate(ctx context.Context, from, to string, deleteSource, yes bool, batch int) error {
 	if from == "" || to == "" {
 		return usageErrorf("migrate needs --from URL and --to URL")
 	}
@@ -58,6 +59,10 @@ func (a *app) migrate(ctx context.Context, from, to string, deleteSource bool, b
 	}
 	if sameStore(fromLoc, toLoc) {
 		return usageErrorf("--from and --to name the same store")
+	}
+	if deleteSource && !yes && !a.interactive() {
+		// Refused before the copy, not after it.
+		return usageErrorf("migrate --delete-source deletes the source's tokens: confirm with --yes (standard input is not a terminal)")
 	}
 	src, err := a.openURL(ctx, from, false)
 	if err != nil {
@@ -83,6 +88,9 @@ func (a *app) migrate(ctx context.Context, from, to string, deleteSource bool, b
 		copied, fromLoc, toLoc, verified, m.copied.count)
 	if !deleteSource {
 		return nil
+	}
+	if err := a.confirm(ctx, yes, fmt.Sprintf("delete the %d tokens of %s, now copied and verified", m.copied.count, fromLoc)); err != nil {
+		return err
 	}
 	if err := m.deleteSource(ctx); err != nil {
 		return fmt.Errorf("the copy is complete, but the source was not deleted: %w", err)

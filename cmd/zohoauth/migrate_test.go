@@ -127,7 +127,7 @@ func testMigrate(t *testing.T, to string, n int) {
 	}
 	var stderr bytes.Buffer
 	a.stderr = &stderr
-	if code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to, "--delete-source"}); code == 0 || !strings.Contains(stderr.String(), "injected failure") || !strings.Contains(stderr.String(), "source is untouched") {
+	if code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to, "--delete-source", "--yes"}); code == 0 || !strings.Contains(stderr.String(), "injected failure") || !strings.Contains(stderr.String(), "source is untouched") {
 		t.Fatalf("migrate with a failure: exit %d, %s", code, stderr.String())
 	}
 	if after, _ := os.ReadFile(srcPath); !bytes.Equal(before, after) {
@@ -166,7 +166,7 @@ func testMigrate(t *testing.T, to string, n int) {
 
 	// Idempotent: a third run changes nothing, then deletes the source.
 	h.isTerm = false
-	r = h.must("migrate", "--from", from, "--to", to, "--delete-source")
+	r = h.must("migrate", "--from", from, "--to", to, "--delete-source", "--yes")
 	if !strings.Contains(r.stderr, fmt.Sprintf("deleted %d tokens", n)) {
 		t.Errorf("migrate --delete-source: %q", r.stderr)
 	}
@@ -253,7 +253,7 @@ func TestMigrateErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	r := h.run("migrate", "--from", from, "--to", to, "--delete-source")
+	r := h.run("migrate", "--from", from, "--to", to, "--delete-source", "--yes")
 	if r.code == 0 || !strings.Contains(r.stderr, "source is untouched") {
 		t.Errorf("conflict: %+v", r)
 	}
@@ -354,7 +354,7 @@ func TestMigrateSourceChanged(t *testing.T) {
 		}
 		return &changingStore{Store: s, t: t, from: from, total: n}, nil
 	}
-	code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to, "--delete-source"})
+	code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to, "--delete-source", "--yes"})
 	if code == 0 || !strings.Contains(stderr.String(), "the source changed during the migration") {
 		t.Fatalf("migrate while the source changed: exit %d, %s", code, stderr.String())
 	}

@@ -106,7 +106,7 @@ func TestMigrateVerificationCatchesBadTarget(t *testing.T) {
 					}
 					return f, nil
 				}
-				code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to, "--batch", "5", "--delete-source"})
+				code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to, "--batch", "5", "--delete-source", "--yes"})
 				msg := stderr.String()
 				if code == 0 {
 					t.Fatalf("migrate into a target that %s succeeded:\n%s", tc.name, msg)

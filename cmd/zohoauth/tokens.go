@@ -97,6 +97,9 @@ func (a *app) show(ctx context.Context, sel *selector, asJSON, reveal bool) erro
 	if err != nil {
 		return err
 	}
+	if reveal {
+		fmt.Fprintln(a.stderr, "zohoauth: warning: --reveal prints the token's secrets: whoever sees this screen, its scrollback or this output can act as the user")
+	}
 	now := a.clock.Now()
 	if asJSON {
 		return writeJSON(a.stdout, viewOf(t, now, reveal))
@@ -106,21 +109,22 @@ func (a *app) show(ctx context.Context, sel *selector, asJSON, reveal bool) erro
 
 func (a *app) deleteCmd() *cobra.Command {
 	var sel selector
-	var all bool
+	var all, yes bool
 	c := &cobra.Command{
-		Use:   "delete (--user EMAIL | --id ID | --all) [--client-id ID]",
+		Use:   "delete (--user EMAIL | --id ID | --all [--yes]) [--client-id ID]",
 		Short: "delete tokens from the store only",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return a.delete(c.Context(), &sel, all)
+			return a.delete(c.Context(), &sel, all, yes)
 		},
 	}
 	sel.register(c.Flags())
-	c.Flags().BoolVar(&all, "all", false, "delete every token of the store")
+	c.Flags().BoolVar(&all, "all", false, "delete every token of the store (asks first on a terminal)")
+	c.Flags().BoolVarP(&yes, "yes", "y", false, "delete --all without asking (required without a terminal)")
 	return c
 }
 
-func (a *app) delete(ctx context.Context, sel *selector, all bool) error {
+func (a *app) delete(ctx context.Context, sel *selector, all, yes bool) error {
 	if all == (sel.user != "" || sel.id != "" || sel.client != "") {
 		return usageErrorf("delete needs --user or --id (with --client-id to narrow), or --all alone")
 	}
@@ -132,6 +136,13 @@ func (a *app) delete(ctx context.Context, sel *selector, all bool) error {
 	if all {
 		tokens, err := s.Tokens(ctx)
 		if err != nil {
+			return err
+		}
+		if len(tokens) == 0 {
+			fmt.Fprintln(a.stderr, "no tokens in "+a.printableStore())
+			return nil
+		}
+		if err := a.confirm(ctx, yes, fmt.Sprintf("delete all %d tokens of %s", len(tokens), a.printableStore())); err != nil {
 			return err
 		}
 		if err := s.DeleteTokens(ctx); err != nil {
@@ -153,21 +164,22 @@ func (a *app) delete(ctx context.Context, sel *selector, all bool) error {
 
 func (a *app) purgeCmd() *cobra.Command {
 	var olderThan string
-	var dryRun bool
+	var dryRun, yes bool
 	c := &cobra.Command{
-		Use:   "purge --older-than AGE [--dry-run]",
+		Use:   "purge --older-than AGE [--dry-run | --yes]",
 		Short: "delete tokens unused or unrefreshable for longer than AGE",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return a.purge(c.Context(), olderThan, dryRun)
+			return a.purge(c.Context(), olderThan, dryRun, yes)
 		},
 	}
 	c.Flags().StringVar(&olderThan, "older-than", "", "`AGE`, e.g. 90d, 720h (required)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be deleted, delete nothing")
+	c.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking (required without a terminal)")
 	return c
 }
 
-func (a *app) purge(ctx context.Context, olderThan string, dryRun bool) error {
+func (a *app) purge(ctx context.Context, olderThan string, dryRun, yes bool) error {
 	if olderThan == "" {
 		return usageErrorf("purge needs --older-than AGE, e.g. --older-than 90d")
 	}
@@ -185,19 +197,42 @@ func (a *app) purge(ctx context.Context, olderThan string, dryRun bool) error {
 		return err
 	}
 	now := a.clock.Now()
-	n := 0
+	type doomed struct {
+		t   *zohoauth.Token
+		why string
+	}
+	var purge []doomed
 	for _, t := range tokens {
-		why := purgeReason(t, now, age)
-		if why == "" {
-			continue
+		if why := purgeReason(t, now, age); why != "" {
+			purge = append(purge, doomed{t, why})
 		}
+	}
+	listed := false
+	list := func() {
+		for _, d := range purge {
+			fmt.Fprintf(a.stdout, "%s\t%s\t%s\n", printable(d.t.ID), orDash(d.t.Email()), d.why)
+		}
+		listed = true
+	}
+	if !dryRun && len(purge) > 0 {
+		if !yes && a.interactive() {
+			list() // what the question is about
+		}
+		if err := a.confirm(ctx, yes, fmt.Sprintf("delete %d of the %d tokens of %s", len(purge), len(tokens), a.printableStore())); err != nil {
+			return err
+		}
+	}
+	if !listed {
+		list()
+	}
+	n := 0
+	for _, d := range purge {
 		if !dryRun {
-			if err := s.DeleteToken(ctx, t.ID); err != nil && !errors.Is(err, zohoauth.ErrNotFound) {
+			if err := s.DeleteToken(ctx, d.t.ID); err != nil && !errors.Is(err, zohoauth.ErrNotFound) {
 				return fmt.Errorf("purged %d tokens, then: %w", n, err)
 			}
 		}
 		n++
-		fmt.Fprintf(a.stdout, "%s\t%s\t%s\n", printable(t.ID), orDash(t.Email()), why)
 	}
 	verb := "purged"
 	if dryRun {

@@ -245,7 +245,7 @@ func TestListShowDelete(t *testing.T) {
 	if r := h.run("delete", "--id", other.ID); r.code != exitNotFound {
 		t.Errorf("delete twice: %+v", r)
 	}
-	h.must("delete", "--all")
+	h.must("delete", "--all", "--yes")
 	if all := h.tokens(); len(all) != 0 {
 		t.Errorf("after delete --all: %v", all)
 	}
@@ -286,7 +286,7 @@ func TestPurge(t *testing.T) {
 	if !strings.Contains(r.stderr, "would purge 2 of 6") || len(h.tokens()) != 6 {
 		t.Errorf("dry run: %+v", r)
 	}
-	r = h.must("purge", "--older-than", "30d")
+	r = h.must("purge", "--older-than", "30d", "--yes")
 	if !strings.Contains(r.stderr, "purged 2 of 6") {
 		t.Errorf("purge: %+v", r)
 	}
@@ -304,7 +304,7 @@ func TestPurge(t *testing.T) {
 			t.Errorf("kept %s", tok.UserName)
 		}
 	}
-	h.must("purge", "--older-than", "30m")
+	h.must("purge", "--older-than", "30m", "--yes")
 	if n := len(h.tokens()); n != 2 { // fresh and unknown: recent and dead expired over 30 minutes ago
 		t.Errorf("after purge 30m: %d tokens", n)
 	}
