@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -39,6 +38,10 @@ type app struct {
 	// Global options, set by the flags every command takes.
 	storeURL    string
 	accountsURL string
+	debug       bool // --debug: HTTP exchanges and error details on stderr
+	// jsonErrors is set by a command run with --json: an error is a JSON
+	// object on standard error.
+	jsonErrors bool
 
 	// The settings of the config file and the defaults, found once.
 	configured      bool
@@ -79,8 +82,9 @@ func (a *app) main(ctx context.Context, args []string) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(a.stderr, "zohoauth: "+printable(oneLine(err.Error())))
-	return exitCode(ctx, err)
+	code := exitCode(ctx, err)
+	a.reportError(ctx, err, code)
+	return code
 }
 
 // execute runs the command line args.
@@ -111,10 +115,24 @@ func (a *app) configure() error {
 	return nil
 }
 
+// client returns the HTTP client of the calls to Zoho: a.httpClient, which
+// logs every exchange with --debug.
+func (a *app) client() *http.Client {
+	if !a.debug {
+		return a.httpClient
+	}
+	var c http.Client
+	if a.httpClient != nil {
+		c = *a.httpClient
+	}
+	c.Transport = a.debugTransport(c.Transport)
+	return &c
+}
+
 // accountsClient returns the Zoho Accounts client of this run.
 func (a *app) accountsClient() *accounts.Client {
 	return &accounts.Client{
-		HTTPClient: a.httpClient,
+		HTTPClient: a.client(),
 		BaseURL:    strings.TrimRight(a.accountsURL, "/"),
 		Now:        a.clock.Now,
 	}

@@ -18,6 +18,13 @@ func (a *app) globalFlags(fs *pflag.FlagSet) {
 		a.accountsURL = a.env(envAccountsURL, a.cfg.accountsURL)
 	}
 	fs.StringVar(&a.storeURL, "store", a.storeURL, "token store `URL` (env "+envStore+"): sqlite:PATH, file:PATH, mysql://…, postgres://…, redis://…, memory:")
+	if !a.debug {
+		switch strings.ToLower(a.getenv(envDebug)) {
+		case "1", "true", "yes":
+			a.debug = true
+		}
+	}
+	fs.BoolVar(&a.debug, "debug", a.debug, "show every HTTP exchange with Zoho, secrets redacted, and the details of an error (env "+envDebug+"=1)")
 	fs.StringVar(&a.accountsURL, "accounts-url", a.accountsURL, "Zoho Accounts server (`URL`) for every call, e.g. the emulator's (env "+envAccountsURL+")")
 }
 

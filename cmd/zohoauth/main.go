@@ -207,12 +207,27 @@
 //	--client-secret      ZOHOAUTH_CLIENT_SECRET login, emulator
 //	--redirect-uri       ZOHOAUTH_REDIRECT_URI  login, emulator
 //	--dc                 ZOHOAUTH_DC            login
+//	--debug              ZOHOAUTH_DEBUG=1       show every HTTP exchange with Zoho on standard
+//	                                            error, and the details of an error
+//
+// --debug writes each exchange with Zoho (and the CRM API) as it happens:
+// the method, the URL, the form fields or JSON sent, the status, the time
+// taken and the JSON received. Secrets are redacted everywhere: the values
+// of every field named like a secret, a token or a code, in the query, the
+// form and the JSON; no header is shown.
 //
 // # Output and exit codes
 //
 // Results go to standard output (tables, JSON with --json, tokens, API
 // answers); messages go to standard error. An error is one line,
-// "zohoauth: …", with no stack trace and no secret. The exit codes are:
+// "zohoauth: …", with no stack trace and no secret, that says what to do:
+// "no token with id 99 in sqlite:…; zohoauth list shows the ids", a
+// refresh token Zoho rejects says to run zohoauth login, Ctrl-C says
+// "interrupted". Zoho's error code stays in parentheses, e.g.
+// (invalid_code). With --debug a second line gives the whole chain of
+// errors; token, list and show with --json write the error as a JSON
+// object on standard error instead: {"error", "exit_code", "zoho_error",
+// "zoho_call", "http_status", "code", "detail"}. The exit codes are:
 //
 //	0    success
 //	1    any other failure

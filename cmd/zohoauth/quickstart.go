@@ -108,7 +108,7 @@ func (a *app) quickstart(ctx context.Context, keep bool) error {
 		return err
 	}
 	defer s.Close()
-	first, err := (&selector{user: quickstartUser, client: quickstartClientID}).pick(ctx, s)
+	first, err := (&selector{user: quickstartUser, client: quickstartClientID}).pick(ctx, s, a.printableStore())
 	if err != nil {
 		return fmt.Errorf("quickstart: the login saved no token: %w", err)
 	}

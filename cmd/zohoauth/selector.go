@@ -38,7 +38,9 @@ func (sel *selector) matches(t *zohoauth.Token) bool {
 
 // pick returns the one stored token the selector names. With no --user and
 // no --id, the store must hold exactly one token (of --client-id, if given).
-func (sel *selector) pick(ctx context.Context, s zohoauth.Store) (*zohoauth.Token, error) {
+//
+// where names the store in messages ("sqlite:…", password redacted).
+func (sel *selector) pick(ctx context.Context, s zohoauth.Store, where string) (*zohoauth.Token, error) {
 	if sel.id != "" {
 		if sel.user != "" {
 			return nil, usageErrorf("give --user or --id, not both")
@@ -47,11 +49,14 @@ func (sel *selector) pick(ctx context.Context, s zohoauth.Store) (*zohoauth.Toke
 			return nil, usageErrorf("--id %q is not a token id (a number)", sel.id)
 		}
 		t, err := s.FindTokenByID(ctx, sel.id)
+		if errors.Is(err, zohoauth.ErrNotFound) {
+			return nil, notFoundf("no token with id %s in %s; zohoauth list shows the ids", sel.id, where)
+		}
 		if err != nil {
 			return nil, err
 		}
 		if sel.client != "" && t.ClientID != sel.client {
-			return nil, notFoundf("token %s belongs to another client", sel.id)
+			return nil, notFoundf("token %s of %s belongs to another client than %s; zohoauth list shows the clients", sel.id, where, sel.client)
 		}
 		return t, nil
 	}
@@ -64,7 +69,7 @@ func (sel *selector) pick(ctx context.Context, s zohoauth.Store) (*zohoauth.Toke
 		case err != nil && !errors.Is(err, zohoauth.ErrNotFound):
 			return nil, err
 		case err != nil, t.UserName != sel.user, sel.client != "" && t.ClientID != sel.client:
-			return nil, notFoundf("no token matches %s", sel.describe())
+			return nil, notFoundf("no token of %s in %s; zohoauth list shows the users", sel.describe(), where)
 		}
 		return t, nil
 	}
@@ -83,9 +88,9 @@ func (sel *selector) pick(ctx context.Context, s zohoauth.Store) (*zohoauth.Toke
 	case len(found) == 1:
 		return found[0], nil
 	case len(found) == 0 && len(all) == 0:
-		return nil, notFoundf("the store holds no token; run zohoauth login first")
+		return nil, notFoundf("%s holds no token; run zohoauth login first", where)
 	case len(found) == 0:
-		return nil, notFoundf("no token matches %s", sel.describe())
+		return nil, notFoundf("no token of %s in %s; zohoauth list shows the users", sel.describe(), where)
 	}
 	ids := make([]string, 0, len(found))
 	for _, t := range found {

@@ -22,6 +22,7 @@ func (a *app) listCmd() *cobra.Command {
 		Short: "list the stored tokens, without secrets",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			a.jsonErrors = asJSON
 			return a.list(c.Context(), &sel, asJSON)
 		},
 	}
@@ -78,6 +79,7 @@ func (a *app) showCmd() *cobra.Command {
 		Short: "show one token, secrets redacted unless --reveal",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			a.jsonErrors = asJSON
 			return a.show(c.Context(), &sel, asJSON, reveal)
 		},
 	}
@@ -93,7 +95,7 @@ func (a *app) show(ctx context.Context, sel *selector, asJSON, reveal bool) erro
 		return err
 	}
 	defer s.Close()
-	t, err := sel.pick(ctx, s)
+	t, err := sel.pick(ctx, s, a.printableStore())
 	if err != nil {
 		return err
 	}
@@ -151,7 +153,7 @@ func (a *app) delete(ctx context.Context, sel *selector, all, yes bool) error {
 		fmt.Fprintf(a.stderr, "deleted %d tokens\n", len(tokens))
 		return nil
 	}
-	t, err := sel.pick(ctx, s)
+	t, err := sel.pick(ctx, s, a.printableStore())
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func (a *app) handle(ctx context.Context, sel *selector) (h *auth.Handle, tok *z
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	tok, err = sel.pick(ctx, s)
+	tok, err = sel.pick(ctx, s, a.printableStore())
 	if err != nil {
 		s.Close()
 		return nil, nil, nil, err
@@ -68,6 +68,7 @@ func (a *app) tokenCmd() *cobra.Command {
 		Short: "print a valid access token, refreshing it if needed",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			a.jsonErrors = asJSON
 			return a.token(c.Context(), &sel, asJSON)
 		},
 	}
@@ -150,7 +151,7 @@ func (a *app) revoke(ctx context.Context, sel *selector) error {
 	}
 	defer done()
 	if err := h.Revoke(ctx); err != nil {
-		return fmt.Errorf("%w (to drop it from the store only: zohoauth delete --id %s)", err, tok.ID)
+		return &hintError{err: err, hint: "(the token is kept; to drop it from the store only: zohoauth delete --id " + tok.ID + ")"}
 	}
 	fmt.Fprintf(a.stderr, "revoked token %s (%s) at Zoho and deleted it from %s\n", printable(tok.ID), orDash(tok.Email()), a.printableStore())
 	return nil
@@ -243,8 +244,8 @@ func (a *app) api(ctx context.Context, o *apiOptions, args []string) error {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	var base http.RoundTripper
-	if a.httpClient != nil {
-		base = a.httpClient.Transport
+	if hc := a.client(); hc != nil {
+		base = hc.Transport
 	}
 	resp, err := h.Client(base).Do(req)
 	if err != nil {
