@@ -120,8 +120,12 @@
 //
 // Copies every token from one store to another, keeping the ids, in batches
 // of N (1000) — one transaction per batch on a store that saves in batches —
-// with a count of the tokens copied when standard error is a terminal. The
-// copy streams: it reads the source a batch at a time in numeric id order
+// When standard error is a terminal it shows the copy and then the
+// verification as done/total with the rate and the time left (the copy's
+// total is counted beforehand from a file or memory store, which is held
+// whole; from a SQL or Redis store the copy shows the running count, and
+// the verification the total copied); nothing when it is not. The copy
+// streams: it reads the source a batch at a time in numeric id order
 // (zohoauth.Pager: SQL and Redis stores), so a large server store is never
 // loaded whole (a file or memory store is read whole, as it is held). The copy
 // is idempotent: after a failure, the source is untouched and running the

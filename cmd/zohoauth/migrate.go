@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io"
 	"path/filepath"
 	"strings"
 
@@ -75,7 +74,15 @@ func (a *app) migrate(ctx context.Context, from, to string, deleteSource, yes bo
 	}
 	defer dst.Close()
 
-	m := migration{src: src, dst: dst, batch: batch, progress: a.progress("migrating")}
+	total := -1
+	if _, paged := src.(zohoauth.Pager); !paged {
+		// Held whole by its store (a file, a map): counted at no cost.
+		if all, err := src.Tokens(ctx); err == nil {
+			total = len(all)
+		}
+	}
+	m := migration{src: src, dst: dst, batch: batch, total: total,
+		progress: a.progress("copying  "), checking: a.progress("verifying")}
 	copied, err := m.copy(ctx)
 	if err != nil {
 		return fmt.Errorf("copied %d tokens, then: %w (the source is untouched; run migrate again to complete)", copied, err)
@@ -107,9 +114,13 @@ func (a *app) migrate(ctx context.Context, from, to string, deleteSource, yes bo
 type migration struct {
 	src, dst zohoauth.Store
 	batch    int
-	// progress draws the copy's progress; total is -1 while unknown (the
-	// source is streamed, with no count beforehand).
+	// total is the source's count when known beforehand, else -1 (a
+	// streamed source is counted as it is read).
+	total int
+	// progress draws the copy's progress; total is -1 while unknown.
 	progress func(done, total int)
+	// checking draws the verification's progress (nil: none).
+	checking func(done, total int)
 	copied   digest // the source's tokens, as copied
 }
 
@@ -150,7 +161,7 @@ func (d *digest) equal(o *digest) bool {
 func (m *migration) copy(ctx context.Context) (int, error) {
 	m.copied = digest{}
 	done := 0
-	m.progress(0, -1)
+	m.progress(0, m.total)
 	err := zohoauth.EachPage(ctx, m.src, m.batch, func(page []*zohoauth.Token) error {
 		first, last := page[0].ID, page[len(page)-1].ID
 		for _, t := range page {
@@ -160,7 +171,7 @@ func (m *migration) copy(ctx context.Context) (int, error) {
 			return &stepError{step: errSave, err: fmt.Errorf("saving tokens %s to %s: %w", first, last, err)}
 		}
 		done += len(page)
-		m.progress(done, -1)
+		m.progress(done, m.total)
 		return nil
 	})
 	if err != nil && !errors.Is(err, errSave) {
@@ -169,8 +180,23 @@ func (m *migration) copy(ctx context.Context) (int, error) {
 	if err != nil {
 		return done, err
 	}
-	m.progress(done, done)
+	if done != m.total {
+		m.progress(done, done) // the end: the bar completes
+	}
 	return done, nil
+}
+
+// check draws the verification's progress: done of the tokens copied, or
+// the end of the bar when done is -1.
+func (m *migration) check(done int) {
+	if m.checking == nil {
+		return
+	}
+	if done < 0 {
+		m.checking(done, done)
+		return
+	}
+	m.checking(done, m.copied.count)
 }
 
 // verify reads the source again and the target alongside, a page at a time
@@ -215,8 +241,12 @@ func (m *migration) verify(ctx context.Context) (int, error) {
 				delete(held, id)
 			}
 		}
+		m.check(seen.count)
 		return nil
 	})
+	if err == nil && seen.count != m.copied.count {
+		m.check(-1) // the source changed: end the bar where it is
+	}
 	if err != nil && !errors.Is(err, errReadTarget) {
 		err = fmt.Errorf("reading the source: %w", err)
 	}
@@ -365,32 +395,4 @@ func idList(ids []string, n int) string {
 		return strings.Join(ids, ", ") + fmt.Sprintf(" and %d more", n-len(ids))
 	}
 	return strings.Join(ids, ", ")
-}
-
-// progress returns a function that draws a progress bar on stderr when it is
-// a terminal, and does nothing otherwise.
-func (a *app) progress(label string) func(done, total int) {
-	if !a.isTerminal(a.stderr) {
-		return func(int, int) {}
-	}
-	return func(done, total int) { drawBar(a.stderr, label, done, total) }
-}
-
-// drawBar draws "\rlabel [#####-----] done/total pct%", and a newline when
-// done reaches total; while the total is unknown (negative), "\rlabel done".
-func drawBar(w io.Writer, label string, done, total int) {
-	if total < 0 {
-		fmt.Fprintf(w, "\r%s %d", label, done)
-		return
-	}
-	const width = 30
-	pct := 100
-	if total > 0 {
-		pct = done * 100 / total
-	}
-	fill := pct * width / 100
-	fmt.Fprintf(w, "\r%s [%s%s] %d/%d %3d%%", label, strings.Repeat("#", fill), strings.Repeat("-", width-fill), done, total, pct)
-	if done >= total {
-		fmt.Fprintln(w)
-	}
 }

@@ -264,16 +264,6 @@ func TestMigrateErrors(t *testing.T) {
 	}
 }
 
-func TestDrawBar(t *testing.T) {
-	var b bytes.Buffer
-	drawBar(&b, "x", 50, 100)
-	drawBar(&b, "x", 100, 100)
-	want := "\rx [###############---------------] 50/100  50%\rx [##############################] 100/100 100%\n"
-	if b.String() != want {
-		t.Errorf("drawBar = %q, want %q", b.String(), want)
-	}
-}
-
 // BenchmarkMigrate measures migrate's own cost (copying in batches, then
 // reading back and comparing every token) against a baseline measured in
 // the same run: zohoauth.SaveAll of the same tokens, with no verification.
