@@ -234,11 +234,12 @@
 // "zoho_call", "http_status", "code", "detail"}. The exit codes are:
 //
 //	0    success
-//	1    any other failure
+//	1    any other failure, or a question answered no (nothing was changed)
 //	2    bad command line, a store URL that cannot be used, or a store that cannot work as
 //	     configured (not Zoho's table, a directory as the file, access denied, a
-//	     read-only token file, …)
-//	3    no such token (or the store is empty)
+//	     read-only token file, …), a config file that cannot be used, or a
+//	     destructive command without a terminal and without --yes
+//	3    no such token (or the store is empty, or does not exist yet)
 //	4    Zoho refused the client, the grant code or the refresh token: log in again
 //	5    the store or Zoho could not be reached, or Zoho's throttle: try again later
 //	6    api: the server answered with an HTTP status of 400 or more (the body is printed)
