@@ -12,10 +12,12 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq
   apt-get install -y -qq chromium >/dev/null
 fi
-# python3 for the test that reads our token file with Python's csv module.
-if ! command -v python3 >/dev/null; then
+# python3 for the test that reads our token file with Python's csv module
+# and the Python token store example; bash-completion so that the completion
+# test runs the completion function, not only loads the script.
+if ! command -v python3 >/dev/null || [ ! -f /usr/share/bash-completion/bash_completion ]; then
   apt-get update -qq
-  apt-get install -y -qq python3 >/dev/null
+  apt-get install -y -qq python3 bash-completion >/dev/null
 fi
 
 up() {
