@@ -67,6 +67,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/clock"
@@ -134,12 +137,40 @@ type Options struct {
 	// SkipUserLookup skips the two CRM calls that find the user signature
 	// (email:zgid) of a new token (Zoho's find_user=False).
 	SkipUserLookup bool
+	// OnEvent, when set, is told what happens to tokens: refreshed,
+	// refresh failed, needs re-authorization, revoked, saved, lock taken
+	// over, throttled, logins (see EventKind). Events carry fingerprints,
+	// never a secret. They are delivered in order on a goroutine of the
+	// Authenticator's, through a queue of EventQueue events, so a slow hook
+	// never delays a renewal: when the queue is full, events are dropped
+	// and counted (MetricEventsDropped, and a log record). A hook that
+	// panics is logged and keeps receiving. The context carries the values
+	// of the operation's (its span among them), not its cancellation.
+	// Close waits until the hook has been given every queued event.
+	OnEvent func(context.Context, Event)
+	// EventQueue is how many events wait for OnEvent at most; 0 means
+	// DefaultEventQueue.
+	EventQueue int
+	// MeterProvider records the Authenticator's metrics (the Metric…
+	// constants); nil means the global one (otel.GetMeterProvider), a no-op
+	// unless the program installs one. Nothing is recorded on the
+	// valid-token path.
+	MeterProvider metric.MeterProvider
+	// TracerProvider makes a span around each renewal and each store call;
+	// nil means the global one (otel.GetTracerProvider), a no-op unless the
+	// program installs one.
+	TracerProvider trace.TracerProvider
 }
 
 // Authenticator hands out valid access tokens for the tokens of a store. It
 // is safe for concurrent use, by many users at once. Call Close when done.
 type Authenticator struct {
-	store    zohoauth.Store
+	store    zohoauth.Store             // observed: spans and durations
+	locker   zohoauth.Locker            // the store's, observed; nil if it has none
+	cas      zohoauth.CompareAndSwapper // the store's, observed; nil if it has none
+	tel      *telemetry
+	events   *events // nil without Options.OnEvent
+	logins   logins
 	accounts *accounts.Client
 	clock    clock.Clock
 	log      *slog.Logger
@@ -160,7 +191,6 @@ type Authenticator struct {
 // New returns an Authenticator over store.
 func New(store zohoauth.Store, opts Options) *Authenticator {
 	a := &Authenticator{
-		store:            store,
 		clock:            opts.Clock,
 		log:              opts.Logger,
 		margin:           orDefault(opts.Margin, DefaultMargin),
@@ -181,6 +211,12 @@ func New(store zohoauth.Store, opts Options) *Authenticator {
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
+	}
+	a.tel = newTelemetry(opts.MeterProvider, opts.TracerProvider)
+	a.observe(store)
+	a.observeTokens(opts.MeterProvider)
+	if opts.OnEvent != nil {
+		a.events = newEvents(opts.OnEvent, opts.EventQueue, a.log, func(ctx context.Context) { a.tel.dropped.Add(ctx, 1) })
 	}
 	ac := accounts.Client{}
 	if opts.Accounts != nil {
@@ -258,6 +294,10 @@ func (a *Authenticator) Close() error {
 		e.close()
 	}
 	a.wg.Wait()
+	a.tel.stop()
+	if a.events != nil {
+		a.events.close()
+	}
 	return nil
 }
 

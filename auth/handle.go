@@ -120,6 +120,7 @@ func (h *Handle) Revoke(ctx context.Context) error {
 		return fmt.Errorf("auth: token %s: %w", e.id, err)
 	}
 	h.a.log.Info("zohoauth: token revoked", "id", e.id, "user", tok.UserName)
+	h.a.emit(ctx, h.a.tokenEvent(EventRevoked, tok))
 	h.a.forget(e.id)
 	h.e.Store(nil)
 	if err := h.a.store.DeleteToken(ctx, e.id); err != nil {

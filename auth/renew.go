@@ -21,6 +21,8 @@ type renewReq struct {
 	login          bool   // exchange seed's grant code whatever the token holds
 	accountsServer string // the login redirect's accounts-server
 	failed         *failure
+	grant          bool      // a grant code was exchanged: the save is a login's
+	obs            *renewObs // what renew reports; nil outside renew
 }
 
 // action is a decision of Zoho's get_token rules.
@@ -62,15 +64,15 @@ func renewalKey(t *zohoauth.Token) [32]byte {
 	return sha256.Sum256([]byte(s))
 }
 
-// renew is the whole renewal of one token, as one transaction against the
+// renewTx is the whole renewal of one token, as one transaction against the
 // store: re-read the stored token, decide with Zoho's rules whether it
 // still needs renewing (another process may have renewed it), call Zoho,
 // look up the user signature, save, and return the saved token. It is the
-// only function that renews. When the store is a zohoauth.Locker, the
+// only function that renews (renew adds its span, metrics and events). When the store is a zohoauth.Locker, the
 // renewal of a stored token runs inside the token's lock (see lock.go).
-func (a *Authenticator) renew(ctx context.Context, req renewReq) (*zohoauth.Token, error) {
-	l, ok := a.store.(zohoauth.Locker)
-	if !ok || req.id == "" || req.login {
+func (a *Authenticator) renewTx(ctx context.Context, req renewReq) (*zohoauth.Token, error) {
+	l := a.locker
+	if l == nil || req.id == "" || req.login {
 		return a.renewIn(ctx, req, nil)
 	}
 	return a.renewLocked(ctx, l, req)
@@ -80,7 +82,7 @@ func (a *Authenticator) renew(ctx context.Context, req renewReq) (*zohoauth.Toke
 func (a *Authenticator) renewIn(ctx context.Context, req renewReq, h *holder) (*zohoauth.Token, error) {
 	cur := req.seed
 	var old *zohoauth.Token // the stored token as read: the guard of the save
-	_, guarded := a.store.(zohoauth.CompareAndSwapper)
+	guarded := a.cas != nil
 	if req.id != "" && (cur == nil || h != nil || guarded) {
 		stored, err := a.store.FindTokenByID(ctx, req.id)
 		if err != nil {
@@ -102,6 +104,7 @@ func (a *Authenticator) renewIn(ctx context.Context, req renewReq, h *holder) (*
 	}
 	now := a.clock.Now()
 	act, err := a.decide(cur, now, req)
+	req.obs.note(act, cur)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +130,9 @@ func (a *Authenticator) renewIn(ctx context.Context, req renewReq, h *holder) (*
 		} else {
 			log.Info("zohoauth: exchanging grant code")
 			tok, err = a.accounts.Exchange(ctx, cur, req.accountsServer)
+			req.grant = true
 		}
+		req.obs.answered(time.Since(start))
 		if err != nil {
 			err = a.classify(cur, err)
 			log.Warn("zohoauth: "+act.String()+" failed", "error", err, "duration", time.Since(start))
@@ -232,14 +237,21 @@ func (a *Authenticator) save(ctx context.Context, req renewReq, tok, old *zohoau
 			tok.UserName = name
 		}
 	}
+	login := req.login || req.grant
+	var replaced *zohoauth.Token // the stored token a login replaces
 	if tok.ID == "" && tok.UserName != "" {
 		// A new login of a user already stored updates that user's token.
-		if old, err := a.store.FindToken(ctx, &zohoauth.Token{UserName: tok.UserName, ClientID: tok.ClientID}); err == nil {
-			tok.ID = old.ID
+		if prev, err := a.store.FindToken(ctx, &zohoauth.Token{UserName: tok.UserName, ClientID: tok.ClientID}); err == nil {
+			tok.ID = prev.ID
+			replaced = prev
+		}
+	} else if login && tok.ID != "" {
+		replaced = old
+		if replaced == nil {
+			replaced, _ = a.store.FindTokenByID(ctx, tok.ID)
 		}
 	}
-	cas, guarded := a.store.(zohoauth.CompareAndSwapper)
-	guarded = guarded && old != nil
+	cas, guarded := a.cas, a.cas != nil && old != nil
 	var err error
 	switch {
 	case guarded:
@@ -259,6 +271,10 @@ func (a *Authenticator) save(ctx context.Context, req renewReq, tok, old *zohoau
 		return nil, &zohoauth.Error{Code: zohoauth.CodeSaveToken, Message: "the new token was not saved", Detail: "token " + tok.ID, Err: err}
 	}
 	log.Debug("zohoauth: token saved", "id", tok.ID, "user", tok.UserName, "guarded", guarded)
+	a.emit(ctx, a.tokenEvent(EventSaved, tok))
+	if login {
+		a.afterLogin(ctx, tok, replaced, log)
+	}
 	return tok, nil
 }
 
