@@ -262,3 +262,109 @@ func TestRemoveClient(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// loginCode exchanges a grant code of the client for the user and returns
+// the refresh token.
+func loginCode(t *testing.T, s *zohotest.Server, client, secret, user string) string {
+	t.Helper()
+	code, err := s.IssueGrant(client, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := exchangeForm(code)
+	form.Set("client_id", client)
+	form.Set("client_secret", secret)
+	_, m := call(t, "POST", s.URL+"/oauth/v2/token", form, nil)
+	rt, _ := m["refresh_token"].(string)
+	if rt == "" {
+		t.Fatalf("exchange: %v", m)
+	}
+	return rt
+}
+
+// Zoho's limit of refresh tokens is per user and per client: logins of the
+// same user with another client, or of another user with the same client,
+// evict nothing; a revoked refresh token frees its place.
+func TestRefreshTokenLimitPerUserAndClient(t *testing.T) {
+	s, fake := newServer(t, zohotest.Options{})
+	s.AddClient(zohotest.Client{ID: "other", Secret: "other-secret"})
+	s.AddUser(zohotest.User{Email: "bob@example.com"})
+	otherClient := loginCode(t, s, "other", "other-secret", email)
+	otherUser := loginCode(t, s, clientID, clientSecret, "bob@example.com")
+	var rts []string
+	for range zohotest.MaxRefreshTokens {
+		fake.Advance(time.Minute) // stay under the grant-code limit
+		rts = append(rts, loginCode(t, s, clientID, clientSecret, email))
+	}
+	if n := s.RefreshTokens(clientID, email); n != zohotest.MaxRefreshTokens {
+		t.Fatalf("%d live refresh tokens, want %d", n, zohotest.MaxRefreshTokens)
+	}
+	// A revoke frees a place: the next login evicts nothing.
+	if status, m := call(t, "POST", s.URL+"/oauth/v2/token/revoke?token="+rts[5], nil, nil); status != 200 {
+		t.Fatalf("revoke: %d %v", status, m)
+	}
+	if n := s.RefreshTokens(clientID, email); n != zohotest.MaxRefreshTokens-1 {
+		t.Fatalf("%d live refresh tokens after a revoke", n)
+	}
+	fake.Advance(time.Minute)
+	rts = append(rts, loginCode(t, s, clientID, clientSecret, email))
+	if _, m := call(t, "POST", s.URL+"/oauth/v2/token", refreshForm(rts[0]), nil); m["access_token"] == nil {
+		t.Fatalf("the oldest refresh token was evicted though a place was free: %v", m)
+	}
+	// The 21st live one evicts the oldest, and only it.
+	fake.Advance(time.Minute)
+	rts = append(rts, loginCode(t, s, clientID, clientSecret, email))
+	if _, m := call(t, "POST", s.URL+"/oauth/v2/token", refreshForm(rts[0]), nil); m["error"] != "invalid_code" {
+		t.Fatalf("the oldest refresh token survived the 21st: %v", m)
+	}
+	if _, m := call(t, "POST", s.URL+"/oauth/v2/token", refreshForm(rts[1]), nil); m["access_token"] == nil {
+		t.Fatalf("the second oldest was evicted too: %v", m)
+	}
+	if n := s.RefreshTokens(clientID, email); n != zohotest.MaxRefreshTokens {
+		t.Fatalf("%d live refresh tokens, want %d", n, zohotest.MaxRefreshTokens)
+	}
+	form := refreshForm(otherClient)
+	form.Set("client_id", "other")
+	form.Set("client_secret", "other-secret")
+	if _, m := call(t, "POST", s.URL+"/oauth/v2/token", form, nil); m["access_token"] == nil {
+		t.Errorf("the user's refresh token of another client was evicted: %v", m)
+	}
+	if _, m := call(t, "POST", s.URL+"/oauth/v2/token", refreshForm(otherUser), nil); m["access_token"] == nil {
+		t.Errorf("another user's refresh token was evicted: %v", m)
+	}
+	if st := s.Stats(); st.RefreshTokensEvicted != 1 {
+		t.Errorf("evicted %d, want 1", st.RefreshTokensEvicted)
+	}
+}
+
+// The 16th live access token of a refresh token invalidates the oldest,
+// whichever grant minted it: the access token of the login counts.
+func TestActiveAccessTokenLimitCountsTheLogin(t *testing.T) {
+	s, fake := newServer(t, zohotest.Options{})
+	first, rt := login(t, s)
+	var last string
+	for i := range zohotest.MaxActiveAccessTokens - 1 {
+		if i == zohotest.MaxRefreshesPerWindow {
+			fake.Advance(zohotest.LimitWindow)
+		}
+		_, m := call(t, "POST", s.URL+"/oauth/v2/token", refreshForm(rt), nil)
+		last, _ = m["access_token"].(string)
+		if last == "" {
+			t.Fatalf("refresh %d: %v", i, m)
+		}
+	}
+	// 15 live: the login's one still works.
+	if status, _ := call(t, "GET", s.URL+"/crm/v8/org", nil, auth(first)); status != 200 {
+		t.Fatalf("the 1st of 15 live access tokens: %d", status)
+	}
+	_, m := call(t, "POST", s.URL+"/oauth/v2/token", refreshForm(rt), nil)
+	if m["access_token"] == nil {
+		t.Fatal(m)
+	}
+	if status, _ := call(t, "GET", s.URL+"/crm/v8/org", nil, auth(first)); status != 401 {
+		t.Fatalf("the oldest access token after the 16th: %d, want 401", status)
+	}
+	if status, _ := call(t, "GET", s.URL+"/crm/v8/org", nil, auth(last)); status != 200 {
+		t.Fatalf("a recent access token: %d", status)
+	}
+}

@@ -387,6 +387,20 @@ func (s *Server) mintRefresh(now time.Time, clientID, email string, scopes []str
 	return tok
 }
 
+// RefreshTokens returns how many live refresh tokens the user (by email)
+// holds for the client: at most MaxRefreshTokens, as Zoho keeps.
+func (s *Server) RefreshTokens(clientID, email string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.state.byUser[userClient{strings.ToLower(email), clientID}] {
+		if s.state.refresh[r] != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // deleteRefresh deletes a refresh token and its access tokens. Callers hold s.mu.
 func (st *state) deleteRefresh(tok string) {
 	rt := st.refresh[tok]
