@@ -209,8 +209,9 @@ type events struct {
 }
 
 type queued struct {
-	ctx context.Context
-	ev  Event
+	ctx     context.Context
+	ev      Event
+	flushed chan struct{} // when set, no event: closed once the ones before it were delivered
 }
 
 func newEvents(hook func(context.Context, Event), size int, log *slog.Logger, onDrop func(context.Context)) *events {
@@ -235,7 +236,7 @@ func (a *Authenticator) emit(ctx context.Context, ev Event) {
 		return
 	}
 	select {
-	case d.q <- queued{context.WithoutCancel(ctx), ev}:
+	case d.q <- queued{ctx: context.WithoutCancel(ctx), ev: ev}:
 		return
 	default:
 	}
@@ -249,6 +250,10 @@ func (a *Authenticator) emit(ctx context.Context, ev Event) {
 func (d *events) run() {
 	defer close(d.done)
 	for q := range d.q {
+		if q.flushed != nil {
+			close(q.flushed)
+			continue
+		}
 		d.deliver(q)
 	}
 }
@@ -261,6 +266,20 @@ func (d *events) deliver(q queued) {
 		}
 	}()
 	d.hook(q.ctx, q.ev)
+}
+
+// flush waits until the events queued so far have been delivered.
+func (d *events) flush() {
+	ch := make(chan struct{})
+	d.mu.RLock()
+	if d.closed {
+		d.mu.RUnlock()
+		<-d.done
+		return
+	}
+	d.q <- queued{flushed: ch}
+	d.mu.RUnlock()
+	<-ch
 }
 
 // close stops taking events and waits until the hook has been given the

@@ -31,3 +31,10 @@ func (a *Authenticator) WaitIdle() {
 		}
 	}
 }
+
+// FlushEvents waits until the events emitted so far were given to the hook.
+func (a *Authenticator) FlushEvents() {
+	if a.events != nil {
+		a.events.flush()
+	}
+}
