@@ -25,7 +25,9 @@ const ScopeName = "github.com/zohoauth/zohoauth/auth"
 // Durations are in seconds. None is recorded on the valid-token path,
 // which runs before every API call: it stays one atomic load.
 const (
-	// MetricRefreshes counts renewals by zohoauth.outcome: refreshed (Zoho
+	// MetricRefreshes counts renewals by zohoauth.action (refresh,
+	// exchange, use, save, or none when the renewal failed before deciding)
+	// and zohoauth.outcome: refreshed (Zoho
 	// issued a new access token, saved), exchanged (a grant code), adopted
 	// (no call: another process had renewed the token), reauthorize,
 	// throttled, failed, and remembered (a failure remembered from an
@@ -162,16 +164,17 @@ func (t *telemetry) stop() {
 // renewObs is what renewIn tells renew about one renewal, for its events
 // and metrics.
 type renewObs struct {
-	act    action
-	called bool            // Zoho was asked
-	zoho   time.Duration   // how long Zoho took
-	tok    *zohoauth.Token // the token the renewal decided on
+	act     action
+	decided bool
+	called  bool            // Zoho was asked
+	zoho    time.Duration   // how long Zoho took
+	tok     *zohoauth.Token // the token the renewal decided on
 }
 
 // note records the decision of a renewal; obs may be nil.
 func (obs *renewObs) note(act action, t *zohoauth.Token) {
 	if obs != nil {
-		obs.act, obs.tok = act, t
+		obs.act, obs.tok, obs.decided = act, t, true
 	}
 }
 
@@ -199,7 +202,7 @@ func (a *Authenticator) renew(ctx context.Context, req renewReq) (*zohoauth.Toke
 
 	outcome := "adopted"
 	switch {
-	case err != nil && req.failed != nil && err == req.failed.err:
+	case err != nil && req.failed != nil && errors.Is(err, req.failed.err):
 		outcome = "remembered"
 	case err != nil:
 		kind := EventRefreshFailed
@@ -229,10 +232,14 @@ func (a *Authenticator) renew(ctx context.Context, req renewReq) (*zohoauth.Toke
 		ev.Duration = obs.zoho
 		a.emit(ctx, ev)
 	}
-	set := metric.WithAttributeSet(attribute.NewSet(attrOutcome.String(outcome), attrAction.String(obs.act.String())))
+	act := "none" // failed before deciding (a store error, the lock, a remembered failure)
+	if obs.decided {
+		act = obs.act.String()
+	}
+	set := metric.WithAttributeSet(attribute.NewSet(attrOutcome.String(outcome), attrAction.String(act)))
 	a.tel.refreshes.Add(ctx, 1, set)
 	a.tel.refreshDur.Record(ctx, d.Seconds(), set)
-	span.SetAttributes(attrOutcome.String(outcome), attrAction.String(obs.act.String()))
+	span.SetAttributes(attrOutcome.String(outcome), attrAction.String(act))
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, outcome)
