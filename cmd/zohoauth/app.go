@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/clock"
 	"github.com/zohoauth/zohoauth/storeurl"
@@ -39,6 +41,10 @@ type app struct {
 	storeURL    string
 	accountsURL string
 	debug       bool // --debug: HTTP exchanges and error details on stderr
+	// Encryption at rest: --keyset, --keyset-mode (see keyset.go).
+	keysetPath string
+	keysetMode string
+	keysetFlag *pflag.Flag
 	// jsonErrors is set by a command run with --json: an error is a JSON
 	// object on standard error.
 	jsonErrors bool

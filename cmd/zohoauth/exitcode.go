@@ -38,6 +38,10 @@ func exitCode(ctx context.Context, err error) int {
 		return exitHTTP
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()), errors.Is(err, context.Canceled):
 		return exitInterrupted
+	case keysetExitCode(err) != 0:
+		return keysetExitCode(err)
+	case serveExitCode(err) != 0:
+		return serveExitCode(err)
 	case errors.As(err, &se) && (errors.Is(err, storeurl.ErrBadURL) || errors.Is(err, storeurl.ErrUnknownScheme) || errors.Is(err, storeurl.ErrConfig)),
 		errors.Is(err, filestore.ErrReadOnly):
 		return exitUsage

@@ -25,6 +25,7 @@ func (a *app) globalFlags(fs *pflag.FlagSet) {
 		}
 	}
 	fs.BoolVar(&a.debug, "debug", a.debug, "show every HTTP exchange with Zoho, secrets redacted, and the details of an error (env "+envDebug+"=1)")
+	a.keysetFlags(fs)
 	fs.StringVar(&a.accountsURL, "accounts-url", a.accountsURL, "Zoho Accounts server (`URL`) for every call, e.g. the emulator's (env "+envAccountsURL+")")
 }
 

@@ -14,7 +14,7 @@
 //
 // # Usage
 //
-//	zohoauth [--store URL] [--accounts-url URL] COMMAND [flags] [args]
+//	zohoauth [--store URL] [--keyset FILE] [--accounts-url URL] COMMAND [flags] [args]
 //
 // Flags and arguments may come in any order; "--" ends the flags. Flags are
 // written --name VALUE or --name=VALUE; the few short ones (-X, -H, -i, -h)
@@ -137,6 +137,86 @@
 // (exit 2) unless --yes is given. A --from store file that does not exist
 // is an error, not an empty store.
 //
+// --from-keyset FILE and --to-keyset FILE name the keysets of the two
+// stores (both default to the global keyset of --keyset; "none" says a
+// store is plain), so migrate encrypts a plain store into an encrypted one
+// (--from-keyset none --to-keyset FILE) and back (--from-keyset FILE
+// --to-keyset none), or moves an encrypted store under another keyset. The
+// source is read in migrate mode (plain and encrypted values alike); the
+// target is written and verified strictly: every value it holds is
+// encrypted, or with none, plain. The verification compares the decrypted
+// values.
+//
+// keys create|rotate|promote|list|retire
+//
+// Manages the keyset that encrypts the store's secrets (see Encryption at
+// rest below). The keyset file is the one of --keyset (or
+// ZOHOAUTH_KEYSET_FILE); a keyset held in ZOHOAUTH_KEYSET cannot be
+// edited in place: write it to a file (mode 0600), edit that, and set the
+// variable from it again.
+//
+//	keys create [FILE]  writes a new keyset of one key, primary, to FILE (mode 0600, created
+//	                    only if it does not exist: it never overwrites a keyset)
+//	keys rotate         stages a new key (alias: keys stage): every process can decrypt with
+//	                    it, nobody encrypts with it yet; refused while a key is staged
+//	keys promote [ID]   makes the staged key (or key ID) primary: new values are encrypted under it
+//	keys list [--json]  the keys: id, state (primary, staged, or old), created, promoted; with
+//	                    --store (or ZOHOAUTH_STORE), the store's values under each key, and
+//	                    its plain values
+//	keys retire ID      removes key ID from the keyset; refused (exit 1) while values of the
+//	                    store of --store still use it, saying how many, and for the primary key
+//
+// A Tink keyset holds no dates: create, rotate and promote record them in
+// FILE.meta beside the keyset (no key material), which keys list reads.
+//
+// rekey [--after ID] [--page N]
+//
+// Re-encrypts every stored value that is not under the primary key of the
+// keyset (--keyset), N tokens (500) at a time, each token guarded against a
+// concurrent refresh (the store's guarded save, or its lock), each rewrite
+// read back and checked; a last walk counts what is left, and when a
+// process with an older keyset wrote meanwhile it fails (exit 1) saying to
+// run it again. It is idempotent (values already under the primary key are
+// left alone) and resumable: an interrupted or failed run says the last id
+// it finished, and --after ID skips the tokens up to it. With
+// --keyset-mode migrate it also encrypts plain values (a plain store
+// encrypted in place); with --keyset-mode unseal it decrypts every value
+// instead. On a terminal it shows done/total, the rate and the time left.
+//
+// serve [--addr HOST:PORT] [--cert FILE --key FILE] [--insecure] [--keys FILE] [--rate R] [--burst N] [--max-body BYTES]
+//
+// Serves valid access tokens, the token store and a web console over HTTP
+// to a fleet of services in any language (package tokenserver), until
+// interrupted, and prints its URL on standard output: GET
+// /v1/token?user=U&client_id=C answers a valid access token, refreshed
+// first when needed, once for every caller and every instance over the
+// same store; the six token-store operations of Zoho's SDKs are under
+// /v1/tokens, POST /v1/revoke revokes; /healthz and /readyz need no key;
+// /console/ is the web console (an admin key logs in). Every other call
+// needs an API key (Authorization: Bearer zak_…). --addr (default
+// 127.0.0.1:8921) must be loopback unless --cert and --key (PEM files)
+// make it HTTPS, or --insecure allows plain HTTP (behind a TLS-terminating
+// proxy): otherwise serve refuses to start (exit 2). --rate (50) and
+// --burst (100) limit each API key's requests per second; --max-body
+// (65536) bounds a request body. --keys FILE (ZOHOAUTH_SERVE_KEYS; default
+// serve-keys.json in the data directory) is the API key file (mode 0600,
+// refused with exit 2 when looser), re-read when it changes. The store and
+// its keyset are those of --store and --keyset.
+//
+//	serve keys create NAME [--user EMAIL]... [--client ID]... [--secrets] [--admin] [--ttl D] [--key-rate R] [--key-burst N]
+//	serve keys list [--json]
+//	serve keys revoke ID
+//
+// create makes an API key for the calling service NAME, prints it once on
+// standard output and keeps only its hash; its scope is the users and
+// clients it may get tokens of ("*": all), --secrets lets it read refresh
+// tokens, grant tokens and client secrets (by default it gets access
+// tokens only), --admin lets it use the console and act on every token,
+// --ttl makes it expire, --key-rate and --key-burst give it its own limit.
+// list shows the keys (never a key nor its hash); revoke revokes one
+// (running services refuse it at their next request; an unknown id is
+// exit 3).
+//
 // api [--user EMAIL | --id ID] [--client-id ID] [-X|--method METHOD] [-H|--header "Name: value"]... [--input FILE|-] [-i|--include] [--timeout D] [METHOD] PATH
 //
 // Makes an authenticated request to the CRM API, like gh api: PATH is
@@ -213,12 +293,37 @@
 //	--dc                 ZOHOAUTH_DC            login
 //	--debug              ZOHOAUTH_DEBUG=1       show every HTTP exchange with Zoho on standard
 //	                                            error, and the details of an error
+//	--keyset FILE        ZOHOAUTH_KEYSET_FILE   the keyset file that encrypts the store's secrets
+//	                     ZOHOAUTH_KEYSET        the keyset itself (Tink's JSON keyset, or its base64),
+//	                                            not a path
+//	--keyset-mode MODE                          strict (default), migrate or unseal
 //
 // --debug writes each exchange with Zoho (and the CRM API) as it happens:
 // the method, the URL, the form fields or JSON sent, the status, the time
 // taken and the JSON received. Secrets are redacted everywhere: the values
 // of every field named like a secret, a token or a code, in the query, the
 // form and the JSON; no header is shown.
+//
+// # Encryption at rest
+//
+// With a keyset (--keyset FILE, ZOHOAUTH_KEYSET_FILE=FILE, or the keyset
+// itself in ZOHOAUTH_KEYSET), every command that opens the store encrypts
+// the client secret, grant, refresh and access tokens it saves and
+// decrypts them on the way out (package sealed: Tink's AES-256-SIV); the
+// keys are never in the store. The flag wins over the variables; both
+// variables at once are refused (exit 2). A keyset file other users may
+// read or write is refused (exit 2). The keyset is re-read before each
+// write and when a value names a key it lacks, so a running serve follows
+// a rotation of a keyset file without a restart. --keyset-mode says how
+// plain values are treated: strict (the default) refuses them; migrate
+// reads them, and writes encrypt (a store being encrypted in place);
+// unseal reads both and writes plain values (a store being decrypted).
+// Without a keyset, a command refuses an encrypted value (exit 2) rather
+// than send a ciphertext to Zoho. A value under a key the keyset lacks (a
+// wrong keyset, a key retired too early) or in the wrong form for the mode
+// is exit 2; a value that does not decrypt (changed, or moved from another
+// column) is exit 1; either names the token, the field and the key id,
+// never a value, and nothing is overwritten.
 //
 // # Output and exit codes
 //
@@ -237,9 +342,11 @@
 //	1    any other failure, or a question answered no (nothing was changed)
 //	2    bad command line, a store URL that cannot be used, or a store that cannot work as
 //	     configured (not Zoho's table, a directory as the file, access denied, a
-//	     read-only token file, …), a config file that cannot be used, or a
-//	     destructive command without a terminal and without --yes
-//	3    no such token (or the store is empty, or does not exist yet)
+//	     read-only token file, a keyset that cannot be used or does not hold a value's
+//	     key, …), a config file that cannot be used, a destructive command without a
+//	     terminal and without --yes, or serve on an address that is not loopback
+//	     without TLS or --insecure
+//	3    no such token (or the store is empty, or does not exist yet), key or API key
 //	4    Zoho refused the client, the grant code or the refresh token: log in again
 //	5    the store or Zoho could not be reached, or Zoho's throttle: try again later
 //	6    api: the server answered with an HTTP status of 400 or more (the body is printed)

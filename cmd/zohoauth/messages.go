@@ -39,6 +39,8 @@ func plainMessage(ctx context.Context, err error) string {
 	switch {
 	case exitCode(ctx, err) == exitInterrupted:
 		return "interrupted"
+	case keysetMessage(err) != "":
+		return keysetMessage(err)
 	case hasAE && ae.Op == "consent":
 		return "the consent was not given" + code + "; run zohoauth login again to retry"
 	case errors.Is(err, accounts.ErrInvalidCode) && hasAE && ae.Op == "exchange":

@@ -24,12 +24,13 @@ func (a *app) migrateCmd() *cobra.Command {
 	var from, to string
 	var deleteSource, yes bool
 	var batch int
+	var keysets migrateKeysets
 	c := &cobra.Command{
-		Use:   "migrate --from URL --to URL [--delete-source [--yes]] [--batch N]",
+		Use:   "migrate --from URL --to URL [--from-keyset FILE|none] [--to-keyset FILE|none] [--delete-source [--yes]] [--batch N]",
 		Short: "copy every token from one store to another",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return a.migrate(c.Context(), from, to, deleteSource, yes, batch)
+			return a.migrate(c.Context(), from, to, deleteSource, yes, batch, keysets)
 		},
 	}
 	fs := c.Flags()
@@ -38,10 +39,11 @@ func (a *app) migrateCmd() *cobra.Command {
 	fs.BoolVar(&deleteSource, "delete-source", false, "delete the source's tokens after a complete, verified copy (asks first on a terminal)")
 	fs.BoolVarP(&yes, "yes", "y", false, "--delete-source without asking (required without a terminal)")
 	fs.IntVar(&batch, "batch", defaultBatch, "tokens per save, `N`")
+	keysets.flags(fs)
 	return c
 }
 
-func (a *app) migrate(ctx context.Context, from, to string, deleteSource, yes bool, batch int) error {
+func (a *app) migrate(ctx context.Context, from, to string, deleteSource, yes bool, batch int, keysets migrateKeysets) error {
 	if from == "" || to == "" {
 		return usageErrorf("migrate needs --from URL and --to URL")
 	}
@@ -63,12 +65,16 @@ func (a *app) migrate(ctx context.Context, from, to string, deleteSource, yes bo
 		// Refused before the copy, not after it.
 		return usageErrorf("migrate --delete-source deletes the source's tokens: confirm with --yes (standard input is not a terminal)")
 	}
-	src, err := a.openURL(ctx, from, false)
+	fromKS, toKS, err := a.migrateKeysets(keysets)
+	if err != nil {
+		return err
+	}
+	src, err := a.openSealed(ctx, from, false, fromKS)
 	if err != nil {
 		return fmt.Errorf("--from: %w", err)
 	}
 	defer src.Close()
-	dst, err := a.openURL(ctx, to, true)
+	dst, err := a.openSealed(ctx, to, true, toKS)
 	if err != nil {
 		return fmt.Errorf("--to: %w", err)
 	}
@@ -91,8 +97,8 @@ func (a *app) migrate(ctx context.Context, from, to string, deleteSource, yes bo
 	if err != nil {
 		return fmt.Errorf("copied %d tokens, but the copy is not complete: %w (the source is untouched)", copied, err)
 	}
-	fmt.Fprintf(a.stderr, "copied %d tokens from %s to %s; verified %d of %d\n",
-		copied, fromLoc, toLoc, verified, m.copied.count)
+	fmt.Fprintf(a.stderr, "copied %d tokens from %s to %s; verified %d of %d%s\n",
+		copied, fromLoc, toLoc, verified, m.copied.count, encryptionNote(fromKS, toKS))
 	if !deleteSource {
 		return nil
 	}

@@ -15,9 +15,14 @@ import (
 
 // open opens the store of --store for a command that saves tokens: a
 // SQLite file that does not exist is created, readable by its owner only
-// (and the default store's directory too, 0700).
+// (and the default store's directory too, 0700). The store is encrypted
+// with the keyset of --keyset when one is given (openSealed).
 func (a *app) open(ctx context.Context) (storeurl.Store, error) {
-	return a.openURL(ctx, a.storeURL, true)
+	ks, err := a.globalKeyset()
+	if err != nil {
+		return nil, err
+	}
+	return a.openSealed(ctx, a.storeURL, true, ks)
 }
 
 // openExisting opens the store of --store if it exists: a SQLite or token
@@ -25,7 +30,11 @@ func (a *app) open(ctx context.Context) (storeurl.Store, error) {
 // zohoauth.ErrNotFound, says so), so that a command that only reads leaves
 // no empty store behind.
 func (a *app) openExisting(ctx context.Context) (storeurl.Store, error) {
-	return a.openURL(ctx, a.storeURL, false)
+	ks, err := a.globalKeyset()
+	if err != nil {
+		return nil, err
+	}
+	return a.openSealed(ctx, a.storeURL, false, ks)
 }
 
 // openURL opens the store at raw, creating a missing store file only when
