@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -57,13 +59,40 @@ func (a *app) globalKeyset() (keysetChoice, error) {
 	case a.keysetPath != "":
 		src = sealed.File(a.keysetPath)
 	case a.getenv(envKeyset) != "":
-		src = sealed.Env(envKeyset)
+		src = envKeysetSource{name: envKeyset, getenv: a.getenv}
 	}
 	if src == nil && mode != sealed.Strict {
 		return keysetChoice{}, usageErrorf("--keyset-mode %s needs a keyset (--keyset FILE, %s or %s)", a.keysetMode, envKeysetFile, envKeyset)
 	}
 	return keysetChoice{src: src, mode: mode}, nil
 }
+
+// envKeysetSource is sealed.Env over the run's environment (a.getenv): the
+// keyset itself in a variable, as Tink's JSON keyset or its standard
+// base64.
+type envKeysetSource struct {
+	name   string
+	getenv func(string) string
+}
+
+// ReadKeyset returns the keyset the variable holds.
+func (e envKeysetSource) ReadKeyset(context.Context) ([]byte, error) {
+	v := bytes.TrimSpace([]byte(e.getenv(e.name)))
+	if len(v) == 0 {
+		return nil, &sealed.KeysetError{Reason: "environment variable " + e.name + " is not set"}
+	}
+	if v[0] == '{' {
+		return v, nil
+	}
+	out, err := base64.StdEncoding.DecodeString(string(v))
+	if err != nil {
+		return nil, &sealed.KeysetError{Reason: "environment variable " + e.name + " holds neither a JSON keyset nor its base64 (it holds the keyset itself; a keyset file is named by --keyset or " + envKeysetFile + ")"}
+	}
+	return out, nil
+}
+
+// String names the variable, never its value.
+func (e envKeysetSource) String() string { return "environment variable " + e.name }
 
 // keysetFor returns the keyset of migrate's --from-keyset or --to-keyset:
 // "" for the global one, "none" for a plain store, else a keyset file,
