@@ -74,8 +74,8 @@ func (a *app) rekey(ctx context.Context, after string, page int) error {
 		}
 		hint := "run zohoauth rekey again: it skips what is done"
 		if done.LastID != "" {
-			hint = fmt.Sprintf("rekeyed %s (%s rewritten) through id %s; run zohoauth rekey again (it skips what is done), or resume with --after %s",
-				plural(done.Tokens, "token"), plural(done.Rewritten, "token"), done.LastID, done.LastID)
+			hint = fmt.Sprintf("done through token id %s, %s rewritten; run zohoauth rekey again (it skips what is done), or resume with --after %s",
+				done.LastID, plural(done.Rewritten, "token"), done.LastID)
 		}
 		return &hintError{err: err, hint: "(" + hint + ")"}
 	}
