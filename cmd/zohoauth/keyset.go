@@ -32,7 +32,7 @@ const noKeyset = "none"
 // keysetFlags registers the global flags of encryption at rest.
 func (a *app) keysetFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&a.keysetPath, "keyset", a.getenv(envKeysetFile), "keyset `FILE` (mode 0600): encrypt the store's secrets at rest (env "+envKeysetFile+"; or the keyset itself in "+envKeyset+")")
-	fs.StringVar(&a.keysetMode, "keyset-mode", "strict", "with a keyset, how plain values are treated: strict (refused), migrate (read; writes encrypt), unseal (read; writes are plain)")
+	fs.StringVar(&a.keysetMode, "keyset-mode", "strict", "with a keyset, how plain values are treated, `MODE`: strict (refused), migrate (read; writes encrypt), unseal (read; writes are plain)")
 	a.keysetFlag = fs.Lookup("keyset")
 }
 
