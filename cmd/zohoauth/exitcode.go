@@ -25,6 +25,10 @@ const (
 
 // exitCode maps an error to the command's exit code.
 func exitCode(ctx context.Context, err error) int {
+	var ec interface{ ExitCode() int }
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
 	var (
 		ue *usageError
 		ce *configError
@@ -49,7 +53,7 @@ func exitCode(ctx context.Context, err error) int {
 		return exitNotFound
 	case errors.Is(err, auth.ErrReauthorize), errors.Is(err, accounts.ErrInvalidCode), errors.Is(err, accounts.ErrInvalidClient),
 		errors.Is(err, accounts.ErrInvalidRedirectURI), errors.Is(err, accounts.ErrRejected),
-		errors.Is(err, accounts.ErrRevokeFailed):
+		errors.Is(err, accounts.ErrRevokeFailed), errors.Is(err, accounts.ErrAccessDenied), errors.Is(err, accounts.ErrDeviceExpired):
 		return exitAuth
 	case errors.Is(err, accounts.ErrTransient), errors.Is(err, accounts.ErrThrottled),
 		errors.As(err, &se), errors.Is(err, context.DeadlineExceeded):

@@ -84,6 +84,27 @@
 // left on the access token, and which secrets are present (secret, grant,
 // refresh, access) — never the secrets themselves.
 //
+// status [--user EMAIL] [--client-id ID] [--check] [--json]
+//
+// Shows each stored login, as gh auth status does: the user and client,
+// the token's id, the data center, how long the access token stays valid,
+// and whether a refresh token is present (the store does not record when a
+// token was last refreshed, so that is not shown). --check also asks Zoho
+// whether each token still works: one user-info call (the CRM's current
+// user) with the access token, which Zoho answers only while the refresh
+// token that issued it stands; the access token is refreshed first only
+// when it expired, and once more when Zoho refuses it, and a refresh Zoho
+// refuses means the refresh token is dead. A refreshed token is saved.
+// --json prints {store, checked, ok, tokens: [{id, user, email,
+// client_id, data_center, api_domain, has_access_token,
+// access_token_valid, expiry, expires_in_seconds, has_refresh_token,
+// check, refreshed, checked_user, error, zoho_error, ok}]}, where check
+// is accepted, rejected, no_refresh or failed. The exit code is 0 only
+// when every listed token can work: it has a refresh token and, with
+// --check, Zoho accepted it; 4 when one cannot (no refresh token, or Zoho
+// refused it: run zohoauth login); 5 when none is known bad but a check
+// could not reach Zoho; 3 when no token is listed.
+//
 // show [--user EMAIL | --id ID] [--reveal] [--json]
 //
 // Shows one token. Secrets are shown as "present (sha256:…)" fingerprints

@@ -55,6 +55,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.loginCmd(),
 		a.tokenCmd(),
 		a.listCmd(),
+		a.statusCmd(),
 		a.showCmd(),
 		a.refreshCmd(),
 		a.revokeCmd(),
