@@ -61,17 +61,17 @@ type app struct {
 // clock, browser, network and stores.
 func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) *app {
 	a := &app{
-		stdin:       stdin,
-		stdout:      stdout,
-		stderr:      stderr,
-		getenv:      getenv,
-		clock:       clock.System(),
-		openBrowser: openBrowser,
-		listen:      net.Listen,
-		openStore:   storeurl.Open,
-		isTerminal:  func(w io.Writer) bool { return isTerminal(w) },
+		stdin:      stdin,
+		stdout:     stdout,
+		stderr:     stderr,
+		getenv:     getenv,
+		clock:      clock.System(),
+		listen:     net.Listen,
+		openStore:  storeurl.Open,
+		isTerminal: func(w io.Writer) bool { return isTerminal(w) },
 	}
 	a.interactive = a.interactiveTerminal
+	a.openBrowser = a.systemBrowser
 	return a
 }
 

@@ -34,13 +34,14 @@ type loginOptions struct {
 	dc                     string
 	grantToken             string
 	noBrowser              bool
+	device                 bool
 	timeout                time.Duration
 }
 
 func (a *app) loginCmd() *cobra.Command {
 	var o loginOptions
 	c := &cobra.Command{
-		Use:   "login [--client-id ID] [--client-secret S] [--scope S] [--redirect-uri URI] [--dc DC] [--no-browser | --grant-token CODE] [--timeout D]",
+		Use:   "login [--client-id ID] [--client-secret S] [--scope S] [--redirect-uri URI] [--dc DC] [--no-browser | --device | --grant-token CODE] [--timeout D]",
 		Short: "authorize a client for a user and save the token",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -54,7 +55,8 @@ func (a *app) loginCmd() *cobra.Command {
 	fs.StringVar(&o.redirectURI, "redirect-uri", a.env(envRedirectURI, defaultRedirectURI), "loopback redirect `URI` registered with the client (env "+envRedirectURI+")")
 	fs.StringVar(&o.dc, "dc", a.env(envDataCenter, a.cfg.or(a.cfg.dc, "us")), "data center of the consent page: us, eu, in, cn, jp, au, ca, sa, uk (env "+envDataCenter+")")
 	fs.StringVar(&o.grantToken, "grant-token", "", "a self-client grant `CODE` (from the API console) to exchange, instead of the browser; - reads it from standard input")
-	fs.BoolVar(&o.noBrowser, "no-browser", false, "print the consent URL instead of opening a browser")
+	fs.BoolVar(&o.noBrowser, "no-browser", false, "print the consent URL instead of opening a browser, and take the redirected URL (or its code) pasted on standard input")
+	fs.BoolVar(&o.device, "device", false, "log in with a one-time code entered on any device (Zoho's device flow): no browser or port needed here")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "how long to wait for the consent")
 	return c
 }
@@ -78,6 +80,9 @@ func (a *app) login(ctx context.Context, o *loginOptions) error {
 	if o.clientSecret == "" {
 		return usageErrorf("login needs a client secret: %s or --client-secret", envClientSecret)
 	}
+	if o.device && (o.noBrowser || o.grantToken != "") {
+		return usageErrorf("give one of --device, --no-browser and --grant-token")
+	}
 	env, err := zohoauth.LookupEnvironment(o.dc)
 	if err != nil {
 		return usageErrorf("--dc: %v", err)
@@ -89,6 +94,9 @@ func (a *app) login(ctx context.Context, o *loginOptions) error {
 	defer s.Close()
 
 	t := &zohoauth.Token{ClientID: o.clientID, ClientSecret: o.clientSecret}
+	if o.device {
+		return a.loginDevice(ctx, o, s, env, t)
+	}
 	var accountsServer string
 	if o.grantToken != "" {
 		t.GrantToken = o.grantToken
@@ -109,9 +117,14 @@ func (a *app) login(ctx context.Context, o *loginOptions) error {
 	if err != nil {
 		return err
 	}
+	a.loggedIn(got)
+	return nil
+}
+
+// loggedIn says who logged in and where the token went.
+func (a *app) loggedIn(got *zohoauth.Token) {
 	fmt.Fprintf(a.stderr, "logged in as %s: token %s (data center %s) saved in %s\n",
 		orDash(got.Email()), printable(got.ID), orDash(dataCenter(got.APIDomain)), a.printableStore())
-	return nil
 }
 
 // consent is what the login redirect brought back.
@@ -160,27 +173,7 @@ func (a *app) browserConsent(ctx context.Context, o loginOptions, env zohoauth.E
 		"redirect_uri":  {o.redirectURI},
 		"state":         {state},
 	}.Encode()
-	if o.noBrowser {
-		fmt.Fprintln(a.stderr, "Open this URL in a browser and accept:")
-		fmt.Fprintln(a.stdout, authURL)
-	} else {
-		fmt.Fprintln(a.stderr, "Opening the consent page in your browser; if it does not open, visit:")
-		fmt.Fprintln(a.stderr, authURL)
-		if err := a.openBrowser(ctx, authURL); err != nil {
-			fmt.Fprintf(a.stderr, "warning: cannot open a browser: %v\n", oneLine(err.Error()))
-		}
-	}
-	wait, cancel := context.WithTimeout(ctx, o.timeout)
-	defer cancel()
-	select {
-	case r := <-results:
-		return r.consent, r.err
-	case <-wait.Done():
-		if ctx.Err() != nil {
-			return consent{}, ctx.Err()
-		}
-		return consent{}, fmt.Errorf("no answer from the consent page within %s", o.timeout)
-	}
+	return a.awaitConsent(ctx, o, authURL, state, results)
 }
 
 type consentResult struct {

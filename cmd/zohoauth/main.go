@@ -51,7 +51,7 @@
 // # Commands
 //
 // login [--client-id ID] [--client-secret S] [--scope S] [--redirect-uri URI] [--dc DC]
-// [--no-browser | --grant-token CODE] [--timeout D]
+// [--no-browser | --device | --grant-token CODE] [--timeout D]
 //
 // Authorizes the client for a user and saves the token. By default it opens
 // Zoho's consent page in the browser (scopes, access_type=offline,
@@ -59,8 +59,35 @@
 // (default http://127.0.0.1:8910/callback, which must be registered with the
 // client; ZOHOAUTH_REDIRECT_URI), checks the state, takes code, location and
 // accounts-server from the redirect, exchanges the code at that accounts
-// server, reads the user (email:zgid) and saves. --no-browser prints the
-// consent URL on standard output instead of opening a browser.
+// server, reads the user (email:zgid) and saves.
+//
+// The browser is $BROWSER when set: a colon-separated list of commands
+// tried in turn until one runs, where %s stands for the URL (%% for a
+// literal %) or the URL is added last; each is split on spaces and run
+// without a shell. Otherwise it is the system's opener (xdg-open, open,
+// rundll32). When no browser can be opened — on Linux no display (neither
+// DISPLAY nor WAYLAND_DISPLAY set) and no $BROWSER, or the opener fails —
+// login says so at once with the alternatives (--device, pasting the
+// redirected URL, an ssh -L port forward); on a terminal it then takes the
+// pasted URL, and without one it fails at once (exit 2) rather than wait
+// out --timeout.
+//
+// --no-browser prints the consent URL on standard output instead of
+// opening a browser, for a browser on another machine: after Accept that
+// browser goes to the redirect URI, which it may fail to load; paste its
+// URL (or just its code) on standard input. A pasted URL must carry this
+// login's state, as the listener checks it: one with another state or
+// none, and the consent page's own URL, are refused and the login waits
+// for another line; the listener keeps listening meanwhile.
+//
+// --device logs in with Zoho's device flow, for a machine no browser can
+// reach at all: it shows a one-time code and the verification URL on
+// standard error, as gh auth login does, waits (polling at the interval
+// Zoho gives, one poll per 30 seconds after a slow_down, and the user's
+// data center after an other_dc) until the user enters the code on any
+// device and approves, and saves the token as the browser flow does. A
+// denial or a code that expires (after 5 minutes at Zoho) is exit 4.
+//
 // --grant-token takes a self-client grant code from the API console instead.
 // The client id and secret come from --client-id / ZOHOAUTH_CLIENT_ID and
 // ZOHOAUTH_CLIENT_SECRET (or --client-secret, which other users may see in

@@ -43,6 +43,10 @@ func plainMessage(ctx context.Context, err error) string {
 		return keysetMessage(err)
 	case hasAE && ae.Op == "consent":
 		return "the consent was not given" + code + "; run zohoauth login again to retry"
+	case errors.Is(err, accounts.ErrAccessDenied):
+		return "the device login was denied on the verification page" + code + "; run zohoauth login --device again to retry"
+	case errors.Is(err, accounts.ErrDeviceExpired):
+		return "the one-time code expired before it was approved" + code + "; run zohoauth login --device again for a new one"
 	case errors.Is(err, accounts.ErrInvalidCode) && hasAE && ae.Op == "exchange":
 		return "Zoho refused the grant code" + code + ": it was used already, it expired, or it belongs to another data center (--dc); get a new one, or run zohoauth login without --grant-token"
 	case errors.Is(err, auth.ErrReauthorize), errors.Is(err, accounts.ErrInvalidCode):
