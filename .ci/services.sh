@@ -14,10 +14,12 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 # python3 for the test that reads our token file with Python's csv module
 # and the Python token store example; bash-completion so that the completion
-# test runs the completion function, not only loads the script.
-if ! command -v python3 >/dev/null || [ ! -f /usr/share/bash-completion/bash_completion ]; then
+# test runs the completion function, not only loads the script; zsh for the
+# test that the command lines the emulator and quickstart print work as
+# printed in zsh.
+if ! command -v python3 >/dev/null || [ ! -f /usr/share/bash-completion/bash_completion ] || ! command -v zsh >/dev/null; then
   apt-get update -qq
-  apt-get install -y -qq python3 bash-completion >/dev/null
+  apt-get install -y -qq python3 bash-completion zsh >/dev/null
 fi
 
 up() {

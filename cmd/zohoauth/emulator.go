@@ -63,7 +63,20 @@ func (a *app) emulator(ctx context.Context, addr, clientID, clientSecret, redire
 	if !secretGiven {
 		fmt.Fprintf(a.stderr, "  export %s=%s\n", envClientSecret, emulatorClientSecret)
 	}
-	fmt.Fprintln(a.stderr, "  zohoauth login && zohoauth api GET /crm/v8/Leads\nPress Ctrl-C to stop.")
+	for _, line := range emulatorSuggestions() {
+		fmt.Fprintln(a.stderr, "  "+line)
+	}
+	fmt.Fprintln(a.stderr, "Press Ctrl-C to stop.")
 	<-ctx.Done()
 	return nil
+}
+
+// emulatorSuggestions are the command lines the emulator's banner
+// suggests, quoted to work as printed in bash (failglob too) and zsh.
+func emulatorSuggestions() []string {
+	return []string{
+		shellJoin("zohoauth", "login"),
+		shellJoin("zohoauth", "api", "/crm/v8/Leads?fields=Last_Name,Company"),
+		shellJoin("zohoauth", "api", "--paginate", "GET", "/crm/v8/Leads", "-f", "fields=Last_Name", "-F", "per_page=200"),
+	}
 }

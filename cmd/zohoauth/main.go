@@ -265,15 +265,40 @@
 // (running services refuse it at their next request; an unknown id is
 // exit 3).
 //
-// api [--user EMAIL | --id ID] [--client-id ID] [-X|--method METHOD] [-H|--header "Name: value"]... [--input FILE|-] [-i|--include] [--timeout D] [METHOD] PATH
+// api [--user EMAIL | --id ID] [--client-id ID] [-X|--method METHOD] [-H|--header "Name: value"]... [-f|--raw-field key=value]... [-F|--field key=value]... [--input FILE|-] [--paginate] [-i|--include] [--timeout D] [METHOD] PATH
 //
 // Makes an authenticated request to the CRM API, like gh api: PATH is
 // relative to the token's API domain (an absolute URL must be on that
-// domain: the token goes nowhere else). The token is refreshed first when
-// needed, and once more if Zoho answers 401 INVALID_TOKEN. The method is GET,
-// or POST with --input (-X sets another); the body of --input is sent as
-// JSON unless -H sets a Content-Type. The answer's body goes to standard
-// output (-i adds the status line and headers).
+// domain: the token goes nowhere else). Quote a PATH with ? or & for the
+// shell: zohoauth api '/crm/v8/Leads?fields=Last_Name'. The token is
+// refreshed first when needed, and once more if Zoho answers 401
+// INVALID_TOKEN. The method is GET, or POST with --input or a field (-X
+// or METHOD sets another; --paginate keeps GET).
+//
+// -f key=value adds a string field; -F key=value a typed one: true, false,
+// null and JSON numbers as such, @FILE the file's content (@- standard
+// input), anything else a string. The fields go in the query of a GET,
+// HEAD or DELETE (null as an empty value), and with --input in the query
+// too; otherwise they make the JSON body, one object of the keys as given
+// (no nesting; a repeated key keeps the last value). The body of --input
+// is sent as JSON unless -H sets a Content-Type.
+//
+// The answer's body goes to standard output (-i adds the status line and
+// headers first): on a terminal a JSON body is indented and coloured
+// (indented and plain when NO_COLOR is set); piped, it is written as it
+// came. A body that lacks a final newline gets one. A status of 400 or
+// more is said on standard error (zohoauth: HTTP 404 Not Found), exit 6.
+//
+// --paginate follows the pages of a CRM list (GET only, without -i): while
+// an answer's info.more_records is true it asks for the next page with
+// page_token set to the answer's info.next_page_token, or, when there is
+// none, with page set to info.page + 1. It prints one JSON object holding
+// every page's records: {"data": [records, in order], "info": {"count":
+// records, "pages": requests made, "more_records": false}}. A 204 (no
+// records) ends the walk; an answer without a data array on the first page
+// is printed as it is; an error status stops the walk, prints that page's
+// body (not the records before it) and exits 6. --timeout applies to each
+// page.
 //
 // emulator [--addr HOST:PORT] [--client-id ID] [--client-secret S] [--redirect-uri URI] [--user EMAIL] [--auto-approve]
 //
@@ -282,7 +307,11 @@
 // interrupted, and prints its URL on standard output. It registers one
 // client (ZOHOAUTH_CLIENT_ID and ZOHOAUTH_CLIENT_SECRET, or 1000.EMULATOR and
 // emulator-secret) with the redirect URI, and one user. Point the other
-// commands at it with --accounts-url or ZOHOAUTH_ACCOUNTS_URL.
+// commands at it with --accounts-url or ZOHOAUTH_ACCOUNTS_URL: its banner
+// on standard error prints the exports and command lines to try, quoted to
+// work as printed in bash (failglob too) and zsh. It also serves the
+// device flow (login --device) and its verification page, and pages
+// GET /crm/v8/Leads as the CRM does (page and per_page, page_token).
 //
 // quickstart [--keep]
 //

@@ -85,7 +85,7 @@ func (a *app) quickstart(ctx context.Context, keep bool) error {
 		return a.listen(network, addr)
 	}
 	step := func(stdin string, args ...string) error {
-		say("\n$ zohoauth %s", strings.Join(args, " "))
+		say("\n$ zohoauth %s", shellJoin(args...))
 		child.stdin = strings.NewReader(stdin)
 		if err := child.execute(ctx, args); err != nil {
 			return fmt.Errorf("quickstart: zohoauth %s: %w", args[0], err)
