@@ -25,8 +25,11 @@ type app struct {
 	clock          clock.Clock
 	// httpClient sends every request to Zoho (nil: http.DefaultClient).
 	httpClient *http.Client
-	// openBrowser opens url in the user's browser.
-	openBrowser func(ctx context.Context, url string) error
+	// openBrowser opens url in the user's browser; it returns once the
+	// browser is on its way, and reports an opener that fails later on
+	// openerFailed.
+	openBrowser  func(ctx context.Context, url string) error
+	openerFailed chan error
 	// listen opens the loopback listener of the login redirect.
 	listen func(network, addr string) (net.Listener, error)
 	// openStore opens a store URL.
@@ -72,6 +75,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) strin
 	}
 	a.interactive = a.interactiveTerminal
 	a.openBrowser = a.systemBrowser
+	a.openerFailed = make(chan error, 1)
 	return a
 }
 

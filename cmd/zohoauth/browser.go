@@ -42,9 +42,9 @@ func (a *app) headless() string {
 	return "no display (neither DISPLAY nor WAYLAND_DISPLAY is set) and no $BROWSER"
 }
 
-// systemBrowser opens url in the user's browser and waits for the opener
-// to exit (the opener hands the URL to the browser and exits; a browser
-// started by $BROWSER may stay until it is closed). It fails at once,
+// systemBrowser opens url in the user's browser: it starts the opener and
+// returns (an opener that exits with an error later, such as xdg-open
+// finding no browser, is reported on a.openerFailed). It fails at once,
 // without running anything, when headless finds no way to show a page.
 //
 // $BROWSER is a colon-separated list of commands, tried in turn until one
@@ -132,18 +132,28 @@ func browserCommand(entry, url string) []string {
 	return argv
 }
 
-// runOpener runs argv and waits for it, its output on standard error. It
-// is not tied to the login's context: ending the login must not close the
-// user's browser.
+// runOpener starts argv, its output on standard error, and returns once it
+// started; an opener that then exits with an error is reported on
+// a.openerFailed. It is not tied to the login's context: ending the login
+// must not close the user's browser.
 func (a *app) runOpener(argv []string) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	if f, ok := a.stderr.(*os.File); ok {
 		// A file, not a pipe: a browser that inherits it does not keep
-		// Run waiting for the pipe to close.
+		// Wait waiting for the pipe to close.
 		cmd.Stdout, cmd.Stderr = f, f
 	}
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("%s: %w", argv[0], err)
 	}
+	failed := a.openerFailed
+	go func() {
+		if err := cmd.Wait(); err != nil {
+			select {
+			case failed <- &noBrowserError{why: fmt.Sprintf("%s failed (%v)", argv[0], err)}:
+			default:
+			}
+		}
+	}()
 	return nil
 }

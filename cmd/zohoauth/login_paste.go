@@ -47,11 +47,9 @@ func (a *app) awaitConsent(ctx context.Context, o loginOptions, authURL, state s
 	} else {
 		fmt.Fprintln(a.stderr, "Opening the consent page in your browser; if it does not open, visit:")
 		fmt.Fprintln(a.stderr, authURL)
-		go func() {
-			if err := a.openBrowser(ctx, authURL); err != nil {
-				browserFailed <- err
-			}
-		}()
+		if err := a.openBrowser(ctx, authURL); err != nil {
+			browserFailed <- err
+		}
 	}
 	wait, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
@@ -65,6 +63,8 @@ func (a *app) awaitConsent(ctx context.Context, o loginOptions, authURL, state s
 				continue
 			}
 			return ev.res.consent, ev.res.err
+		case err := <-a.openerFailed:
+			browserFailed <- err
 		case err := <-browserFailed:
 			var nb *noBrowserError
 			if !errors.As(err, &nb) {
