@@ -120,8 +120,10 @@
 // whether each token still works: one user-info call (the CRM's current
 // user) with the access token, which Zoho answers only while the refresh
 // token that issued it stands; the access token is refreshed first only
-// when it expired, and once more when Zoho refuses it, and a refresh Zoho
-// refuses means the refresh token is dead. A refreshed token is saved.
+// when it expired, and once when Zoho refuses the call; a refresh Zoho
+// refuses means the refresh token is dead, one it grants that it stands
+// (even if the user-info call is still refused, as it is for a token
+// without the scope ZohoCRM.users.READ). A refreshed token is saved.
 // --json prints {store, checked, ok, tokens: [{id, user, email,
 // client_id, data_center, api_domain, has_access_token,
 // access_token_valid, expiry, expires_in_seconds, has_refresh_token,

@@ -204,8 +204,10 @@ func (a *app) statusOf(t *zohoauth.Token) statusView {
 // its access token, which Zoho answers only while the refresh token that
 // issued it stands (revoking a refresh token revokes its access tokens).
 // The access token is refreshed first only when it expired, and once
-// when Zoho refuses it; a refresh Zoho refuses means the refresh token is
-// dead. The new token of a refresh is saved, as any refresh does.
+// when Zoho refuses the call; a refresh Zoho refuses means the refresh token is
+// dead, one Zoho grants proves it alive even if the user-info call is
+// still refused (a token without the users scope). The new token of a
+// refresh is saved, as any refresh does.
 func (a *app) checkToken(ctx context.Context, authn *auth.Authenticator, t *zohoauth.Token, v *statusView) {
 	if t.RefreshToken == "" {
 		v.Check, v.OK = checkNoRefresh, false
@@ -223,7 +225,10 @@ func (a *app) checkToken(ctx context.Context, authn *auth.Authenticator, t *zoho
 	}
 	ac := a.accountsClient()
 	user, err := ac.UserSignature(ctx, cur)
-	if refusedAccess(err) && !v.Refreshed {
+	if err != nil && !v.Refreshed && exitCode(ctx, err) != exitUnavailable && ctx.Err() == nil {
+		// Refused (revoked, or pushed out by newer tokens, or a scope
+		// the token lacks): one refresh says whether the refresh token
+		// stands.
 		fresh, rerr := h.Refresh(ctx)
 		if rerr != nil {
 			a.checkFailed(ctx, v, rerr)
@@ -231,6 +236,13 @@ func (a *app) checkToken(ctx context.Context, authn *auth.Authenticator, t *zoho
 		}
 		cur, v.Refreshed = fresh, true
 		user, err = ac.UserSignature(ctx, cur)
+	}
+	if err != nil && v.Refreshed && exitCode(ctx, err) != exitUnavailable && ctx.Err() == nil {
+		// The refresh succeeded: Zoho accepts the refresh token, whatever
+		// it says of the user-info call (a token without the scope
+		// ZohoCRM.users.READ cannot make it).
+		v.Error = "Zoho accepted the refresh token but refused the user-info call: " + oneLine(plainMessage(ctx, err))
+		err = nil
 	}
 	if err != nil {
 		a.checkFailed(ctx, v, err)
@@ -303,6 +315,9 @@ func writeStatus(w io.Writer, rep statusReport) error {
 		switch v.Check {
 		case checkAccepted:
 			fmt.Fprintln(w, "    - Zoho: accepts the token")
+			if v.Error != "" {
+				fmt.Fprintf(w, "    - %s\n", printable(v.Error))
+			}
 			if v.CheckedUser != "" {
 				fmt.Fprintf(w, "    - Zoho names the user %s, not the stored %s\n", printable(v.CheckedUser), orDash(v.User))
 			}

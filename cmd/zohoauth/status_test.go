@@ -178,3 +178,25 @@ func TestStatusNoTokens(t *testing.T) {
 		t.Errorf("status of an unknown user: %+v", r)
 	}
 }
+
+// TestStatusCheckRefreshProvesTheRefreshToken: when the access token had
+// to be refreshed, the refresh answers the question: a user-info call
+// refused afterwards (a token without the users scope) does not make the
+// token rejected.
+func TestStatusCheckRefreshProvesTheRefreshToken(t *testing.T) {
+	h := newHarness(t)
+	h.login()
+	h.clock.Advance(61 * time.Minute)
+	h.emu.Inject(zohotest.Fault{Path: "/crm/v8/users", Status: http.StatusForbidden, Body: []byte(`{"code":"OAUTH_SCOPE_MISMATCH","status":"error"}`)})
+	r := h.run("status", "--check")
+	if r.code != 0 || !strings.Contains(r.stdout, "Zoho: accepts the token") || !strings.Contains(r.stdout, "refused the user-info call") {
+		t.Errorf("status --check with the user-info call refused after a refresh: %+v", r)
+	}
+	// With a valid access token, a refused user-info call is settled by
+	// one refresh.
+	h.emu.ResetStats()
+	h.emu.Inject(zohotest.Fault{Path: "/crm/v8/users", Status: http.StatusForbidden, Body: []byte(`{"code":"OAUTH_SCOPE_MISMATCH","status":"error"}`), Times: 2})
+	if r := h.run("status", "--check"); r.code != 0 || !strings.Contains(r.stdout, "refused the user-info call") || h.emu.Stats().Refreshes != 1 {
+		t.Errorf("status --check with the user-info call refused: %+v", r)
+	}
+}
