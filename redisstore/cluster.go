@@ -101,18 +101,19 @@ func hasHashTag(prefix string) bool {
 }
 
 // waitReplicas waits, on the connection of the transaction c that just
-// wrote, until the
-// store's number of replicas confirmed the write (WAIT).
-func (s *Store) waitReplicas(ctx context.Context, c *redis.Tx) error {
+// wrote, until the store's number of replicas confirmed the write (WAIT),
+// for at most timeout.
+func (s *Store) waitReplicas(ctx context.Context, c *redis.Tx, timeout time.Duration) error {
 	if s.replicas < 1 {
 		return nil
 	}
-	n, err := c.Wait(ctx, s.replicas, max(s.replicaWait, time.Millisecond)).Result()
+	timeout = max(timeout, time.Millisecond)
+	n, err := c.Wait(ctx, s.replicas, timeout).Result()
 	if err != nil {
 		return fmt.Errorf("wait for %d replicas: %w", s.replicas, err)
 	}
 	if int(n) < s.replicas {
-		return fmt.Errorf("%d of %d replicas confirmed within %v: %w", n, s.replicas, s.replicaWait, ErrNotReplicated)
+		return fmt.Errorf("%d of %d replicas confirmed within %v: %w", n, s.replicas, timeout, ErrNotReplicated)
 	}
 	return nil
 }

@@ -92,6 +92,18 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 // on a connection of its own, so that WAIT waits for that write: a lock
 // that the replicas do not confirm is given back and the error matches
 // ErrNotReplicated.
+//
+// The lease runs from the SET, not from the replica's confirmation. A
+// replica that confirms late (one still loading the full copy of its new
+// primary confirms every waiting write at once) could confirm a lock
+// whose lease ran out meanwhile and that another owner took and had
+// confirmed too: both would then hold it. So WAIT waits for at most half
+// the lease, and a confirmed lock is then checked to be still this
+// owner's and given its whole lease again from now; a lock lost while
+// waiting is reported as not taken, and Lock polls on. Half the lease also
+// leaves the replica's copy of the lock at least half a lease when Lock
+// returns, longer than the holder waits before its first renewal (a third
+// of the lease in package auth).
 func (s *Store) setNX(ctx context.Context, lk *lock, lease time.Duration) (bool, error) {
 	if s.replicas < 1 {
 		return s.c.SetNX(ctx, lk.key, lk.owner, lease).Result()
@@ -102,11 +114,18 @@ func (s *Store) setNX(ctx context.Context, lk *lock, lease time.Duration) (bool,
 		if ok, err = tx.SetNX(ctx, lk.key, lk.owner, lease).Result(); err != nil || !ok {
 			return err
 		}
-		if err := s.waitReplicas(ctx, tx); err != nil {
+		if err := s.waitReplicas(ctx, tx, min(s.replicaWait, lease/2)); err != nil {
 			_ = lk.Unlock(context.WithoutCancel(ctx))
 			ok = false
 			return err
 		}
+		n, err := s.renew.Run(ctx, tx, []string{lk.key}, lk.owner, strconv.FormatInt(lease.Milliseconds(), 10)).Int()
+		if err != nil {
+			_ = lk.Unlock(context.WithoutCancel(ctx))
+			ok = false
+			return err
+		}
+		ok = n == 1
 		return nil
 	}, lk.key)
 	return ok, err

@@ -390,7 +390,7 @@ func (v *view) commit(ctx context.Context) error {
 	if err := typeReply(res); err != nil {
 		return err
 	}
-	return v.s.waitReplicas(ctx, v.tx)
+	return v.s.waitReplicas(ctx, v.tx, v.s.replicaWait)
 }
 
 // write is the arguments of the commit script being built.
