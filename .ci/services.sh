@@ -27,18 +27,20 @@ up() {
     pg_isready -q -h 127.0.0.1 >/dev/null 2>&1 &&
     redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1
 }
-# A Redis Cluster on 127.0.0.1:7000-7005: 3 primaries, 3 replicas, nothing
-# on disk, each node's state in a folder of its own. A node's process id is in
-# $REDIS_CLUSTER_DIR/<port>/pid (the failover test kills that one process and
-# starts it again with the same command, redis_cluster_node in the test).
+# redis_cluster BASE DIR: a Redis Cluster on 127.0.0.1:BASE to BASE+5, 3
+# primaries and 3 replicas, nothing on disk, each node's state in DIR/<port>.
+# A node's process id is in DIR/<port>/pid: the failover test kills that one
+# process and starts it again with the options it reads from the node
+# (CONFIG GET), so this is the one place that says how a node is started.
 redis_cluster() {
-  local D=${REDIS_CLUSTER_DIR:-/var/lib/redis/cluster} p
-  if redis-cli -p 7000 cluster info 2>/dev/null | grep -q cluster_state:ok &&
-    [ "$(redis-cli -p 7000 cluster nodes 2>/dev/null | grep -c slave)" = 3 ]; then
-    echo "services: the Redis Cluster answers"
+  local B=$1 D=$2 p
+  local ports="$B $((B + 1)) $((B + 2)) $((B + 3)) $((B + 4)) $((B + 5))"
+  if redis-cli -p "$B" cluster info 2>/dev/null | grep -q cluster_state:ok &&
+    [ "$(redis-cli -p "$B" cluster nodes 2>/dev/null | grep -c slave)" = 3 ]; then
+    echo "services: the Redis Cluster on $B-$((B + 5)) answers"
     return 0
   fi
-  for p in 7000 7001 7002 7003 7004 7005; do
+  for p in $ports; do
     mkdir -p "$D/$p"
     redis-cli -p $p ping >/dev/null 2>&1 || redis-server --port $p --bind 127.0.0.1 \
       --cluster-enabled yes --cluster-config-file "$D/$p/nodes.conf" --cluster-node-timeout 2000 \
@@ -47,27 +49,36 @@ redis_cluster() {
   local up
   for _ in $(seq 1 30); do
     up=1
-    for p in 7000 7001 7002 7003 7004 7005; do redis-cli -p $p ping >/dev/null 2>&1 || up=0; done
+    for p in $ports; do redis-cli -p $p ping >/dev/null 2>&1 || up=0; done
     [ $up = 1 ] && break
     sleep 0.2
   done
-  redis-cli -p 7000 cluster info 2>/dev/null | grep -q cluster_state:ok ||
-    redis-cli --cluster create 127.0.0.1:7000 127.0.0.1:7001 127.0.0.1:7002 \
-      127.0.0.1:7003 127.0.0.1:7004 127.0.0.1:7005 --cluster-replicas 1 --cluster-yes >/dev/null
+  local nodes=""
+  for p in $ports; do nodes="$nodes 127.0.0.1:$p"; done
+  redis-cli -p "$B" cluster info 2>/dev/null | grep -q cluster_state:ok ||
+    redis-cli --cluster create $nodes --cluster-replicas 1 --cluster-yes >/dev/null
   # Ready when the slots are served and every primary has its replica.
   for _ in $(seq 1 60); do
-    redis-cli -p 7000 cluster info | grep -q cluster_state:ok &&
-      [ "$(redis-cli -p 7000 cluster nodes | grep -c slave)" = 3 ] && break
+    redis-cli -p "$B" cluster info | grep -q cluster_state:ok &&
+      [ "$(redis-cli -p "$B" cluster nodes | grep -c slave)" = 3 ] && break
     sleep 1
   done
-  redis-cli -p 7000 cluster info | grep cluster_state:ok
+  redis-cli -p "$B" cluster info | grep cluster_state:ok
+}
+
+# The shared test cluster on 7000-7005, and one on 7100-7105 that only the
+# failover test uses: it kills a node of it, which would fail the tests of
+# other packages running against the shared one at the same time.
+redis_clusters() {
+  redis_cluster 7000 "${REDIS_CLUSTER_DIR:-/var/lib/redis/cluster}"
+  redis_cluster 7100 "${REDIS_FAILOVER_CLUSTER_DIR:-/var/lib/redis/cluster-failover}"
 }
 
 if command -v mariadb-admin >/dev/null && command -v pg_isready >/dev/null && command -v redis-cli >/dev/null && up; then
   # Still make sure the test database and roles exist.
   mariadb -u root --protocol=TCP -h 127.0.0.1 -e "CREATE DATABASE IF NOT EXISTS test" >/dev/null 2>&1 || true
   echo "services: MariaDB, PostgreSQL and Redis answer"
-  redis_cluster
+  redis_clusters
   exit 0
 fi
 
@@ -105,4 +116,4 @@ redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 ||
 for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
 
 mariadb-admin -u root --protocol=TCP -h 127.0.0.1 ping && pg_isready -h 127.0.0.1 && redis-cli -h 127.0.0.1 ping
-redis_cluster
+redis_clusters

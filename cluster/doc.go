@@ -9,9 +9,17 @@
 // exactly one call reaches the token endpoint and every caller gets the same
 // new token; in the second, the process holding the lock is killed
 // (SIGKILL) while its refresh is in flight, and another one completes within
-// the lease without losing the token or hitting Zoho's throttle. The
-// database servers are named by ZOHOAUTH_TEST_MYSQL_DSN,
-// ZOHOAUTH_TEST_POSTGRES_DSN, ZOHOAUTH_TEST_REDIS_ADDR and
-// ZOHOAUTH_TEST_REDIS_CLUSTER_ADDRS: unset, their stores are skipped, or
-// fail when CI=true.
+// the lease without losing the token or hitting Zoho's throttle.
+//
+// TestRedisClusterFailover kills (SIGKILL) the Redis Cluster primary that
+// holds the token's slot while a refresh is in flight, starts it again once
+// its replica took over, and checks that no acknowledged save is lost and
+// that the kill costs at most one more call to the token endpoint. It
+// kills a node of the cluster named by ZOHOAUTH_TEST_REDIS_FAILOVER_ADDRS,
+// which must be a cluster of this machine that no other test uses.
+//
+// The database servers are named by ZOHOAUTH_TEST_MYSQL_DSN,
+// ZOHOAUTH_TEST_POSTGRES_DSN, ZOHOAUTH_TEST_REDIS_ADDR,
+// ZOHOAUTH_TEST_REDIS_CLUSTER_ADDRS and ZOHOAUTH_TEST_REDIS_FAILOVER_ADDRS:
+// unset, their stores are skipped, or fail when CI=true.
 package cluster

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,15 +22,14 @@ import (
 	"github.com/zohoauth/zohoauth/zohotest"
 )
 
-// envFailover switches TestRedisClusterFailover on: it kills a node of the
-// test cluster, which would fail the tests of other packages that use the
-// cluster at the same time, so CI runs it on its own, after them.
-const envFailover = "ZOHOAUTH_TEST_REDIS_FAILOVER"
-
-// envClusterDir is the folder of the test cluster's nodes: <port>/pid holds
-// a node's process id (/var/lib/redis/cluster by default, as
-// .ci/services.sh makes it).
-const envClusterDir = "REDIS_CLUSTER_DIR"
+// envFailover names nodes of a Redis Cluster that only
+// TestRedisClusterFailover uses (comma-separated host:port, as
+// ZOHOAUTH_TEST_REDIS_CLUSTER_ADDRS): the test kills one of its primaries,
+// which would fail the tests of other packages that share a cluster, so it
+// must not be the cluster they use (.ci/services.sh starts one on
+// 127.0.0.1:7100-7105). Its nodes run on this machine, and the test
+// restarts the one it killed with the options it reads from the node.
+const envFailover = "ZOHOAUTH_TEST_REDIS_FAILOVER_ADDRS"
 
 // failoverProcs × failoverGoroutines ask for the token across the kill.
 const (
@@ -46,51 +44,38 @@ const (
 // twice for the expiry (one refresh, at most one more because of the kill),
 // and no save that the store acknowledged is lost, measured by a writer
 // saving new tokens across the kill. It reports the time from the kill to
-// the promotion and to the first token a caller got. Once a replica took
-// over, the node is started again with its command of .ci/services.sh, as a
-// supervisor would, and rejoins as the new primary's replica: until then
-// the new primary has no replica, and the store's writes, which wait for
-// one, fail. The test ends with the cluster whole again.
+// the promotion, to the survivor's refresh and to the first token a caller
+// got. Once a replica took over, the node is started again with its own
+// options, as a supervisor would, and rejoins as the new primary's replica:
+// until it has copied the new primary's data the new primary has no
+// replica, and the store's writes, which wait for one, fail. The test ends
+// with the cluster whole again.
 func TestRedisClusterFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-process test")
 	}
-	addrs := storetest.Server(t, envRedisCluster)
-	if os.Getenv(envFailover) != "1" {
-		t.Skipf("%s is not 1: skipping the test that kills a node of the cluster", envFailover)
-	}
-	dir := os.Getenv(envClusterDir)
-	if dir == "" {
-		dir = "/var/lib/redis/cluster"
-	}
+	addrs := storetest.Server(t, envFailover)
 	ctx := context.Background()
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
 	t.Cleanup(func() { _ = cc.Close() })
 	waitHealthy(t, cc)
+	notShared(t, cc)
 
 	prefix := fmt.Sprintf("{zohoauth-failover-%d}:", os.Getpid())
 	storeURL := "redis+cluster://" + addrs + "/?prefix=" + url.QueryEscape(prefix)
 	c := newCluster(t, storeCase{"redis-cluster", func(testing.TB) string { return storeURL }})
 
-	// The primary of the token's slot, and its process.
+	// The primary of the token's slot, its process and how to start it.
 	primary, err := cc.MasterForKey(ctx, prefix+"token:"+c.id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := primary.Options().Addr
-	_, port, _ := net.SplitHostPort(addr)
-	pidText, err := os.ReadFile(filepath.Join(dir, port, "pid"))
-	if err != nil {
-		t.Fatalf("the process of node %s: %v (%s names the cluster's folder)", addr, err, envClusterDir)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(pidText)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	node := inspectNode(t, primary)
 	var killed, restarted bool
 	t.Cleanup(func() {
 		if killed && !restarted {
-			restartNode(t, dir, port)
+			node.restart(t)
 			waitHealthy(t, cc)
 		}
 	})
@@ -124,6 +109,7 @@ func TestRedisClusterFailover(t *testing.T) {
 	}
 	go func() { wg.Wait(); close(merged) }()
 	var killedAt time.Time
+	var promotedAfter, restartedAfter time.Duration
 	rejoined := make(chan struct{})
 	for l := range merged {
 		if killed || l != "REFRESHING" {
@@ -133,29 +119,27 @@ func TestRedisClusterFailover(t *testing.T) {
 		for c.srv.Stats().FaultsInjected == before.FaultsInjected && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
 		}
-		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-			t.Fatalf("kill node %s (pid %d): %v", addr, pid, err)
+		if err := syscall.Kill(node.pid, syscall.SIGKILL); err != nil {
+			t.Fatalf("kill node %s (pid %d): %v", addr, node.pid, err)
 		}
 		killed, killedAt = true, time.Now()
-		t.Logf("killed the primary %s (pid %d) of the token's slot while a refresh was in flight", addr, pid)
+		t.Logf("killed the primary %s (pid %d) of the token's slot while a refresh was in flight", addr, node.pid)
 		// As a supervisor would, start the node again once its replica
 		// took over: it rejoins as the new primary's replica, which the
-		// writes of the store wait for.
+		// writes of the store wait for. (Started before, it would come
+		// back as an empty primary of its slots, and its replica would
+		// copy that: without persistence, a node is restarted only after
+		// its failover.)
 		go func() {
 			defer close(rejoined)
 			d, ok := waitPromoted(cc, prefix+"token:"+c.id, addr, 30*time.Second)
 			if !ok {
 				t.Errorf("no replica was promoted within 30 s of the kill")
-			} else {
-				t.Logf("a replica was promoted %v after the kill", d.Round(time.Millisecond))
+				return
 			}
-			// A node restarted without data serves its old slots as an
-			// empty primary until its peers tell it about the promotion:
-			// start it only once the processes' slot maps (reloaded every
-			// second) point at the new primary.
-			time.Sleep(2 * time.Second)
-			restartNode(t, dir, port)
-			t.Logf("node %s started again %v after the kill", addr, time.Since(killedAt).Round(time.Millisecond))
+			promotedAfter = d
+			node.restart(t)
+			restartedAfter = time.Since(killedAt)
 		}()
 	}
 	if !killed {
@@ -188,26 +172,90 @@ func TestRedisClusterFailover(t *testing.T) {
 	after := c.srv.Stats()
 	calls := after.Calls["POST /oauth/v2/token"] - before.Calls["POST /oauth/v2/token"]
 	refreshes := after.Refreshes - before.Refreshes
-	t.Logf("kill to the first token a caller got: %v; token endpoint calls for the expiry: %d (%d successful refreshes); caller errors retried: %d",
-		first.Sub(killedAt).Round(time.Millisecond), calls, refreshes, retried)
+	// The survivor's refresh: the first one started after the kill (the
+	// one in flight at the kill is answered after it too).
+	var logs []string
+	for _, k := range kids {
+		k.stderr.mu.Lock()
+		logs = append(logs, strings.Split(k.stderr.w.(*strings.Builder).String(), "\n")...)
+		k.stderr.mu.Unlock()
+	}
+	refreshed := firstLogged(firstLogged(killedAt, logs, refreshingMsg), logs, newTokenMsg)
+	t.Logf("after the kill: promotion %v, node restarted %v, the survivor's refresh %v, the first token a caller got %v",
+		promotedAfter.Round(time.Millisecond), restartedAfter.Round(time.Millisecond),
+		refreshed.Sub(killedAt).Round(time.Millisecond), first.Sub(killedAt).Round(time.Millisecond))
+	t.Logf("token endpoint calls for the expiry: %d (%d successful refreshes); caller errors retried: %d", calls, refreshes, retried)
 	t.Logf("writer across the kill: %d saves acknowledged, %d lost; %d failed (%d of them present afterwards)",
 		acked, lost, failed, unknownPresent)
 	if calls > 2 {
 		t.Errorf("%d calls to the token endpoint for one expiry and one kill, want at most 2", calls)
-		for i, k := range kids {
-			k.stderr.mu.Lock()
-			for _, l := range strings.Split(k.stderr.w.(*strings.Builder).String(), "\n") {
-				if !strings.Contains(l, "lock not taken") && l != "" {
-					t.Logf("child %d: %s", i, l)
-				}
+		for _, l := range logs {
+			if !strings.Contains(l, "lock not taken") && l != "" {
+				t.Log(l)
 			}
-			k.stderr.mu.Unlock()
 		}
 	}
 	if lost != 0 {
 		t.Errorf("%d acknowledged saves lost in the failover", lost)
 	}
 	c.checkValid()
+}
+
+// newTokenMsg is the authenticator's record of a token Zoho issued.
+const newTokenMsg = "zohoauth: new access token"
+
+// firstLogged returns the time of the first line of logs (a child's log,
+// slog's text format) with message msg logged after since; the zero time
+// when there is none.
+func firstLogged(since time.Time, logs []string, msg string) time.Time {
+	var first time.Time
+	for _, l := range logs {
+		if !strings.Contains(l, `msg="`+msg+`"`) {
+			continue
+		}
+		v, ok := strings.CutPrefix(l, "time=")
+		if !ok {
+			continue
+		}
+		v, _, _ = strings.Cut(v, " ")
+		if at, err := time.Parse(time.RFC3339Nano, v); err == nil && at.After(since) && (first.IsZero() || at.Before(first)) {
+			first = at
+		}
+	}
+	return first
+}
+
+// notShared fails the test when a node of the cluster cc is also a node of
+// the cluster the other tests share (envRedisCluster): killing one would
+// fail them.
+func notShared(t *testing.T, cc *redis.ClusterClient) {
+	t.Helper()
+	shared := os.Getenv(envRedisCluster)
+	if shared == "" {
+		return
+	}
+	sc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(shared, ",")})
+	defer sc.Close()
+	ctx := context.Background()
+	theirs, err := sc.ClusterNodes(ctx).Result()
+	if err != nil {
+		return // not answering: nothing of it to kill
+	}
+	ours, err := cc.ClusterNodes(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, l := range strings.Split(theirs, "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			ids[f[0]] = true
+		}
+	}
+	for _, l := range strings.Split(ours, "\n") {
+		if f := strings.Fields(l); len(f) > 1 && ids[f[0]] {
+			t.Fatalf("%s and %s name the same cluster (node %s): the failover test needs a cluster of its own", envFailover, envRedisCluster, f[1])
+		}
+	}
 }
 
 // waitHealthy waits until every slot is served and each of the cluster's
@@ -245,16 +293,69 @@ func waitPromoted(cc *redis.ClusterClient, key, old string, max time.Duration) (
 	return 0, false
 }
 
-// restartNode starts the node of port again with the command of
-// .ci/services.sh; it keeps its nodes.conf and rejoins as a replica.
-func restartNode(t *testing.T, dir, port string) {
+// node is a Redis node of this machine: its process and the options it was
+// started with.
+type node struct {
+	addr string
+	pid  int
+	args []string // redis-server's command-line options
+}
+
+// nodeOptions are the options a node is started again with, read from the
+// node itself (CONFIG GET), so that the test does not repeat the recipe of
+// .ci/services.sh.
+var nodeOptions = []string{
+	"port", "bind", "cluster-enabled", "cluster-config-file", "cluster-node-timeout",
+	"save", "appendonly", "dir", "pidfile", "logfile", "daemonize",
+}
+
+// inspectNode reads the process id of the node that c reaches and its
+// options, and checks that the process is a redis-server of this machine.
+func inspectNode(t *testing.T, c *redis.Client) *node {
 	t.Helper()
-	d := filepath.Join(dir, port)
-	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1",
-		"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(d, "nodes.conf"), "--cluster-node-timeout", "2000",
-		"--save", "", "--appendonly", "no", "--dir", d, "--daemonize", "yes", "--pidfile", filepath.Join(d, "pid"), "--logfile", filepath.Join(d, "log"))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("restart node %s: %v\n%s", port, err, out)
+	ctx := context.Background()
+	n := &node{addr: c.Options().Addr}
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "process_id:"); ok {
+			n.pid, _ = strconv.Atoi(v)
+		}
+	}
+	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", n.pid)); n.pid <= 1 || err != nil || !strings.HasPrefix(string(comm), "redis-server") {
+		t.Fatalf("node %s says its process is %d, which is not a redis-server of this machine (%v): %s must name nodes that run here", n.addr, n.pid, err, envFailover)
+	}
+	for _, name := range nodeOptions {
+		kv, err := c.ConfigGet(ctx, name).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, ok := kv[name]
+		if !ok {
+			t.Fatalf("node %s has no option %s", n.addr, name)
+		}
+		// A list (bind, save) is given as separate arguments.
+		n.args = append(n.args, "--"+name)
+		if f := strings.Fields(v); len(f) > 1 {
+			n.args = append(n.args, f...)
+		} else {
+			n.args = append(n.args, v)
+		}
+	}
+	if !slices.Contains(n.args, "--daemonize") || n.args[slices.Index(n.args, "--daemonize")+1] != "yes" {
+		t.Fatalf("node %s does not run as a daemon: the test cannot start it again as it was", n.addr)
+	}
+	return n
+}
+
+// restart starts the node again with its options; it keeps its nodes.conf
+// and rejoins the cluster.
+func (n *node) restart(t *testing.T) {
+	t.Helper()
+	if out, err := exec.Command("redis-server", n.args...).CombinedOutput(); err != nil {
+		t.Errorf("restart node %s: %v\n%s", n.addr, err, out)
 	}
 }
 
