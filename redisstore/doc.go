@@ -73,19 +73,29 @@
 //     per primary, it is). WAIT is not a consensus: a save that failed with
 //     ErrNotReplicated, or whose connection broke before the answer, may be
 //     there or not after a failover.
-//   - A lock taken is replicated the same way before Lock returns; one
-//     that no replica confirms is given back and Lock fails. A lock is a
-//     lease, not a fence: a failover can still leave two owners for a
-//     moment, and the compare-and-swap of the save (SwapToken) is what keeps
-//     the second from overwriting a newer token.
+//   - A lock taken is replicated the same way before Lock returns; one that
+//     no replica confirms in time (WithReplicas's timeout, at most half the
+//     lease) is given back and Lock fails. The lease runs from the SET, so a
+//     lock whose replica confirmed it only after the lease ran out (a
+//     replica that finishes copying its primary confirms every waiting write
+//     at once) may belong to another owner by then: Lock checks that it
+//     still owns the lock, renews its lease, and otherwise waits on. A lock
+//     is a lease, not a fence: a failover can still leave two owners for a
+//     moment (a renewal is not waited for), and the compare-and-swap of the
+//     save (SwapToken) is what keeps the second from overwriting a newer
+//     token.
 //   - While the slot's primary is down and until its replica is promoted
 //     (cluster-node-timeout plus an election: a few seconds), reads and
-//     writes of the store fail with the driver's error. With one replica
-//     per primary, the promoted replica has none: writes keep failing with
+//     writes of the store fail with the driver's error. With one replica per
+//     primary, the promoted replica has none: writes keep failing with
 //     ErrNotReplicated until another replica (the old primary, restarted)
-//     has joined it and caught up. A client made by Open reloads its map of
-//     slots every second and after a network error; a client given to New
-//     keeps go-redis's default (a minute, or a MOVED answer), so set its
+//     has joined it and copied its data, a full synchronisation that Redis
+//     starts repl-diskless-sync-delay (5 s by default) after the replica
+//     asks. Without persistence, restart a dead node only once its replica
+//     took over: started before, it comes back as an empty primary of its
+//     slots and its replica copies that. A client made by Open reloads its
+//     map of slots every second and after a network error; a client given to
+//     New keeps go-redis's default (a minute, or a MOVED answer), so set its
 //     ClusterStateReloadInterval.
 //
 // On a single Redis nothing is waited for (WithReplicas turns it on when the

@@ -86,7 +86,8 @@ var ErrNotReplicated = errors.New("redisstore: the write reached fewer replicas 
 // WithReplicas makes every write (a save, a delete, a lock taken) wait until
 // n replicas of the primary confirm it (Redis's WAIT), for at most timeout;
 // when fewer confirm, the write fails with ErrNotReplicated (the primary
-// has it; a failover may lose it). Redis replicates asynchronously: without
+// has it; a failover may lose it). Taking a lock waits for at most half its
+// lease. Redis replicates asynchronously: without
 // it, a write acknowledged by a primary that dies before its replica has it
 // is lost when the replica is promoted. Off (n = 0) on a single Redis, n = 1
 // with DefaultReplicaTimeout on a Redis Cluster; n < 1 turns it off.
