@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -224,5 +226,103 @@ func TestOpenClusterURL(t *testing.T) {
 		if strings.Contains(err.Error(), "pa55word") {
 			t.Errorf("Open error shows the password: %v", err)
 		}
+	}
+}
+
+// movedWatch is a go-redis hook of a cluster's node clients that answers
+// the next n WATCH commands with moved, a MOVED redirection, as nodes do
+// while a slot changes hands.
+type movedWatch struct {
+	n     atomic.Int32
+	moved error
+}
+
+func (h *movedWatch) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *movedWatch) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h *movedWatch) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if strings.EqualFold(cmd.Name(), "watch") && h.n.Add(-1) >= 0 {
+			cmd.SetErr(h.moved)
+			return h.moved
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// TestClusterSaveRedirectedToTheEnd: go-redis's ClusterClient.Watch returns
+// nil without running the transaction when its last attempt is
+// redirected (MOVED), as during a failover. A save must then not report
+// success for a write it never made (the old code panicked on the plan it
+// never got): it is run again, and the token is stored.
+func TestClusterSaveRedirectedToTheEnd(t *testing.T) {
+	addrs := strings.Split(storetest.Server(t, envCluster), ",")
+	ctx := t.Context()
+	probe := testClusterClient(t)
+	s0 := New(probe, WithPrefix(testPrefix()))
+	t.Cleanup(func() { purge(t, probe, s0.Prefix()) })
+	// A real MOVED answer: a key of the store's slot asked of a node that
+	// does not serve it.
+	owner, err := probe.MasterForKey(ctx, s0.k.anchor())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		moved error
+	)
+	err = probe.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+		if c.Options().Addr == owner.Options().Addr {
+			return nil
+		}
+		if err := c.Get(ctx, s0.k.anchor()).Err(); err != nil {
+			if _, ok := redis.IsMovedError(err); ok {
+				mu.Lock()
+				moved = err
+				mu.Unlock()
+			}
+		}
+		return nil
+	})
+	if err != nil || moved == nil {
+		t.Fatalf("no MOVED answer from the cluster (%v)", err)
+	}
+	const redirects = 2
+	h := &movedWatch{moved: moved}
+	c := redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs:        addrs,
+		MaxRedirects: redirects,
+		NewClient: func(o *redis.Options) *redis.Client {
+			nc := redis.NewClient(o)
+			nc.AddHook(h)
+			return nc
+		},
+	})
+	t.Cleanup(func() { _ = c.Close() })
+	s := New(c, WithPrefix(s0.Prefix()))
+	h.n.Store(redirects + 1) // every attempt of one Watch is redirected
+	tok := fullToken(1)
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Fatalf("SaveToken panicked: %v", p)
+			}
+		}()
+		if err := s.SaveToken(ctx, tok); err != nil {
+			t.Fatalf("SaveToken: %v", err)
+		}
+	}()
+	if h.n.Load() >= 0 {
+		t.Fatal("the hook redirected no WATCH")
+	}
+	got, err := s0.FindTokenByID(ctx, tok.ID)
+	if err != nil {
+		t.Fatalf("the save that returned nil is not stored: %v", err)
+	}
+	if d := storetest.Diff(got, tok); d != nil {
+		t.Fatalf("stored token differs in %v", d)
 	}
 }

@@ -18,6 +18,12 @@ import (
 // true (an id the counter gave out is in use).
 var errRetry = errors.New("redisstore: retry")
 
+// errNotRun reports a transaction that a Redis Cluster kept redirecting:
+// go-redis's ClusterClient.Watch returns nil without running its function
+// when the WATCH of its last attempt is redirected (MOVED, ASK, READONLY),
+// as happens while a slot changes hands. Nothing was written.
+var errNotRun = errors.New("redisstore: the cluster kept redirecting the write; it was not made")
+
 // allocScript takes a new id from the counter KEYS[1] (INCR) and returns
 // {1, id}, after checking that the counter, the id set KEYS[2], the index
 // sets KEYS[3…] the new token goes into and the token key of the id
@@ -95,6 +101,7 @@ func (s *Store) update(ctx context.Context, msg string, fn func(context.Context,
 		route = []string{s.k.anchor()}
 	}
 	for attempt := 1; ; attempt++ {
+		ran := false // fn ran and the view was committed
 		err := s.c.Watch(ctx, func(tx *redis.Tx) error {
 			v := &view{
 				s:       s,
@@ -116,16 +123,26 @@ func (s *Store) update(ctx context.Context, msg string, fn func(context.Context,
 					err = uerr
 				}
 			}
+			ran = err == nil
 			return err
 		}, route...)
+		if err == nil && !ran {
+			err = errNotRun
+			if cc, ok := s.c.(*redis.ClusterClient); ok {
+				cc.ReloadState(ctx)
+			}
+		}
 		if err == nil {
 			return nil
 		}
 		s.reloadOnConnError(ctx, err)
-		if !errors.Is(err, redis.TxFailedErr) && !errors.Is(err, errRetry) {
+		if !errors.Is(err, redis.TxFailedErr) && !errors.Is(err, errRetry) && !errors.Is(err, errNotRun) {
 			return storeErr(msg, wrongType(err))
 		}
 		if attempt >= s.maxAttempts {
+			if errors.Is(err, errNotRun) {
+				return zohoauth.StoreError(msg, fmt.Errorf("%d attempts: %w", attempt, err))
+			}
 			return zohoauth.StoreError(msg, fmt.Errorf("%d attempts: %w", attempt, ErrContention))
 		}
 		if attempt > 2 {
