@@ -55,8 +55,12 @@ redis_cluster() {
   done
   local nodes=""
   for p in $ports; do nodes="$nodes 127.0.0.1:$p"; done
-  redis-cli -p "$B" cluster info 2>/dev/null | grep -q cluster_state:ok ||
+  # Create the cluster only on new nodes: nodes started again with their
+  # nodes.conf (after the machine's processes were ended) form it again by
+  # themselves, and report cluster_state:fail for their first 2 s.
+  if redis-cli -p "$B" cluster info | tr -d '\r' | grep -qx cluster_known_nodes:1; then
     redis-cli --cluster create $nodes --cluster-replicas 1 --cluster-yes >/dev/null
+  fi
   # Ready when the slots are served and every primary has its replica.
   for _ in $(seq 1 60); do
     redis-cli -p "$B" cluster info | grep -q cluster_state:ok &&
