@@ -12,6 +12,8 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/auth"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // recheck is how long a cached handle is trusted before the store is asked
@@ -28,17 +30,21 @@ type methods map[string]apiFunc
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", s.healthz)
-	mux.HandleFunc("/readyz", s.readyz)
-	mux.Handle("/v1/token", s.api(methods{http.MethodGet: s.getToken}))
-	mux.Handle("/v1/tokens", s.api(methods{http.MethodGet: s.listTokens, http.MethodPost: s.saveToken, http.MethodDelete: s.deleteTokens}))
-	mux.Handle("/v1/tokens/find", s.api(methods{http.MethodPost: s.findToken}))
-	mux.Handle("/v1/tokens/{id}", s.api(methods{http.MethodGet: s.findTokenByID, http.MethodDelete: s.deleteToken}))
-	mux.Handle("/v1/revoke", s.api(methods{http.MethodPost: s.revoke}))
-	s.consoleRoutes(mux)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, s.counted(pattern, h)) }
+	handle("/healthz", http.HandlerFunc(s.healthz))
+	handle("/readyz", http.HandlerFunc(s.readyz))
+	handle("/v1/token", s.api(methods{http.MethodGet: s.getToken}))
+	handle("/v1/tokens", s.api(methods{http.MethodGet: s.listTokens, http.MethodPost: s.saveToken, http.MethodDelete: s.deleteTokens}))
+	handle("/v1/tokens/find", s.api(methods{http.MethodPost: s.findToken}))
+	handle("/v1/tokens/{id}", s.api(methods{http.MethodGet: s.findTokenByID, http.MethodDelete: s.deleteToken}))
+	handle("/v1/revoke", s.api(methods{http.MethodPost: s.revoke}))
+	if s.cfg.Metrics != nil {
+		handle("/metrics", s.metrics())
+	}
+	s.consoleRoutes(handle)
+	mux.Handle("/", s.counted("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "not_found", "no such endpoint: %s", r.URL.Path))
-	})
+	})))
 	return mux
 }
 
@@ -90,14 +96,15 @@ func (s *Server) api(m methods) http.Handler {
 			return
 		}
 		if !s.limiter(k).AllowN(s.clock.Now(), 1) {
-			s.deny(r, k.ID, http.StatusTooManyRequests, "rate limit")
+			s.deny(r, k.ID, http.StatusTooManyRequests, ReasonRateLimited, "rate limit")
+			s.tel.rateLimited.Add(r.Context(), 1, metric.WithAttributeSet(attribute.NewSet(attrKeyID.String(k.ID))))
 			w.Header().Set("Retry-After", "1")
 			writeError(w, errorf(http.StatusTooManyRequests, "rate_limited", "too many requests for this API key"))
 			return
 		}
 		if e := fn(w, r, k); e != nil {
 			if e.Status == http.StatusForbidden {
-				s.deny(r, k.ID, e.Status, e.Code)
+				s.deny(r, k.ID, e.Status, ReasonOutOfScope, e.Code)
 			}
 			writeError(w, e)
 		}
@@ -109,7 +116,7 @@ func (s *Server) authenticate(r *http.Request) (*Key, *apiError) {
 	h := r.Header.Get("Authorization")
 	key, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || key == "" {
-		s.deny(r, "", http.StatusUnauthorized, "no API key")
+		s.deny(r, "", http.StatusUnauthorized, ReasonNoKey, "no API key")
 		return nil, errorf(http.StatusUnauthorized, "unauthorized", "an API key is required: Authorization: Bearer zak_…")
 	}
 	k, err := s.keys.Authenticate(key, s.clock.Now())
@@ -117,24 +124,26 @@ func (s *Server) authenticate(r *http.Request) (*Key, *apiError) {
 	case err == nil:
 		return k, nil
 	case errors.Is(err, ErrKeyRevoked):
-		s.deny(r, k.ID, http.StatusUnauthorized, "revoked key")
+		s.deny(r, k.ID, http.StatusUnauthorized, ReasonRevokedKey, "revoked key")
 		return nil, errorf(http.StatusUnauthorized, "key_revoked", "this API key was revoked")
 	case errors.Is(err, ErrKeyExpired):
-		s.deny(r, k.ID, http.StatusUnauthorized, "expired key")
+		s.deny(r, k.ID, http.StatusUnauthorized, ReasonExpiredKey, "expired key")
 		return nil, errorf(http.StatusUnauthorized, "key_expired", "this API key expired")
 	case errors.Is(err, ErrBadKey):
 		id, _ := keyID(key)
-		s.deny(r, id, http.StatusUnauthorized, "invalid key")
+		s.deny(r, id, http.StatusUnauthorized, ReasonInvalidKey, "invalid key")
 		return nil, errorf(http.StatusUnauthorized, "unauthorized", "invalid API key")
 	}
 	s.log.Error("zohoauth serve: key file", "err", err)
 	return nil, errorf(http.StatusInternalServerError, "internal", "the API keys cannot be read")
 }
 
-// deny logs a refused call: who (key id, never the key), what, why.
-func (s *Server) deny(r *http.Request, keyID string, status int, reason string) {
-	s.log.Warn("zohoauth serve: denied", "status", status, "reason", reason, "key_id", keyID,
+// deny logs and counts a refused call: who (key id, never the key), what,
+// why (reason, one of the Reason… constants, and a detail for the log).
+func (s *Server) deny(r *http.Request, keyID string, status int, reason, detail string) {
+	s.log.Warn("zohoauth serve: denied", "status", status, "reason", reason, "detail", detail, "key_id", keyID,
 		"method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+	s.tel.denied.Add(r.Context(), 1, metric.WithAttributeSet(attribute.NewSet(attrReason.String(reason))))
 }
 
 func outOfScope(what string) *apiError {

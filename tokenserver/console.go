@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -50,11 +51,13 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func (s *Server) consoleRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+// consoleRoutes registers the console's pages with handle (which counts
+// their requests).
+func (s *Server) consoleRoutes(handle func(pattern string, h http.Handler)) {
+	handle("GET /{$}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, consolePath, http.StatusSeeOther)
-	})
-	mux.HandleFunc(consolePath, s.consolePage(map[string]func(http.ResponseWriter, *http.Request){
+	}))
+	handle(consolePath, s.consolePage(map[string]func(http.ResponseWriter, *http.Request){
 		"GET /console/":              s.consoleHome,
 		"POST /console/login":        s.consoleLogin,
 		"POST /console/logout":       s.consoleLogout,
@@ -159,7 +162,7 @@ func (s *Server) showLogin(w http.ResponseWriter, status int, msg string) {
 func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(loginCookie)
 	if err != nil || !checkCSRF(r, c.Value) {
-		s.deny(r, "", http.StatusForbidden, "console login without CSRF token")
+		s.deny(r, "", http.StatusForbidden, ReasonCSRF, "console login without CSRF token")
 		s.showLogin(w, http.StatusForbidden, "The form expired; try again.")
 		return
 	}
@@ -169,12 +172,19 @@ func (s *Server) consoleLogin(w http.ResponseWriter, r *http.Request) {
 		if k != nil {
 			id = k.ID
 		}
-		s.deny(r, id, http.StatusUnauthorized, "console login: "+err.Error())
+		reason := ReasonInvalidKey
+		switch {
+		case errors.Is(err, ErrKeyRevoked):
+			reason = ReasonRevokedKey
+		case errors.Is(err, ErrKeyExpired):
+			reason = ReasonExpiredKey
+		}
+		s.deny(r, id, http.StatusUnauthorized, reason, "console login: "+err.Error())
 		s.showLogin(w, http.StatusUnauthorized, "This key is not valid.")
 		return
 	}
 	if !k.Admin {
-		s.deny(r, k.ID, http.StatusForbidden, "console login without admin flag")
+		s.deny(r, k.ID, http.StatusForbidden, ReasonNotAdmin, "console login without admin flag")
 		s.showLogin(w, http.StatusForbidden, "This key is not an admin key.")
 		return
 	}
@@ -305,12 +315,12 @@ func (s *Server) consoleConfirmRevoke(w http.ResponseWriter, r *http.Request) {
 func (s *Server) postAllowed(w http.ResponseWriter, r *http.Request) (*Key, bool) {
 	sess, k := s.current(r)
 	if sess == nil {
-		s.deny(r, "", http.StatusUnauthorized, "console form without session")
+		s.deny(r, "", http.StatusUnauthorized, ReasonNoSession, "console form without session")
 		http.Redirect(w, r, consolePath, http.StatusSeeOther)
 		return nil, false
 	}
 	if !checkCSRF(r, sess.csrf) {
-		s.deny(r, k.ID, http.StatusForbidden, "console form with a bad CSRF token")
+		s.deny(r, k.ID, http.StatusForbidden, ReasonCSRF, "console form with a bad CSRF token")
 		http.Error(w, "bad or missing CSRF token", http.StatusForbidden)
 		return nil, false
 	}

@@ -59,6 +59,7 @@ type env struct {
 	http  *httptest.Server
 	logs  *logBuffer
 	admin string // an admin key
+	prom  *tokenserver.PrometheusMetrics
 }
 
 type envOpts struct {
@@ -66,6 +67,9 @@ type envOpts struct {
 	emu   *zohotest.Server
 	keys  string // key file path; "" for a new one
 	cfg   tokenserver.Config
+	// metrics gives the service and its authenticator a
+	// PrometheusMetrics of their own, answered on /metrics.
+	metrics bool
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -84,7 +88,18 @@ func newEnv(t testing.TB, o envOpts) *env {
 	}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.ac = &accounts.Client{BaseURL: e.emu.URL, Environment: e.emu.Environment()}
-	e.auth = auth.New(e.store, auth.Options{Accounts: e.ac, Logger: logger})
+	cfg := o.cfg
+	aopts := auth.Options{Accounts: e.ac, Logger: logger}
+	if o.metrics {
+		pm, err := tokenserver.NewPrometheusMetrics()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pm.Shutdown(context.Background()) })
+		e.prom = pm
+		aopts.MeterProvider, cfg.MeterProvider, cfg.Metrics = pm.Provider, pm.Provider, pm.Handler()
+	}
+	e.auth = auth.New(e.store, aopts)
 	t.Cleanup(func() { e.auth.Close() })
 	path := o.keys
 	if path == "" {
@@ -94,7 +109,6 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if e.keys, err = tokenserver.OpenKeyFile(path); err != nil {
 		t.Fatal(err)
 	}
-	cfg := o.cfg
 	cfg.Accounts, cfg.Logger = e.ac, logger
 	if e.srv, err = tokenserver.New(e.store, e.auth, e.keys, cfg); err != nil {
 		t.Fatal(err)

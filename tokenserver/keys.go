@@ -77,6 +77,10 @@ type Scope struct {
 	// Admin lets the key log in to the console, list and revoke API keys
 	// and act on every token.
 	Admin bool `json:"admin,omitempty"`
+	// Metrics lets the key read /metrics (an admin key may too). A key
+	// may have this right alone, with no user nor client: it then reads
+	// the metrics and gets no token.
+	Metrics bool `json:"metrics,omitempty"`
 	// Rate is the key's limit in requests per second; 0 means the
 	// service's default (Config.Rate).
 	Rate float64 `json:"rate,omitempty"`

@@ -19,7 +19,9 @@
 //	POST   /v1/revoke                    revoke at Zoho and delete: {"id":…} or {"user":…} or {"client_id":…}
 //
 // /healthz and /readyz need no key; /console/ is the web console (an admin
-// key logs in). Tokens travel in the column names of Zoho's stores (id,
+// key logs in); /metrics, when Config.Metrics is set, answers the metrics
+// of the service and its Authenticator (in OpenMetrics or Prometheus text
+// with PrometheusMetrics) to a key with the metrics or admin right. Tokens travel in the column names of Zoho's stores (id,
 // user_name, client_id, client_secret, refresh_token, access_token,
 // grant_token, expiry_time in epoch milliseconds, redirect_url, api_domain);
 // a key without Scope.Secrets never receives a refresh token, grant token or
@@ -41,6 +43,7 @@ import (
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/auth"
 	"github.com/zohoauth/zohoauth/clock"
+	"go.opentelemetry.io/otel/metric"
 	"golang.org/x/time/rate"
 )
 
@@ -56,6 +59,10 @@ const (
 // ErrInsecure reports a non-loopback listen address without TLS and
 // without Config.Insecure.
 var ErrInsecure = errors.New("tokenserver: refusing to serve tokens without TLS on a non-loopback address (give a certificate and key, or Insecure)")
+
+// ErrMetricsPublic reports Config.MetricsPublic on a listen address that is
+// not loopback: metrics without a key are only served to the host itself.
+var ErrMetricsPublic = errors.New("tokenserver: metrics without an API key are served on a loopback address only")
 
 // Config configures a Server. The zero value serves on DefaultAddr.
 type Config struct {
@@ -85,6 +92,21 @@ type Config struct {
 	// Logger receives access denials and errors (never a secret); nil
 	// discards.
 	Logger *slog.Logger
+	// MeterProvider records the service's own metrics (MetricRequests,
+	// MetricDenied, MetricRateLimited); nil means the global one
+	// (otel.GetMeterProvider), a no-op unless the program installs one.
+	// Give the Authenticator the same provider, so that /metrics shows
+	// its refreshes too.
+	MeterProvider metric.MeterProvider
+	// Metrics, when not nil, answers GET /metrics: typically
+	// PrometheusMetrics.Handler, or promhttp.HandlerFor over a registry or
+	// gatherer of the program's choice. A call needs an API key with
+	// Scope.Metrics or Scope.Admin. Nil: /metrics is not served (404).
+	Metrics http.Handler
+	// MetricsPublic serves /metrics without a key to callers on a loopback
+	// address (a scraper on the same host). It is refused (ErrMetricsPublic)
+	// unless Addr is a loopback address.
+	MetricsPublic bool
 }
 
 // Server is the token service. Its Handler is safe for concurrent use.
@@ -97,6 +119,7 @@ type Server struct {
 	clock    clock.Clock
 	log      *slog.Logger
 	handler  http.Handler
+	tel      *serverTelemetry
 
 	handles  sync.Map // handleKey → *cachedHandle
 	limiters sync.Map // key id → *rate.Limiter
@@ -117,6 +140,9 @@ func New(store zohoauth.Store, a *auth.Authenticator, keys *KeyFile, cfg Config)
 	if cfg.Addr == "" {
 		cfg.Addr = DefaultAddr
 	}
+	if err := CheckMetricsPublic(cfg.Addr, cfg.MetricsPublic); err != nil {
+		return nil, err
+	}
 	if cfg.Rate <= 0 {
 		cfg.Rate = DefaultRate
 	}
@@ -129,7 +155,8 @@ func New(store zohoauth.Store, a *auth.Authenticator, keys *KeyFile, cfg Config)
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL
 	}
-	s := &Server{store: store, auth: a, keys: keys, accounts: cfg.Accounts, cfg: cfg, clock: cfg.Clock, log: cfg.Logger}
+	s := &Server{store: store, auth: a, keys: keys, accounts: cfg.Accounts, cfg: cfg, clock: cfg.Clock, log: cfg.Logger,
+		tel: newServerTelemetry(cfg.MeterProvider)}
 	if s.accounts == nil {
 		s.accounts = &accounts.Client{}
 	}
@@ -162,6 +189,22 @@ func CheckAddr(addr string, tls, insecure bool) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s", ErrInsecure, addr)
+}
+
+// CheckMetricsPublic applies the rule of Config.MetricsPublic: metrics
+// without a key are allowed only on a loopback listen address.
+func CheckMetricsPublic(addr string, public bool) error {
+	if !public {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("tokenserver: listen address %q: %w", addr, err)
+	}
+	if !isLoopback(host) {
+		return fmt.Errorf("%w: %s", ErrMetricsPublic, addr)
+	}
+	return nil
 }
 
 func isLoopback(host string) bool {
