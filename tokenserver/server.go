@@ -105,7 +105,9 @@ type Config struct {
 	Metrics http.Handler
 	// MetricsPublic serves /metrics without a key to callers on a loopback
 	// address (a scraper on the same host). It is refused (ErrMetricsPublic)
-	// unless Addr is a loopback address.
+	// unless Addr is a loopback address. A reverse proxy on the same host
+	// calls from loopback too: do not route /metrics through one with this
+	// set. A key that is given is still checked.
 	MetricsPublic bool
 }
 

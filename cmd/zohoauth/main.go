@@ -233,7 +233,7 @@
 // encrypted in place); with --keyset-mode unseal it decrypts every value
 // instead. On a terminal it shows done/total, the rate and the time left.
 //
-// serve [--addr HOST:PORT] [--cert FILE --key FILE] [--insecure] [--keys FILE] [--rate R] [--burst N] [--max-body BYTES]
+// serve [--addr HOST:PORT] [--cert FILE --key FILE] [--insecure] [--keys FILE] [--rate R] [--burst N] [--max-body BYTES] [--metrics-public]
 //
 // Serves valid access tokens, the token store and a web console over HTTP
 // to a fleet of services in any language (package tokenserver), until
@@ -242,8 +242,15 @@
 // first when needed, once for every caller and every instance over the
 // same store; the six token-store operations of Zoho's SDKs are under
 // /v1/tokens, POST /v1/revoke revokes; /healthz and /readyz need no key;
-// /console/ is the web console (an admin key logs in). Every other call
-// needs an API key (Authorization: Bearer zak_…). --addr (default
+// /console/ is the web console (an admin key logs in); /metrics answers
+// the metrics (OpenMetrics to a scraper that asks for it, Prometheus's
+// text format otherwise) of the token refreshes and store calls, the
+// requests by route and status, and the denied and rate-limited calls,
+// with no secret and no user name in them. Every other call needs an API
+// key (Authorization: Bearer zak_…); /metrics needs a key made with
+// --metrics (or --admin), unless --metrics-public opens it without a key
+// to callers on loopback, which serve allows only with a loopback --addr
+// (otherwise exit 2). --addr (default
 // 127.0.0.1:8921) must be loopback unless --cert and --key (PEM files)
 // make it HTTPS, or --insecure allows plain HTTP (behind a TLS-terminating
 // proxy): otherwise serve refuses to start (exit 2). --rate (50) and
@@ -253,7 +260,7 @@
 // refused with exit 2 when looser), re-read when it changes. The store and
 // its keyset are those of --store and --keyset.
 //
-//	serve keys create NAME [--user EMAIL]... [--client ID]... [--secrets] [--admin] [--ttl D] [--key-rate R] [--key-burst N]
+//	serve keys create NAME [--user EMAIL]... [--client ID]... [--secrets] [--admin] [--metrics] [--ttl D] [--key-rate R] [--key-burst N]
 //	serve keys list [--json]
 //	serve keys revoke ID
 //
@@ -261,8 +268,10 @@
 // standard output and keeps only its hash; its scope is the users and
 // clients it may get tokens of ("*": all), --secrets lets it read refresh
 // tokens, grant tokens and client secrets (by default it gets access
-// tokens only), --admin lets it use the console and act on every token,
-// --ttl makes it expire, --key-rate and --key-burst give it its own limit.
+// tokens only), --admin lets it use the console and act on every token
+// (and read /metrics), --metrics lets it read /metrics (alone, without
+// --user and --client: a scraper's key that gets no token), --ttl makes
+// it expire, --key-rate and --key-burst give it its own limit.
 // list shows the keys (never a key nor its hash); revoke revokes one
 // (running services refuse it at their next request; an unknown id is
 // exit 3).

@@ -29,18 +29,23 @@ type serveOptions struct {
 	rate            float64
 	burst           int
 	maxBody         int64
+	metricsPublic   bool
 }
 
 func (a *app) serveCmd() *cobra.Command {
 	var o serveOptions
 	var keysPath string
 	c := &cobra.Command{
-		Use:   "serve [--addr HOST:PORT] [--cert FILE --key FILE] [--insecure] [--keys FILE] [--rate R] [--burst N] [--max-body BYTES]",
+		Use:   "serve [--addr HOST:PORT] [--cert FILE --key FILE] [--insecure] [--keys FILE] [--rate R] [--burst N] [--max-body BYTES] [--metrics-public]",
 		Short: "serve valid access tokens and the token store over HTTP to a fleet, with a web console",
 		Long: `Serves the JSON API of package tokenserver (GET /v1/token?user=U&client_id=C, the six
-token-store operations under /v1/tokens, POST /v1/revoke, /healthz, /readyz) and the web
-console (/console/, an admin key logs in), until interrupted. Every call but /healthz and
-/readyz needs an API key (Authorization: Bearer zak_…), made with "zohoauth serve keys create".
+token-store operations under /v1/tokens, POST /v1/revoke, /healthz, /readyz), the web
+console (/console/, an admin key logs in) and /metrics (OpenMetrics or Prometheus text: the
+refreshes and store calls of the authenticator, the requests by route and status, the denied
+and rate-limited calls), until interrupted. Every call but /healthz and /readyz needs an API
+key (Authorization: Bearer zak_…), made with "zohoauth serve keys create"; /metrics needs a
+key made with --metrics or --admin, unless --metrics-public opens it to callers on loopback
+(only with a loopback --addr).
 It listens on loopback by default; another address needs --cert and --key (HTTPS), or
 --insecure (behind a TLS-terminating proxy). Several instances over one store refresh each
 token once for all.`,
@@ -57,6 +62,7 @@ token once for all.`,
 	fs.Float64Var(&o.rate, "rate", tokenserver.DefaultRate, "requests per second allowed to each API key, `R` (a key's own limit wins)")
 	fs.IntVar(&o.burst, "burst", tokenserver.DefaultBurst, "requests an API key may make at once above --rate, `N`")
 	fs.Int64Var(&o.maxBody, "max-body", tokenserver.DefaultMaxBodyBytes, "largest request body, in `BYTES`")
+	fs.BoolVar(&o.metricsPublic, "metrics-public", false, "serve /metrics without an API key to callers on loopback (only with a loopback --addr)")
 	c.PersistentFlags().StringVar(&keysPath, "keys", a.getenv(envServeKeys), "API key `FILE` (mode 0600; env "+envServeKeys+"; default "+serveKeysFile+" in the data directory)")
 	c.AddCommand(a.serveKeysCmd(&keysPath))
 	return c
@@ -87,6 +93,9 @@ func (a *app) serve(ctx context.Context, keysFlag string, o serveOptions) error 
 	if err := tokenserver.CheckAddr(o.addr, o.cert != "", o.insecure); err != nil {
 		return err
 	}
+	if err := tokenserver.CheckMetricsPublic(o.addr, o.metricsPublic); err != nil {
+		return err
+	}
 	keysPath, err := a.serveKeysPath(keysFlag)
 	if err != nil {
 		return err
@@ -104,13 +113,21 @@ func (a *app) serve(ctx context.Context, keysFlag string, o serveOptions) error 
 	}
 	defer s.Close()
 	log := slog.New(slog.NewTextHandler(a.stderr, nil))
+	// The metrics of this service only: a registry of its own, not the
+	// process-wide default.
+	metrics, err := tokenserver.NewPrometheusMetrics()
+	if err != nil {
+		return err
+	}
+	defer metrics.Shutdown(context.WithoutCancel(ctx))
 	ac := a.accountsClient()
-	au := auth.New(s, auth.Options{Accounts: ac, Clock: a.clock, Logger: log})
+	au := auth.New(s, auth.Options{Accounts: ac, Clock: a.clock, Logger: log, MeterProvider: metrics.Provider})
 	defer au.Close()
 	srv, err := tokenserver.New(s, au, keys, tokenserver.Config{
 		Addr: o.addr, CertFile: o.cert, KeyFile: o.key, Insecure: o.insecure,
 		Rate: o.rate, Burst: o.burst, MaxBodyBytes: o.maxBody,
 		Accounts: ac, Clock: a.clock, Logger: log,
+		MeterProvider: metrics.Provider, Metrics: metrics.Handler(), MetricsPublic: o.metricsPublic,
 	})
 	if err != nil {
 		return err
@@ -125,7 +142,11 @@ func (a *app) serve(ctx context.Context, keysFlag string, o serveOptions) error 
 	}
 	url := scheme + "://" + ln.Addr().String()
 	fmt.Fprintln(a.stdout, url)
-	fmt.Fprintf(a.stderr, "serving the tokens of %s at %s (API keys: %s; console: %s/console/). Press Ctrl-C to stop.\n", storeName(a.storeURL), url, keysPath, url)
+	access := "a key with --metrics or --admin"
+	if o.metricsPublic {
+		access = "public on loopback"
+	}
+	fmt.Fprintf(a.stderr, "serving the tokens of %s at %s (API keys: %s; console: %s/console/; metrics: %s/metrics, %s). Press Ctrl-C to stop.\n", storeName(a.storeURL), url, keysPath, url, url, access)
 	if err := srv.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
@@ -133,11 +154,12 @@ func (a *app) serve(ctx context.Context, keysFlag string, o serveOptions) error 
 }
 
 // serveExitCode returns the exit code of an error of serve, or 0: an
-// address refused without TLS, or a key file others may read, is a bad
-// configuration (2); an unknown API key id is not found (3).
+// address refused without TLS, public metrics on an address that is not
+// loopback, or a key file others may read, is a bad configuration (2); an
+// unknown API key id is not found (3).
 func serveExitCode(err error) int {
 	switch {
-	case errors.Is(err, tokenserver.ErrInsecure), errors.Is(err, tokenserver.ErrKeyFileMode):
+	case errors.Is(err, tokenserver.ErrInsecure), errors.Is(err, tokenserver.ErrMetricsPublic), errors.Is(err, tokenserver.ErrKeyFileMode):
 		return exitUsage
 	case errors.Is(err, tokenserver.ErrUnknownKey):
 		return exitNotFound
@@ -162,7 +184,7 @@ func (a *app) serveKeysCmd(keysPath *string) *cobra.Command {
 func (a *app) serveKeysCreateCmd(keysPath *string) *cobra.Command {
 	var spec tokenserver.KeySpec
 	c := &cobra.Command{
-		Use:   "create NAME [--user EMAIL]... [--client ID]... [--secrets] [--admin] [--ttl D] [--key-rate R] [--key-burst N]",
+		Use:   "create NAME [--user EMAIL]... [--client ID]... [--secrets] [--admin] [--metrics] [--ttl D] [--key-rate R] [--key-burst N]",
 		Short: "create an API key for the calling service NAME and print it once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -175,6 +197,7 @@ func (a *app) serveKeysCreateCmd(keysPath *string) *cobra.Command {
 	fs.StringSliceVar(&spec.Clients, "client", nil, "a client `ID` whose tokens the key may get, or * for every client (repeat or comma-separate)")
 	fs.BoolVar(&spec.Secrets, "secrets", false, "let the key read refresh tokens, grant tokens and client secrets (by default: access tokens only)")
 	fs.BoolVar(&spec.Admin, "admin", false, "let the key log in to the console, manage API keys and act on every token")
+	fs.BoolVar(&spec.Metrics, "metrics", false, "let the key read /metrics (alone: a scraper's key, which gets no token)")
 	fs.DurationVar(&spec.TTL, "ttl", 0, "the key expires after `D` (a Go duration; default: never)")
 	fs.Float64Var(&spec.Rate, "key-rate", 0, "the key's own rate limit, `R` requests per second (default: serve's --rate)")
 	fs.IntVar(&spec.Burst, "key-burst", 0, "the key's own burst, `N` (default: serve's --burst)")
@@ -185,8 +208,9 @@ func (a *app) serveKeysCreate(ctx context.Context, keysFlag string, spec tokense
 	if strings.TrimSpace(spec.Name) == "" {
 		return usageErrorf("serve keys create: NAME must not be empty")
 	}
-	if !spec.Admin && (len(spec.Users) == 0 || len(spec.Clients) == 0) {
-		return usageErrorf("serve keys create: say which tokens the key may get: --user EMAIL (or '*') and --client ID (or '*'), or --admin")
+	tokens := len(spec.Users) > 0 || len(spec.Clients) > 0
+	if !spec.Admin && (tokens || !spec.Metrics) && (len(spec.Users) == 0 || len(spec.Clients) == 0) {
+		return usageErrorf("serve keys create: say which tokens the key may get: --user EMAIL (or '*') and --client ID (or '*'), or --admin; or --metrics alone for a key that only reads /metrics")
 	}
 	if spec.TTL < 0 || spec.Rate < 0 || spec.Burst < 0 {
 		return usageErrorf("serve keys create: --ttl, --key-rate and --key-burst must not be negative")
@@ -265,6 +289,9 @@ func (a *app) serveKeysList(ctx context.Context, keysFlag string, asJSON bool) e
 		}
 		if k.Secrets {
 			rights = append(rights, "secrets")
+		}
+		if k.Metrics {
+			rights = append(rights, "metrics")
 		}
 		if len(rights) == 0 {
 			rights = append(rights, "tokens")

@@ -10,6 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // serving runs zohoauth serve with args on a free loopback port until the
@@ -142,5 +146,116 @@ func TestServeRefusesNonLoopbackWithoutTLS(t *testing.T) {
 	}
 	if r := h.run("serve", "keys", "create", "y", "--keys", keys); r.code != exitUsage {
 		t.Errorf("a key without a scope: %+v", r)
+	}
+}
+
+// TestServeMetrics: serve answers /metrics in Prometheus text to a key made
+// with --metrics alone (which gets no token), with the refresh done through
+// GET /v1/token and the requests counted; without a key it is 401 JSON,
+// with a token key 403; the scrape holds no token secret, no API key and
+// no user name.
+func TestServeMetrics(t *testing.T) {
+	h := newHarness(t)
+	tok := h.login()
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	billing := strings.TrimSpace(h.must("serve", "keys", "create", "billing", "--user", testEmail, "--client", testClientID, "--keys", keys).stdout)
+	scraper := strings.TrimSpace(h.must("serve", "keys", "create", "prometheus", "--metrics", "--keys", keys).stdout)
+	if r := h.must("serve", "keys", "list", "--keys", keys); !strings.Contains(r.stdout, "metrics") {
+		t.Errorf("serve keys list does not show the metrics right: %s", r.stdout)
+	}
+	if r := h.run("serve", "keys", "create", "half", "--metrics", "--user", testEmail, "--keys", keys); r.code != exitUsage {
+		t.Errorf("a metrics key with users and no client: %+v", r)
+	}
+	u := h.serving("--keys", keys)
+	h.clock.Advance(2 * time.Hour) // the access token expires
+	before := h.emu.Stats()
+	q := url.Values{"user": {testEmail}, "client_id": {testClientID}}
+	if code, body := get(t, u+"/v1/token?"+q.Encode(), billing); code != http.StatusOK {
+		t.Fatalf("/v1/token: %d %s", code, body)
+	}
+	if st := h.emu.Stats(); st.Refreshes != before.Refreshes+1 {
+		t.Fatalf("%d refreshes at the emulator, want 1", st.Refreshes-before.Refreshes)
+	}
+	if code, _ := get(t, u+"/v1/token?"+q.Encode(), scraper); code != http.StatusForbidden {
+		t.Errorf("a metrics key got a token: %d", code)
+	}
+	for _, c := range []struct {
+		key    string
+		status int
+	}{{"", http.StatusUnauthorized}, {billing, http.StatusForbidden}} {
+		code, body := get(t, u+"/metrics", c.key)
+		var e struct{ Error, Message string }
+		if code != c.status || json.Unmarshal([]byte(body), &e) != nil || e.Error == "" || strings.Contains(body, "zohoauth_") {
+			t.Errorf("/metrics refused: %d %s, want %d and a JSON error", code, body, c.status)
+		}
+	}
+
+	code, body := get(t, u+"/metrics", scraper)
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d %s", code, body)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("/metrics is not Prometheus text: %v", err)
+	}
+	counter := func(name string, labels map[string]string) float64 {
+		for _, m := range fams[name].GetMetric() {
+			ok := true
+			for _, l := range m.GetLabel() {
+				if want, in := labels[l.GetName()]; in && want != l.GetValue() {
+					ok = false
+				}
+			}
+			if ok {
+				return m.GetCounter().GetValue()
+			}
+		}
+		return -1
+	}
+	if n := counter("zohoauth_refreshes_total", map[string]string{"zohoauth_action": "refresh", "zohoauth_outcome": "refreshed"}); n != 1 {
+		t.Errorf("refreshes counted: %v, want 1", n)
+	}
+	route := func(status string) map[string]string {
+		return map[string]string{"http_route": "/v1/token", "http_request_method": "GET", "http_response_status_code": status}
+	}
+	if n := counter("zohoauth_server_requests_total", route("200")); n != 1 {
+		t.Errorf("GET /v1/token 200 counted: %v, want 1", n)
+	}
+	if n := counter("zohoauth_server_requests_total", route("403")); n != 1 {
+		t.Errorf("GET /v1/token 403 counted: %v, want 1", n)
+	}
+	secrets := append(tokenSecrets(tok), billing, scraper, testEmail, tok.UserName, testClientSecret)
+	for _, st := range h.tokens() {
+		secrets = append(secrets, tokenSecrets(st)...)
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(body, s) {
+			t.Errorf("/metrics holds a secret, an API key or a user name (%d bytes)", len(s))
+		}
+	}
+}
+
+// TestServeMetricsPublic: --metrics-public opens /metrics without a key on
+// loopback; on an address that is not loopback serve refuses to start
+// (exit 2), even with --insecure, before it opens anything.
+func TestServeMetricsPublic(t *testing.T) {
+	h := newHarness(t)
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	for _, addr := range []string{"0.0.0.0:0", "[::]:0"} {
+		r := h.run("serve", "--addr", addr, "--insecure", "--metrics-public", "--keys", keys)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "loopback") {
+			t.Errorf("serve --addr %s --metrics-public: %+v", addr, r)
+		}
+	}
+	if _, err := os.Stat(keys); err == nil {
+		t.Error("a refused serve created the key file")
+	}
+	u := h.serving("--keys", keys, "--metrics-public")
+	if code, body := get(t, u+"/metrics", ""); code != http.StatusOK || !strings.Contains(body, "zohoauth_server_requests_total") && !strings.Contains(body, "go_goroutines") {
+		t.Errorf("public /metrics: %d %.200s", code, body)
+	}
+	if code, _ := get(t, u+"/v1/tokens", ""); code != http.StatusUnauthorized {
+		t.Errorf("--metrics-public opened the API: %d", code)
 	}
 }
