@@ -384,6 +384,7 @@ func (s *Server) consoleCreateKey(w http.ResponseWriter, r *http.Request) {
 		Clients: splitList(r.PostFormValue("clients")),
 		Secrets: r.PostFormValue("secrets") == "on",
 		Admin:   r.PostFormValue("admin") == "on",
+		Metrics: r.PostFormValue("metrics") == "on",
 	}}
 	key, rec, err := s.keys.CreateKey(context.WithoutCancel(r.Context()), spec, s.clock.Now())
 	if err != nil {

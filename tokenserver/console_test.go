@@ -89,7 +89,7 @@ func cookieNamed(resp *http.Response, name string) *http.Cookie {
 // to /console; every form needs the session's CSRF token (a forged revoke
 // changes nothing); a revoked admin key ends its sessions.
 func TestConsoleSessionAndCSRF(t *testing.T) {
-	e := newEnv(t, envOpts{})
+	e := newEnv(t, envOpts{metrics: true})
 	ann := e.login("ann@example.com", clientA, secretA)
 	plain := e.key(tokenserver.Scope{Users: []string{"*"}, Clients: []string{"*"}})
 	c := newConsoleClient(t, e)
@@ -166,6 +166,23 @@ func TestConsoleSessionAndCSRF(t *testing.T) {
 	}
 	if a := e.do("GET", "/v1/token?user=ann@example.com", m, nil); a.status != 200 {
 		t.Errorf("the console's new key: %d %s", a.status, a.body)
+	}
+	if a := e.do("GET", "/metrics", m, nil); a.status != 403 {
+		t.Errorf("a console key without the metrics right on /metrics: %d", a.status)
+	}
+	resp, page = c.post("/console/keys/create", url.Values{"csrf": {csrf}, "name": {"prometheus"}, "metrics": {"on"}})
+	scraper := regexp.MustCompile(`zak_[0-9a-f]{12}_[A-Za-z0-9_-]{43}`).FindString(page)
+	if resp.StatusCode != 200 || scraper == "" {
+		t.Fatalf("create a metrics key: %d %s", resp.StatusCode, page)
+	}
+	if rec, err := e.keys.Authenticate(scraper, time.Now()); err != nil || !rec.Metrics || rec.Admin || len(rec.Users) > 0 {
+		t.Errorf("the console's metrics key: %+v %v", rec, err)
+	}
+	if a := e.do("GET", "/metrics", scraper, nil); a.status != 200 {
+		t.Errorf("the console's metrics key on /metrics: %d", a.status)
+	}
+	if _, page := c.get("/console/"); !strings.Contains(page, "<th>metrics</th>") {
+		t.Error("the console's key table has no metrics column")
 	}
 
 	// revoking the admin key ends the session
