@@ -30,7 +30,12 @@ func TestKeyFileStoresHashesOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret := key[strings.LastIndex(key, "_")+1:]
+	// zak_ID_SECRET: the secret is base64url, which may itself hold "_".
+	parts := strings.SplitN(key, "_", 3)
+	secret := parts[2]
+	if len(secret) != 43 {
+		t.Fatalf("key %d bytes: secret of %d characters", len(key), len(secret))
+	}
 	if strings.Contains(string(b), secret) || !strings.Contains(string(b), `"sha256:`) || !strings.Contains(string(b), rec.ID) {
 		t.Errorf("key file: %s", b)
 	}
