@@ -87,15 +87,6 @@ func Environments() []Environment {
 	return out
 }
 
-// DataCenterCodes returns the codes of the known data centers.
-func DataCenterCodes() []string {
-	out := make([]string, len(dataCenters))
-	for i, dc := range dataCenters {
-		out[i] = dc.code
-	}
-	return out
-}
-
 // EnvironmentOf returns the environment of the data center with the given
 // code (case-insensitive) and kind.
 func EnvironmentOf(code string, kind Kind) (Environment, error) {

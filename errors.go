@@ -21,37 +21,6 @@ const (
 	CodeSDKUninitialization = "SDK UNINITIALIZED ERROR"
 )
 
-// Message texts of Zoho's SDKs (constants.py). Stores use them as the Message
-// of an *Error with Code CodeTokenStore.
-const (
-	MsgGetTokenDB          = "Exception in getToken - DBStore"
-	MsgDetailsNotFoundDB   = "Exception in DBStore : Given user authentication details not found."
-	MsgSaveTokenDB         = "Exception in save_token - DBStore"
-	MsgDeleteTokenDB       = "Exception in delete_token - DBStore"
-	MsgGetTokensDB         = "Exception in get_tokens - DBStore"
-	MsgDeleteTokensDB      = "Exception in delete_tokens - DBStore"
-	MsgGetTokenByIDDB      = "Exception in findTokenById() - DBStore : Given Id is invalid"
-	MsgGenerateIDDB        = "Exception in generateId() - DBStore"
-	MsgGetTokenFile        = "Exception in get_token - FileStore"
-	MsgDetailsNotFoundFile = "Exception in FileStore : Given user authentication details not found."
-	MsgSaveTokenFile       = "Exception in save_token - FileStore"
-	MsgDeleteTokenFile     = "Exception in delete_token - FileStore"
-	MsgGetTokensFile       = "Exception in get_tokens - FileStore"
-	MsgDeleteTokensFile    = "Exception in delete_tokens - FileStore"
-	MsgTokenIDNotFoundFile = "Exception in FileStore : Given Id not found"
-	MsgGetTokenByIDFile    = "Exception in getTokenById - FileStore : Given ID is invalid"
-
-	MsgMandatoryKey         = "Value missing or None for mandatory key(s): "
-	MsgNoAccessToken        = "ACCESS TOKEN IS NOT PRESENT IN RESPONSE"
-	MsgUserNameNotFound     = "Exception in getToken() - OAuthToken : Given user_name token details not found, Please give required item"
-	MsgEnvironment          = "environment must be instance of Environment."
-	MsgRevokeToken          = "Exception while revoke the refresh token."
-	MsgDetailsNotFound      = "Given user authentication details not found."
-	MsgMandatoryKeysOAuth   = `["grant_token","refresh_token","id","access_token"]`
-	MsgMandatoryKeysClient  = `["client_id","client_secret"]`
-	MsgMandatoryKeysRefresh = `["grant_token","refresh_token"]`
-)
-
 // Sentinel errors, to be checked with errors.Is. Every *Error that a store
 // returns for a missing token wraps ErrNotFound.
 var (
@@ -121,10 +90,4 @@ func (e *Error) Is(target error) bool {
 		return false
 	}
 	return t.Code == e.Code && (t.Message == "" || t.Message == e.Message)
-}
-
-// StoreError returns an *Error with Code CodeTokenStore, the given Zoho
-// message text, and cause err. Stores use it for every failure they report.
-func StoreError(msg string, err error) *Error {
-	return &Error{Code: CodeTokenStore, Message: msg, Err: err}
 }

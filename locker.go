@@ -57,7 +57,3 @@ type CompareAndSwapper interface {
 	// value, as with SaveToken.
 	SwapToken(ctx context.Context, old, t *Token) error
 }
-
-// LockName returns the name of the lock that guards the refresh of the
-// stored token with the given id.
-func LockName(id string) string { return "zohoauth:token:" + id }

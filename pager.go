@@ -12,7 +12,7 @@ type Pager interface {
 	// TokensAfter returns copies of at most limit tokens whose numeric id is
 	// greater than after ("" for the first page), ordered by numeric id.
 	// Fewer than limit tokens means the last page. A store that holds
-	// tokens whose id is not numeric (ValidID) reports them on the last
+	// tokens whose id is not numeric (not 1 to 10 decimal digits) reports them on the last
 	// page with an error matching ErrInvalidID rather than leave them out
 	// silently; Tokens returns them.
 	TokensAfter(ctx context.Context, after string, limit int) ([]*Token, error)

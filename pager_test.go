@@ -10,6 +10,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // fakePager is a Store that is a Pager over a memory store, and counts the
@@ -32,7 +33,7 @@ func (f *fakePager) TokensAfter(ctx context.Context, after string, limit int) ([
 	}
 	var out []*zohoauth.Token
 	for _, t := range all {
-		if (after == "" || zohoauth.CompareIDs(t.ID, after) > 0) && len(out) < limit {
+		if (after == "" || storekit.CompareIDs(t.ID, after) > 0) && len(out) < limit {
 			out = append(out, t)
 		}
 	}

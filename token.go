@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zohoauth/zohoauth/internal/tokenid"
 )
 
 // Token is one OAuth 2.0 credential of a Zoho CRM client: every field of the
@@ -93,72 +95,9 @@ func (t *Token) ExpiresIn(now time.Time) time.Duration {
 	return t.Expiry.Sub(now)
 }
 
-// FormatExpiry returns Zoho's representation of an expiry: epoch
-// milliseconds as a decimal string, or "" for the zero time.
-func FormatExpiry(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return strconv.FormatInt(t.UnixMilli(), 10)
-}
-
-// ParseExpiry parses Zoho's epoch-millisecond expiry string. An empty string
-// gives the zero time; anything other than an optionally signed decimal
-// integer is an *Error wrapping strconv's error. ParseExpiry and FormatExpiry
-// round-trip: FormatExpiry(ParseExpiry(s)) == s for every canonical s.
-func ParseExpiry(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	ms, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return time.Time{}, &Error{Code: CodeTokenError, Message: "expiry_time is not epoch milliseconds", Err: err}
-	}
-	return time.UnixMilli(ms), nil
-}
-
-// ValidID reports whether id is a store id: 1 to 10 decimal digits (Zoho's
-// column is varchar(10)).
-func ValidID(id string) bool {
-	if len(id) == 0 || len(id) > 10 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if id[i] < '0' || id[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// CompareIDs compares two numeric ids by value (leading zeros ignored) and
-// returns -1, 0 or +1. Non-numeric ids compare after numeric ones, by bytes.
-func CompareIDs(a, b string) int {
-	na, nb := ValidID(a), ValidID(b)
-	switch {
-	case na && !nb:
-		return -1
-	case !na && nb:
-		return 1
-	case !na && !nb:
-		return strings.Compare(a, b)
-	}
-	a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
-	if len(a) != len(b) {
-		if len(a) < len(b) {
-			return -1
-		}
-		return 1
-	}
-	return strings.Compare(a, b)
-}
-
-// NextID returns the decimal string of max+1, where max is the greatest
-// numeric id in use. Comparing ids as numbers, not strings, avoids the
-// collision of Zoho's stores at the eleventh token ("9" > "10").
-func NextID(max uint64) string {
-	return strconv.FormatUint(max+1, 10)
-}
+// msgMandatoryOAuth is the text of Zoho's error for a token with none of
+// its keys (storekit.MsgMandatoryKey + storekit.MsgMandatoryKeysOAuth).
+const msgMandatoryOAuth = "Value missing or None for mandatory key(s): " + `["grant_token","refresh_token","id","access_token"]`
 
 // Validate applies the rules of the constructor of Zoho's OAuthToken:
 //
@@ -167,12 +106,12 @@ func NextID(max uint64) string {
 //   - a token with none of id, access token and user name is a grant or
 //     refresh token, and needs a client id and a client secret (Code
 //     CodeTokenError, Detail naming the field);
-//   - an id, when set, must be a valid store id.
+//   - an id, when set, must be a valid store id (1 to 10 decimal digits).
 //
 // Every error wraps ErrInvalidToken.
 func (t *Token) Validate() error {
 	if t.GrantToken == "" && t.RefreshToken == "" && t.ID == "" && t.AccessToken == "" && t.UserName == "" {
-		return &Error{Code: CodeMandatoryValue, Message: MsgMandatoryKey + MsgMandatoryKeysOAuth, Err: ErrInvalidToken}
+		return &Error{Code: CodeMandatoryValue, Message: msgMandatoryOAuth, Err: ErrInvalidToken}
 	}
 	if t.ID == "" && t.AccessToken == "" && t.UserName == "" {
 		if t.ClientID == "" {
@@ -182,7 +121,7 @@ func (t *Token) Validate() error {
 			return &Error{Code: CodeTokenError, Message: "client_secret is required for a grant or refresh token", Detail: "field client_secret", Err: ErrInvalidToken}
 		}
 	}
-	if t.ID != "" && !ValidID(t.ID) {
+	if t.ID != "" && !tokenid.Valid(t.ID) {
 		return &Error{Code: CodeTokenError, Message: "id is not numeric", Detail: "field id", Err: ErrInvalidID}
 	}
 	return nil

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // DefaultTimeout bounds each call when Client.Timeout is zero.
@@ -138,7 +139,7 @@ func (c *Client) Server(t *zohoauth.Token, accountsServer string) (string, error
 	if c.Environment.AccountsURL != "" {
 		return c.Environment.AccountsURL, nil
 	}
-	return "", &zohoauth.Error{Code: zohoauth.CodeEnvironment, Message: zohoauth.MsgEnvironment, Detail: "token has no api_domain and no environment is set", Err: zohoauth.ErrUnknownEnvironment}
+	return "", &zohoauth.Error{Code: zohoauth.CodeEnvironment, Message: storekit.MsgEnvironment, Detail: "token has no api_domain and no environment is set", Err: zohoauth.ErrUnknownEnvironment}
 }
 
 // TrustedAPIDomain returns apiDomain in canonical form if the client trusts

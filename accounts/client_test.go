@@ -15,6 +15,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 var now = time.Date(2026, 3, 4, 5, 6, 7, 890_000_000, time.UTC)
@@ -152,8 +153,8 @@ func TestTokenErrors(t *testing.T) {
 		{"throttle", 200, `{"error_description":"You have made too many requests continuously. Please try again after some time.","error":"Access Denied","status":"failure"}`, accounts.ErrThrottled, "Access Denied", zohoauth.CodeInvalidToken, "Access Denied", false},
 		{"other error", 200, `{"error":"unsupported_grant_type"}`, accounts.ErrRejected, "unsupported_grant_type", zohoauth.CodeInvalidToken, "", false},
 		{"error code with 5xx", 502, `{"error":"invalid_code"}`, accounts.ErrInvalidCode, "invalid_code", zohoauth.CodeInvalidToken, "", false},
-		{"no access token", 200, `{"token_type":"Bearer"}`, accounts.ErrNoAccessToken, "", zohoauth.CodeInvalidToken, zohoauth.MsgNoAccessToken, false},
-		{"empty access token", 200, `{"access_token":""}`, accounts.ErrNoAccessToken, "", zohoauth.CodeInvalidToken, zohoauth.MsgNoAccessToken, false},
+		{"no access token", 200, `{"token_type":"Bearer"}`, accounts.ErrNoAccessToken, "", zohoauth.CodeInvalidToken, storekit.MsgNoAccessToken, false},
+		{"empty access token", 200, `{"access_token":""}`, accounts.ErrNoAccessToken, "", zohoauth.CodeInvalidToken, storekit.MsgNoAccessToken, false},
 		{"not JSON", 200, `<html>gateway</html>`, accounts.ErrMalformed, "", zohoauth.CodeSaveToken, "", false},
 		{"truncated JSON", 200, `{"access_token":"A`, accounts.ErrMalformed, "", zohoauth.CodeSaveToken, "", false},
 		{"wrong type", 200, `{"access_token":42}`, accounts.ErrMalformed, "", zohoauth.CodeSaveToken, "", false},

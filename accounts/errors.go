@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // Sentinel errors, matched with errors.Is against the *Error a call returns.
@@ -27,7 +28,7 @@ var (
 	ErrRejected = errors.New("request rejected by Zoho Accounts")
 	// ErrNoAccessToken is an answer that is JSON but has neither an
 	// access_token nor an error.
-	ErrNoAccessToken = errors.New(zohoauth.MsgNoAccessToken)
+	ErrNoAccessToken = errors.New(storekit.MsgNoAccessToken)
 	// ErrMalformed is an answer that is not the JSON object Zoho sends.
 	ErrMalformed = errors.New("malformed answer from Zoho Accounts")
 	// ErrTooLarge is an answer longer than the size limit (1 MiB).
@@ -38,7 +39,7 @@ var (
 	ErrTransient = errors.New("temporary failure reaching Zoho Accounts")
 	// ErrRevokeFailed is a revoke that Zoho did not confirm with
 	// {"status":"success"}.
-	ErrRevokeFailed = errors.New(zohoauth.MsgRevokeToken)
+	ErrRevokeFailed = errors.New(storekit.MsgRevokeToken)
 )
 
 // Error is the error of a call to Zoho Accounts. It never holds a secret nor
@@ -112,11 +113,11 @@ func (e *Error) Unwrap() []error {
 func (e *Error) sdkError() *zohoauth.Error {
 	switch {
 	case e.Op == "revoke":
-		return &zohoauth.Error{Code: zohoauth.CodeTokenError, Message: zohoauth.MsgRevokeToken}
+		return &zohoauth.Error{Code: zohoauth.CodeTokenError, Message: storekit.MsgRevokeToken}
 	case e.Code != "":
 		return &zohoauth.Error{Code: zohoauth.CodeInvalidToken, Message: e.Code}
 	case e.Kind == ErrNoAccessToken:
-		return &zohoauth.Error{Code: zohoauth.CodeInvalidToken, Message: zohoauth.MsgNoAccessToken}
+		return &zohoauth.Error{Code: zohoauth.CodeInvalidToken, Message: storekit.MsgNoAccessToken}
 	case e.Kind == ErrMalformed:
 		return &zohoauth.Error{Code: zohoauth.CodeSaveToken}
 	}

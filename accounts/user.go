@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // UserSignature returns Zoho's user signature of t's access token,
@@ -51,7 +52,7 @@ func (c *Client) apiBase(t *zohoauth.Token) (string, error) {
 		api = c.Environment.APIURL
 	}
 	if api == "" {
-		return "", &zohoauth.Error{Code: zohoauth.CodeEnvironment, Message: zohoauth.MsgEnvironment, Detail: "token has no api_domain and no environment is set", Err: zohoauth.ErrUnknownEnvironment}
+		return "", &zohoauth.Error{Code: zohoauth.CodeEnvironment, Message: storekit.MsgEnvironment, Detail: "token has no api_domain and no environment is set", Err: zohoauth.ErrUnknownEnvironment}
 	}
 	api, err := c.TrustedAPIDomain(api)
 	if err != nil {

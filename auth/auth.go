@@ -35,7 +35,7 @@
 //
 // When the store is a zohoauth.Locker, a renewal of a stored token is a
 // transaction against the store: take the token's lock
-// (zohoauth.LockName), re-read the token, refresh only if that is still
+// (storekit.LockName), re-read the token, refresh only if that is still
 // needed (another process may have done it: then its token is adopted
 // without calling Zoho), save, release. Inside a process one goroutine per
 // token goes to the lock; the others wait for its result. So a fleet of
@@ -73,6 +73,7 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/clock"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // Defaults of Options.
@@ -265,7 +266,7 @@ func (a *Authenticator) AccessToken(ctx context.Context, partial *zohoauth.Token
 // the save goes on even if ctx ends: a grant code is single-use.
 func (a *Authenticator) Login(ctx context.Context, t *zohoauth.Token, accountsServer string) (*Handle, error) {
 	if t.GrantToken == "" || t.ClientID == "" || t.ClientSecret == "" {
-		return nil, &zohoauth.Error{Code: zohoauth.CodeMandatoryValue, Message: zohoauth.MsgMandatoryKey + zohoauth.MsgMandatoryKeysClient, Detail: "login needs a grant code, a client id and a client secret", Err: zohoauth.ErrInvalidToken}
+		return nil, &zohoauth.Error{Code: zohoauth.CodeMandatoryValue, Message: storekit.MsgMandatoryKey + storekit.MsgMandatoryKeysClient, Detail: "login needs a grant code, a client id and a client secret", Err: zohoauth.ErrInvalidToken}
 	}
 	tok, err := a.renew(ctx, renewReq{seed: t.Clone(), login: true, accountsServer: accountsServer})
 	if err != nil {
@@ -349,9 +350,9 @@ func (a *Authenticator) forget(id string) {
 // keyOf names the token a partial token designates, for the caches: its
 // look-up keys (Token.FindKeys) and its client id.
 func keyOf(t *zohoauth.Token) string {
-	var buf [2]zohoauth.Key
+	var buf [2]storekit.Key
 	var b strings.Builder
-	for _, k := range t.FindKeys(buf[:0]) {
+	for _, k := range storekit.FindKeys(buf[:0], t) {
 		b.WriteString(k.Field.Column())
 		b.WriteByte('=')
 		b.WriteString(k.Value)

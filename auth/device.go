@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // LoginToken saves tok, a token obtained outside the Authenticator (by the
@@ -15,7 +16,7 @@ import (
 // Zoho already.
 func (a *Authenticator) LoginToken(ctx context.Context, tok *zohoauth.Token) (*Handle, error) {
 	if tok == nil || tok.AccessToken == "" || tok.ClientID == "" {
-		return nil, &zohoauth.Error{Code: zohoauth.CodeMandatoryValue, Message: zohoauth.MsgMandatoryKey + zohoauth.MsgMandatoryKeysClient, Detail: "a login token needs an access token and a client id", Err: zohoauth.ErrInvalidToken}
+		return nil, &zohoauth.Error{Code: zohoauth.CodeMandatoryValue, Message: storekit.MsgMandatoryKey + storekit.MsgMandatoryKeysClient, Detail: "a login token needs an access token and a client id", Err: zohoauth.ErrInvalidToken}
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.refreshTimeout)
 	defer cancel()

@@ -5,6 +5,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 var (
@@ -35,7 +36,7 @@ func Temporary(err error) bool { return errors.Is(err, accounts.ErrTransient) }
 
 // errNoRefreshToken is the cause of ErrReauthorize for an expired token
 // without a refresh token.
-var errNoRefreshToken = &zohoauth.Error{Code: zohoauth.CodeMandatoryValue, Message: zohoauth.MsgMandatoryKey + zohoauth.MsgMandatoryKeysRefresh, Detail: "access token expired and there is no refresh token"}
+var errNoRefreshToken = &zohoauth.Error{Code: zohoauth.CodeMandatoryValue, Message: storekit.MsgMandatoryKey + storekit.MsgMandatoryKeysRefresh, Detail: "access token expired and there is no refresh token"}
 
 // ErrLockTimeout reports a renewal that waited Options.LockWait for the
 // store lock held by another process, and found no valid token in the

@@ -11,6 +11,7 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/auth"
+	"github.com/zohoauth/zohoauth/storekit"
 	"github.com/zohoauth/zohoauth/zohotest"
 )
 
@@ -177,7 +178,7 @@ var errDiskFull = errors.New("disk full")
 
 func (s *failingStore) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 	if s.fail.Load() {
-		return zohoauth.StoreError(zohoauth.MsgSaveTokenFile, errDiskFull)
+		return storekit.StoreError(storekit.MsgSaveTokenFile, errDiskFull)
 	}
 	return s.Store.SaveToken(ctx, t)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/auth"
 	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/storekit"
 	"github.com/zohoauth/zohoauth/zohotest"
 )
 
@@ -170,7 +171,7 @@ func (s *rowPerLogin) FindToken(_ context.Context, t *zohoauth.Token) (*zohoauth
 			return r.Clone(), nil
 		}
 	}
-	return nil, zohoauth.StoreError("not found", zohoauth.ErrNotFound)
+	return nil, storekit.StoreError("not found", zohoauth.ErrNotFound)
 }
 
 func (s *rowPerLogin) FindTokenByID(_ context.Context, id string) (*zohoauth.Token, error) {
@@ -179,7 +180,7 @@ func (s *rowPerLogin) FindTokenByID(_ context.Context, id string) (*zohoauth.Tok
 	if r := s.rows[id]; r != nil {
 		return r.Clone(), nil
 	}
-	return nil, zohoauth.StoreError("not found", zohoauth.ErrNotFound)
+	return nil, storekit.StoreError("not found", zohoauth.ErrNotFound)
 }
 
 func (s *rowPerLogin) SaveToken(_ context.Context, t *zohoauth.Token) error {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/clock"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // unlockTimeout bounds the release of a store lock.
@@ -36,7 +37,7 @@ func (a *Authenticator) renewLocked(ctx context.Context, l zohoauth.Locker, req 
 	}
 	start := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, a.lockWait)
-	lk, err := l.Lock(wctx, zohoauth.LockName(req.id), a.lease)
+	lk, err := l.Lock(wctx, storekit.LockName(req.id), a.lease)
 	cancel()
 	waited := time.Since(start)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/auth"
 	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/storekit"
 	"github.com/zohoauth/zohoauth/zohotest"
 )
 
@@ -191,7 +192,7 @@ func TestLockTakenBeforeRefresh(t *testing.T) {
 	}
 	ev := ls.Events()
 	want := []string{
-		fmt.Sprintf("lock-wait %s 9s @%d", zohoauth.LockName(id), n),
+		fmt.Sprintf("lock-wait %s 9s @%d", storekit.LockName(id), n),
 		fmt.Sprintf("lock @%d", n),
 		fmt.Sprintf("read @%d", n),
 		fmt.Sprintf("swap @%d", n+1),
@@ -218,7 +219,7 @@ func TestLockedRereadAdoptsOtherProcessToken(t *testing.T) {
 	e, ls := lockEnv(t, true, nil)
 	h, old := e.login()
 	id := h.ID()
-	other, err := ls.mem.Lock(ctx, zohoauth.LockName(id), time.Minute) // another process holds it
+	other, err := ls.mem.Lock(ctx, storekit.LockName(id), time.Minute) // another process holds it
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +354,7 @@ func TestLockWaitTimeoutRereads(t *testing.T) {
 			e, ls := lockEnv(t, true, func(o *auth.Options) { o.LockWait = 150 * time.Millisecond })
 			h, _ := e.login()
 			id := h.ID()
-			other, err := ls.mem.Lock(ctx, zohoauth.LockName(id), time.Minute)
+			other, err := ls.mem.Lock(ctx, storekit.LockName(id), time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}

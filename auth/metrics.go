@@ -15,6 +15,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // ScopeName is the instrumentation scope of the Authenticator's meter and
@@ -375,9 +376,9 @@ func (o *observedLocker) Lock(ctx context.Context, name string, lease time.Durat
 	return &observedLock{Lock: lk, a: o.a, id: id}, nil
 }
 
-// lockID returns the token id of a lock named by zohoauth.LockName.
+// lockID returns the token id of a lock named by storekit.LockName.
 func lockID(name string) string {
-	prefix := zohoauth.LockName("")
+	prefix := storekit.LockName("")
 	if len(name) >= len(prefix) && name[:len(prefix)] == prefix {
 		return name[len(prefix):]
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // renewReq is what a renewal is asked to do.
@@ -99,7 +100,7 @@ func (a *Authenticator) renewIn(ctx context.Context, req renewReq, h *holder) (*
 		if env := a.accounts.Environment; env.APIURL != "" {
 			cur.APIDomain = env.APIURL
 		} else if req.accountsServer == "" && a.accounts.BaseURL == "" {
-			return nil, &zohoauth.Error{Code: zohoauth.CodeEnvironment, Message: zohoauth.MsgEnvironment, Detail: "token has no api_domain and no environment is set", Err: zohoauth.ErrUnknownEnvironment}
+			return nil, &zohoauth.Error{Code: zohoauth.CodeEnvironment, Message: storekit.MsgEnvironment, Detail: "token has no api_domain and no environment is set", Err: zohoauth.ErrUnknownEnvironment}
 		}
 	}
 	now := a.clock.Now()
@@ -193,7 +194,7 @@ func (a *Authenticator) decide(t *zohoauth.Token, now time.Time, req renewReq) (
 		if t.GrantToken != "" {
 			return exchange, nil
 		}
-		return 0, &zohoauth.Error{Code: zohoauth.CodeMandatoryValue, Message: zohoauth.MsgMandatoryKey + zohoauth.MsgMandatoryKeysRefresh, Err: zohoauth.ErrInvalidToken}
+		return 0, &zohoauth.Error{Code: zohoauth.CodeMandatoryValue, Message: storekit.MsgMandatoryKey + storekit.MsgMandatoryKeysRefresh, Err: zohoauth.ErrInvalidToken}
 	case req.force && t.AccessToken == req.failedAccess,
 		!t.Expiry.IsZero() && !now.Before(t.Expiry.Add(-a.margin)):
 		if t.RefreshToken != "" {
@@ -300,7 +301,7 @@ func (a *Authenticator) lookup(ctx context.Context, partial *zohoauth.Token) (*z
 		return t, nil
 	case partial.ID == "" && errors.Is(err, zohoauth.ErrNotFound):
 		if partial.UserName != "" && partial.GrantToken == "" && partial.RefreshToken == "" {
-			return nil, &zohoauth.Error{Code: zohoauth.CodeMandatoryValue, Message: zohoauth.MsgUserNameNotFound + " - grant_token, refresh_token", Err: err}
+			return nil, &zohoauth.Error{Code: zohoauth.CodeMandatoryValue, Message: storekit.MsgUserNameNotFound + " - grant_token, refresh_token", Err: err}
 		}
 		return t, nil
 	}

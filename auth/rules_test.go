@@ -437,7 +437,7 @@ func TestStoredGrantOnly(t *testing.T) {
 }
 
 // bareStore returns, for any id, a stored token without grant, refresh or
-// access token (a store that does not enforce zohoauth.CheckSave).
+// access token (a store that does not enforce storekit.CheckSave).
 type bareStore struct{ zohoauth.Store }
 
 func (bareStore) FindTokenByID(_ context.Context, id string) (*zohoauth.Token, error) {

@@ -12,6 +12,7 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/filestore"
 	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/storekit"
 	"github.com/zohoauth/zohoauth/storetest"
 )
 
@@ -156,7 +157,7 @@ func BenchmarkLock(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		start := time.Now()
-		lk, err := s.Lock(ctx, zohoauth.LockName("1"), time.Second)
+		lk, err := s.Lock(ctx, storekit.LockName("1"), time.Second)
 		if err != nil {
 			b.Fatal(err)
 		}

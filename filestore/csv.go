@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // Header is the first line of a token file as Zoho's Python SDK writes it,
@@ -72,7 +73,7 @@ var errInvalidFile = errors.New("filestore: cannot write token")
 // commas, quotes written twice and line breaks). An empty file, and a file
 // with only the header, hold no token.
 //
-// Every token must have a numeric id (zohoauth.ValidID) not used by another,
+// Every token must have a numeric id (storekit.ValidID) not used by another,
 // and an expiry_time that is empty or epoch milliseconds. Anything else is a
 // *ParseError naming the line.
 func Parse(data []byte) ([]*zohoauth.Token, error) {
@@ -156,10 +157,10 @@ func header(fields []string, line int) (int, error) {
 }
 
 func rowToken(f []string, line int) (*zohoauth.Token, error) {
-	if !zohoauth.ValidID(f[colID]) {
+	if !storekit.ValidID(f[colID]) {
 		return nil, &ParseError{Line: line, Column: "id", Reason: "not a number of 1 to 10 digits"}
 	}
-	expiry, err := zohoauth.ParseExpiry(f[colExpiry])
+	expiry, err := storekit.ParseExpiry(f[colExpiry])
 	if err != nil {
 		return nil, &ParseError{Line: line, Column: "expiry_time", Reason: "not epoch milliseconds"}
 	}
@@ -296,7 +297,7 @@ func Marshal(tokens []*zohoauth.Token) ([]byte, error) {
 func appendFile(b []byte, tokens []*zohoauth.Token, eol string) ([]byte, error) {
 	seen := make(map[string]struct{}, len(tokens))
 	for _, t := range tokens {
-		if !zohoauth.ValidID(t.ID) {
+		if !storekit.ValidID(t.ID) {
 			return nil, fmt.Errorf("%w: id is not a number of 1 to 10 digits: %w", errInvalidFile, zohoauth.ErrInvalidID)
 		}
 		if _, dup := seen[t.ID]; dup {
@@ -316,7 +317,7 @@ func appendRow(b []byte, t *zohoauth.Token, eol string) []byte {
 	b = append(b, t.ID...)
 	for _, v := range [...]string{
 		t.UserName, t.ClientID, t.ClientSecret, t.RefreshToken, t.AccessToken,
-		t.GrantToken, zohoauth.FormatExpiry(t.Expiry), t.RedirectURL, t.APIDomain,
+		t.GrantToken, storekit.FormatExpiry(t.Expiry), t.RedirectURL, t.APIDomain,
 	} {
 		b = append(b, ',')
 		b = appendField(b, v)

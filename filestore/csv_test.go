@@ -13,6 +13,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/filestore"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 func ms(n int64) time.Time { return time.UnixMilli(n) }
@@ -71,7 +72,7 @@ func equalTokens(got, want []*zohoauth.Token) error {
 			}
 		}
 		if !g.Expiry.Equal(w.Expiry) {
-			return fmt.Errorf("token %d: Expiry %s, want %s", i, zohoauth.FormatExpiry(g.Expiry), zohoauth.FormatExpiry(w.Expiry))
+			return fmt.Errorf("token %d: Expiry %s, want %s", i, storekit.FormatExpiry(g.Expiry), storekit.FormatExpiry(w.Expiry))
 		}
 	}
 	return nil

@@ -106,7 +106,7 @@
 // # Reads
 //
 // The store keeps the parsed file in memory, indexed by every look-up key
-// (memory.Table), and reads the file again only when it changed, so a find
+// (storekit.Table), and reads the file again only when it changed, so a find
 // among 10,000 tokens costs about what it costs in the memory store. A change
 // is told by the file's device, inode (a rename gives a new one), size and
 // modification time; a file read within 100 ms of its modification time is

@@ -12,6 +12,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/filestore"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 func Example() {
@@ -100,7 +101,7 @@ func ExampleStore_Lock() {
 		log.Fatal(err)
 	}
 
-	lk, err := s.Lock(ctx, zohoauth.LockName(tok.ID), 15*time.Second)
+	lk, err := s.Lock(ctx, storekit.LockName(tok.ID), 15*time.Second)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 const (
@@ -186,11 +187,7 @@ func (s *Store) Lock(ctx context.Context, name string, d time.Duration) (zohoaut
 	}
 	_, _ = rand.Read(k.owner[:]) // never fails (crypto/rand)
 	d = max(d, time.Millisecond)
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, k.fail("cannot lock", err)
-		}
-		wake := s.lockWaker()
+	err := s.lockWait().Wait(ctx, func(ctx context.Context) (bool, time.Duration, error) {
 		taken := false
 		err := s.withLease(ctx, k.path, func(cur lease, now int64) (*lease, error) {
 			if !cur.free(now) {
@@ -199,34 +196,23 @@ func (s *Store) Lock(ctx context.Context, name string, d time.Duration) (zohoaut
 			taken = true
 			return &lease{owner: k.owner, expires: now + int64(d)}, nil
 		})
-		if err != nil && !errors.Is(err, errLeaseBusy) {
-			// A failed write may have left a torn record: a free lock,
-			// never one held by this owner, who is not told it holds it.
-			return nil, k.fail("cannot lock", err)
+		if errors.Is(err, errLeaseBusy) {
+			return false, 0, nil
 		}
-		if taken {
-			return k, nil
-		}
-		timer := time.NewTimer(pollMin + mrand.N(pollMax-pollMin))
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, k.fail("cannot lock", ctx.Err())
-		case <-wake:
-		case <-timer.C:
-		}
-		timer.Stop()
+		// A failed write may have left a torn record: a free lock, never
+		// one held by this owner, who is not told it holds it.
+		return taken, 0, err
+	})
+	if err != nil {
+		return nil, k.fail("cannot lock", err)
 	}
+	return k, nil
 }
 
-// lockWaker returns the channel that the next Unlock through s closes.
-func (s *Store) lockWaker() <-chan struct{} {
-	s.lockMu.Lock()
-	defer s.lockMu.Unlock()
-	if s.lockWake == nil {
-		s.lockWake = make(chan struct{})
-	}
-	return s.lockWake
+// lockWait is how Lock waits: polls every 10 to 50 ms (jittered), and the
+// goroutines of s are woken at once when s releases a lock.
+func (s *Store) lockWait() storekit.LockWait {
+	return storekit.LockWait{MinPoll: pollMin, MaxPoll: pollMax, Waker: &s.lockWake}
 }
 
 // fileLock is a lock held through Store.Lock.
@@ -274,11 +260,6 @@ func (k *fileLock) Unlock(ctx context.Context) error {
 	if err != nil {
 		return k.fail("cannot unlock", err)
 	}
-	k.s.lockMu.Lock()
-	if k.s.lockWake != nil {
-		close(k.s.lockWake)
-		k.s.lockWake = nil
-	}
-	k.s.lockMu.Unlock()
+	k.s.lockWake.Wake()
 	return nil
 }

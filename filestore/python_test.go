@@ -12,6 +12,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/filestore"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // readWithPython is the reading half of Zoho's Python FileStore: Python's
@@ -67,7 +68,7 @@ func TestPythonReadsOurFile(t *testing.T) {
 	}
 	for i, tok := range tokens {
 		want := []string{tok.ID, tok.UserName, tok.ClientID, tok.ClientSecret, tok.RefreshToken, tok.AccessToken,
-			tok.GrantToken, zohoauth.FormatExpiry(tok.Expiry), tok.RedirectURL, tok.APIDomain}
+			tok.GrantToken, storekit.FormatExpiry(tok.Expiry), tok.RedirectURL, tok.APIDomain}
 		if len(rows[i+1]) != len(want) {
 			t.Fatalf("row %d: Python read %d fields", i+1, len(rows[i+1]))
 		}

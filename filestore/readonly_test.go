@@ -12,6 +12,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/filestore"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // changes are the calls that would write the token file, each with the
@@ -25,17 +26,17 @@ func changes(t *testing.T, s *filestore.Store) []struct {
 		name, msg string
 		call      func() error
 	}{
-		{"SaveToken", zohoauth.MsgSaveTokenFile, func() error { return s.SaveToken(ctx, childToken(2)) }},
-		{"SaveTokens", zohoauth.MsgSaveTokenFile, func() error { return s.SaveTokens(ctx, []*zohoauth.Token{childToken(2)}) }},
-		{"SwapToken", zohoauth.MsgSaveTokenFile, func() error {
+		{"SaveToken", storekit.MsgSaveTokenFile, func() error { return s.SaveToken(ctx, childToken(2)) }},
+		{"SaveTokens", storekit.MsgSaveTokenFile, func() error { return s.SaveTokens(ctx, []*zohoauth.Token{childToken(2)}) }},
+		{"SwapToken", storekit.MsgSaveTokenFile, func() error {
 			old, err := s.FindTokenByID(ctx, "1")
 			if err != nil {
 				return err
 			}
 			return s.SwapToken(ctx, old, &zohoauth.Token{AccessToken: "new"})
 		}},
-		{"DeleteToken", zohoauth.MsgDeleteTokenFile, func() error { return s.DeleteToken(ctx, "1") }},
-		{"DeleteTokens", zohoauth.MsgDeleteTokensFile, func() error { return s.DeleteTokens(ctx) }},
+		{"DeleteToken", storekit.MsgDeleteTokenFile, func() error { return s.DeleteToken(ctx, "1") }},
+		{"DeleteTokens", storekit.MsgDeleteTokensFile, func() error { return s.DeleteTokens(ctx) }},
 		{"Lock", "", func() error {
 			lk, err := s.Lock(ctx, "token-1", time.Minute)
 			if err == nil {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/clock"
-	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // DefaultFile is the name of the token file of Zoho's SDKs, which they keep
@@ -74,8 +74,7 @@ type Store struct {
 	busyMax  time.Duration       // see withLease
 	now      func() time.Time    // the wall clock file times are compared with (time.Now)
 	sleep    func(time.Duration) // the pause between reads of a file being rewritten (time.Sleep)
-	lockMu   sync.Mutex
-	lockWake chan struct{} // closed by the next Unlock through this Store; nil until a Lock waits
+	lockWake storekit.Waker      // wakes the goroutines waiting in Lock when this Store unlocks
 }
 
 // snapshot is one version of the token file, parsed into an index. Its
@@ -85,7 +84,7 @@ type snapshot struct {
 	gen   uint64 // the change counter when the file was last checked
 	racy  bool   // read so soon after its last change that a change in the same clock tick could be unseen
 	sum   uint32 // CRC-32C of the content, to tell a racy file apart
-	table *memory.Table
+	table *storekit.Table
 	eol   string // the line break the file is written back with (crlf or lf)
 	err   error  // the *ParseError of a file that could not be read
 }
@@ -278,11 +277,11 @@ func (s *Store) Close() error {
 // zohoauth.Store).
 func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
 	var found *zohoauth.Token
-	if err := s.view(ctx, zohoauth.MsgGetTokenFile, func(tb *memory.Table) { found = tb.Find(t).Clone() }); err != nil {
+	if err := s.view(ctx, storekit.MsgGetTokenFile, func(tb *storekit.Table) { found = tb.Find(t).Clone() }); err != nil {
 		return nil, err
 	}
 	if found == nil {
-		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenFile, zohoauth.ErrNotFound)
+		return nil, storekit.StoreError(storekit.MsgGetTokenFile, zohoauth.ErrNotFound)
 	}
 	return found, nil
 }
@@ -290,11 +289,11 @@ func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Tok
 // FindTokenByID returns a copy of the token with the given id.
 func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
 	var found *zohoauth.Token
-	if err := s.view(ctx, zohoauth.MsgGetTokenByIDFile, func(tb *memory.Table) { found = tb.ByID(id).Clone() }); err != nil {
+	if err := s.view(ctx, storekit.MsgGetTokenByIDFile, func(tb *storekit.Table) { found = tb.ByID(id).Clone() }); err != nil {
 		return nil, err
 	}
 	if found == nil {
-		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenByIDFile, zohoauth.ErrNotFound)
+		return nil, storekit.StoreError(storekit.MsgGetTokenByIDFile, zohoauth.ErrNotFound)
 	}
 	return found, nil
 }
@@ -302,7 +301,7 @@ func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, 
 // Tokens returns copies of all stored tokens, ordered by numeric id.
 func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 	var all []*zohoauth.Token
-	if err := s.view(ctx, zohoauth.MsgGetTokensFile, func(tb *memory.Table) {
+	if err := s.view(ctx, storekit.MsgGetTokensFile, func(tb *storekit.Table) {
 		all = tb.All()
 		for i, t := range all {
 			all[i] = t.Clone()
@@ -329,17 +328,17 @@ func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 // either saves nothing.
 func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
 	if old == nil || t == nil {
-		return zohoauth.StoreError(zohoauth.MsgDetailsNotFoundFile, zohoauth.ErrNothingToSave)
+		return storekit.StoreError(storekit.MsgDetailsNotFoundFile, zohoauth.ErrNothingToSave)
 	}
 	c := t.Clone()
 	c.ID = old.ID
-	if err := s.save(ctx, c, func(tb *memory.Table) error {
+	if err := s.save(ctx, c, func(tb *storekit.Table) error {
 		cur := tb.ByID(old.ID)
 		if cur == nil {
-			return zohoauth.StoreError(zohoauth.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
+			return storekit.StoreError(storekit.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
 		}
 		if cur.AccessToken != old.AccessToken || !cur.Expiry.Equal(old.Expiry) {
-			return zohoauth.StoreError(zohoauth.MsgSaveTokenFile, zohoauth.ErrStale)
+			return storekit.StoreError(storekit.MsgSaveTokenFile, zohoauth.ErrStale)
 		}
 		return nil
 	}); err != nil {
@@ -352,15 +351,15 @@ func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
 // save saves t through the file's read-modify-write. check, when not nil,
 // runs first on the current tokens, under the file lock; its error saves
 // nothing. On success t holds the stored value.
-func (s *Store) save(ctx context.Context, t *zohoauth.Token, check func(*memory.Table) error) error {
+func (s *Store) save(ctx context.Context, t *zohoauth.Token, check func(*storekit.Table) error) error {
 	c := t.Clone()
-	if err := s.update(ctx, zohoauth.MsgSaveTokenFile, func(tb *memory.Table) error {
+	if err := s.update(ctx, storekit.MsgSaveTokenFile, func(tb *storekit.Table) error {
 		if check != nil {
 			if err := check(tb); err != nil {
 				return err
 			}
 		}
-		return tb.Save(c, zohoauth.MsgDetailsNotFoundFile)
+		return tb.Save(c, storekit.MsgDetailsNotFoundFile)
 	}); err != nil {
 		return err
 	}
@@ -376,8 +375,8 @@ func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error 
 	for i, t := range tokens {
 		cs[i] = t.Clone()
 	}
-	if err := s.update(ctx, zohoauth.MsgSaveTokenFile, func(tb *memory.Table) error {
-		return tb.SaveAll(cs, zohoauth.MsgDetailsNotFoundFile)
+	if err := s.update(ctx, storekit.MsgSaveTokenFile, func(tb *storekit.Table) error {
+		return tb.SaveAll(cs, storekit.MsgDetailsNotFoundFile)
 	}); err != nil {
 		return err
 	}
@@ -389,9 +388,9 @@ func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error 
 
 // DeleteToken deletes the token with the given id.
 func (s *Store) DeleteToken(ctx context.Context, id string) error {
-	return s.update(ctx, zohoauth.MsgDeleteTokenFile, func(tb *memory.Table) error {
+	return s.update(ctx, storekit.MsgDeleteTokenFile, func(tb *storekit.Table) error {
 		if !tb.Delete(id) {
-			return zohoauth.StoreError(zohoauth.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
+			return storekit.StoreError(storekit.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
 		}
 		return nil
 	})
@@ -400,7 +399,7 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 // DeleteTokens deletes every token, leaving the file with its header only,
 // as Zoho's SDKs do.
 func (s *Store) DeleteTokens(ctx context.Context) error {
-	return s.update(ctx, zohoauth.MsgDeleteTokensFile, func(tb *memory.Table) error {
+	return s.update(ctx, storekit.MsgDeleteTokensFile, func(tb *storekit.Table) error {
 		tb.Reset()
 		return nil
 	})
@@ -413,9 +412,9 @@ func (s *Store) fail(msg string, err error) *zohoauth.Error {
 
 // view calls read with the current tokens, under the read lock. The tokens
 // are the cached ones while fresh; otherwise the file is checked first.
-func (s *Store) view(ctx context.Context, msg string, read func(*memory.Table)) error {
+func (s *Store) view(ctx context.Context, msg string, read func(*storekit.Table)) error {
 	if err := ctx.Err(); err != nil {
-		return zohoauth.StoreError(msg, err)
+		return storekit.StoreError(msg, err)
 	}
 	s.mu.RLock()
 	if sn := s.snap; sn != nil && sn.err == nil && s.fresh(sn) {
@@ -451,7 +450,7 @@ func (s *Store) fresh(sn *snapshot) bool {
 // update runs change on the current tokens under the file lock and, when it
 // succeeds, writes the file. A file that cannot be parsed is never
 // rewritten: update returns its error.
-func (s *Store) update(ctx context.Context, msg string, change func(*memory.Table) error) error {
+func (s *Store) update(ctx context.Context, msg string, change func(*storekit.Table) error) error {
 	if err := s.writable(); err != nil {
 		return s.fail(msg, err)
 	}
@@ -614,7 +613,7 @@ func parseSnapshot(old *snapshot, data []byte, id identity, gen uint64) *snapsho
 		return sn
 	}
 	sn.eol = eol
-	sn.table = memory.NewTable()
+	sn.table = storekit.NewTable()
 	for _, t := range tokens {
 		if err := sn.table.Insert(t); err != nil {
 			sn.err = err // Parse admits only valid, distinct ids

@@ -16,6 +16,7 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/clock"
 	"github.com/zohoauth/zohoauth/filestore"
+	"github.com/zohoauth/zohoauth/storekit"
 	"github.com/zohoauth/zohoauth/storetest"
 )
 
@@ -101,12 +102,12 @@ func TestCorruptFileNeverRewritten(t *testing.T) {
 		name, msg string
 		call      func() error
 	}{
-		{"FindToken", zohoauth.MsgGetTokenFile, func() error { _, err := s.FindToken(ctx, &zohoauth.Token{UserName: "u:1"}); return err }},
-		{"FindTokenByID", zohoauth.MsgGetTokenByIDFile, func() error { _, err := s.FindTokenByID(ctx, "1"); return err }},
-		{"Tokens", zohoauth.MsgGetTokensFile, func() error { _, err := s.Tokens(ctx); return err }},
-		{"SaveToken", zohoauth.MsgSaveTokenFile, func() error { return s.SaveToken(ctx, childToken(3)) }},
-		{"DeleteToken", zohoauth.MsgDeleteTokenFile, func() error { return s.DeleteToken(ctx, "1") }},
-		{"DeleteTokens", zohoauth.MsgDeleteTokensFile, func() error { return s.DeleteTokens(ctx) }},
+		{"FindToken", storekit.MsgGetTokenFile, func() error { _, err := s.FindToken(ctx, &zohoauth.Token{UserName: "u:1"}); return err }},
+		{"FindTokenByID", storekit.MsgGetTokenByIDFile, func() error { _, err := s.FindTokenByID(ctx, "1"); return err }},
+		{"Tokens", storekit.MsgGetTokensFile, func() error { _, err := s.Tokens(ctx); return err }},
+		{"SaveToken", storekit.MsgSaveTokenFile, func() error { return s.SaveToken(ctx, childToken(3)) }},
+		{"DeleteToken", storekit.MsgDeleteTokenFile, func() error { return s.DeleteToken(ctx, "1") }},
+		{"DeleteTokens", storekit.MsgDeleteTokensFile, func() error { return s.DeleteTokens(ctx) }},
 	} {
 		err := c.call()
 		var pe *filestore.ParseError
@@ -318,7 +319,7 @@ func TestLockWaitEndsWithContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	err := s.SaveToken(ctx, childToken(2))
-	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: zohoauth.MsgSaveTokenFile}) {
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: storekit.MsgSaveTokenFile}) {
 		t.Fatalf("SaveToken under a held lock = %v, want the deadline", err)
 	}
 	if after, _ := os.ReadFile(s.Path()); !bytes.Equal(before, after) {
@@ -387,7 +388,7 @@ func TestFailedWriteChangesNothing(t *testing.T) {
 	} {
 		tok := childToken(2)
 		err := save(tok)
-		if !errors.Is(err, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: zohoauth.MsgSaveTokenFile}) {
+		if !errors.Is(err, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: storekit.MsgSaveTokenFile}) {
 			t.Fatalf("%s into a removed directory: %v", name, err)
 		}
 		if tok.ID != "" {

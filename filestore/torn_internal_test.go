@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // tornStore returns a store of a token file holding python.txt whose wall
@@ -140,7 +141,7 @@ func TestTornFileNotWritten(t *testing.T) {
 	writeInPlace(t, path, Header[:20])
 	freeze(0)
 	err := s.DeleteToken(ctx, "1")
-	if !errors.Is(err, errUnsettled) || !errors.Is(err, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: zohoauth.MsgDeleteTokenFile}) {
+	if !errors.Is(err, errUnsettled) || !errors.Is(err, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: storekit.MsgDeleteTokenFile}) {
 		t.Fatalf("DeleteToken on a torn file: %v, want errUnsettled", err)
 	}
 	if d := slept(); d < settleWindow || d > settleWindow+settleMax {

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // Store keeps tokens in a slice ordered by numeric id. It is safe for
@@ -28,13 +29,13 @@ func New() *Store { return &Store{} }
 
 var _ zohoauth.Store = (*Store)(nil)
 
-// rows is the zohoauth.Rows view of the slice; callers hold the lock.
+// rows is the storekit.Rows view of the slice; callers hold the lock.
 type rows struct{ s *Store }
 
-func (r rows) Lookup(_ context.Context, k zohoauth.Key) (*zohoauth.Token, error) {
+func (r rows) Lookup(_ context.Context, k storekit.Key) (*zohoauth.Token, error) {
 	// The slice is ordered by id, so the first match has the lowest id.
 	for _, t := range r.s.tokens {
-		if k.Field == zohoauth.FieldID && t.ID == k.Value || k.Field != zohoauth.FieldID && k.Matches(t) {
+		if k.Field == storekit.FieldID && t.ID == k.Value || k.Field != storekit.FieldID && k.Matches(t) {
 			return t, nil
 		}
 	}
@@ -61,9 +62,9 @@ func (s *Store) index(id string) int {
 func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	found, err := zohoauth.Find(ctx, rows{s}, t)
+	found, err := storekit.Find(ctx, rows{s}, t)
 	if err != nil {
-		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenFile, err)
+		return nil, storekit.StoreError(storekit.MsgGetTokenFile, err)
 	}
 	return found.Clone(), nil
 }
@@ -72,18 +73,18 @@ func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Tok
 // stored value.
 func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 	if err := ctx.Err(); err != nil {
-		return zohoauth.StoreError(zohoauth.MsgSaveTokenFile, err)
+		return storekit.StoreError(storekit.MsgSaveTokenFile, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	plan, err := zohoauth.PlanSave(ctx, rows{s}, t, zohoauth.MsgDetailsNotFoundFile)
+	plan, err := storekit.PlanSave(ctx, rows{s}, t, storekit.MsgDetailsNotFoundFile)
 	if err != nil {
 		return err
 	}
 	if plan.Old != nil {
 		s.tokens = slices.Delete(s.tokens, s.index(plan.Old.ID), s.index(plan.Old.ID)+1)
 	}
-	at, _ := slices.BinarySearchFunc(s.tokens, plan.Token.ID, func(t *zohoauth.Token, id string) int { return zohoauth.CompareIDs(t.ID, id) })
+	at, _ := slices.BinarySearchFunc(s.tokens, plan.Token.ID, func(t *zohoauth.Token, id string) int { return storekit.CompareIDs(t.ID, id) })
 	s.tokens = slices.Insert(s.tokens, at, plan.Token)
 	if n, err := strconv.ParseUint(plan.Token.ID, 10, 64); err == nil && n > s.maxID {
 		s.maxID = n
@@ -95,13 +96,13 @@ func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 // DeleteToken deletes the token with the given id.
 func (s *Store) DeleteToken(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
-		return zohoauth.StoreError(zohoauth.MsgDeleteTokenFile, err)
+		return storekit.StoreError(storekit.MsgDeleteTokenFile, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := s.index(id)
 	if i < 0 {
-		return zohoauth.StoreError(zohoauth.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
+		return storekit.StoreError(storekit.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
 	}
 	s.tokens = slices.Delete(s.tokens, i, i+1)
 	return nil
@@ -110,7 +111,7 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 // Tokens returns copies of all tokens, ordered by numeric id.
 func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, zohoauth.StoreError(zohoauth.MsgGetTokensFile, err)
+		return nil, storekit.StoreError(storekit.MsgGetTokensFile, err)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -124,7 +125,7 @@ func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 // DeleteTokens deletes every token. Ids start again at 1.
 func (s *Store) DeleteTokens(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return zohoauth.StoreError(zohoauth.MsgDeleteTokensFile, err)
+		return storekit.StoreError(storekit.MsgDeleteTokensFile, err)
 	}
 	s.mu.Lock()
 	s.tokens, s.maxID = nil, 0
@@ -135,13 +136,13 @@ func (s *Store) DeleteTokens(ctx context.Context) error {
 // FindTokenByID returns a copy of the token with the given id.
 func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenByIDFile, err)
+		return nil, storekit.StoreError(storekit.MsgGetTokenByIDFile, err)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	i := s.index(id)
 	if i < 0 {
-		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenByIDFile, zohoauth.ErrNotFound)
+		return nil, storekit.StoreError(storekit.MsgGetTokenByIDFile, zohoauth.ErrNotFound)
 	}
 	return s.tokens[i].Clone(), nil
 }

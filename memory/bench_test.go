@@ -10,7 +10,7 @@ import (
 )
 
 // filled returns a store of n tokens of distinct users, loaded through
-// Table.Insert (the benchmarks measure finds, not the fill).
+// storekit.Table.Insert (the benchmarks measure finds, not the fill).
 func filled(b *testing.B, n int) (*memory.Store, []*zohoauth.Token) {
 	b.Helper()
 	s := memory.New()

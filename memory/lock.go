@@ -7,14 +7,15 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // locks is the in-process lock table of a Store: a lease per name, owned by
 // the *lock that took it.
 type locks struct {
-	mu      sync.Mutex
-	held    map[string]*lock
-	changed chan struct{} // closed and replaced whenever a lock is released
+	mu   sync.Mutex
+	held map[string]*lock
+	wake storekit.Waker // woken whenever a lock is released
 }
 
 type lock struct {
@@ -24,36 +25,32 @@ type lock struct {
 }
 
 // Lock acquires the lock named name for lease within this Store, waiting
-// while another owner holds a live lease. It implements zohoauth.Locker; the
-// lock is shared by the goroutines of one process, as the store is.
+// while another owner holds a live lease: until that lease ends or the
+// lock is released, whichever comes first. It implements zohoauth.Locker;
+// the lock is shared by the goroutines of one process, as the store is.
+// Waiting ends with ctx, with an error wrapping ctx.Err().
 func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
 	l := &s.locks
-	for {
+	var lk *lock
+	err := storekit.LockWait{Waker: &l.wake}.Wait(ctx, func(context.Context) (bool, time.Duration, error) {
 		l.mu.Lock()
+		defer l.mu.Unlock()
 		if l.held == nil {
 			l.held = make(map[string]*lock)
-			l.changed = make(chan struct{})
 		}
 		now := time.Now()
 		cur := l.held[name]
-		if cur == nil || !now.Before(cur.expires) {
-			lk := &lock{l: l, name: name, expires: now.Add(lease)}
-			l.held[name] = lk
-			l.mu.Unlock()
-			return lk, nil
+		if cur != nil && now.Before(cur.expires) {
+			return false, cur.expires.Sub(now), nil
 		}
-		wait, changed := cur.expires.Sub(now), l.changed
-		l.mu.Unlock()
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, fmt.Errorf("lock %q: %w", name, ctx.Err())
-		case <-changed:
-		case <-timer.C:
-		}
-		timer.Stop()
+		lk = &lock{l: l, name: name, expires: now.Add(lease)}
+		l.held[name] = lk
+		return true, 0, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lock %q: %w", name, err)
 	}
+	return lk, nil
 }
 
 func (k *lock) Renew(_ context.Context, lease time.Duration) error {
@@ -73,8 +70,7 @@ func (k *lock) Unlock(context.Context) error {
 		return fmt.Errorf("unlock %q: %w", k.name, zohoauth.ErrLockLost)
 	}
 	delete(k.l.held, k.name)
-	close(k.l.changed)
-	k.l.changed = make(chan struct{})
+	k.l.wake.Wake()
 	return nil
 }
 
@@ -82,20 +78,20 @@ func (k *lock) Unlock(context.Context) error {
 // access token and expiry. It implements zohoauth.CompareAndSwapper.
 func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
 	if err := ctx.Err(); err != nil {
-		return zohoauth.StoreError(zohoauth.MsgSaveTokenFile, err)
+		return storekit.StoreError(storekit.MsgSaveTokenFile, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur := s.t.ByID(old.ID)
 	if cur == nil {
-		return zohoauth.StoreError(zohoauth.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
+		return storekit.StoreError(storekit.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
 	}
 	if cur.AccessToken != old.AccessToken || !cur.Expiry.Equal(old.Expiry) {
-		return zohoauth.StoreError(zohoauth.MsgSaveTokenFile, zohoauth.ErrStale)
+		return storekit.StoreError(storekit.MsgSaveTokenFile, zohoauth.ErrStale)
 	}
 	u := t.Clone()
 	u.ID = old.ID
-	if err := s.t.Save(u, zohoauth.MsgDetailsNotFoundFile); err != nil {
+	if err := s.t.Save(u, storekit.MsgDetailsNotFoundFile); err != nil {
 		return err
 	}
 	*t = *u

@@ -1,6 +1,6 @@
 // Package memory is a zohoauth.Store that keeps tokens in a map, with a hash
 // index per look-up key, for tests, short-lived programs and as the index of
-// other stores (Table).
+// other stores (storekit.Table).
 package memory
 
 import (
@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // Store is a zohoauth.Store in memory. It is safe for concurrent use; reads
@@ -16,12 +17,12 @@ import (
 // usable; call New.
 type Store struct {
 	mu    sync.RWMutex
-	t     *Table
+	t     *storekit.Table
 	locks locks
 }
 
 // New returns an empty Store.
-func New() *Store { return &Store{t: NewTable()} }
+func New() *Store { return &Store{t: storekit.NewTable()} }
 
 var (
 	_ zohoauth.Store             = (*Store)(nil)
@@ -33,13 +34,13 @@ var (
 // FindToken returns a copy of the token that matches t (see zohoauth.Store).
 func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenFile, err)
+		return nil, storekit.StoreError(storekit.MsgGetTokenFile, err)
 	}
 	s.mu.RLock()
 	found := s.t.Find(t).Clone()
 	s.mu.RUnlock()
 	if found == nil {
-		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenFile, zohoauth.ErrNotFound)
+		return nil, storekit.StoreError(storekit.MsgGetTokenFile, zohoauth.ErrNotFound)
 	}
 	return found, nil
 }
@@ -48,34 +49,34 @@ func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Tok
 // stored value.
 func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 	if err := ctx.Err(); err != nil {
-		return zohoauth.StoreError(zohoauth.MsgSaveTokenFile, err)
+		return storekit.StoreError(storekit.MsgSaveTokenFile, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.t.Save(t, zohoauth.MsgDetailsNotFoundFile)
+	return s.t.Save(t, storekit.MsgDetailsNotFoundFile)
 }
 
 // SaveTokens saves tokens in order as SaveToken does, all or nothing. It
 // implements zohoauth.BatchSaver.
 func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error {
 	if err := ctx.Err(); err != nil {
-		return zohoauth.StoreError(zohoauth.MsgSaveTokenFile, err)
+		return storekit.StoreError(storekit.MsgSaveTokenFile, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.t.SaveAll(tokens, zohoauth.MsgDetailsNotFoundFile)
+	return s.t.SaveAll(tokens, storekit.MsgDetailsNotFoundFile)
 }
 
 // DeleteToken deletes the token with the given id.
 func (s *Store) DeleteToken(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
-		return zohoauth.StoreError(zohoauth.MsgDeleteTokenFile, err)
+		return storekit.StoreError(storekit.MsgDeleteTokenFile, err)
 	}
 	s.mu.Lock()
 	ok := s.t.Delete(id)
 	s.mu.Unlock()
 	if !ok {
-		return zohoauth.StoreError(zohoauth.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
+		return storekit.StoreError(storekit.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
 	}
 	return nil
 }
@@ -83,7 +84,7 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 // Tokens returns copies of all tokens, ordered by numeric id.
 func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, zohoauth.StoreError(zohoauth.MsgGetTokensFile, err)
+		return nil, storekit.StoreError(storekit.MsgGetTokensFile, err)
 	}
 	s.mu.RLock()
 	all := s.t.All()
@@ -97,7 +98,7 @@ func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 // DeleteTokens deletes every token.
 func (s *Store) DeleteTokens(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return zohoauth.StoreError(zohoauth.MsgDeleteTokensFile, err)
+		return storekit.StoreError(storekit.MsgDeleteTokensFile, err)
 	}
 	s.mu.Lock()
 	s.t.Reset()
@@ -108,13 +109,13 @@ func (s *Store) DeleteTokens(ctx context.Context) error {
 // FindTokenByID returns a copy of the token with the given id.
 func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenByIDFile, err)
+		return nil, storekit.StoreError(storekit.MsgGetTokenByIDFile, err)
 	}
 	s.mu.RLock()
 	found := s.t.ByID(id).Clone()
 	s.mu.RUnlock()
 	if found == nil {
-		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenByIDFile, zohoauth.ErrNotFound)
+		return nil, storekit.StoreError(storekit.MsgGetTokenByIDFile, zohoauth.ErrNotFound)
 	}
 	return found, nil
 }
@@ -127,11 +128,11 @@ func (s *Store) Load(tokens []*zohoauth.Token) error {
 	defer s.mu.Unlock()
 	seen := make(map[string]bool, len(tokens))
 	for _, t := range tokens {
-		if !zohoauth.ValidID(t.ID) {
-			return zohoauth.StoreError(zohoauth.MsgSaveTokenFile, zohoauth.ErrInvalidID)
+		if !storekit.ValidID(t.ID) {
+			return storekit.StoreError(storekit.MsgSaveTokenFile, zohoauth.ErrInvalidID)
 		}
 		if seen[t.ID] || s.t.ByID(t.ID) != nil {
-			return zohoauth.StoreError("id "+t.ID+" is in use", zohoauth.ErrConflict)
+			return storekit.StoreError("id "+t.ID+" is in use", zohoauth.ErrConflict)
 		}
 		seen[t.ID] = true
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // reportSizes returns the store sizes of the report benchmarks:
@@ -162,7 +163,7 @@ func BenchmarkReportSave(b *testing.B) {
 	}
 	hset := func(ctx context.Context, rs *reportStore, t *zohoauth.Token, i int) error {
 		return rs.s.c.HSet(ctx, rs.s.k.token(t.ID), "access_token", fmt.Sprintf("1000.%032x.access3", i),
-			"expiry_time", zohoauth.FormatExpiry(expiry(t, i))).Err()
+			"expiry_time", storekit.FormatExpiry(expiry(t, i))).Err()
 	}
 	interleave(b, stores, "save", save, hset)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // benchTokens is the size of the store the benchmarks search.
@@ -95,7 +96,7 @@ func benchFind(b *testing.B, s *Store, benchTokens int) {
 			return err
 		}},
 		{"lock+unlock", func(ctx context.Context, i int) error {
-			lk, err := s.Lock(ctx, zohoauth.LockName(pick(i).ID), time.Second)
+			lk, err := s.Lock(ctx, storekit.LockName(pick(i).ID), time.Second)
 			if err != nil {
 				return err
 			}

@@ -35,7 +35,7 @@
 // fails with a *KeyTypeError, matching ErrWrongType, and changes no key). A
 // save reads what it depends on under WATCH (the index sets it looks in, the
 // tokens it reads), applies the saving rules of the Store contract
-// (zohoauth.PlanSave) in the client, and retries when another writer changed
+// (storekit.PlanSave) in the client, and retries when another writer changed
 // a watched key in the meantime; so concurrent saves from many processes
 // give neither a duplicate row for one user nor a lost update. New ids come
 // from INCR of the counter, which a token saved with its own id raises to

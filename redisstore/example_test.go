@@ -9,6 +9,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/redisstore"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // Example saves, finds and locks a token in the Redis at
@@ -42,7 +43,7 @@ func Example() {
 	}
 
 	// Every process on this Redis refreshes the token under one lock.
-	lock, err := store.Lock(ctx, zohoauth.LockName(tok.ID), 30*time.Second)
+	lock, err := store.Lock(ctx, storekit.LockName(tok.ID), 30*time.Second)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -12,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 	"github.com/zohoauth/zohoauth/storetest"
 )
 
@@ -163,7 +163,7 @@ func checkConsistent(t testing.TB, s *Store) {
 			t.Fatalf("counter: %v", err)
 		}
 		for _, id := range tokenIDs {
-			if zohoauth.CompareIDs(id, strconv.FormatUint(n, 10)) > 0 {
+			if storekit.CompareIDs(id, strconv.FormatUint(n, 10)) > 0 {
 				t.Errorf("id %s is above the counter %d", id, n)
 			}
 		}

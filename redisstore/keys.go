@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // maxRawName is the longest user name kept as it is in an index key name;
@@ -20,8 +21,8 @@ var columns = [...]string{
 }
 
 // indexed are the fields that have an index.
-var indexed = [...]zohoauth.Field{
-	zohoauth.FieldUserName, zohoauth.FieldAccessToken, zohoauth.FieldGrantToken, zohoauth.FieldRefreshToken,
+var indexed = [...]storekit.Field{
+	storekit.FieldUserName, storekit.FieldAccessToken, storekit.FieldGrantToken, storekit.FieldRefreshToken,
 }
 
 // keys names the keys of one store.
@@ -44,9 +45,9 @@ func (k keys) anchor() string { return k.prefix + "watch" }
 // names up to maxRawName bytes are kept as they are; secrets and longer
 // names are named by their SHA-256 after a '#', which a raw name cannot
 // collide with (its key has a ':' there).
-func (k keys) index(f zohoauth.Field, v string) string {
+func (k keys) index(f storekit.Field, v string) string {
 	col := f.Column()
-	if f == zohoauth.FieldUserName && len(v) <= maxRawName {
+	if f == storekit.FieldUserName && len(v) <= maxRawName {
 		return k.prefix + "idx:" + col + ":" + v
 	}
 	sum := sha256.Sum256([]byte(v))
@@ -59,7 +60,7 @@ func (k keys) indexes(dst []string, t *zohoauth.Token) []string {
 		return dst
 	}
 	for _, f := range indexed {
-		if v := t.Get(f); v != "" {
+		if v := f.Value(t); v != "" {
 			dst = append(dst, k.index(f, v))
 		}
 	}
@@ -76,7 +77,7 @@ func encode(t *zohoauth.Token) []any {
 		"refresh_token", t.RefreshToken,
 		"access_token", t.AccessToken,
 		"grant_token", t.GrantToken,
-		"expiry_time", zohoauth.FormatExpiry(t.Expiry),
+		"expiry_time", storekit.FormatExpiry(t.Expiry),
 		"redirect_url", t.RedirectURL,
 		"api_domain", t.APIDomain,
 	}
@@ -99,7 +100,7 @@ func set(t *zohoauth.Token, col, v string) error {
 	case "grant_token":
 		t.GrantToken = v
 	case "expiry_time":
-		e, err := zohoauth.ParseExpiry(v)
+		e, err := storekit.ParseExpiry(v)
 		if err != nil {
 			return err
 		}

@@ -5,13 +5,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	mrand "math/rand/v2"
 	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // ErrLease reports a lease shorter than a millisecond, Redis's resolution.
@@ -57,35 +57,30 @@ type lock struct {
 // and the next waiter takes the lock. It implements zohoauth.Locker.
 func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
 	if lease < time.Millisecond {
-		return nil, zohoauth.StoreError(MsgLock, fmt.Errorf("lock %q: lease %v: %w", name, lease, ErrLease))
+		return nil, storekit.StoreError(MsgLock, fmt.Errorf("lock %q: lease %v: %w", name, lease, ErrLease))
 	}
 	lk := &lock{s: s, name: name, key: s.k.lock(name), owner: rand.Text()}
-	wait := pollMin
-	for {
+	// Waits grow from 10 to 50 ms, each drawn from half to all of its
+	// step, so that waiters do not poll in step. No wake-up: the holder
+	// may be any process.
+	wait := storekit.LockWait{MinPoll: pollMin, MaxPoll: pollMax, Backoff: true}
+	err := wait.Wait(ctx, func(ctx context.Context) (bool, time.Duration, error) {
 		ok, err := s.setNX(ctx, lk, lease)
-		if ctx.Err() != nil {
+		if cerr := ctx.Err(); cerr != nil {
 			if ok { // taken as ctx ended: give it back
 				_ = lk.Unlock(context.WithoutCancel(ctx))
 			}
-			return nil, zohoauth.StoreError(MsgLock, fmt.Errorf("lock %q: %w", name, ctx.Err()))
+			return false, 0, cerr
 		}
 		if err != nil {
 			s.reloadOnConnError(ctx, err)
-			return nil, zohoauth.StoreError(MsgLock, fmt.Errorf("lock %q: %w", name, err))
 		}
-		if ok {
-			return lk, nil
-		}
-		// Half to all of wait, so that waiters do not poll in step.
-		t := time.NewTimer(wait/2 + time.Duration(mrand.Int64N(int64(wait/2)+1)))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, zohoauth.StoreError(MsgLock, fmt.Errorf("lock %q: %w", name, ctx.Err()))
-		case <-t.C:
-		}
-		wait = min(wait*2, pollMax)
+		return ok, 0, err
+	})
+	if err != nil {
+		return nil, storekit.StoreError(MsgLock, fmt.Errorf("lock %q: %w", name, err))
 	}
+	return lk, nil
 }
 
 // setNX takes the lock lk when it is free (SET NX PX); with WithReplicas,
@@ -135,14 +130,14 @@ func (s *Store) setNX(ctx context.Context, lk *lock, lease time.Duration) (bool,
 // lock; otherwise it fails with zohoauth.ErrLockLost.
 func (k *lock) Renew(ctx context.Context, lease time.Duration) error {
 	if lease < time.Millisecond {
-		return zohoauth.StoreError(MsgLock, fmt.Errorf("renew lock %q: lease %v: %w", k.name, lease, ErrLease))
+		return storekit.StoreError(MsgLock, fmt.Errorf("renew lock %q: lease %v: %w", k.name, lease, ErrLease))
 	}
 	n, err := k.s.renew.Run(ctx, k.s.c, []string{k.key}, k.owner, strconv.FormatInt(lease.Milliseconds(), 10)).Int()
 	if err != nil {
-		return zohoauth.StoreError(MsgLock, fmt.Errorf("renew lock %q: %w", k.name, err))
+		return storekit.StoreError(MsgLock, fmt.Errorf("renew lock %q: %w", k.name, err))
 	}
 	if n != 1 {
-		return zohoauth.StoreError(MsgLock, fmt.Errorf("renew lock %q: %w", k.name, zohoauth.ErrLockLost))
+		return storekit.StoreError(MsgLock, fmt.Errorf("renew lock %q: %w", k.name, zohoauth.ErrLockLost))
 	}
 	return nil
 }
@@ -153,10 +148,10 @@ func (k *lock) Renew(ctx context.Context, lease time.Duration) error {
 func (k *lock) Unlock(ctx context.Context) error {
 	n, err := k.s.release.Run(ctx, k.s.c, []string{k.key}, k.owner).Int()
 	if err != nil {
-		return zohoauth.StoreError(MsgLock, fmt.Errorf("unlock %q: %w", k.name, err))
+		return storekit.StoreError(MsgLock, fmt.Errorf("unlock %q: %w", k.name, err))
 	}
 	if n != 1 {
-		return zohoauth.StoreError(MsgLock, fmt.Errorf("unlock %q: %w", k.name, zohoauth.ErrLockLost))
+		return storekit.StoreError(MsgLock, fmt.Errorf("unlock %q: %w", k.name, zohoauth.ErrLockLost))
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 var _ zohoauth.Pager = (*Store)(nil)
@@ -20,15 +21,15 @@ func (s *Store) TokensAfter(ctx context.Context, after string, limit int) ([]*zo
 	if limit < 1 {
 		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: MsgGetTokens, Detail: "page size " + strconv.Itoa(limit) + ", want at least 1"}
 	}
-	if after != "" && !zohoauth.ValidID(after) {
-		return nil, zohoauth.StoreError("invalid token id", zohoauth.ErrInvalidID)
+	if after != "" && !storekit.ValidID(after) {
+		return nil, storekit.StoreError("invalid token id", zohoauth.ErrInvalidID)
 	}
 	out := make([]*zohoauth.Token, 0, limit)
 	for {
 		want := limit - len(out)
 		ids, err := s.idsAfter(ctx, after, want)
 		if err != nil {
-			return nil, zohoauth.StoreError(MsgGetTokens, err)
+			return nil, storekit.StoreError(MsgGetTokens, err)
 		}
 		if len(ids) == 0 {
 			return out, nil
@@ -41,12 +42,12 @@ func (s *Store) TokensAfter(ctx context.Context, after string, limit int) ([]*zo
 			return nil
 		})
 		if err != nil {
-			return nil, zohoauth.StoreError(MsgGetTokens, err)
+			return nil, storekit.StoreError(MsgGetTokens, err)
 		}
 		for i, id := range ids {
 			t, err := decodeMap(id, cmds[i].Val())
 			if err != nil {
-				return nil, zohoauth.StoreError(MsgGetTokens, err)
+				return nil, storekit.StoreError(MsgGetTokens, err)
 			}
 			if t != nil { // nil: deleted since the ids were read
 				out = append(out, t)

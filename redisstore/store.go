@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // Messages of the store's errors. Zoho's SDKs have no Redis store; these
@@ -195,12 +196,12 @@ func storeErr(msg string, err error) error {
 	if ze, ok := errors.AsType[*zohoauth.Error](err); ok && ze.Code == zohoauth.CodeTokenStore {
 		return err
 	}
-	return zohoauth.StoreError(msg, err)
+	return storekit.StoreError(msg, err)
 }
 
 // FindToken returns the stored token that matches t (see zohoauth.Store).
 func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
-	found, err := zohoauth.Find(ctx, reader{s}, t)
+	found, err := storekit.Find(ctx, reader{s}, t)
 	if err != nil {
 		s.reloadOnConnError(ctx, err)
 		return nil, storeErr(MsgGetToken, err)
@@ -212,15 +213,15 @@ func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Tok
 func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
 	var found *zohoauth.Token
 	var err error
-	if zohoauth.ValidID(id) {
+	if storekit.ValidID(id) {
 		found, err = s.byID(ctx, id)
 	}
 	if err != nil {
 		s.reloadOnConnError(ctx, err)
-		return nil, zohoauth.StoreError(MsgGetTokenByID, err)
+		return nil, storekit.StoreError(MsgGetTokenByID, err)
 	}
 	if found == nil {
-		return nil, zohoauth.StoreError(MsgGetTokenByID, zohoauth.ErrNotFound)
+		return nil, storekit.StoreError(MsgGetTokenByID, zohoauth.ErrNotFound)
 	}
 	return found, nil
 }
@@ -236,7 +237,7 @@ func (s *Store) byID(ctx context.Context, id string) (*zohoauth.Token, error) {
 // SaveToken inserts or updates t (see zohoauth.Store) and updates t to the
 // stored value.
 func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
-	var plan zohoauth.SavePlan
+	var plan storekit.SavePlan
 	err := s.update(ctx, MsgSaveToken, func(ctx context.Context, v *view) error {
 		var err error
 		plan, err = v.plan(ctx, t)
@@ -252,7 +253,7 @@ func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 // SaveTokens saves tokens in order as SaveToken does, in one transaction:
 // all or nothing. It implements zohoauth.BatchSaver.
 func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error {
-	plans := make([]zohoauth.SavePlan, len(tokens))
+	plans := make([]storekit.SavePlan, len(tokens))
 	err := s.update(ctx, MsgSaveToken, func(ctx context.Context, v *view) error {
 		for i, t := range tokens {
 			var err error
@@ -274,20 +275,20 @@ func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error 
 // SwapToken saves t only if the stored token with old.ID still has old's
 // access token and expiry. It implements zohoauth.CompareAndSwapper.
 func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
-	if !zohoauth.ValidID(old.ID) {
-		return zohoauth.StoreError(MsgGetTokenByID, zohoauth.ErrNotFound)
+	if !storekit.ValidID(old.ID) {
+		return storekit.StoreError(MsgGetTokenByID, zohoauth.ErrNotFound)
 	}
-	var plan zohoauth.SavePlan
+	var plan storekit.SavePlan
 	err := s.update(ctx, MsgSaveToken, func(ctx context.Context, v *view) error {
 		cur, err := v.token(ctx, old.ID)
 		if err != nil {
 			return err
 		}
 		if cur == nil {
-			return zohoauth.StoreError(MsgGetTokenByID, zohoauth.ErrNotFound)
+			return storekit.StoreError(MsgGetTokenByID, zohoauth.ErrNotFound)
 		}
 		if cur.AccessToken != old.AccessToken || !cur.Expiry.Equal(old.Expiry) {
-			return zohoauth.StoreError(MsgSaveToken, zohoauth.ErrStale)
+			return storekit.StoreError(MsgSaveToken, zohoauth.ErrStale)
 		}
 		u := t.Clone()
 		u.ID = old.ID
@@ -303,8 +304,8 @@ func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
 
 // DeleteToken deletes the token with the given id.
 func (s *Store) DeleteToken(ctx context.Context, id string) error {
-	if !zohoauth.ValidID(id) {
-		return zohoauth.StoreError(MsgDeleteToken, zohoauth.ErrNotFound)
+	if !storekit.ValidID(id) {
+		return storekit.StoreError(MsgDeleteToken, zohoauth.ErrNotFound)
 	}
 	return s.update(ctx, MsgDeleteToken, func(ctx context.Context, v *view) error {
 		cur, err := v.token(ctx, id)
@@ -312,7 +313,7 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 			return err
 		}
 		if cur == nil {
-			return zohoauth.StoreError(MsgDeleteToken, zohoauth.ErrNotFound)
+			return storekit.StoreError(MsgDeleteToken, zohoauth.ErrNotFound)
 		}
 		v.stage(id, nil)
 		return nil
@@ -329,7 +330,7 @@ func (s *Store) DeleteTokens(ctx context.Context) error {
 	for {
 		ids, err := s.c.ZRange(ctx, s.k.ids(), 0, pageSize-1).Result()
 		if err != nil {
-			return zohoauth.StoreError(MsgDeleteTokens, err)
+			return storekit.StoreError(MsgDeleteTokens, err)
 		}
 		if len(ids) == 0 {
 			return nil
@@ -357,7 +358,7 @@ func (s *Store) DeleteTokens(ctx context.Context) error {
 func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 	ids, err := s.c.ZRange(ctx, s.k.ids(), 0, -1).Result()
 	if err != nil {
-		return nil, zohoauth.StoreError(MsgGetTokens, err)
+		return nil, storekit.StoreError(MsgGetTokens, err)
 	}
 	out := make([]*zohoauth.Token, 0, len(ids))
 	for start := 0; start < len(ids); start += pageSize {
@@ -370,12 +371,12 @@ func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, zohoauth.StoreError(MsgGetTokens, err)
+			return nil, storekit.StoreError(MsgGetTokens, err)
 		}
 		for i, id := range page {
 			t, err := decodeMap(id, cmds[i].Val())
 			if err != nil {
-				return nil, zohoauth.StoreError(MsgGetTokens, err)
+				return nil, storekit.StoreError(MsgGetTokens, err)
 			}
 			if t != nil { // nil: deleted since the id list was read
 				out = append(out, t)
@@ -397,11 +398,11 @@ end
 return out
 `
 
-// reader is the zohoauth.Rows of a find: reads outside any transaction.
+// reader is the storekit.Rows of a find: reads outside any transaction.
 type reader struct{ s *Store }
 
 // Lookup returns the token with the lowest id that matches k.
-func (r reader) Lookup(ctx context.Context, k zohoauth.Key) (*zohoauth.Token, error) {
+func (r reader) Lookup(ctx context.Context, k storekit.Key) (*zohoauth.Token, error) {
 	return lookup(ctx, r, k)
 }
 
@@ -424,7 +425,7 @@ func (r reader) MaxID(ctx context.Context) (uint64, error) {
 }
 
 // indexed returns the tokens that the index of field f and value v names.
-func (r reader) indexed(ctx context.Context, f zohoauth.Field, v string) ([]*zohoauth.Token, error) {
+func (r reader) indexed(ctx context.Context, f storekit.Field, v string) ([]*zohoauth.Token, error) {
 	if v == "" {
 		return nil, nil
 	}
@@ -454,13 +455,13 @@ func (r reader) indexed(ctx context.Context, f zohoauth.Field, v string) ([]*zoh
 // tokens an index names (which the caller checks with Key.Matches).
 type source interface {
 	token(ctx context.Context, id string) (*zohoauth.Token, error)
-	indexed(ctx context.Context, f zohoauth.Field, v string) ([]*zohoauth.Token, error)
+	indexed(ctx context.Context, f storekit.Field, v string) ([]*zohoauth.Token, error)
 }
 
 // lookup returns the token of src with the lowest id that matches k, or nil.
-func lookup(ctx context.Context, src source, k zohoauth.Key) (*zohoauth.Token, error) {
-	if k.Field == zohoauth.FieldID {
-		if !zohoauth.ValidID(k.Value) {
+func lookup(ctx context.Context, src source, k storekit.Key) (*zohoauth.Token, error) {
+	if k.Field == storekit.FieldID {
+		if !storekit.ValidID(k.Value) {
 			return nil, nil
 		}
 		t, err := src.token(ctx, k.Value)
@@ -478,7 +479,7 @@ func lookup(ctx context.Context, src source, k zohoauth.Key) (*zohoauth.Token, e
 
 // withUserName returns every token of src with the user name name.
 func withUserName(ctx context.Context, src source, name string) ([]*zohoauth.Token, error) {
-	ts, err := src.indexed(ctx, zohoauth.FieldUserName, name)
+	ts, err := src.indexed(ctx, storekit.FieldUserName, name)
 	if err != nil {
 		return nil, err
 	}
@@ -492,10 +493,10 @@ func withUserName(ctx context.Context, src source, name string) ([]*zohoauth.Tok
 }
 
 // lowest returns the token of ts with the lowest id that matches k, or nil.
-func lowest(ts []*zohoauth.Token, k zohoauth.Key) *zohoauth.Token {
+func lowest(ts []*zohoauth.Token, k storekit.Key) *zohoauth.Token {
 	var best *zohoauth.Token
 	for _, t := range ts {
-		if t != nil && k.Matches(t) && (best == nil || zohoauth.CompareIDs(t.ID, best.ID) < 0) {
+		if t != nil && k.Matches(t) && (best == nil || storekit.CompareIDs(t.ID, best.ID) < 0) {
 			best = t
 		}
 	}

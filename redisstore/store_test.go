@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 func fullToken(n int) *zohoauth.Token {
@@ -103,10 +104,10 @@ func TestIndexMatchVerified(t *testing.T) {
 		}
 	}
 	// b's id in a's refresh-token index, as a hash collision or a bug would leave it.
-	if err := s.c.SAdd(ctx, s.k.index(zohoauth.FieldRefreshToken, a.RefreshToken), b.ID, "999").Err(); err != nil {
+	if err := s.c.SAdd(ctx, s.k.index(storekit.FieldRefreshToken, a.RefreshToken), b.ID, "999").Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.c.SAdd(ctx, s.k.index(zohoauth.FieldRefreshToken, "1000.unknown"), a.ID).Err(); err != nil {
+	if err := s.c.SAdd(ctx, s.k.index(storekit.FieldRefreshToken, "1000.unknown"), a.ID).Err(); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.FindToken(ctx, &zohoauth.Token{ClientID: a.ClientID, ClientSecret: "x", RefreshToken: a.RefreshToken})
@@ -142,7 +143,7 @@ func TestIDsNeverReusedAfterDeleteTokens(t *testing.T) {
 	if err := s.SaveToken(ctx, again); err != nil {
 		t.Fatal(err)
 	}
-	if zohoauth.CompareIDs(again.ID, first.ID) <= 0 {
+	if storekit.CompareIDs(again.ID, first.ID) <= 0 {
 		t.Fatalf("after DeleteTokens the new token got id %s, the deleted one had %s", again.ID, first.ID)
 	}
 }
@@ -278,16 +279,16 @@ func TestLockAcrossClients(t *testing.T) {
 	a := newTestStore(t)
 	b := New(testClient(t), WithPrefix(a.Prefix()))
 	ctx := t.Context()
-	lk, err := a.Lock(ctx, zohoauth.LockName("7"), 10*time.Second)
+	lk, err := a.Lock(ctx, storekit.LockName("7"), 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
-	if _, err := b.Lock(c, zohoauth.LockName("7"), time.Second); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := b.Lock(c, storekit.LockName("7"), time.Second); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("second owner: %v, want a deadline error", err)
 	}
-	if _, err := b.Lock(ctx, zohoauth.LockName("8"), 0); !errors.Is(err, ErrLease) {
+	if _, err := b.Lock(ctx, storekit.LockName("8"), 0); !errors.Is(err, ErrLease) {
 		t.Fatalf("zero lease: %v, want ErrLease", err)
 	}
 	if err := lk.Renew(ctx, 0); !errors.Is(err, ErrLease) {
@@ -295,7 +296,7 @@ func TestLockAcrossClients(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		lk2, err := b.Lock(ctx, zohoauth.LockName("7"), 10*time.Second)
+		lk2, err := b.Lock(ctx, storekit.LockName("7"), 10*time.Second)
 		if err == nil {
 			err = lk2.Unlock(context.WithoutCancel(ctx))
 		}
@@ -364,7 +365,7 @@ func TestContention(t *testing.T) {
 	}
 }
 
-// TestReaderRows checks the read-side zohoauth.Rows that finds use against
+// TestReaderRows checks the read-side storekit.Rows that finds use against
 // the transaction-side one that saves use: the same answers.
 func TestReaderRows(t *testing.T) {
 	s := newTestStore(t)
@@ -386,12 +387,12 @@ func TestReaderRows(t *testing.T) {
 	if n, err := r.MaxID(ctx); err != nil || n < 40 {
 		t.Fatalf("MaxID = %d, %v; want at least 40", n, err)
 	}
-	for _, k := range []zohoauth.Key{
-		{Field: zohoauth.FieldRefreshToken, Value: a.RefreshToken},
-		{Field: zohoauth.FieldRefreshToken, Value: a.RefreshToken, ClientID: b.ClientID},
-		{Field: zohoauth.FieldUserName, Value: a.UserName, ClientID: "1000.NONE"},
-		{Field: zohoauth.FieldID, Value: "40"},
-		{Field: zohoauth.FieldID, Value: "x"},
+	for _, k := range []storekit.Key{
+		{Field: storekit.FieldRefreshToken, Value: a.RefreshToken},
+		{Field: storekit.FieldRefreshToken, Value: a.RefreshToken, ClientID: b.ClientID},
+		{Field: storekit.FieldUserName, Value: a.UserName, ClientID: "1000.NONE"},
+		{Field: storekit.FieldID, Value: "40"},
+		{Field: storekit.FieldID, Value: "x"},
 	} {
 		got, err := r.Lookup(ctx, k)
 		if err != nil {
@@ -409,7 +410,7 @@ func TestReaderRows(t *testing.T) {
 			t.Errorf("Lookup(%v field %d): reader %v, view %v", k.ClientID, k.Field, got, want)
 		}
 	}
-	if got, _ := r.Lookup(ctx, zohoauth.Key{Field: zohoauth.FieldRefreshToken, Value: a.RefreshToken, ClientID: b.ClientID}); got == nil || got.ID != b.ID {
+	if got, _ := r.Lookup(ctx, storekit.Key{Field: storekit.FieldRefreshToken, Value: a.RefreshToken, ClientID: b.ClientID}); got == nil || got.ID != b.ID {
 		t.Errorf("Lookup by a shared refresh token with b's client: %v, want id %s", got, b.ID)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // errRetry makes update run its function again: what it read is no longer
@@ -141,9 +142,9 @@ func (s *Store) update(ctx context.Context, msg string, fn func(context.Context,
 		}
 		if attempt >= s.maxAttempts {
 			if errors.Is(err, errNotRun) {
-				return zohoauth.StoreError(msg, fmt.Errorf("%d attempts: %w", attempt, err))
+				return storekit.StoreError(msg, fmt.Errorf("%d attempts: %w", attempt, err))
 			}
-			return zohoauth.StoreError(msg, fmt.Errorf("%d attempts: %w", attempt, ErrContention))
+			return storekit.StoreError(msg, fmt.Errorf("%d attempts: %w", attempt, ErrContention))
 		}
 		if attempt > 2 {
 			// Spread the writers that keep colliding: up to 1 ms per
@@ -153,14 +154,14 @@ func (s *Store) update(ctx context.Context, msg string, fn func(context.Context,
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return zohoauth.StoreError(msg, ctx.Err())
+				return storekit.StoreError(msg, ctx.Err())
 			case <-t.C:
 			}
 		}
 	}
 }
 
-// view is the zohoauth.Rows of a write: what the store holds, read under
+// view is the storekit.Rows of a write: what the store holds, read under
 // WATCH on the connection of a transaction, with the changes staged so far
 // laid over it (a batch sees its own earlier saves).
 type view struct {
@@ -233,7 +234,7 @@ func (v *view) token(ctx context.Context, id string) (*zohoauth.Token, error) {
 // indexed returns the tokens the view has for field f with value v: those
 // the index in Redis names (index and tokens watched) and the staged ones.
 // Callers check the match (Key.Matches).
-func (v *view) indexed(ctx context.Context, f zohoauth.Field, val string) ([]*zohoauth.Token, error) {
+func (v *view) indexed(ctx context.Context, f storekit.Field, val string) ([]*zohoauth.Token, error) {
 	key := v.s.k.index(f, val)
 	ids, ok := v.members[key]
 	if !ok {
@@ -274,13 +275,13 @@ func (v *view) indexed(ctx context.Context, f zohoauth.Field, val string) ([]*zo
 }
 
 // Lookup returns the token with the lowest id that matches k. It
-// implements zohoauth.Rows.
-func (v *view) Lookup(ctx context.Context, k zohoauth.Key) (*zohoauth.Token, error) {
+// implements storekit.Rows.
+func (v *view) Lookup(ctx context.Context, k storekit.Key) (*zohoauth.Token, error) {
 	return lookup(ctx, v, k)
 }
 
 // WithUserName returns every token of a user name. It implements
-// zohoauth.Rows.
+// storekit.Rows.
 func (v *view) WithUserName(ctx context.Context, name string) ([]*zohoauth.Token, error) {
 	return withUserName(ctx, v, name)
 }
@@ -289,7 +290,7 @@ func (v *view) WithUserName(ctx context.Context, name string) ([]*zohoauth.Token
 // below it, or the greatest staged id when that is greater: NextID of it is
 // then an id no other writer is given. The counter changes only when the
 // keys the save of the token being planned writes are of their types. It
-// implements zohoauth.Rows.
+// implements storekit.Rows.
 func (v *view) MaxID(ctx context.Context) (uint64, error) {
 	k := v.s.k
 	keys := append([]string{k.counter(), k.ids()}, k.indexes(nil, v.planning)...)
@@ -298,19 +299,19 @@ func (v *view) MaxID(ctx context.Context) (uint64, error) {
 		err = typeReply(res)
 	}
 	if err != nil {
-		return 0, zohoauth.StoreError(MsgGenerateID, wrongType(err))
+		return 0, storekit.StoreError(MsgGenerateID, wrongType(err))
 	}
 	n, ok := res[1].(int64)
 	if !ok || n < 1 {
-		return 0, zohoauth.StoreError(MsgGenerateID, fmt.Errorf("the counter gave %v", res[1]))
+		return 0, storekit.StoreError(MsgGenerateID, fmt.Errorf("the counter gave %v", res[1]))
 	}
 	return max(uint64(n)-1, v.maxID), nil
 }
 
 // plan applies the saving rules to t over the view and stages the result.
-func (v *view) plan(ctx context.Context, t *zohoauth.Token) (zohoauth.SavePlan, error) {
+func (v *view) plan(ctx context.Context, t *zohoauth.Token) (storekit.SavePlan, error) {
 	v.planning = t
-	plan, err := zohoauth.PlanSave(ctx, v, t, MsgDetailsNotFound)
+	plan, err := storekit.PlanSave(ctx, v, t, MsgDetailsNotFound)
 	v.planning = nil
 	if err != nil {
 		return plan, err

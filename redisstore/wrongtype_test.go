@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // snapshot returns every key under the store's prefix with its type and
@@ -93,15 +94,15 @@ func testSaveWrongType(t *testing.T, newBareStore func(t *testing.T) *Store) {
 		key      func(s *Store, tok *zohoauth.Token) string
 		asString bool
 	}
-	index := func(f zohoauth.Field) func(*Store, *zohoauth.Token) string {
-		return func(s *Store, tok *zohoauth.Token) string { return s.k.index(f, tok.Get(f)) }
+	index := func(f storekit.Field) func(*Store, *zohoauth.Token) string {
+		return func(s *Store, tok *zohoauth.Token) string { return s.k.index(f, f.Value(tok)) }
 	}
 	insertKeys := []plantCase{
 		{"token", func(s *Store, _ *zohoauth.Token) string { return s.k.token("1") }, true},
-		{"idx:user_name", index(zohoauth.FieldUserName), true},
-		{"idx:access_token", index(zohoauth.FieldAccessToken), true},
-		{"idx:refresh_token", index(zohoauth.FieldRefreshToken), true},
-		{"idx:grant_token", index(zohoauth.FieldGrantToken), true},
+		{"idx:user_name", index(storekit.FieldUserName), true},
+		{"idx:access_token", index(storekit.FieldAccessToken), true},
+		{"idx:refresh_token", index(storekit.FieldRefreshToken), true},
+		{"idx:grant_token", index(storekit.FieldGrantToken), true},
 		{"ids", func(s *Store, _ *zohoauth.Token) string { return s.k.ids() }, true},
 		{"next_id", func(s *Store, _ *zohoauth.Token) string { return s.k.counter() }, false},
 		{"next_id-string", func(s *Store, _ *zohoauth.Token) string { return s.k.counter() }, true},
@@ -131,17 +132,17 @@ func testSaveWrongType(t *testing.T, newBareStore func(t *testing.T) *Store) {
 	updateKeys := []struct {
 		name string
 		old  bool // a key of the stored token, else of the new values
-		f    zohoauth.Field
+		f    storekit.Field
 	}{
-		{"old-idx:user_name", true, zohoauth.FieldUserName},
-		{"old-idx:access_token", true, zohoauth.FieldAccessToken},
-		{"old-idx:refresh_token", true, zohoauth.FieldRefreshToken},
-		{"old-idx:grant_token", true, zohoauth.FieldGrantToken},
-		{"new-idx:user_name", false, zohoauth.FieldUserName},
-		{"new-idx:access_token", false, zohoauth.FieldAccessToken},
-		{"new-idx:refresh_token", false, zohoauth.FieldRefreshToken},
-		{"new-idx:grant_token", false, zohoauth.FieldGrantToken},
-		{"token", true, zohoauth.FieldID},
+		{"old-idx:user_name", true, storekit.FieldUserName},
+		{"old-idx:access_token", true, storekit.FieldAccessToken},
+		{"old-idx:refresh_token", true, storekit.FieldRefreshToken},
+		{"old-idx:grant_token", true, storekit.FieldGrantToken},
+		{"new-idx:user_name", false, storekit.FieldUserName},
+		{"new-idx:access_token", false, storekit.FieldAccessToken},
+		{"new-idx:refresh_token", false, storekit.FieldRefreshToken},
+		{"new-idx:grant_token", false, storekit.FieldGrantToken},
+		{"token", true, storekit.FieldID},
 	}
 	for _, uc := range updateKeys {
 		t.Run("update/"+uc.name, func(t *testing.T) {
@@ -155,12 +156,12 @@ func testSaveWrongType(t *testing.T, newBareStore func(t *testing.T) *Store) {
 			upd.ID = old.ID
 			var key string
 			switch {
-			case uc.f == zohoauth.FieldID:
+			case uc.f == storekit.FieldID:
 				key = s.k.token(old.ID)
 			case uc.old:
-				key = s.k.index(uc.f, old.Get(uc.f))
+				key = s.k.index(uc.f, uc.f.Value(old))
 			default:
-				key = s.k.index(uc.f, upd.Get(uc.f))
+				key = s.k.index(uc.f, uc.f.Value(upd))
 			}
 			plant(t, s, key, true)
 			before := snapshot(t, s)
@@ -176,8 +177,8 @@ func testSaveWrongType(t *testing.T, newBareStore func(t *testing.T) *Store) {
 		if err := s.SaveToken(ctx, tok); err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []zohoauth.Field{zohoauth.FieldAccessToken} {
-			plant(t, s, s.k.index(f, tok.Get(f)), true)
+		for _, f := range []storekit.Field{storekit.FieldAccessToken} {
+			plant(t, s, s.k.index(f, f.Value(tok)), true)
 		}
 		before := snapshot(t, s)
 		err := s.DeleteToken(ctx, tok.ID)

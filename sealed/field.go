@@ -1,6 +1,9 @@
 package sealed
 
-import "github.com/zohoauth/zohoauth"
+import (
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
+)
 
 // field is one of the four secret fields of a token.
 type field uint8
@@ -48,13 +51,13 @@ func (f field) ptr(t *zohoauth.Token) *string {
 }
 
 // secretOf returns the secret field of a look-up field, if it is one.
-func secretOf(f zohoauth.Field) (field, bool) {
+func secretOf(f storekit.Field) (field, bool) {
 	switch f {
-	case zohoauth.FieldAccessToken:
+	case storekit.FieldAccessToken:
 		return fieldAccessToken, true
-	case zohoauth.FieldGrantToken:
+	case storekit.FieldGrantToken:
 		return fieldGrantToken, true
-	case zohoauth.FieldRefreshToken:
+	case storekit.FieldRefreshToken:
 		return fieldRefreshToken, true
 	}
 	return 0, false
@@ -62,15 +65,15 @@ func secretOf(f zohoauth.Field) (field, bool) {
 
 // query returns a token whose only find key (Token.FindKeys) is the field
 // f with value v and the client id of k: what the inner store is asked.
-func query(k zohoauth.Key, v string) *zohoauth.Token {
+func query(k storekit.Key, v string) *zohoauth.Token {
 	switch k.Field {
-	case zohoauth.FieldUserName:
+	case storekit.FieldUserName:
 		return &zohoauth.Token{UserName: v, ClientID: k.ClientID}
-	case zohoauth.FieldAccessToken:
+	case storekit.FieldAccessToken:
 		return &zohoauth.Token{AccessToken: v, ClientID: k.ClientID}
-	case zohoauth.FieldGrantToken:
+	case storekit.FieldGrantToken:
 		return &zohoauth.Token{GrantToken: v, ClientID: k.ClientID}
-	case zohoauth.FieldRefreshToken:
+	case storekit.FieldRefreshToken:
 		return &zohoauth.Token{RefreshToken: v, ClientID: k.ClientID}
 	}
 	return &zohoauth.Token{ID: v}

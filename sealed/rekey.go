@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // DefaultPageSize is the page size of Usage and Rekey when none is given.
@@ -128,7 +129,7 @@ func (s *Store) Rekey(ctx context.Context, opts RekeyOptions) (RekeyReport, erro
 	}
 	err := zohoauth.EachPage(ctx, s.inner, opts.PageSize, func(page []*zohoauth.Token) error {
 		for _, raw := range page {
-			if opts.After != "" && zohoauth.CompareIDs(raw.ID, opts.After) <= 0 {
+			if opts.After != "" && storekit.CompareIDs(raw.ID, opts.After) <= 0 {
 				continue
 			}
 			rep.Tokens++
@@ -175,7 +176,7 @@ func (s *Store) Rekey(ctx context.Context, opts RekeyOptions) (RekeyReport, erro
 func (s *Store) rekeyToken(ctx context.Context, raw *zohoauth.Token, target *ring) (int, int, error) {
 	if lk, ok := s.inner.(zohoauth.Locker); ok {
 		if _, cas := s.inner.(zohoauth.CompareAndSwapper); !cas {
-			lock, err := lk.Lock(ctx, zohoauth.LockName(raw.ID), 30*time.Second)
+			lock, err := lk.Lock(ctx, storekit.LockName(raw.ID), 30*time.Second)
 			if err != nil {
 				return 0, 0, err
 			}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // Mode says how a Store treats plain values.
@@ -88,8 +89,8 @@ func (s *Store) Keyring() *Keyring { return s.keys }
 // Mode returns how the store treats plain values.
 func (s *Store) Mode() Mode { return s.mode }
 
-func readErr(err error) error  { return zohoauth.StoreError("sealed: cannot read a stored token", err) }
-func writeErr(err error) error { return zohoauth.StoreError("sealed: cannot write a token", err) }
+func readErr(err error) error  { return storekit.StoreError("sealed: cannot read a stored token", err) }
+func writeErr(err error) error { return storekit.StoreError("sealed: cannot write a token", err) }
 
 // writesPlain reports whether the store writes plain values.
 func (s *Store) writesPlain() bool { return s.mode == Unseal || s.mode == plainOnly }
@@ -219,8 +220,8 @@ func (s *Store) find(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, e
 // findOnce is one look-up of find; secret reports whether a secret key was
 // tried.
 func (s *Store) findOnce(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, bool, error) {
-	var kbuf [2]zohoauth.Key
-	keys := t.FindKeys(kbuf[:0])
+	var kbuf [2]storekit.Key
+	keys := storekit.FindKeys(kbuf[:0], t)
 	if len(keys) == 0 {
 		got, err := s.inner.FindToken(ctx, &zohoauth.Token{})
 		return got, false, err
@@ -310,8 +311,8 @@ func (s *Store) prepare(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token
 	if t.ID != "" || s.mode == plainOnly || t.UserName != "" {
 		return enc, nil
 	}
-	var kbuf [2]zohoauth.Key
-	keys := t.SaveKeys(kbuf[:0])
+	var kbuf [2]storekit.Key
+	keys := storekit.SaveKeys(kbuf[:0], t)
 	if len(keys) == 0 {
 		return enc, nil
 	}
@@ -348,7 +349,7 @@ func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 // finish updates t to the stored value enc, decrypted.
 func (s *Store) finish(ctx context.Context, t, enc *zohoauth.Token) error {
 	if err := s.open(ctx, enc, t); err != nil {
-		return zohoauth.StoreError("sealed: token saved, but a stored field it kept does not decrypt", err)
+		return storekit.StoreError("sealed: token saved, but a stored field it kept does not decrypt", err)
 	}
 	*t = *enc
 	return nil

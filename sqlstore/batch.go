@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/zohoauth/zohoauth"
-	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 var _ zohoauth.BatchSaver = (*Store)(nil)
@@ -32,18 +32,18 @@ const fullReadFactor = 4
 // table holds at most four rows per token of the batch; otherwise the rows
 // that have one of the batch's ids, user names, access, refresh or grant
 // tokens (IN lists on the indexed columns), and the other rows of their
-// users — into an indexed table in memory (memory.Table), plans every save
-// there with zohoauth.PlanSave, the rules of SaveToken, and then writes: an
+// users — into an indexed table in memory (storekit.Table), plans every save
+// there with storekit.PlanSave, the rules of SaveToken, and then writes: an
 // UPDATE per stored row that changed and multi-row INSERTs of 500 rows for
 // the new ones, all prepared statements.
 func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error {
 	ins := make([]*zohoauth.Token, len(tokens))
 	for i, t := range tokens {
 		if t == nil {
-			return zohoauth.StoreError(zohoauth.MsgDetailsNotFoundDB, zohoauth.ErrNothingToSave)
+			return storekit.StoreError(storekit.MsgDetailsNotFoundDB, zohoauth.ErrNothingToSave)
 		}
-		if t.ID != "" && !zohoauth.ValidID(t.ID) {
-			return zohoauth.StoreError(zohoauth.MsgSaveTokenDB, zohoauth.ErrInvalidID)
+		if t.ID != "" && !storekit.ValidID(t.ID) {
+			return storekit.StoreError(storekit.MsgSaveTokenDB, zohoauth.ErrInvalidID)
 		}
 		ins[i] = t.Clone()
 		if err := s.checkLengths(ins[i]); err != nil {
@@ -59,7 +59,7 @@ func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error 
 		return err
 	})
 	if err != nil {
-		return storeErr(zohoauth.MsgSaveTokenDB, err)
+		return storeErr(storekit.MsgSaveTokenDB, err)
 	}
 	for i, t := range tokens {
 		*t = *saved[i]
@@ -70,11 +70,11 @@ func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error 
 // batchView is the read view of a batch: the stored rows it can touch, with
 // its own saves applied, and the greatest numeric id of the whole table.
 type batchView struct {
-	*memory.Table
+	*storekit.Table
 	maxID uint64 // of the stored rows, loaded or not
 }
 
-// MaxID implements zohoauth.Rows.
+// MaxID implements storekit.Rows.
 func (v batchView) MaxID(ctx context.Context) (uint64, error) {
 	n, _ := v.Table.MaxID(ctx)
 	return max(n, v.maxID), nil
@@ -82,7 +82,7 @@ func (v batchView) MaxID(ctx context.Context) (uint64, error) {
 
 // saveBatchTx plans and writes a batch inside the write transaction.
 func (s *Store) saveBatchTx(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Token) ([]*zohoauth.Token, error) {
-	view := batchView{Table: memory.NewTable()}
+	view := batchView{Table: storekit.NewTable()}
 	stored := map[string]bool{} // ids of the rows read from the table
 	empty, err := s.loadBatchRows(ctx, tx, ins, view.Table, stored)
 	if err != nil {
@@ -100,7 +100,7 @@ func (s *Store) saveBatchTx(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Tok
 	updated := map[string]bool{}
 	saved := make([]*zohoauth.Token, len(ins))
 	for i, in := range ins {
-		plan, err := zohoauth.PlanSave(ctx, view, in, zohoauth.MsgDetailsNotFoundDB)
+		plan, err := storekit.PlanSave(ctx, view, in, storekit.MsgDetailsNotFoundDB)
 		if err != nil {
 			return nil, err
 		}
@@ -139,7 +139,7 @@ func (s *Store) saveBatchTx(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Tok
 
 // insertRows inserts the rows of view with the given ids, batchRows rows
 // per statement.
-func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, view *memory.Table, ids []string) error {
+func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, view *storekit.Table, ids []string) error {
 	query := func(n int) string {
 		return "INSERT INTO " + s.qtable + " (" + selectList + ") VALUES " +
 			strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n-1) + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -186,7 +186,7 @@ func inChunks(ctx context.Context, tx *sql.Tx, d Dialect, n int, query func(item
 // against: those with a value of the batch in a look-up column, and the
 // other rows of their user names (a save that merges a found row's user
 // name checks that user's rows for conflicts). An empty table reads nothing.
-func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Token, view *memory.Table, stored map[string]bool) (empty bool, err error) {
+func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Token, view *storekit.Table, stored map[string]bool) (empty bool, err error) {
 	var n int
 	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+s.qtable).Scan(&n); err != nil {
 		return false, err
@@ -223,12 +223,12 @@ func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.T
 		}
 		return false, rs.Err()
 	}
-	fields := []zohoauth.Field{zohoauth.FieldID, zohoauth.FieldUserName, zohoauth.FieldAccessToken, zohoauth.FieldRefreshToken, zohoauth.FieldGrantToken}
-	asked := make(map[zohoauth.Field]map[string]bool, len(fields))
+	fields := []storekit.Field{storekit.FieldID, storekit.FieldUserName, storekit.FieldAccessToken, storekit.FieldRefreshToken, storekit.FieldGrantToken}
+	asked := make(map[storekit.Field]map[string]bool, len(fields))
 	for _, f := range fields {
 		asked[f] = map[string]bool{}
 	}
-	load := func(f zohoauth.Field, vals []string) error {
+	load := func(f storekit.Field, vals []string) error {
 		var list []string
 		for _, v := range vals {
 			if v != "" && !asked[f][v] {
@@ -241,7 +241,7 @@ func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.T
 	vals := make([]string, len(ins))
 	for _, f := range fields {
 		for i, t := range ins {
-			vals[i] = t.Get(f)
+			vals[i] = f.Value(t)
 		}
 		if err := load(f, vals); err != nil {
 			return false, err
@@ -251,7 +251,7 @@ func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.T
 	for _, t := range view.All() {
 		users = append(users, t.UserName)
 	}
-	return false, load(zohoauth.FieldUserName, users)
+	return false, load(storekit.FieldUserName, users)
 }
 
 // loadWhereIn calls add with every row whose column col holds one of vals,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // benchToken returns the token of row i of fill, without its id.
@@ -116,7 +117,7 @@ func BenchmarkLockUnlock(b *testing.B) {
 			var lockTime, bareTime time.Duration
 			for b.Loop() {
 				t0 := time.Now()
-				lk, err := s.Lock(ctx, zohoauth.LockName("1"), 10*time.Second)
+				lk, err := s.Lock(ctx, storekit.LockName("1"), 10*time.Second)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -52,7 +52,7 @@
 // that holds a write lock on the table, shared by all processes: BEGIN
 // IMMEDIATE with a busy timeout on SQLite, pg_advisory_xact_lock on
 // PostgreSQL, GET_LOCK on MySQL. Inside it the save finds the stored token,
-// merges, checks for conflicts and allocates the id (zohoauth.PlanSave),
+// merges, checks for conflicts and allocates the id (storekit.PlanSave),
 // then writes: so concurrent saves from many processes neither duplicate a
 // user (Zoho's table has no unique key on user_name) nor lose an update, and
 // new ids are the greatest numeric id plus one, compared as numbers (Zoho's
@@ -92,7 +92,7 @@
 // Store is a zohoauth.BatchSaver: SaveTokens saves a batch in one
 // transaction under the write lock, all or nothing. It reads the stored rows
 // the batch can touch once (none for an empty table), applies the rules of
-// SaveToken (zohoauth.PlanSave) to an index of them in memory, and writes
+// SaveToken (storekit.PlanSave) to an index of them in memory, and writes
 // with multi-row INSERTs of 500 rows: about as fast as the bare driver's
 // multi-row INSERT of the same rows (see BenchmarkSaveTokens).
 //

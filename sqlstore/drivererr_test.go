@@ -8,8 +8,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // TestDriverErrorQuotesNoValue checks the reduction of driver errors that
@@ -39,7 +38,7 @@ func TestDriverErrorQuotesNoValue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, wrapped := range []error{tt.err, fmt.Errorf("commit: %w", tt.err), asRulesError(tt.err)} {
-				got := storeErr(zohoauth.MsgSaveTokenDB, wrapped)
+				got := storeErr(storekit.MsgSaveTokenDB, wrapped)
 				for _, text := range []string{got.Error(), fmt.Sprintf("%+v", got)} {
 					if strings.Contains(text, secret[:4]) || strings.Contains(text, secret[6:10]) {
 						t.Errorf("%q quotes the value", text)
@@ -67,4 +66,4 @@ func TestDriverErrorQuotesNoValue(t *testing.T) {
 }
 
 // asRulesError wraps err in a *zohoauth.Error, as the saving rules do.
-func asRulesError(err error) error { return zohoauth.StoreError("rules", err) }
+func asRulesError(err error) error { return storekit.StoreError("rules", err) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // A SQLite store: in memory here; sqlstore.DefaultSQLitePath (zohooauth.db)
@@ -37,7 +38,7 @@ func ExampleOpenSQLite() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(found.ID, found.APIDomain, zohoauth.FormatExpiry(found.Expiry))
+	fmt.Println(found.ID, found.APIDomain, storekit.FormatExpiry(found.Expiry))
 	// Output: 1 https://www.zohoapis.eu 1795879420612
 }
 
@@ -84,7 +85,7 @@ func ExampleStore_Lock() {
 		log.Fatal(err)
 	}
 
-	lk, err := s.Lock(ctx, zohoauth.LockName(tok.ID), 30*time.Second)
+	lk, err := s.Lock(ctx, storekit.LockName(tok.ID), 30*time.Second)
 	if err != nil {
 		log.Fatal(err)
 	}

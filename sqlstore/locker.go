@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	mrand "math/rand/v2"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,6 +15,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // LockTableSuffix is appended to the token table's name to name the lock
@@ -149,7 +149,7 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return nil, zohoauth.StoreError("cannot lock", fmt.Errorf("lock %.80q: %w", name, err))
+		return nil, storekit.StoreError("cannot lock", fmt.Errorf("lock %.80q: %w", name, err))
 	}
 	st, err := s.lockStatements(ctx)
 	if err != nil {
@@ -158,27 +158,17 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 	var owner [16]byte
 	_, _ = rand.Read(owner[:]) // never fails (crypto/rand)
 	lk := &sqlLock{s: s, st: st, name: name, key: lockRowKey(name), owner: hex.EncodeToString(owner[:]), lease: lease}
-	for {
-		s.lockMu.Lock()
-		wake := s.lockWake
-		s.lockMu.Unlock()
+	err = storekit.LockWait{MinPoll: minLockPoll, MaxPoll: maxLockPoll, Waker: &s.lockWake}.Wait(ctx, func(ctx context.Context) (bool, time.Duration, error) {
 		ok, err := lk.try(ctx)
-		if err != nil && !retryable(err) {
-			return fail(err)
+		if err != nil && retryable(err) {
+			return false, 0, nil
 		}
-		if ok {
-			return lk, nil
-		}
-		timer := time.NewTimer(minLockPoll + mrand.N(maxLockPoll-minLockPoll))
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return fail(ctx.Err())
-		case <-wake:
-		case <-timer.C:
-		}
-		timer.Stop()
+		return ok, 0, err
+	})
+	if err != nil {
+		return fail(err)
 	}
+	return lk, nil
 }
 
 // retryable reports whether a failed attempt to take a lock may simply be
@@ -229,7 +219,7 @@ func (k *sqlLock) try(ctx context.Context) (bool, error) {
 func (k *sqlLock) Renew(ctx context.Context, lease time.Duration) error {
 	res, err := k.st.renew.ExecContext(ctx, leaseMS(lease), k.key, k.owner)
 	if err != nil {
-		return zohoauth.StoreError("cannot renew lock", fmt.Errorf("lock %.80q: %w", k.name, err))
+		return storekit.StoreError("cannot renew lock", fmt.Errorf("lock %.80q: %w", k.name, err))
 	}
 	n, err := res.RowsAffected()
 	if err == nil && n == 0 && k.s.d == MySQL {
@@ -237,10 +227,10 @@ func (k *sqlLock) Renew(ctx context.Context, lease time.Duration) error {
 		err = k.st.alive.QueryRowContext(ctx, k.key, k.owner).Scan(&n)
 	}
 	if err != nil {
-		return zohoauth.StoreError("cannot renew lock", fmt.Errorf("lock %.80q: %w", k.name, err))
+		return storekit.StoreError("cannot renew lock", fmt.Errorf("lock %.80q: %w", k.name, err))
 	}
 	if n == 0 {
-		return zohoauth.StoreError("cannot renew lock", fmt.Errorf("lock %.80q: %w", k.name, zohoauth.ErrLockLost))
+		return storekit.StoreError("cannot renew lock", fmt.Errorf("lock %.80q: %w", k.name, zohoauth.ErrLockLost))
 	}
 	return nil
 }
@@ -255,14 +245,11 @@ func (k *sqlLock) Unlock(ctx context.Context) error {
 		n, err = res.RowsAffected()
 	}
 	if err != nil {
-		return zohoauth.StoreError("cannot unlock", fmt.Errorf("lock %.80q: %w", k.name, err))
+		return storekit.StoreError("cannot unlock", fmt.Errorf("lock %.80q: %w", k.name, err))
 	}
 	if n == 0 {
-		return zohoauth.StoreError("cannot unlock", fmt.Errorf("lock %.80q: %w", k.name, zohoauth.ErrLockLost))
+		return storekit.StoreError("cannot unlock", fmt.Errorf("lock %.80q: %w", k.name, zohoauth.ErrLockLost))
 	}
-	k.s.lockMu.Lock()
-	close(k.s.lockWake)
-	k.s.lockWake = make(chan struct{})
-	k.s.lockMu.Unlock()
+	k.s.lockWake.Wake()
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // TestLockDetails checks what the conformance kit does not: a lease that ran
@@ -34,7 +35,7 @@ func TestLockDetails(t *testing.T) {
 			}
 
 			long := strings.Repeat("é", 300)
-			for _, name := range []string{long, long + "x", "bad\xff", "sha256:x", zohoauth.LockName("12")} {
+			for _, name := range []string{long, long + "x", "bad\xff", "sha256:x", storekit.LockName("12")} {
 				a, err := s.Lock(ctx, name, 10*time.Second)
 				if err != nil {
 					t.Fatalf("Lock(%.20q): %v", name, err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 var _ zohoauth.Pager = (*Store)(nil)
@@ -21,29 +22,29 @@ var _ zohoauth.Pager = (*Store)(nil)
 // whole by separate queries on one index value: the ids of after's value
 // that come after it, and all the ids of the page's last value.
 //
-// Only numeric ids (zohoauth.ValidID) are paged. A table written by another
+// Only numeric ids (storekit.ValidID) are paged. A table written by another
 // program may hold other ids: when the last page is short and the table
 // holds such rows, TokensAfter fails with an error matching
 // zohoauth.ErrInvalidID that counts them, so that a walk never misses a
 // token silently (Tokens returns them, after the numeric ones).
 func (s *Store) TokensAfter(ctx context.Context, after string, limit int) ([]*zohoauth.Token, error) {
 	if limit < 1 {
-		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: zohoauth.MsgGetTokensDB, Detail: "page size " + strconv.Itoa(limit) + ", want at least 1"}
+		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: storekit.MsgGetTokensDB, Detail: "page size " + strconv.Itoa(limit) + ", want at least 1"}
 	}
-	if after != "" && !zohoauth.ValidID(after) {
-		return nil, zohoauth.StoreError("invalid token id", zohoauth.ErrInvalidID)
+	if after != "" && !storekit.ValidID(after) {
+		return nil, storekit.StoreError("invalid token id", zohoauth.ErrInvalidID)
 	}
 	list, err := s.page(ctx, after, limit)
 	if err != nil {
-		return nil, storeErr(zohoauth.MsgGetTokensDB, err)
+		return nil, storeErr(storekit.MsgGetTokensDB, err)
 	}
 	if len(list) < limit {
 		var n int
 		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+s.qtable+" WHERE NOT ("+s.numericID()+")").Scan(&n); err != nil {
-			return nil, storeErr(zohoauth.MsgGetTokensDB, err)
+			return nil, storeErr(storekit.MsgGetTokensDB, err)
 		}
 		if n > 0 {
-			return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: zohoauth.MsgGetTokensDB,
+			return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: storekit.MsgGetTokensDB,
 				Detail: fmt.Sprintf("%d tokens have an id that is not numeric and cannot be paged", n), Err: zohoauth.ErrInvalidID}
 		}
 	}
@@ -86,14 +87,14 @@ func (s *Store) page(ctx context.Context, after string, limit int) ([]*zohoauth.
 		if err != nil {
 			return nil, err
 		}
-		for len(more) > 0 && zohoauth.CompareIDs(more[len(more)-1].ID, last) == 0 {
+		for len(more) > 0 && storekit.CompareIDs(more[len(more)-1].ID, last) == 0 {
 			more = more[:len(more)-1]
 		}
 		more = append(more, tail...)
 	}
 	list = append(list, more...)
 	slices.SortFunc(list, func(a, b *zohoauth.Token) int {
-		if c := zohoauth.CompareIDs(a.ID, b.ID); c != 0 {
+		if c := storekit.CompareIDs(a.ID, b.ID); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)
@@ -165,7 +166,7 @@ func (s *Store) idRanges(after string) []idRange {
 	}
 }
 
-// numericID is the SQL condition that id is a valid id (zohoauth.ValidID):
+// numericID is the SQL condition that id is a valid id (storekit.ValidID):
 // 1 to 10 ASCII digits.
 func (s *Store) numericID() string {
 	switch s.d {

@@ -7,9 +7,10 @@ import (
 	"strconv"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
-// rows implements zohoauth.Rows with the Store's prepared statements, on the
+// rows implements storekit.Rows with the Store's prepared statements, on the
 // pool or, inside a save, on the transaction. Inside a save (which holds the
 // write lock, so nothing changes under it) the rows of the last user name
 // queried are kept, so that the conflict check of PlanSave reuses the rows
@@ -25,7 +26,7 @@ type userRows struct {
 	list []*zohoauth.Token
 }
 
-var _ zohoauth.Rows = rows{}
+var _ storekit.Rows = rows{}
 
 func (r rows) query(ctx context.Context, st *sql.Stmt, args ...any) (*sql.Rows, error) {
 	if r.tx != nil {
@@ -38,14 +39,14 @@ func (r rows) query(ctx context.Context, st *sql.Stmt, args ...any) (*sql.Rows, 
 // narrows by the key's column (an index look-up); the exact comparison and
 // the client rule are applied here, so a case-insensitive or space-padding
 // collation of a table made elsewhere cannot produce a false match.
-func (r rows) Lookup(ctx context.Context, k zohoauth.Key) (*zohoauth.Token, error) {
+func (r rows) Lookup(ctx context.Context, k storekit.Key) (*zohoauth.Token, error) {
 	if int(k.Field) >= len(r.s.byField) || r.s.byField[k.Field] == nil || k.Value == "" {
 		return nil, nil // a key this table has no column for matches nothing
 	}
 	st := r.s.byField[k.Field]
 	var list []*zohoauth.Token
 	var err error
-	if k.Field == zohoauth.FieldUserName {
+	if k.Field == storekit.FieldUserName {
 		list, err = r.userName(ctx, k.Value)
 	} else {
 		list, err = scanAll(r.query(ctx, st, k.Value))
@@ -55,7 +56,7 @@ func (r rows) Lookup(ctx context.Context, k zohoauth.Key) (*zohoauth.Token, erro
 	}
 	var best *zohoauth.Token
 	for _, t := range list {
-		if k.Matches(t) && (best == nil || zohoauth.CompareIDs(t.ID, best.ID) < 0) {
+		if k.Matches(t) && (best == nil || storekit.CompareIDs(t.ID, best.ID) < 0) {
 			best = t
 		}
 	}
@@ -83,7 +84,7 @@ func (r rows) userName(ctx context.Context, name string) ([]*zohoauth.Token, err
 	if r.memo != nil && r.memo.list != nil && r.memo.name == name {
 		return r.memo.list, nil
 	}
-	list, err := scanAll(r.query(ctx, r.s.byField[zohoauth.FieldUserName], name))
+	list, err := scanAll(r.query(ctx, r.s.byField[storekit.FieldUserName], name))
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +144,7 @@ func scanToken(rs *sql.Rows) (*zohoauth.Token, error) {
 	if err := rs.Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]); err != nil {
 		return nil, err
 	}
-	exp, err := zohoauth.ParseExpiry(v[7].String)
+	exp, err := storekit.ParseExpiry(v[7].String)
 	if err != nil {
 		return nil, fmt.Errorf("row with id %.12q: %w", v[0].String, err)
 	}
@@ -172,6 +173,6 @@ func values(t *zohoauth.Token) [len(columns)]any {
 	}
 	return [len(columns)]any{
 		str(t.ID), str(t.UserName), str(t.ClientID), str(t.ClientSecret), str(t.RefreshToken),
-		str(t.AccessToken), str(t.GrantToken), str(zohoauth.FormatExpiry(t.Expiry)), str(t.RedirectURL), str(t.APIDomain),
+		str(t.AccessToken), str(t.GrantToken), str(storekit.FormatExpiry(t.Expiry)), str(t.RedirectURL), str(t.APIDomain),
 	}
 }

@@ -21,6 +21,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"    // registers the "sqlite3" driver
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // Zoho's defaults (DBStore and the SQLite sample store).
@@ -64,16 +65,16 @@ type Store struct {
 	keep   *sql.Conn // holds an in-memory SQLite database open
 	wal    bool      // a SQLite file in WAL mode: deletes checkpoint it
 
-	writeSem chan struct{} // one writer of this Store at a time
-	lockKey  int64         // PostgreSQL advisory lock
-	lockName string        // MySQL GET_LOCK name
-	idNum    bool          // MySQL: the table has idNumColumn, indexed
-	lockMu   sync.Mutex    // guards lockSt and lockWake
-	lockSt   *lockStmts    // lock table statements, prepared on first Lock
-	lockWake chan struct{} // closed and replaced when this Store unlocks
+	writeSem chan struct{}  // one writer of this Store at a time
+	lockKey  int64          // PostgreSQL advisory lock
+	lockName string         // MySQL GET_LOCK name
+	idNum    bool           // MySQL: the table has idNumColumn, indexed
+	lockMu   sync.Mutex     // guards lockSt
+	lockSt   *lockStmts     // lock table statements, prepared on first Lock
+	lockWake storekit.Waker // wakes the goroutines waiting in Lock when this Store unlocks
 	maxLen   [len(columns)]int
 
-	byField  [zohoauth.FieldRefreshToken + 1]*sql.Stmt
+	byField  [storekit.FieldRefreshToken + 1]*sql.Stmt
 	all      *sql.Stmt
 	maxID    *sql.Stmt
 	insert   *sql.Stmt
@@ -230,7 +231,7 @@ func newStore(ctx context.Context, db *sql.DB, d Dialect, keep *sql.Conn, opts [
 	if !ValidTableName(cfg.table) {
 		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: "invalid table name", Detail: fmt.Sprintf("%.60q", cfg.table), Err: ErrBadTableName}
 	}
-	s := &Store{db: db, d: d, table: cfg.table, qtable: d.quote(cfg.table), keep: keep, lockKey: advisoryKey(cfg.table), writeSem: make(chan struct{}, 1), lockWake: make(chan struct{})}
+	s := &Store{db: db, d: d, table: cfg.table, qtable: d.quote(cfg.table), keep: keep, lockKey: advisoryKey(cfg.table), writeSem: make(chan struct{}, 1)}
 	if d == MySQL {
 		var dbName string
 		if err := db.QueryRowContext(ctx, "SELECT COALESCE(DATABASE(), '')").Scan(&dbName); err != nil {
@@ -270,7 +271,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		return st, nil
 	}
 	var err error
-	for _, f := range []zohoauth.Field{zohoauth.FieldID, zohoauth.FieldUserName, zohoauth.FieldAccessToken, zohoauth.FieldGrantToken, zohoauth.FieldRefreshToken} {
+	for _, f := range []storekit.Field{storekit.FieldID, storekit.FieldUserName, storekit.FieldAccessToken, storekit.FieldGrantToken, storekit.FieldRefreshToken} {
 		if s.byField[f], err = p("SELECT " + selectList + " FROM " + s.qtable + " WHERE " + f.Column() + " = ?"); err != nil {
 			return err
 		}
@@ -351,29 +352,29 @@ func (s *Store) Table() string { return s.table }
 // FindToken implements zohoauth.Store.
 func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
 	if t == nil {
-		return nil, zohoauth.StoreError(zohoauth.MsgDetailsNotFoundDB, zohoauth.ErrNotFound)
+		return nil, storekit.StoreError(storekit.MsgDetailsNotFoundDB, zohoauth.ErrNotFound)
 	}
-	found, err := zohoauth.Find(ctx, rows{s: s}, t)
+	found, err := storekit.Find(ctx, rows{s: s}, t)
 	switch {
 	case errors.Is(err, zohoauth.ErrNotFound):
-		return nil, zohoauth.StoreError(zohoauth.MsgDetailsNotFoundDB, zohoauth.ErrNotFound)
+		return nil, storekit.StoreError(storekit.MsgDetailsNotFoundDB, zohoauth.ErrNotFound)
 	case err != nil:
-		return nil, storeErr(zohoauth.MsgGetTokenDB, err)
+		return nil, storeErr(storekit.MsgGetTokenDB, err)
 	}
 	return found, nil
 }
 
 // FindTokenByID implements zohoauth.Store.
 func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
-	if !zohoauth.ValidID(id) {
-		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenByIDDB, zohoauth.ErrNotFound)
+	if !storekit.ValidID(id) {
+		return nil, storekit.StoreError(storekit.MsgGetTokenByIDDB, zohoauth.ErrNotFound)
 	}
-	found, err := rows{s: s}.Lookup(ctx, zohoauth.Key{Field: zohoauth.FieldID, Value: id})
+	found, err := rows{s: s}.Lookup(ctx, storekit.Key{Field: storekit.FieldID, Value: id})
 	if err != nil {
-		return nil, storeErr(zohoauth.MsgGetTokenByIDDB, err)
+		return nil, storeErr(storekit.MsgGetTokenByIDDB, err)
 	}
 	if found == nil {
-		return nil, zohoauth.StoreError(zohoauth.MsgGetTokenByIDDB, zohoauth.ErrNotFound)
+		return nil, storekit.StoreError(storekit.MsgGetTokenByIDDB, zohoauth.ErrNotFound)
 	}
 	return found, nil
 }
@@ -384,10 +385,10 @@ func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, 
 // nor lose an update.
 func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 	if t == nil {
-		return zohoauth.StoreError(zohoauth.MsgDetailsNotFoundDB, zohoauth.ErrNothingToSave)
+		return storekit.StoreError(storekit.MsgDetailsNotFoundDB, zohoauth.ErrNothingToSave)
 	}
-	if t.ID != "" && !zohoauth.ValidID(t.ID) {
-		return zohoauth.StoreError(zohoauth.MsgSaveTokenDB, zohoauth.ErrInvalidID)
+	if t.ID != "" && !storekit.ValidID(t.ID) {
+		return storekit.StoreError(storekit.MsgSaveTokenDB, zohoauth.ErrInvalidID)
 	}
 	in := t.Clone()
 	if err := s.checkLengths(in); err != nil {
@@ -399,7 +400,7 @@ func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 		return err
 	})
 	if err != nil {
-		return storeErr(zohoauth.MsgSaveTokenDB, err)
+		return storeErr(storekit.MsgSaveTokenDB, err)
 	}
 	*t = *saved
 	return nil
@@ -407,9 +408,9 @@ func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 
 // saveTx is the save of one token (checked with checkLengths) inside a
 // transaction that holds the write lock: find, merge and check
-// (zohoauth.PlanSave), then insert or update. It returns the stored token.
+// (storekit.PlanSave), then insert or update. It returns the stored token.
 func (s *Store) saveTx(ctx context.Context, tx *sql.Tx, in *zohoauth.Token) (*zohoauth.Token, error) {
-	plan, err := zohoauth.PlanSave(ctx, rows{s: s, tx: tx, memo: &userRows{}}, in, zohoauth.MsgDetailsNotFoundDB)
+	plan, err := storekit.PlanSave(ctx, rows{s: s, tx: tx, memo: &userRows{}}, in, storekit.MsgDetailsNotFoundDB)
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +433,7 @@ func (s *Store) checkLengths(t *zohoauth.Token) error {
 	v := values(t)
 	for i, max := range s.maxLen {
 		if str, ok := v[i].(string); ok && max > 0 && utf8.RuneCountInString(str) > max {
-			return &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: zohoauth.MsgSaveTokenDB,
+			return &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: storekit.MsgSaveTokenDB,
 				Detail: fmt.Sprintf("column %s holds at most %d characters", columns[i], max), Err: ErrTooLong}
 		}
 	}
@@ -441,8 +442,8 @@ func (s *Store) checkLengths(t *zohoauth.Token) error {
 
 // DeleteToken implements zohoauth.Store.
 func (s *Store) DeleteToken(ctx context.Context, id string) error {
-	if !zohoauth.ValidID(id) {
-		return zohoauth.StoreError(zohoauth.MsgDeleteTokenDB, zohoauth.ErrNotFound)
+	if !storekit.ValidID(id) {
+		return storekit.StoreError(storekit.MsgDeleteTokenDB, zohoauth.ErrNotFound)
 	}
 	err := s.withWriteLock(ctx, func(tx *sql.Tx) error {
 		res, err := tx.StmtContext(ctx, s.deleteID).ExecContext(ctx, id)
@@ -459,7 +460,7 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 		return nil
 	})
 	if err != nil {
-		return storeErr(zohoauth.MsgDeleteTokenDB, err)
+		return storeErr(storekit.MsgDeleteTokenDB, err)
 	}
 	s.scrubWAL(ctx)
 	return nil
@@ -469,9 +470,9 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 	list, err := scanAll(s.all.QueryContext(ctx))
 	if err != nil {
-		return nil, storeErr(zohoauth.MsgGetTokensDB, err)
+		return nil, storeErr(storekit.MsgGetTokensDB, err)
 	}
-	slices.SortFunc(list, func(a, b *zohoauth.Token) int { return zohoauth.CompareIDs(a.ID, b.ID) })
+	slices.SortFunc(list, func(a, b *zohoauth.Token) int { return storekit.CompareIDs(a.ID, b.ID) })
 	return list, nil
 }
 
@@ -482,7 +483,7 @@ func (s *Store) DeleteTokens(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		return storeErr(zohoauth.MsgDeleteTokensDB, err)
+		return storeErr(storekit.MsgDeleteTokensDB, err)
 	}
 	s.scrubWAL(ctx)
 	return nil
@@ -511,7 +512,7 @@ func storeErr(msg string, err error) error {
 	if ze, ok := err.(*zohoauth.Error); ok {
 		return driverError(ze)
 	}
-	return zohoauth.StoreError(msg, driverError(err))
+	return storekit.StoreError(msg, driverError(err))
 }
 
 // withoutDSN returns the text of pgx's error on a DSN it cannot parse,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/storekit"
 	"github.com/zohoauth/zohoauth/storetest"
 )
 
@@ -245,9 +246,9 @@ func TestErrorsShowNoSecret(t *testing.T) {
 				!errors.Is(errs[2], zohoauth.ErrNotFound) || !errors.Is(errs[3], context.Canceled) || !errors.Is(errs[4], context.Canceled) {
 				t.Errorf("errors do not match their causes: %v", errs)
 			}
-			if !errors.Is(errs[1], &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: zohoauth.MsgDetailsNotFoundDB}) ||
-				!errors.Is(errs[2], &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: zohoauth.MsgDetailsNotFoundDB}) ||
-				!errors.Is(errs[3], &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: zohoauth.MsgSaveTokenDB}) {
+			if !errors.Is(errs[1], &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: storekit.MsgDetailsNotFoundDB}) ||
+				!errors.Is(errs[2], &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: storekit.MsgDetailsNotFoundDB}) ||
+				!errors.Is(errs[3], &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: storekit.MsgSaveTokenDB}) {
 				t.Errorf("errors do not carry Zoho's texts: %v", errs)
 			}
 		})

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 var _ zohoauth.CompareAndSwapper = (*Store)(nil)
@@ -19,10 +20,10 @@ var _ zohoauth.CompareAndSwapper = (*Store)(nil)
 // an unknown id one matching zohoauth.ErrNotFound; either saves nothing.
 func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
 	if old == nil || t == nil {
-		return zohoauth.StoreError(zohoauth.MsgDetailsNotFoundDB, zohoauth.ErrNothingToSave)
+		return storekit.StoreError(storekit.MsgDetailsNotFoundDB, zohoauth.ErrNothingToSave)
 	}
-	if !zohoauth.ValidID(old.ID) {
-		return zohoauth.StoreError(zohoauth.MsgGetTokenByIDDB, zohoauth.ErrNotFound)
+	if !storekit.ValidID(old.ID) {
+		return storekit.StoreError(storekit.MsgGetTokenByIDDB, zohoauth.ErrNotFound)
 	}
 	in := t.Clone()
 	in.ID = old.ID
@@ -34,19 +35,19 @@ func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
 		var access, expiry sql.NullString
 		err := tx.StmtContext(ctx, s.swapRead).QueryRowContext(ctx, old.ID).Scan(&access, &expiry)
 		if errors.Is(err, sql.ErrNoRows) {
-			return zohoauth.StoreError(zohoauth.MsgGetTokenByIDDB, zohoauth.ErrNotFound)
+			return storekit.StoreError(storekit.MsgGetTokenByIDDB, zohoauth.ErrNotFound)
 		}
 		if err != nil {
 			return err
 		}
 		if access.String != old.AccessToken || !sameExpiry(expiry.String, old) {
-			return zohoauth.StoreError(zohoauth.MsgSaveTokenDB, zohoauth.ErrStale)
+			return storekit.StoreError(storekit.MsgSaveTokenDB, zohoauth.ErrStale)
 		}
 		saved, err = s.saveTx(ctx, tx, in)
 		return err
 	})
 	if err != nil {
-		return storeErr(zohoauth.MsgSaveTokenDB, err)
+		return storeErr(storekit.MsgSaveTokenDB, err)
 	}
 	*t = *saved
 	return nil
@@ -56,9 +57,9 @@ func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
 // same epoch-millisecond string, or (for a row written elsewhere in
 // another spelling, such as with leading zeros) the same instant.
 func sameExpiry(stored string, old *zohoauth.Token) bool {
-	if stored == zohoauth.FormatExpiry(old.Expiry) {
+	if stored == storekit.FormatExpiry(old.Expiry) {
 		return true
 	}
-	exp, err := zohoauth.ParseExpiry(stored)
+	exp, err := storekit.ParseExpiry(stored)
 	return err == nil && exp.Equal(old.Expiry)
 }

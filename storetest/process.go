@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // The environment of a child process of MultiProcess and MultiProcessLock.
@@ -138,7 +139,7 @@ func MultiProcess(t *testing.T, open OpenShared, opts ProcessOptions) {
 	ids := map[string]bool{}
 	seen := map[string]bool{}
 	for _, tok := range list {
-		if !zohoauth.ValidID(tok.ID) || ids[tok.ID] {
+		if !storekit.ValidID(tok.ID) || ids[tok.ID] {
 			t.Errorf("id %q not numeric or given twice", tok.ID)
 		}
 		ids[tok.ID] = true

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // NewStore returns a new, empty store for one subtest.
@@ -120,7 +121,7 @@ func save(t *testing.T, s zohoauth.Store, tok *zohoauth.Token) *zohoauth.Token {
 	if err := s.SaveToken(ctx(t), tok); err != nil {
 		t.Fatalf("SaveToken(%v): %v", tok, err)
 	}
-	if !zohoauth.ValidID(tok.ID) {
+	if !storekit.ValidID(tok.ID) {
 		t.Fatalf("SaveToken left id %q, want a numeric id", tok.ID)
 	}
 	return tok
@@ -176,7 +177,7 @@ func diff(a, b *zohoauth.Token) []string {
 		}
 	}
 	if !a.Expiry.Equal(b.Expiry) {
-		out = append(out, fmt.Sprintf("Expiry (%s vs %s)", zohoauth.FormatExpiry(a.Expiry), zohoauth.FormatExpiry(b.Expiry)))
+		out = append(out, fmt.Sprintf("Expiry (%s vs %s)", storekit.FormatExpiry(a.Expiry), storekit.FormatExpiry(b.Expiry)))
 	}
 	return out
 }
@@ -245,7 +246,7 @@ func testSaveAssignsIDs(t *testing.T, s zohoauth.Store) {
 	}
 	got := wantCount(t, s, 12)
 	for i := 1; i < len(got); i++ {
-		if zohoauth.CompareIDs(got[i-1].ID, got[i].ID) >= 0 {
+		if storekit.CompareIDs(got[i-1].ID, got[i].ID) >= 0 {
 			t.Fatalf("Tokens not ordered by numeric id: %q before %q", got[i-1].ID, got[i].ID)
 		}
 	}
@@ -382,8 +383,8 @@ func testNothingToSave(t *testing.T, s zohoauth.Store) {
 			t.Fatalf("SaveToken(%v) = %v, want an error matching ErrNothingToSave", tok, err)
 		}
 		wantStoreError(t, "save with nothing to save", err)
-		if !strings.Contains(err.Error(), zohoauth.MsgDetailsNotFound) {
-			t.Fatalf("SaveToken(%v) = %q, want Zoho's text %q", tok, err, zohoauth.MsgDetailsNotFound)
+		if !strings.Contains(err.Error(), storekit.MsgDetailsNotFound) {
+			t.Fatalf("SaveToken(%v) = %q, want Zoho's text %q", tok, err, storekit.MsgDetailsNotFound)
 		}
 	}
 	same(t, "after refused saves", wantCount(t, s, 1)[0], a)
@@ -438,7 +439,7 @@ func testUsersAndClientsApart(t *testing.T, s zohoauth.Store) {
 	}
 }
 
-// testEmptyClientID checks both directions of zohoauth.SameClient: a stored
+// testEmptyClientID checks both directions of storekit.SameClient: a stored
 // token without a client id is found by a query with one, a stored token
 // with a client id by a query without one, and a user's token without a
 // client id conflicts with a token of the same user for any client.
@@ -619,7 +620,7 @@ func testExpiry(t *testing.T, s zohoauth.Store) {
 		save(t, s, tok)
 		got := mustByID(t, s, tok.ID)
 		if !got.Expiry.Equal(e) {
-			t.Fatalf("expiry %q read back as %q", zohoauth.FormatExpiry(e), zohoauth.FormatExpiry(got.Expiry))
+			t.Fatalf("expiry %q read back as %q", storekit.FormatExpiry(e), storekit.FormatExpiry(got.Expiry))
 		}
 	}
 }
@@ -851,5 +852,5 @@ func testPages(t *testing.T, s zohoauth.Store) {
 }
 
 func sortByID(list []*zohoauth.Token) {
-	slices.SortFunc(list, func(a, b *zohoauth.Token) int { return zohoauth.CompareIDs(a.ID, b.ID) })
+	slices.SortFunc(list, func(a, b *zohoauth.Token) int { return storekit.CompareIDs(a.ID, b.ID) })
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/storekit"
 	"github.com/zohoauth/zohoauth/storetest"
 )
 
@@ -223,7 +224,7 @@ func (s *halfSwap) SwapToken(ctx context.Context, old, t *zohoauth.Token) error 
 		return err
 	}
 	if !s.same(cur, old) {
-		return zohoauth.StoreError("stale", zohoauth.ErrStale)
+		return storekit.StoreError("stale", zohoauth.ErrStale)
 	}
 	t.ID = old.ID
 	return s.Store.SaveToken(ctx, t)
@@ -244,7 +245,7 @@ func (s oneSidedClient) FindToken(ctx context.Context, q *zohoauth.Token) (*zoho
 		return nil, err
 	}
 	if s.storedEmpty && q.ClientID != "" && got.ClientID == "" || !s.storedEmpty && q.ClientID == "" && got.ClientID != "" {
-		return nil, zohoauth.StoreError("no such token", zohoauth.ErrNotFound)
+		return nil, storekit.StoreError("no such token", zohoauth.ErrNotFound)
 	}
 	return got, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/auth"
+	"github.com/zohoauth/zohoauth/storekit"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -321,7 +322,7 @@ func (s *Server) storeError(err error, notFound string) *apiError {
 		}
 		return errorf(http.StatusNotFound, "not_found", "%s", notFound)
 	case errors.Is(err, zohoauth.ErrNothingToSave):
-		return errorf(http.StatusBadRequest, "nothing_to_save", "%s", zohoauth.MsgDetailsNotFound)
+		return errorf(http.StatusBadRequest, "nothing_to_save", "%s", storekit.MsgDetailsNotFound)
 	case errors.Is(err, zohoauth.ErrInvalidID):
 		return errorf(http.StatusBadRequest, "invalid_id", "a token id is a number of 1 to 10 digits")
 	case errors.Is(err, zohoauth.ErrConflict):
@@ -411,8 +412,8 @@ func (s *Server) findToken(w http.ResponseWriter, r *http.Request, k *Key) *apiE
 	if err != nil {
 		return errorf(http.StatusBadRequest, "malformed_token", "%s", err)
 	}
-	var buf [2]zohoauth.Key
-	if len(partial.FindKeys(buf[:0])) == 0 {
+	var buf [2]storekit.Key
+	if len(storekit.FindKeys(buf[:0], partial)) == 0 {
 		return errorf(http.StatusBadRequest, "malformed_token", "give a user_name, access_token, grant_token, refresh_token or id to find")
 	}
 	t, err := s.store.FindToken(r.Context(), partial)
@@ -433,7 +434,7 @@ func (s *Server) findToken(w http.ResponseWriter, r *http.Request, k *Key) *apiE
 // findTokenByID answers GET /v1/tokens/{id}: find_token_by_id.
 func (s *Server) findTokenByID(w http.ResponseWriter, r *http.Request, k *Key) *apiError {
 	id := r.PathValue("id")
-	if !zohoauth.ValidID(id) {
+	if !storekit.ValidID(id) {
 		return errorf(http.StatusBadRequest, "invalid_id", "a token id is a number of 1 to 10 digits")
 	}
 	t, err := s.store.FindTokenByID(r.Context(), id)
@@ -462,14 +463,14 @@ func (s *Server) saveToken(w http.ResponseWriter, r *http.Request, k *Key) *apiE
 	if err != nil {
 		return errorf(http.StatusBadRequest, "malformed_token", "%s", err)
 	}
-	if t.ID != "" && !zohoauth.ValidID(t.ID) {
+	if t.ID != "" && !storekit.ValidID(t.ID) {
 		return errorf(http.StatusBadRequest, "invalid_id", "a token id is a number of 1 to 10 digits")
 	}
 	ctx := r.Context()
 	var stored *zohoauth.Token
 	if t.ID != "" {
 		stored, err = s.store.FindTokenByID(ctx, t.ID)
-	} else if ks := t.FindKeys(nil); len(ks) > 0 {
+	} else if ks := storekit.FindKeys(nil, t); len(ks) > 0 {
 		stored, err = s.store.FindToken(ctx, t)
 	}
 	if err != nil && !errors.Is(err, zohoauth.ErrNotFound) {
@@ -542,7 +543,7 @@ func (s *Server) deleteTokens(w http.ResponseWriter, r *http.Request, k *Key) *a
 // deleteToken answers DELETE /v1/tokens/{id}: delete_token.
 func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request, k *Key) *apiError {
 	id := r.PathValue("id")
-	if !zohoauth.ValidID(id) {
+	if !storekit.ValidID(id) {
 		return errorf(http.StatusBadRequest, "invalid_id", "a token id is a number of 1 to 10 digits")
 	}
 	t, err := s.store.FindTokenByID(r.Context(), id)
@@ -604,7 +605,7 @@ func (s *Server) revokeTokens(ctx context.Context, k *Key, in revokeRequest) (*r
 	var sel []*zohoauth.Token
 	switch {
 	case in.ID != "":
-		if !zohoauth.ValidID(in.ID) {
+		if !storekit.ValidID(in.ID) {
 			return nil, errorf(http.StatusBadRequest, "invalid_id", "a token id is a number of 1 to 10 digits")
 		}
 		t, err := s.store.FindTokenByID(ctx, in.ID)

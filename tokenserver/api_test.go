@@ -9,6 +9,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/clock"
+	"github.com/zohoauth/zohoauth/storekit"
 	"github.com/zohoauth/zohoauth/tokenserver"
 )
 
@@ -26,7 +27,7 @@ func TestGetToken(t *testing.T) {
 			t.Fatalf("GET /v1/token user %s: %d %s", user, a.status, a.body)
 		}
 		m := a.json(t)
-		if m["access_token"] != tok.AccessToken || m["id"] != tok.ID || m["user_name"] != tok.UserName || m["expiry_time"] != zohoauth.FormatExpiry(tok.Expiry) {
+		if m["access_token"] != tok.AccessToken || m["id"] != tok.ID || m["user_name"] != tok.UserName || m["expiry_time"] != storekit.FormatExpiry(tok.Expiry) {
 			t.Errorf("answer %v, want the stored token %v", m, tok)
 		}
 		if n, _ := m["expires_in"].(float64); n < 3000 || n > 3600 {
@@ -98,7 +99,7 @@ func TestTokenStoreOperations(t *testing.T) {
 	}
 
 	// save: a new token gets a new id; a partial save merges
-	a = e.do("POST", "/v1/tokens", full, map[string]string{"user_name": "bob@example.com:700", "client_id": clientB, "client_secret": secretB, "refresh_token": "1000.rt.bob", "access_token": "1000.at.bob", "expiry_time": zohoauth.FormatExpiry(time.Now().Add(time.Hour))})
+	a = e.do("POST", "/v1/tokens", full, map[string]string{"user_name": "bob@example.com:700", "client_id": clientB, "client_secret": secretB, "refresh_token": "1000.rt.bob", "access_token": "1000.at.bob", "expiry_time": storekit.FormatExpiry(time.Now().Add(time.Hour))})
 	if a.status != 200 {
 		t.Fatalf("save: %d %s", a.status, a.body)
 	}
@@ -121,7 +122,7 @@ func TestTokenStoreOperations(t *testing.T) {
 	}
 	// save with nothing to save: Zoho's message, nothing changed
 	snap := e.snapshot()
-	if a := e.do("POST", "/v1/tokens", full, map[string]string{"user_name": "carl@example.com:1"}); a.status != 400 || a.errorCode(t) != "nothing_to_save" || !strings.Contains(string(a.body), zohoauth.MsgDetailsNotFound) {
+	if a := e.do("POST", "/v1/tokens", full, map[string]string{"user_name": "carl@example.com:1"}); a.status != 400 || a.errorCode(t) != "nothing_to_save" || !strings.Contains(string(a.body), storekit.MsgDetailsNotFound) {
 		t.Errorf("empty save: %d %s", a.status, a.body)
 	}
 	if !sameTokens(snap, e.snapshot()) {

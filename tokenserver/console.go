@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 //go:embed console.html
@@ -268,7 +268,7 @@ func (s *Server) consoleHome(w http.ResponseWriter, r *http.Request) {
 		page.Tokens = append(page.Tokens, row)
 	}
 	slices.SortStableFunc(page.Tokens, func(a, b tokenRow) int {
-		return cmp.Or(strings.Compare(strings.ToLower(a.Email), strings.ToLower(b.Email)), strings.Compare(a.ClientID, b.ClientID), zohoauth.CompareIDs(a.ID, b.ID))
+		return cmp.Or(strings.Compare(strings.ToLower(a.Email), strings.ToLower(b.Email)), strings.Compare(a.ClientID, b.ClientID), storekit.CompareIDs(a.ID, b.ID))
 	})
 	keys, err := s.keys.ListKeys(ctx)
 	if err != nil {
@@ -298,7 +298,7 @@ func (s *Server) consoleConfirmRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.URL.Query().Get("id")
-	if !zohoauth.ValidID(id) {
+	if !storekit.ValidID(id) {
 		http.Redirect(w, r, consolePath+"?msg="+url.QueryEscape("No such token."), http.StatusSeeOther)
 		return
 	}

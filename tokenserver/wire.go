@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // wireToken is a token on the wire, in the column names of Zoho's stores.
@@ -35,7 +36,7 @@ func toWire(t *zohoauth.Token, secrets bool) wireToken {
 		UserName:    t.UserName,
 		ClientID:    t.ClientID,
 		AccessToken: t.AccessToken,
-		ExpiryTime:  zohoauth.FormatExpiry(t.Expiry),
+		ExpiryTime:  storekit.FormatExpiry(t.Expiry),
 		RedirectURL: t.RedirectURL,
 		APIDomain:   t.APIDomain,
 	}
@@ -47,7 +48,7 @@ func toWire(t *zohoauth.Token, secrets bool) wireToken {
 
 // token returns the zohoauth.Token of w.
 func (w wireToken) token() (*zohoauth.Token, error) {
-	exp, err := zohoauth.ParseExpiry(w.ExpiryTime)
+	exp, err := storekit.ParseExpiry(w.ExpiryTime)
 	if err != nil {
 		return nil, errors.New("expiry_time is not epoch milliseconds")
 	}
@@ -151,7 +152,7 @@ type tokenAnswer struct {
 }
 
 func newTokenAnswer(t *zohoauth.Token, now time.Time) tokenAnswer {
-	a := tokenAnswer{AccessToken: t.AccessToken, ExpiryTime: zohoauth.FormatExpiry(t.Expiry), APIDomain: t.APIDomain, ID: t.ID, UserName: t.UserName, ClientID: t.ClientID}
+	a := tokenAnswer{AccessToken: t.AccessToken, ExpiryTime: storekit.FormatExpiry(t.Expiry), APIDomain: t.APIDomain, ID: t.ID, UserName: t.UserName, ClientID: t.ClientID}
 	if !t.Expiry.IsZero() {
 		a.ExpiresIn = int64(t.Expiry.Sub(now) / time.Second)
 	}

@@ -278,9 +278,8 @@ func (s *Server) pollLocked(now time.Time, r *http.Request, clientID, secret, gr
 // Options.Location.
 func (s *Server) dataCenterOf(r *http.Request) string {
 	host := strings.ToLower(r.Host)
-	for _, code := range zohoauth.DataCenterCodes() {
-		env, err := zohoauth.EnvironmentOf(code, zohoauth.Production)
-		if err == nil && "https://"+host == env.AccountsURL {
+	for _, env := range zohoauth.Environments() {
+		if env.Kind == zohoauth.Production && "https://"+host == env.AccountsURL {
 			return env.DC
 		}
 	}

@@ -41,7 +41,13 @@ func (a *app) registerCompletions(root *cobra.Command) {
 		}
 		if c.LocalNonPersistentFlags().Lookup("dc") != nil {
 			_ = c.RegisterFlagCompletionFunc("dc", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-				return zohoauth.DataCenterCodes(), cobra.ShellCompDirectiveNoFileComp
+				var codes []string // each data center once: its production environment
+				for _, env := range zohoauth.Environments() {
+					if env.Kind == zohoauth.Production {
+						codes = append(codes, env.DC)
+					}
+				}
+				return codes, cobra.ShellCompDirectiveNoFileComp
 			})
 		}
 		// Stored values: only for commands that select stored tokens (the

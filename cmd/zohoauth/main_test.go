@@ -16,6 +16,7 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/clock"
 	"github.com/zohoauth/zohoauth/filestore"
+	"github.com/zohoauth/zohoauth/storekit"
 	"github.com/zohoauth/zohoauth/storeurl"
 	"github.com/zohoauth/zohoauth/zohotest"
 )
@@ -281,9 +282,9 @@ func TestExitCodeMapping(t *testing.T) {
 	}{
 		{ctx, usageErrorf("x"), exitUsage},
 		{ctx, notFoundf("x"), exitNotFound},
-		{ctx, zohoauth.StoreError(zohoauth.MsgGetTokenByIDDB, zohoauth.ErrNotFound), exitNotFound},
+		{ctx, storekit.StoreError(storekit.MsgGetTokenByIDDB, zohoauth.ErrNotFound), exitNotFound},
 		{ctx, &httpStatusError{status: "404 Not Found"}, exitHTTP},
-		{ctx, zohoauth.StoreError(zohoauth.MsgSaveTokenFile, filestore.ErrReadOnly), exitUsage},
+		{ctx, storekit.StoreError(storekit.MsgSaveTokenFile, filestore.ErrReadOnly), exitUsage},
 		{canceled, context.Canceled, exitInterrupted},
 		{ctx, errors.New("boom"), exitFailure},
 	} {

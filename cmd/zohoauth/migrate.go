@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 	"github.com/zohoauth/zohoauth/storeurl"
 )
 
@@ -144,7 +145,7 @@ func (d *digest) add(t *zohoauth.Token) {
 	}
 	d.count++
 	for _, f := range []string{t.ID, t.UserName, t.ClientID, t.ClientSecret, t.RefreshToken, t.AccessToken, t.GrantToken,
-		zohoauth.FormatExpiry(t.Expiry), t.RedirectURL, t.APIDomain} {
+		storekit.FormatExpiry(t.Expiry), t.RedirectURL, t.APIDomain} {
 		var n [binary.MaxVarintLen64]byte
 		d.h.Write(n[:binary.PutUvarint(n[:], uint64(len(f)))])
 		d.h.Write([]byte(f))
@@ -222,7 +223,7 @@ func (m *migration) verify(ctx context.Context) (int, error) {
 			if err != nil {
 				return &stepError{step: errReadTarget, err: fmt.Errorf("reading the target: %w", err)}
 			}
-			if t == nil || zohoauth.CompareIDs(t.ID, last) > 0 {
+			if t == nil || storekit.CompareIDs(t.ID, last) > 0 {
 				break
 			}
 			held[t.ID] = t
@@ -243,7 +244,7 @@ func (m *migration) verify(ctx context.Context) (int, error) {
 			}
 		}
 		for id := range held {
-			if zohoauth.CompareIDs(id, last) < 0 { // ids of last's value may come on the next page
+			if storekit.CompareIDs(id, last) < 0 { // ids of last's value may come on the next page
 				delete(held, id)
 			}
 		}
@@ -382,7 +383,7 @@ func differingFields(a, b *zohoauth.Token) []string {
 		{"id", a.ID, b.ID}, {"user_name", a.UserName, b.UserName}, {"client_id", a.ClientID, b.ClientID},
 		{"client_secret", a.ClientSecret, b.ClientSecret}, {"refresh_token", a.RefreshToken, b.RefreshToken},
 		{"access_token", a.AccessToken, b.AccessToken}, {"grant_token", a.GrantToken, b.GrantToken},
-		{"expiry_time", zohoauth.FormatExpiry(a.Expiry), zohoauth.FormatExpiry(b.Expiry)},
+		{"expiry_time", storekit.FormatExpiry(a.Expiry), storekit.FormatExpiry(b.Expiry)},
 		{"redirect_url", a.RedirectURL, b.RedirectURL}, {"api_domain", a.APIDomain, b.APIDomain},
 	} {
 		if f.x != f.y {

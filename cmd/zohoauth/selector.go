@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // selector picks one stored token: --user, --id, --client-id.
@@ -45,7 +46,7 @@ func (sel *selector) pick(ctx context.Context, s zohoauth.Store, where string) (
 		if sel.user != "" {
 			return nil, usageErrorf("give --user or --id, not both")
 		}
-		if !zohoauth.ValidID(sel.id) {
+		if !storekit.ValidID(sel.id) {
 			return nil, usageErrorf("--id %q is not a token id (a number)", sel.id)
 		}
 		t, err := s.FindTokenByID(ctx, sel.id)
@@ -96,7 +97,7 @@ func (sel *selector) pick(ctx context.Context, s zohoauth.Store, where string) (
 	for _, t := range found {
 		ids = append(ids, t.ID)
 	}
-	sort.Slice(ids, func(i, j int) bool { return zohoauth.CompareIDs(ids[i], ids[j]) < 0 })
+	sort.Slice(ids, func(i, j int) bool { return storekit.CompareIDs(ids[i], ids[j]) < 0 })
 	if len(ids) > 10 {
 		ids = append(ids[:10], "…")
 	}

@@ -1,4 +1,4 @@
-package memory
+package storekit
 
 import (
 	"context"
@@ -11,9 +11,9 @@ import (
 // Table is an indexed set of tokens in memory with the matching and saving
 // rules of the zohoauth.Store contract: every look-up key (id, user name,
 // access, grant and refresh token) has a hash index, so a find costs the
-// same at a million tokens as at ten. Table is not safe for concurrent use;
-// Store wraps it with a lock, and other stores (the file store) use it as
-// their in-memory index.
+// same at a million tokens as at ten. Table is not safe for concurrent use:
+// the memory store wraps it with a lock, the file store keeps the file's
+// tokens in one, and the SQL store plans a batch of saves on one.
 //
 // The tokens a Table returns are its own: callers copy them (Token.Clone)
 // before handing them out.
@@ -23,7 +23,7 @@ type Table struct {
 	maxID uint64
 }
 
-var indexed = [4]zohoauth.Field{zohoauth.FieldUserName, zohoauth.FieldAccessToken, zohoauth.FieldGrantToken, zohoauth.FieldRefreshToken}
+var indexed = [4]Field{FieldUserName, FieldAccessToken, FieldGrantToken, FieldRefreshToken}
 
 // NewTable returns an empty Table.
 func NewTable() *Table {
@@ -38,18 +38,18 @@ func NewTable() *Table {
 func (t *Table) Len() int { return len(t.byID) }
 
 // Lookup returns the token with the lowest id that matches k, or nil.
-// It implements zohoauth.Rows.
-func (t *Table) Lookup(_ context.Context, k zohoauth.Key) (*zohoauth.Token, error) {
+// It implements Rows.
+func (t *Table) Lookup(_ context.Context, k Key) (*zohoauth.Token, error) {
 	return t.lookup(k), nil
 }
 
-func (t *Table) lookup(k zohoauth.Key) *zohoauth.Token {
-	if k.Field == zohoauth.FieldID {
+func (t *Table) lookup(k Key) *zohoauth.Token {
+	if k.Field == FieldID {
 		return t.byID[k.Value]
 	}
 	var best *zohoauth.Token
 	for _, s := range t.index[slot(k.Field)][k.Value] {
-		if k.Matches(s) && (best == nil || zohoauth.CompareIDs(s.ID, best.ID) < 0) {
+		if k.Matches(s) && (best == nil || CompareIDs(s.ID, best.ID) < 0) {
 			best = s
 		}
 	}
@@ -57,29 +57,29 @@ func (t *Table) lookup(k zohoauth.Key) *zohoauth.Token {
 }
 
 // WithUserName returns the tokens of one user name. It implements
-// zohoauth.Rows.
+// Rows.
 func (t *Table) WithUserName(_ context.Context, name string) ([]*zohoauth.Token, error) {
 	return t.index[0][name], nil
 }
 
 // MaxID returns the greatest numeric id the table has held. It implements
-// zohoauth.Rows.
+// Rows.
 func (t *Table) MaxID(context.Context) (uint64, error) { return t.maxID, nil }
 
-// Find returns the table's token that matches tok (zohoauth.Find), or nil.
+// Find returns the table's token that matches tok (Find), or nil.
 func (t *Table) Find(tok *zohoauth.Token) *zohoauth.Token {
-	s, _ := zohoauth.Find(context.Background(), t, tok)
+	s, _ := Find(context.Background(), t, tok)
 	return s
 }
 
 // ByID returns the table's token with the given id, or nil.
 func (t *Table) ByID(id string) *zohoauth.Token { return t.byID[id] }
 
-// Save applies zohoauth.PlanSave to tok and stores the result. On success
+// Save applies PlanSave to tok and stores the result. On success
 // tok is updated to the stored value; on failure nothing changes.
 // detailsNotFoundMsg is the Zoho text of the calling store's errors.
 func (t *Table) Save(tok *zohoauth.Token, detailsNotFoundMsg string) error {
-	plan, err := zohoauth.PlanSave(context.Background(), t, tok, detailsNotFoundMsg)
+	plan, err := PlanSave(context.Background(), t, tok, detailsNotFoundMsg)
 	if err != nil {
 		return err
 	}
@@ -94,9 +94,9 @@ func (t *Table) Save(tok *zohoauth.Token, detailsNotFoundMsg string) error {
 // SaveAll saves tokens in order as Save does, all or nothing: on an error
 // the table is as it was and no token is changed.
 func (t *Table) SaveAll(tokens []*zohoauth.Token, detailsNotFoundMsg string) error {
-	plans := make([]zohoauth.SavePlan, 0, len(tokens))
+	plans := make([]SavePlan, 0, len(tokens))
 	for _, tok := range tokens {
-		plan, err := zohoauth.PlanSave(context.Background(), t, tok, detailsNotFoundMsg)
+		plan, err := PlanSave(context.Background(), t, tok, detailsNotFoundMsg)
 		if err != nil {
 			for i := len(plans) - 1; i >= 0; i-- {
 				t.remove(plans[i].Token)
@@ -121,7 +121,7 @@ func (t *Table) SaveAll(tokens []*zohoauth.Token, detailsNotFoundMsg string) err
 // Insert adds tok as it is, without the saving rules: the way a store loads
 // tokens it has read. The id must be valid and not in use.
 func (t *Table) Insert(tok *zohoauth.Token) error {
-	if !zohoauth.ValidID(tok.ID) {
+	if !ValidID(tok.ID) {
 		return zohoauth.ErrInvalidID
 	}
 	if _, dup := t.byID[tok.ID]; dup {
@@ -149,17 +149,17 @@ func (t *Table) All() []*zohoauth.Token {
 	for _, s := range t.byID {
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b *zohoauth.Token) int { return zohoauth.CompareIDs(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b *zohoauth.Token) int { return CompareIDs(a.ID, b.ID) })
 	return out
 }
 
-func slot(f zohoauth.Field) int {
+func slot(f Field) int {
 	for i, g := range indexed {
 		if g == f {
 			return i
 		}
 	}
-	panic("memory: field " + strconv.Itoa(int(f)) + " has no index")
+	panic("storekit: field " + strconv.Itoa(int(f)) + " has no index")
 }
 
 func (t *Table) add(s *zohoauth.Token) {
@@ -168,7 +168,7 @@ func (t *Table) add(s *zohoauth.Token) {
 		t.maxID = n
 	}
 	for i, f := range indexed {
-		if v := s.Get(f); v != "" {
+		if v := f.Value(s); v != "" {
 			t.index[i][v] = append(t.index[i][v], s)
 		}
 	}
@@ -177,7 +177,7 @@ func (t *Table) add(s *zohoauth.Token) {
 func (t *Table) remove(s *zohoauth.Token) {
 	delete(t.byID, s.ID)
 	for i, f := range indexed {
-		v := s.Get(f)
+		v := f.Value(s)
 		if v == "" {
 			continue
 		}

@@ -1,0 +1,30 @@
+// Package storekit is for people who write a token store: a package that
+// implements zohoauth.Store over some medium (a file, a database, a
+// service). Programs that only use a store need the root package zohoauth
+// and a store package, not this one; this package is to zohoauth what
+// database/sql/driver is to database/sql.
+//
+// It holds what every store of this module shares, so that a new store
+// applies the rules of the Store contract exactly as the others do:
+//
+//   - the look-up keys of a token (Key, Field, FindKeys) and the matching
+//     and saving rules over a store's own rows (Rows, Find, PlanSave,
+//     CheckSave, Conflicts);
+//   - ids (ValidID, CompareIDs, NextID) and Zoho's expiry format
+//     (FormatExpiry, ParseExpiry);
+//   - the errors a store reports (StoreError) and Zoho's message texts
+//     (the Msg constants), so that logs written for Zoho's SDKs still match;
+//   - Table, an indexed in-memory set of tokens with those rules, for a
+//     store that keeps its tokens in memory or needs an index of them;
+//   - the wait of a lock held by another owner (LockWait, Waker), for a
+//     store that is a zohoauth.Locker.
+//
+// A store must implement the six methods of zohoauth.Store. It may add the
+// optional capabilities a caller discovers with a type assertion:
+// zohoauth.Locker (a named lock with a lease, shared by every process of the
+// store; the name of a token's lock is LockName), zohoauth.CompareAndSwapper
+// (a save guarded by the token the caller read), zohoauth.BatchSaver (many
+// tokens in one transaction) and zohoauth.Pager (the tokens a page at a
+// time). The package storetest checks a store and each capability it has
+// against the contract in one line of test: storetest.Run(t, newStore).
+package storekit
