@@ -22,9 +22,9 @@ var (
 // refreshes it, re-reads the token inside the lock and refreshes only if
 // that is still needed, so that a fleet makes one refresh per expiry.
 //
-// A lock has an owner (only its holder can renew or release it) and a lease:
+// A lock has an owner (only its holder can extend or release it) and a lease:
 // a holder that crashes or hangs loses the lock when the lease runs out, and
-// a waiter then takes it over. A holder renews the lease while its work is
+// a waiter then takes it over. A holder extends the lease while its work is
 // in flight. Because a lease can still run out under a slow holder, writes
 // made under a lock should be guarded too (CompareAndSwapper).
 type Locker interface {
@@ -36,9 +36,9 @@ type Locker interface {
 
 // Lock is a held lock of a Locker.
 type Lock interface {
-	// Renew extends the lease to the given duration from now. It fails with
+	// Extend extends the lease to the given duration from now. It fails with
 	// an error matching ErrLockLost when the lock was taken over.
-	Renew(ctx context.Context, lease time.Duration) error
+	Extend(ctx context.Context, lease time.Duration) error
 	// Unlock releases the lock if this owner still holds it; releasing a
 	// lock that was taken over is a no-op returning ErrLockLost. Callers
 	// pass a context that is not cancelled with the work it guarded

@@ -97,9 +97,9 @@ func TestEventsOfEveryKindHoldNoSecret(t *testing.T) {
 	}
 	e.clk.Advance(time.Minute)
 
-	// lock_taken_over: the lease renewal finds the lock taken over.
+	// lock_taken_over: the lease extension finds the lock taken over.
 	ls.mu.Lock()
-	ls.renewErr = fmt.Errorf("renew: %w", zohoauth.ErrLockLost)
+	ls.extendErr = fmt.Errorf("extend: %w", zohoauth.ErrLockLost)
 	ls.mu.Unlock()
 	faults := e.srv.Stats().FaultsInjected
 	e.srv.Inject(zohotest.Fault{Path: "/oauth/v2/token", Delay: 200 * time.Millisecond})
@@ -111,7 +111,7 @@ func TestEventsOfEveryKindHoldNoSecret(t *testing.T) {
 	e.clk.Advance(time.Second)
 	<-done
 	ls.mu.Lock()
-	ls.renewErr = nil
+	ls.extendErr = nil
 	ls.mu.Unlock()
 	e.clk.Advance(time.Minute)
 	collect(h2)

@@ -254,7 +254,7 @@ func (a *Authenticator) resolveEntry(ctx context.Context, partial *zohoauth.Toke
 		return e, nil // another handle manages this token already
 	}
 	if tok.AccessToken != "" && (tok.Expiry.IsZero() || now.Before(tok.Expiry)) {
-		// Usable (rule 7d): publish it; inside the margin, the first caller
+		// Usable (valid: used as it is): publish it; inside the margin, the first caller
 		// starts a background renewal.
 		e.installLocked(tok, false)
 		e.mu.Unlock()

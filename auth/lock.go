@@ -18,7 +18,7 @@ import (
 const unlockTimeout = 5 * time.Second
 
 // renewLocked runs the renewal of the stored token req.id inside the
-// token's store lock: it waits for the lock (at most a.lockWait), renews
+// token's store lock: it waits for the lock (at most a.lockWait), extends
 // its lease while the renewal runs, and releases it on a detached context.
 // A wait that fails re-reads the store before failing.
 func (a *Authenticator) renewLocked(ctx context.Context, l zohoauth.Locker, req renewReq) (*zohoauth.Token, error) {
@@ -68,41 +68,41 @@ func (a *Authenticator) lockFailed(ctx context.Context, req renewReq, err error,
 	return tok, nil
 }
 
-// holder is a held store lock whose lease is renewed every third of it
+// holder is a held store lock whose lease is extended every third of it
 // until release.
 type holder struct {
 	a    *Authenticator
 	lk   zohoauth.Lock
 	ctx  context.Context // detached from the renewal's cancellation
 	log  *slog.Logger
-	lost atomic.Bool // a renewal reported zohoauth.ErrLockLost
+	lost atomic.Bool // an extension reported zohoauth.ErrLockLost
 
-	mu    sync.Mutex // held while renewing, so that release waits for it
+	mu    sync.Mutex // held while extending, so that release waits for it
 	done  bool
 	timer clock.Timer
 }
 
-// hold starts renewing lk's lease on a's clock.
+// hold starts extending lk's lease on a's clock.
 func (a *Authenticator) hold(ctx context.Context, lk zohoauth.Lock, log *slog.Logger) *holder {
 	h := &holder{a: a, lk: lk, ctx: context.WithoutCancel(ctx), log: log}
 	h.mu.Lock()
-	h.timer = a.clock.AfterFunc(a.renewEvery(), h.renew)
+	h.timer = a.clock.AfterFunc(a.extendEvery(), h.extend)
 	h.mu.Unlock()
 	return h
 }
 
-// renew extends the lease and schedules the next renewal, unless the lock
+// extend extends the lease and schedules the next extension, unless the lock
 // was lost or released. A failure other than ErrLockLost (the store out of
 // reach for a moment) is retried at the next tick.
-func (h *holder) renew() {
+func (h *holder) extend() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.done {
 		return
 	}
-	every := h.a.renewEvery()
+	every := h.a.extendEvery()
 	ctx, cancel := context.WithTimeout(h.ctx, every)
-	err := h.lk.Renew(ctx, h.a.lease)
+	err := h.lk.Extend(ctx, h.a.lease)
 	cancel()
 	switch {
 	case errors.Is(err, zohoauth.ErrLockLost):
@@ -110,16 +110,16 @@ func (h *holder) renew() {
 		h.log.Warn("zohoauth: refresh lock lost: its lease ran out", "error", err)
 		return
 	case err != nil:
-		h.log.Warn("zohoauth: refresh lock lease not renewed; retrying", "error", err)
+		h.log.Warn("zohoauth: refresh lock lease not extended; retrying", "error", err)
 	}
 	h.timer.Reset(every)
 }
 
-// renewEvery is the interval of lease renewals: a third of the lease, and
+// extendEvery is the interval of lease extensions: a third of the lease, and
 // at least a millisecond.
-func (a *Authenticator) renewEvery() time.Duration { return max(a.lease/3, time.Millisecond) }
+func (a *Authenticator) extendEvery() time.Duration { return max(a.lease/3, time.Millisecond) }
 
-// release stops the renewals and releases the lock, on a context detached
+// release stops the extensions and releases the lock, on a context detached
 // from the renewal's.
 func (h *holder) release() {
 	h.mu.Lock()

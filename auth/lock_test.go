@@ -19,18 +19,18 @@ import (
 
 // lockStore is a memory store that records its lock and write calls, each
 // with the number of token-endpoint requests made so far. With noCAS it
-// hides SwapToken; renewErr, when set, is what Renew returns instead of
-// renewing.
+// hides SwapToken; extendErr, when set, is what Extend returns instead of
+// extending.
 type lockStore struct {
 	zohoauth.Store
 	mem      *memory.Store
 	requests func() int
 
-	mu       sync.Mutex
-	events   []string
-	renewErr error
-	renews   atomic.Int32
-	waiting  chan struct{} // closed when a Lock call starts waiting
+	mu        sync.Mutex
+	events    []string
+	extendErr error
+	extends   atomic.Int32
+	waiting   chan struct{} // closed when a Lock call starts waiting
 }
 
 func newLockStore() *lockStore {
@@ -95,15 +95,15 @@ type recLock struct {
 	lk zohoauth.Lock
 }
 
-func (l *recLock) Renew(ctx context.Context, lease time.Duration) error {
-	l.s.renews.Add(1)
+func (l *recLock) Extend(ctx context.Context, lease time.Duration) error {
+	l.s.extends.Add(1)
 	l.s.mu.Lock()
-	err := l.s.renewErr
+	err := l.s.extendErr
 	l.s.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	return l.lk.Renew(ctx, lease)
+	return l.lk.Extend(ctx, lease)
 }
 
 func (l *recLock) Unlock(ctx context.Context) error {
@@ -286,10 +286,10 @@ func TestStaleSaveAdoptsNewerToken(t *testing.T) {
 	}
 }
 
-// While the refresh is in flight the holder renews the lease every third
+// While the refresh is in flight the holder extends the lease every third
 // of it (on the authenticator's clock), and stops once it released the
 // lock.
-func TestLeaseRenewedDuringSlowRefresh(t *testing.T) {
+func TestLeaseExtendedDuringSlowRefresh(t *testing.T) {
 	e, ls := lockEnv(t, true, func(o *auth.Options) { o.Lease = 3 * time.Second })
 	h, old := e.login()
 	e.clk.Advance(2 * time.Hour)
@@ -300,23 +300,23 @@ func TestLeaseRenewedDuringSlowRefresh(t *testing.T) {
 	for range 3 {
 		e.clk.Advance(time.Second)
 	}
-	if n := ls.renews.Load(); n != 3 {
-		t.Fatalf("%d renewals after a whole lease in flight, want 3", n)
+	if n := ls.extends.Load(); n != 3 {
+		t.Fatalf("%d extensions after a whole lease in flight, want 3", n)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	e.a.WaitIdle()
 	e.clk.Advance(10 * time.Second)
-	if n := ls.renews.Load(); n != 3 {
-		t.Fatalf("%d renewals: renewed after the release", n)
+	if n := ls.extends.Load(); n != 3 {
+		t.Fatalf("%d extensions: extended after the release", n)
 	}
 	if got, _ := h.AccessToken(ctx); got == old {
 		t.Fatal("not refreshed")
 	}
 }
 
-// A holder whose lease renewal reports ErrLockLost, over a store without
+// A holder whose lease extension reports ErrLockLost, over a store without
 // SwapToken, does not save what it got: another process may hold the lock
 // and have saved newer tokens.
 func TestLockLostWithoutCASDoesNotSave(t *testing.T) {
@@ -325,7 +325,7 @@ func TestLockLostWithoutCASDoesNotSave(t *testing.T) {
 	id := h.ID()
 	e.clk.Advance(2 * time.Hour)
 	ls.mu.Lock()
-	ls.renewErr = fmt.Errorf("renew: %w", zohoauth.ErrLockLost)
+	ls.extendErr = fmt.Errorf("extend: %w", zohoauth.ErrLockLost)
 	ls.mu.Unlock()
 	e.srv.Inject(zohotest.Fault{Path: "/oauth/v2/token", Delay: 200 * time.Millisecond})
 	done := make(chan error, 1)

@@ -393,8 +393,8 @@ type observedLock struct {
 	reported atomic.Bool
 }
 
-func (l *observedLock) Renew(ctx context.Context, lease time.Duration) error {
-	err := l.Lock.Renew(ctx, lease)
+func (l *observedLock) Extend(ctx context.Context, lease time.Duration) error {
+	err := l.Lock.Extend(ctx, lease)
 	l.lost(ctx, err)
 	return err
 }

@@ -30,10 +30,10 @@ type renewReq struct {
 type action uint8
 
 const (
-	useAsIs  action = iota // valid: no call, no save (rule 7d)
-	saveOnly               // an access token without expiry nor id: save it (rule 7c)
-	refresh                // rule 7a with a refresh token, rule 7b
-	exchange               // rule 7a with a grant code
+	useAsIs  action = iota // valid: no call, no save
+	saveOnly               // an access token without expiry nor id: save it as it is
+	refresh                // no access token or an expired one, and a refresh token
+	exchange               // no access token, no refresh token, a grant code
 )
 
 func (x action) String() string {
@@ -181,8 +181,18 @@ func (a *Authenticator) adoptStored(ctx context.Context, req renewReq, cause err
 	return cur, nil
 }
 
-// decide applies Zoho's get_token rules (zoho-sdk.md §1.3 step 7) with
-// this package's margin.
+// decide applies the rules by which Zoho's SDKs (OAuthToken.get_token)
+// choose what to do with a token, with this package's margin:
+//
+//   - no access token: refresh with the refresh token, else exchange the
+//     grant code, else fail (nothing to obtain a token with);
+//   - an access token that expired, or is inside the margin, or was
+//     rejected (a forced renewal): refresh it when there is a refresh
+//     token; otherwise use it while it lasts, and then fail;
+//   - an access token without expiry nor id (given by the caller): save it
+//     as it is;
+//   - otherwise the token is valid: use it as it is, with no call and no
+//     save.
 func (a *Authenticator) decide(t *zohoauth.Token, now time.Time, req renewReq) (action, error) {
 	switch {
 	case req.login:

@@ -12,9 +12,9 @@ import (
 
 var ctx = context.Background()
 
-// Rule 7a with a grant code: a token not in the store is obtained by
-// exchanging the grant, the user signature is looked up (§1.3 step 8), and
-// the token is saved.
+// No access token and a grant code: a token not in the store is obtained by
+// exchanging the grant, the user signature is looked up (as Zoho's SDKs do
+// after an exchange), and the token is saved.
 func TestGrantExchangeSavesWithUserSignature(t *testing.T) {
 	e := newEnv(t, nil)
 	h, access := e.login()
@@ -38,7 +38,8 @@ func TestGrantExchangeSavesWithUserSignature(t *testing.T) {
 }
 
 // Restart: a new authenticator over the same store reuses the stored token,
-// found by the same partial token, by id and by user name (rule 7d).
+// found by the same partial token, by id and by user name: a valid token is
+// used as it is.
 func TestRestartReusesStoredToken(t *testing.T) {
 	e := newEnv(t, nil)
 	partial := e.grantToken()
@@ -89,7 +90,7 @@ func TestLookupErrors(t *testing.T) {
 	}
 }
 
-// Rule 7a with a refresh token: a refresh token not in the store gives a new
+// No access token and a refresh token: a refresh token not in the store gives a new
 // access token, saved with it.
 func TestRefreshTokenNotStored(t *testing.T) {
 	e := newEnv(t, nil)
@@ -113,7 +114,7 @@ func TestRefreshTokenNotStored(t *testing.T) {
 	}
 }
 
-// Rule 7b: an expired token is refreshed before it is returned; the new
+// An expired token is refreshed before it is returned; the new
 // token is saved, the refresh token kept (Zoho's refresh answer has none).
 func TestExpiredTokenRefreshed(t *testing.T) {
 	e := newEnv(t, nil)
@@ -215,8 +216,8 @@ func TestStaleInStoreAtFirstUse(t *testing.T) {
 	}
 }
 
-// Rule 7c: an access token alone (no expiry, no id) is saved without any
-// call; rule 7d: once stored with an id, it is used as it is, never
+// An access token alone (no expiry, no id) is saved without any
+// call; once stored with an id, it is used as it is, never
 // refreshed.
 func TestAccessTokenOnly(t *testing.T) {
 	e := newEnv(t, func(o *auth.Options) { o.SkipUserLookup = true })
@@ -405,7 +406,7 @@ func TestUsedGrantRemembered(t *testing.T) {
 	}
 }
 
-// A stored token holding only a grant code (rule 7a, exchange): when Zoho
+// A stored token holding only a grant code (no access token: an exchange): when Zoho
 // rejects the code, the failure holds until the stored code changes.
 func TestStoredGrantOnly(t *testing.T) {
 	e := newEnv(t, nil)
@@ -444,7 +445,7 @@ func (bareStore) FindTokenByID(_ context.Context, id string) (*zohoauth.Token, e
 	return &zohoauth.Token{ID: id, UserName: "bare@example.com:1", APIDomain: "https://www.zohoapis.com"}, nil
 }
 
-// Rule 7a with nothing to renew with: Zoho's SDK would send an empty grant
+// No access token and nothing to renew with: Zoho's SDK would send an empty grant
 // code; here it is an error without a request.
 func TestNothingToRenewWithInStore(t *testing.T) {
 	e := newEnv(t, nil)

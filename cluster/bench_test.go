@@ -23,7 +23,7 @@ type countingStore struct {
 	s   zohoauth.Store
 	l   zohoauth.Locker
 	cas zohoauth.CompareAndSwapper
-	ops atomic.Int64 // every call below, a lock's Renew and Unlock included
+	ops atomic.Int64 // every call below, a lock's Extend and Unlock included
 	n   struct{ lock, read, swap, save atomic.Int64 }
 }
 
@@ -90,9 +90,9 @@ type countingLock struct {
 	lk zohoauth.Lock
 }
 
-func (l *countingLock) Renew(ctx context.Context, lease time.Duration) error {
+func (l *countingLock) Extend(ctx context.Context, lease time.Duration) error {
 	l.c.ops.Add(1)
-	return l.lk.Renew(ctx, lease)
+	return l.lk.Extend(ctx, lease)
 }
 
 func (l *countingLock) Unlock(ctx context.Context) error {
@@ -122,7 +122,7 @@ func (tm *timing) RoundTrip(r *http.Request) (*http.Response, error) {
 // iteration is one expiry. It reports how long the callers wait (p50, p99)
 // against the round trip of the one refresh to the emulator measured in
 // the same iterations, how many token requests an expiry costs, and how
-// many store operations (locks, renewals and releases included) one
+// many store operations (locks, extensions and releases included) one
 // coordinated refresh costs.
 func BenchmarkCoordinatedRefresh(b *testing.B) {
 	cases := append([]storeCase{{"memory", func(testing.TB) string { return "memory:" }}}, storeCases()...)

@@ -1,5 +1,5 @@
 // Package cluster holds no code: its tests check that processes sharing a
-// persistent store make one refresh per token expiry (issue 6), with real
+// persistent store make one refresh per token expiry, with real
 // OS processes (re-executions of the test binary) around one emulator, and
 // benchmark what a coordinated refresh costs.
 //

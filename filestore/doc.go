@@ -57,18 +57,18 @@
 // named name is a lease file in the directory "<file>.locks" (mode 0700),
 // named by the first 128 bits of the name's SHA-256 in hexadecimal, holding
 // one fixed-length line: the owner (128 random bits, new at each Lock) and
-// the end of the lease in Unix nanoseconds. Taking, renewing and releasing
+// the end of the lease in Unix nanoseconds. Taking, extending and releasing
 // a lock is each a short read-modify-write of that file under an OS lock
 // held only for it, so two processes never both see the lock free. The
 // lock itself is the lease, not the OS lock: a holder that crashes (even by
 // SIGKILL) or hangs keeps it until its lease runs out, then a waiter takes
-// it over, and the old holder's Renew and Unlock fail with
+// it over, and the old holder's Extend and Unlock fail with
 // zohoauth.ErrLockLost. An empty, cut or garbled lease file is a free lock,
 // never an error; Unlock leaves the file empty and in place (lease files are
 // never removed: removing a file another process has open would split the
 // lock between two files, so the directory must stay in place while the
 // store is used), and works with a cancelled context. A process stopped
-// inside a read-modify-write (SIGSTOP) makes Renew and Unlock fail after
+// inside a read-modify-write (SIGSTOP) makes Extend and Unlock fail after
 // two seconds rather than hang, and Lock wait on. Waiters poll
 // every 10 to 50 ms, jittered; goroutines of one Store are woken by its
 // Unlock at once. Lease times are read from the store's clock (WithClock),

@@ -64,7 +64,7 @@ type Store struct {
 
 	mu      sync.RWMutex
 	snap    *snapshot      // the parsed file, nil until read
-	torn    identity       // the version of the file last found unsettled (see refresh)
+	torn    identity       // the version of the file last found unsettled (see reload)
 	stale   atomic.Bool    // the recheck interval has passed since the last check
 	timer   clock.Timer    // sets stale; nil until the first check
 	counter *atomic.Uint64 // change counter shared through the lock file, or nil
@@ -426,7 +426,7 @@ func (s *Store) view(ctx context.Context, msg string, read func(*storekit.Table)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sn, err := s.refresh(false)
+	sn, err := s.reload(false)
 	if err != nil && !errors.Is(err, errUnsettled) {
 		return s.fail(msg, err)
 	}
@@ -462,7 +462,7 @@ func (s *Store) update(ctx context.Context, msg string, change func(*storekit.Ta
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sn, err := s.refresh(true)
+	sn, err := s.reload(true)
 	if err != nil {
 		return s.fail(msg, err)
 	}
@@ -506,18 +506,18 @@ func (s *Store) update(ctx context.Context, msg string, change func(*storekit.Ta
 	return nil
 }
 
-// refresh makes s.snap the current content of the file, reading it again
+// reload makes s.snap the current content of the file, reading it again
 // only when it changed, and returns it. s.mu is held exclusively. It
 // returns I/O errors; a parse error is kept in the snapshot. forWrite tells
 // that the caller will write the file back (see load).
 //
 // A file that another program is still rewriting in place after load's
-// retries is not cached: refresh returns errUnsettled with the last whole
+// retries is not cached: reload returns errUnsettled with the last whole
 // version (s.snap, kept), or with what it read when there is none (then
 // s.snap is nil), and the next read checks the file again. A read of a
 // version already found unsettled serves the last whole version without
 // waiting again.
-func (s *Store) refresh(forWrite bool) (*snapshot, error) {
+func (s *Store) reload(forWrite bool) (*snapshot, error) {
 	var gen uint64
 	if s.counter != nil {
 		gen = s.counter.Load() // before the stat: a later change moves it

@@ -15,9 +15,24 @@ import (
 	"github.com/zohoauth/zohoauth/storekit"
 )
 
+// Message texts of the errors of this store: the Message of a
+// *zohoauth.Error with Code zohoauth.CodeTokenStore. They are the texts of
+// Zoho's FileStore (storekit.MsgGetTokenFile, …) with this store's name.
+const (
+	MsgGetToken        = "Exception in get_token - ListStore"
+	MsgDetailsNotFound = "Exception in ListStore : Given user authentication details not found."
+	MsgSaveToken       = "Exception in save_token - ListStore"
+	MsgDeleteToken     = "Exception in delete_token - ListStore"
+	MsgGetTokens       = "Exception in get_tokens - ListStore"
+	MsgDeleteTokens    = "Exception in delete_tokens - ListStore"
+	MsgTokenIDNotFound = "Exception in ListStore : Given Id not found"
+	MsgGetTokenByID    = "Exception in getTokenById - ListStore : Given ID is invalid"
+)
+
 // Store keeps tokens in a slice ordered by numeric id. It is safe for
-// concurrent use. Its errors carry the texts of Zoho's FileStore, as the
-// sample's do. The zero value is an empty store.
+// concurrent use. Its errors carry Zoho's FileStore texts with the name
+// ListStore (MsgGetToken, …), where the sample's say FileStore. The zero
+// value is an empty store.
 type Store struct {
 	mu     sync.RWMutex
 	tokens []*zohoauth.Token
@@ -64,7 +79,7 @@ func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Tok
 	defer s.mu.RUnlock()
 	found, err := storekit.Find(ctx, rows{s}, t)
 	if err != nil {
-		return nil, storekit.StoreError(storekit.MsgGetTokenFile, err)
+		return nil, storekit.StoreError(MsgGetToken, err)
 	}
 	return found.Clone(), nil
 }
@@ -73,11 +88,11 @@ func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Tok
 // stored value.
 func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 	if err := ctx.Err(); err != nil {
-		return storekit.StoreError(storekit.MsgSaveTokenFile, err)
+		return storekit.StoreError(MsgSaveToken, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	plan, err := storekit.PlanSave(ctx, rows{s}, t, storekit.MsgDetailsNotFoundFile)
+	plan, err := storekit.PlanSave(ctx, rows{s}, t, MsgDetailsNotFound)
 	if err != nil {
 		return err
 	}
@@ -96,13 +111,13 @@ func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 // DeleteToken deletes the token with the given id.
 func (s *Store) DeleteToken(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
-		return storekit.StoreError(storekit.MsgDeleteTokenFile, err)
+		return storekit.StoreError(MsgDeleteToken, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := s.index(id)
 	if i < 0 {
-		return storekit.StoreError(storekit.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
+		return storekit.StoreError(MsgTokenIDNotFound, zohoauth.ErrNotFound)
 	}
 	s.tokens = slices.Delete(s.tokens, i, i+1)
 	return nil
@@ -111,7 +126,7 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 // Tokens returns copies of all tokens, ordered by numeric id.
 func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, storekit.StoreError(storekit.MsgGetTokensFile, err)
+		return nil, storekit.StoreError(MsgGetTokens, err)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -125,7 +140,7 @@ func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 // DeleteTokens deletes every token. Ids start again at 1.
 func (s *Store) DeleteTokens(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return storekit.StoreError(storekit.MsgDeleteTokensFile, err)
+		return storekit.StoreError(MsgDeleteTokens, err)
 	}
 	s.mu.Lock()
 	s.tokens, s.maxID = nil, 0
@@ -136,13 +151,13 @@ func (s *Store) DeleteTokens(ctx context.Context) error {
 // FindTokenByID returns a copy of the token with the given id.
 func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, storekit.StoreError(storekit.MsgGetTokenByIDFile, err)
+		return nil, storekit.StoreError(MsgGetTokenByID, err)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	i := s.index(id)
 	if i < 0 {
-		return nil, storekit.StoreError(storekit.MsgGetTokenByIDFile, zohoauth.ErrNotFound)
+		return nil, storekit.StoreError(MsgGetTokenByID, zohoauth.ErrNotFound)
 	}
 	return s.tokens[i].Clone(), nil
 }

@@ -53,11 +53,11 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 	return lk, nil
 }
 
-func (k *lock) Renew(_ context.Context, lease time.Duration) error {
+func (k *lock) Extend(_ context.Context, lease time.Duration) error {
 	k.l.mu.Lock()
 	defer k.l.mu.Unlock()
 	if k.l.held[k.name] != k || !time.Now().Before(k.expires) {
-		return fmt.Errorf("renew lock %q: %w", k.name, zohoauth.ErrLockLost)
+		return fmt.Errorf("extend lock %q: %w", k.name, zohoauth.ErrLockLost)
 	}
 	k.expires = time.Now().Add(lease)
 	return nil
@@ -78,20 +78,20 @@ func (k *lock) Unlock(context.Context) error {
 // access token and expiry. It implements zohoauth.CompareAndSwapper.
 func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
 	if err := ctx.Err(); err != nil {
-		return storekit.StoreError(storekit.MsgSaveTokenFile, err)
+		return storekit.StoreError(MsgSaveToken, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur := s.t.ByID(old.ID)
 	if cur == nil {
-		return storekit.StoreError(storekit.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
+		return storekit.StoreError(MsgTokenIDNotFound, zohoauth.ErrNotFound)
 	}
 	if cur.AccessToken != old.AccessToken || !cur.Expiry.Equal(old.Expiry) {
-		return storekit.StoreError(storekit.MsgSaveTokenFile, zohoauth.ErrStale)
+		return storekit.StoreError(MsgSaveToken, zohoauth.ErrStale)
 	}
 	u := t.Clone()
 	u.ID = old.ID
-	if err := s.t.Save(u, storekit.MsgDetailsNotFoundFile); err != nil {
+	if err := s.t.Save(u, MsgDetailsNotFound); err != nil {
 		return err
 	}
 	*t = *u

@@ -11,9 +11,23 @@ import (
 	"github.com/zohoauth/zohoauth/storekit"
 )
 
+// Message texts of the errors of this store: the Message of a
+// *zohoauth.Error with Code zohoauth.CodeTokenStore. They are the texts of
+// Zoho's FileStore (storekit.MsgGetTokenFile, …) with this store's name.
+const (
+	MsgGetToken        = "Exception in get_token - MemoryStore"
+	MsgDetailsNotFound = "Exception in MemoryStore : Given user authentication details not found."
+	MsgSaveToken       = "Exception in save_token - MemoryStore"
+	MsgDeleteToken     = "Exception in delete_token - MemoryStore"
+	MsgGetTokens       = "Exception in get_tokens - MemoryStore"
+	MsgDeleteTokens    = "Exception in delete_tokens - MemoryStore"
+	MsgTokenIDNotFound = "Exception in MemoryStore : Given Id not found"
+	MsgGetTokenByID    = "Exception in getTokenById - MemoryStore : Given ID is invalid"
+)
+
 // Store is a zohoauth.Store in memory. It is safe for concurrent use; reads
-// share a lock, writes take it alone. Its errors carry the texts of Zoho's
-// FileStore, as Zoho's list-based sample store does. The zero value is not
+// share a lock, writes take it alone. Its errors carry Zoho's FileStore
+// texts with the name MemoryStore (MsgGetToken, …). The zero value is not
 // usable; call New.
 type Store struct {
 	mu    sync.RWMutex
@@ -34,13 +48,13 @@ var (
 // FindToken returns a copy of the token that matches t (see zohoauth.Store).
 func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, storekit.StoreError(storekit.MsgGetTokenFile, err)
+		return nil, storekit.StoreError(MsgGetToken, err)
 	}
 	s.mu.RLock()
 	found := s.t.Find(t).Clone()
 	s.mu.RUnlock()
 	if found == nil {
-		return nil, storekit.StoreError(storekit.MsgGetTokenFile, zohoauth.ErrNotFound)
+		return nil, storekit.StoreError(MsgGetToken, zohoauth.ErrNotFound)
 	}
 	return found, nil
 }
@@ -49,34 +63,34 @@ func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Tok
 // stored value.
 func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 	if err := ctx.Err(); err != nil {
-		return storekit.StoreError(storekit.MsgSaveTokenFile, err)
+		return storekit.StoreError(MsgSaveToken, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.t.Save(t, storekit.MsgDetailsNotFoundFile)
+	return s.t.Save(t, MsgDetailsNotFound)
 }
 
 // SaveTokens saves tokens in order as SaveToken does, all or nothing. It
 // implements zohoauth.BatchSaver.
 func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error {
 	if err := ctx.Err(); err != nil {
-		return storekit.StoreError(storekit.MsgSaveTokenFile, err)
+		return storekit.StoreError(MsgSaveToken, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.t.SaveAll(tokens, storekit.MsgDetailsNotFoundFile)
+	return s.t.SaveAll(tokens, MsgDetailsNotFound)
 }
 
 // DeleteToken deletes the token with the given id.
 func (s *Store) DeleteToken(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
-		return storekit.StoreError(storekit.MsgDeleteTokenFile, err)
+		return storekit.StoreError(MsgDeleteToken, err)
 	}
 	s.mu.Lock()
 	ok := s.t.Delete(id)
 	s.mu.Unlock()
 	if !ok {
-		return storekit.StoreError(storekit.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
+		return storekit.StoreError(MsgTokenIDNotFound, zohoauth.ErrNotFound)
 	}
 	return nil
 }
@@ -84,7 +98,7 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 // Tokens returns copies of all tokens, ordered by numeric id.
 func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, storekit.StoreError(storekit.MsgGetTokensFile, err)
+		return nil, storekit.StoreError(MsgGetTokens, err)
 	}
 	s.mu.RLock()
 	all := s.t.All()
@@ -98,7 +112,7 @@ func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 // DeleteTokens deletes every token.
 func (s *Store) DeleteTokens(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return storekit.StoreError(storekit.MsgDeleteTokensFile, err)
+		return storekit.StoreError(MsgDeleteTokens, err)
 	}
 	s.mu.Lock()
 	s.t.Reset()
@@ -109,13 +123,13 @@ func (s *Store) DeleteTokens(ctx context.Context) error {
 // FindTokenByID returns a copy of the token with the given id.
 func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, storekit.StoreError(storekit.MsgGetTokenByIDFile, err)
+		return nil, storekit.StoreError(MsgGetTokenByID, err)
 	}
 	s.mu.RLock()
 	found := s.t.ByID(id).Clone()
 	s.mu.RUnlock()
 	if found == nil {
-		return nil, storekit.StoreError(storekit.MsgGetTokenByIDFile, zohoauth.ErrNotFound)
+		return nil, storekit.StoreError(MsgGetTokenByID, zohoauth.ErrNotFound)
 	}
 	return found, nil
 }
@@ -129,7 +143,7 @@ func (s *Store) Load(tokens []*zohoauth.Token) error {
 	seen := make(map[string]bool, len(tokens))
 	for _, t := range tokens {
 		if !storekit.ValidID(t.ID) {
-			return storekit.StoreError(storekit.MsgSaveTokenFile, zohoauth.ErrInvalidID)
+			return storekit.StoreError(MsgSaveToken, zohoauth.ErrInvalidID)
 		}
 		if seen[t.ID] || s.t.ByID(t.ID) != nil {
 			return storekit.StoreError("id "+t.ID+" is in use", zohoauth.ErrConflict)

@@ -23,9 +23,9 @@ const (
 	pollMax = 50 * time.Millisecond
 )
 
-// renewScript extends the TTL of the lock KEYS[1] to ARGV[2] ms when its
+// extendScript extends the TTL of the lock KEYS[1] to ARGV[2] ms when its
 // owner token is still ARGV[1]; it returns 1 then, 0 otherwise.
-const renewScript = `
+const extendScript = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
@@ -114,7 +114,7 @@ func (s *Store) setNX(ctx context.Context, lk *lock, lease time.Duration) (bool,
 			ok = false
 			return err
 		}
-		n, err := s.renew.Run(ctx, tx, []string{lk.key}, lk.owner, strconv.FormatInt(lease.Milliseconds(), 10)).Int()
+		n, err := s.extend.Run(ctx, tx, []string{lk.key}, lk.owner, strconv.FormatInt(lease.Milliseconds(), 10)).Int()
 		if err != nil {
 			_ = lk.Unlock(context.WithoutCancel(ctx))
 			ok = false
@@ -126,18 +126,18 @@ func (s *Store) setNX(ctx context.Context, lk *lock, lease time.Duration) (bool,
 	return ok, err
 }
 
-// Renew extends the lease to lease from now if this owner still holds the
+// Extend extends the lease to lease from now if this owner still holds the
 // lock; otherwise it fails with zohoauth.ErrLockLost.
-func (k *lock) Renew(ctx context.Context, lease time.Duration) error {
+func (k *lock) Extend(ctx context.Context, lease time.Duration) error {
 	if lease < time.Millisecond {
-		return storekit.StoreError(MsgLock, fmt.Errorf("renew lock %q: lease %v: %w", k.name, lease, ErrLease))
+		return storekit.StoreError(MsgLock, fmt.Errorf("extend lock %q: lease %v: %w", k.name, lease, ErrLease))
 	}
-	n, err := k.s.renew.Run(ctx, k.s.c, []string{k.key}, k.owner, strconv.FormatInt(lease.Milliseconds(), 10)).Int()
+	n, err := k.s.extend.Run(ctx, k.s.c, []string{k.key}, k.owner, strconv.FormatInt(lease.Milliseconds(), 10)).Int()
 	if err != nil {
-		return storekit.StoreError(MsgLock, fmt.Errorf("renew lock %q: %w", k.name, err))
+		return storekit.StoreError(MsgLock, fmt.Errorf("extend lock %q: %w", k.name, err))
 	}
 	if n != 1 {
-		return storekit.StoreError(MsgLock, fmt.Errorf("renew lock %q: %w", k.name, zohoauth.ErrLockLost))
+		return storekit.StoreError(MsgLock, fmt.Errorf("extend lock %q: %w", k.name, zohoauth.ErrLockLost))
 	}
 	return nil
 }

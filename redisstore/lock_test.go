@@ -104,7 +104,7 @@ func TestLockReplicaWaitOutlastsLease(t *testing.T) {
 	select {
 	case r := <-got:
 		if r.err == nil {
-			if err := lb.Renew(ctx, time.Minute); err == nil {
+			if err := lb.Extend(ctx, time.Minute); err == nil {
 				t.Fatal("A's Lock returned while B holds the lock: two owners at once")
 			}
 		}
@@ -126,7 +126,7 @@ func TestLockReplicaWaitOutlastsLease(t *testing.T) {
 		t.Fatalf("A's Lock after B released: %v", r.err)
 	}
 	// A is the owner now, with a lease of its own.
-	if err := r.lk.Renew(ctx, time.Minute); err != nil {
+	if err := r.lk.Extend(ctx, time.Minute); err != nil {
 		t.Fatalf("A's lock: %v", err)
 	}
 	if err := r.lk.Unlock(ctx); err != nil {

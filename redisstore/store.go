@@ -53,7 +53,7 @@ type Store struct {
 	find        *redis.Script
 	alloc       *redis.Script
 	commit      *redis.Script
-	renew       *redis.Script
+	extend      *redis.Script
 	release     *redis.Script
 }
 
@@ -117,7 +117,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 		find:        redis.NewScript(findScript),
 		alloc:       redis.NewScript(allocScript),
 		commit:      redis.NewScript(commitScript),
-		renew:       redis.NewScript(renewScript),
+		extend:      redis.NewScript(extendScript),
 		release:     redis.NewScript(releaseScript),
 	}
 	if _, ok := client.(*redis.ClusterClient); ok {

@@ -291,8 +291,8 @@ func TestLockAcrossClients(t *testing.T) {
 	if _, err := b.Lock(ctx, storekit.LockName("8"), 0); !errors.Is(err, ErrLease) {
 		t.Fatalf("zero lease: %v, want ErrLease", err)
 	}
-	if err := lk.Renew(ctx, 0); !errors.Is(err, ErrLease) {
-		t.Fatalf("zero renewal: %v, want ErrLease", err)
+	if err := lk.Extend(ctx, 0); !errors.Is(err, ErrLease) {
+		t.Fatalf("zero extension: %v, want ErrLease", err)
 	}
 	done := make(chan error, 1)
 	go func() {

@@ -21,7 +21,7 @@ func TestConformance(t *testing.T) {
 
 // TestConformanceMySQLFoundRows runs the kit on MySQL with clientFoundRows,
 // under which the server counts a matched but unchanged row as affected:
-// Lock and Renew must not take that count for a taken or renewed lock.
+// Lock and Extend must not take that count for a taken or extended lock.
 func TestConformanceMySQLFoundRows(t *testing.T) {
 	cfg, err := mysql.ParseDSN(storetest.Server(t, storetest.EnvMySQL))
 	if err != nil {

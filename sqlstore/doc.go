@@ -73,12 +73,12 @@
 // database's is the one they share). Taking a lock is one upsert that takes
 // a row over only when its lease ran out (ON CONFLICT … DO UPDATE … WHERE on
 // PostgreSQL and SQLite; ON DUPLICATE KEY UPDATE with IF on MySQL, whose
-// owner is then read back); renewing and releasing are an UPDATE and a
+// owner is then read back); extending and releasing are an UPDATE and a
 // DELETE on name and owner, so a stale owner can do neither
 // (zohoauth.ErrLockLost). Waiters poll every 10 to 50 ms, jittered. On
 // PostgreSQL the lock table is UNLOGGED, so that a lock costs no WAL flush:
 // a server crash or a fail-over frees every lock (holders learn it at their
-// next Renew, and their writes are guarded by SwapToken).
+// next Extend, and their writes are guarded by SwapToken).
 // Locks die with their lease, not with a connection: MySQL's GET_LOCK and
 // PostgreSQL's session advisory locks would free a crashed holder's lock at
 // once, but they cannot lapse under a holder that hangs with its connection

@@ -67,8 +67,8 @@ func testLockLeaseTakeover(t *testing.T, s zohoauth.Store) {
 	if d := time.Since(start); d < 300*time.Millisecond {
 		t.Fatalf("a lock with a live lease of 500ms was taken after %v", d)
 	}
-	if err := old.Renew(ctx(t), 10*time.Second); !errors.Is(err, zohoauth.ErrLockLost) {
-		t.Fatalf("Renew by the owner whose lease ran out = %v, want ErrLockLost", err)
+	if err := old.Extend(ctx(t), 10*time.Second); !errors.Is(err, zohoauth.ErrLockLost) {
+		t.Fatalf("Extend by the owner whose lease ran out = %v, want ErrLockLost", err)
 	}
 	if err := old.Unlock(ctx(t)); !errors.Is(err, zohoauth.ErrLockLost) {
 		t.Fatalf("Unlock by the owner whose lease ran out = %v, want ErrLockLost", err)
@@ -79,13 +79,13 @@ func testLockLeaseTakeover(t *testing.T, s zohoauth.Store) {
 	}
 }
 
-func testLockRenew(t *testing.T, s zohoauth.Store) {
+func testLockExtend(t *testing.T, s zohoauth.Store) {
 	l := locker(t, s)
 	lk := mustLock(t, l, "a", 400*time.Millisecond)
 	for i := 0; i < 4; i++ {
 		time.Sleep(200 * time.Millisecond)
-		if err := lk.Renew(ctx(t), 400*time.Millisecond); err != nil {
-			t.Fatalf("Renew %d: %v", i, err)
+		if err := lk.Extend(ctx(t), 400*time.Millisecond); err != nil {
+			t.Fatalf("Extend %d: %v", i, err)
 		}
 	}
 	// 800ms after the lock was taken with a 400ms lease, it is still held.

@@ -107,7 +107,7 @@ var checks = []check{
 	{"SwapTokenHalfStale", CompareAndSwapper, testSwapHalfStale},
 	{"LockExclusive", Locker, testLockExclusive},
 	{"LockLeaseTakeover", Locker, testLockLeaseTakeover},
-	{"LockRenew", Locker, testLockRenew},
+	{"LockExtend", Locker, testLockExtend},
 	{"LockContention", Locker, testLockContention},
 }
 

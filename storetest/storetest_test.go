@@ -81,7 +81,7 @@ func TestKitSkipsUnclaimedCapability(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the kit failed a store that claims no capability:\n%s", out)
 	}
-	for _, c := range []string{"LockExclusive", "LockLeaseTakeover", "LockRenew", "LockContention", "SwapToken", "SwapTokenHalfStale", "BatchSaveAllOrNothing", "PagesInIDOrder"} {
+	for _, c := range []string{"LockExclusive", "LockLeaseTakeover", "LockExtend", "LockContention", "SwapToken", "SwapTokenHalfStale", "BatchSaveAllOrNothing", "PagesInIDOrder"} {
 		if !strings.Contains(string(out), "--- SKIP: TestBrokenChild/"+c+" ") {
 			t.Errorf("check %s did not skip on a store without the capability", c)
 		}

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// Zoho's limits (reference/zoho-sdk.md §2).
+// Zoho's limits, as Zoho Accounts applies them.
 const (
 	// LimitWindow is the window of Zoho's rate limits.
 	LimitWindow = 10 * time.Minute

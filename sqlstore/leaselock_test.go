@@ -14,7 +14,7 @@ import (
 )
 
 // TestLockDetails checks what the conformance kit does not: a lease that ran
-// out cannot be renewed even when no one took it over, long names, the
+// out cannot be extended even when no one took it over, long names, the
 // lock table's name, and that Zoho's table keeps its ten columns.
 func TestLockDetails(t *testing.T) {
 	for _, e := range engines() {
@@ -26,8 +26,8 @@ func TestLockDetails(t *testing.T) {
 				t.Fatal(err)
 			}
 			time.Sleep(150 * time.Millisecond)
-			if err := lk.Renew(ctx, time.Second); !errors.Is(err, zohoauth.ErrLockLost) {
-				t.Fatalf("Renew after the lease ran out = %v, want ErrLockLost", err)
+			if err := lk.Extend(ctx, time.Second); !errors.Is(err, zohoauth.ErrLockLost) {
+				t.Fatalf("Extend after the lease ran out = %v, want ErrLockLost", err)
 			}
 			// Unlock still releases a lock no one took over.
 			if err := lk.Unlock(ctx); err != nil {

@@ -34,7 +34,7 @@ const maxLockNameLen = 128
 
 // lockStmts are the prepared statements of the lock table.
 type lockStmts struct {
-	acquire, owner, renew, alive, release *sql.Stmt
+	acquire, owner, extend, alive, release *sql.Stmt
 }
 
 // nowMS returns the SQL expression of the database's clock in epoch
@@ -64,7 +64,7 @@ func (d Dialect) createLockTable(q string) string {
 		// Unlock take 0.4 ms rather than 5 ms on the test server). The
 		// server empties the table after a crash, and standbys do not
 		// have its rows: after either, every lock is free, and a holder
-		// learns it at its next Renew (ErrLockLost); SwapToken guards
+		// learns it at its next Extend (ErrLockLost); SwapToken guards
 		// its write in the meantime.
 		return "CREATE UNLOGGED TABLE IF NOT EXISTS " + q + " (name text NOT NULL PRIMARY KEY, owner text NOT NULL, expires bigint NOT NULL)"
 	}
@@ -117,7 +117,7 @@ func (s *Store) lockStatements(ctx context.Context) (*lockStmts, error) {
 		}
 	}
 	s.stmts = append(s.stmts, st...)
-	s.lockSt = &lockStmts{acquire: st[0], owner: st[1], renew: st[2], alive: st[3], release: st[4]}
+	s.lockSt = &lockStmts{acquire: st[0], owner: st[1], extend: st[2], alive: st[3], release: st[4]}
 	return s.lockSt, nil
 }
 
@@ -185,7 +185,7 @@ type sqlLock struct {
 	name  string
 	key   string
 	owner string
-	lease time.Duration // of Lock; Renew takes its own
+	lease time.Duration // of Lock; Extend takes its own
 }
 
 // try makes one attempt to take the lock.
@@ -213,13 +213,13 @@ func (k *sqlLock) try(ctx context.Context) (bool, error) {
 	return owner == k.owner, nil
 }
 
-// Renew extends the lease to lease from now (on the database's clock). It
+// Extend extends the lease to lease from now (on the database's clock). It
 // fails with an error matching zohoauth.ErrLockLost when the lease ran out,
 // even if no one took the lock over.
-func (k *sqlLock) Renew(ctx context.Context, lease time.Duration) error {
-	res, err := k.st.renew.ExecContext(ctx, leaseMS(lease), k.key, k.owner)
+func (k *sqlLock) Extend(ctx context.Context, lease time.Duration) error {
+	res, err := k.st.extend.ExecContext(ctx, leaseMS(lease), k.key, k.owner)
 	if err != nil {
-		return storekit.StoreError("cannot renew lock", fmt.Errorf("lock %.80q: %w", k.name, err))
+		return storekit.StoreError("cannot extend lock", fmt.Errorf("lock %.80q: %w", k.name, err))
 	}
 	n, err := res.RowsAffected()
 	if err == nil && n == 0 && k.s.d == MySQL {
@@ -227,10 +227,10 @@ func (k *sqlLock) Renew(ctx context.Context, lease time.Duration) error {
 		err = k.st.alive.QueryRowContext(ctx, k.key, k.owner).Scan(&n)
 	}
 	if err != nil {
-		return storekit.StoreError("cannot renew lock", fmt.Errorf("lock %.80q: %w", k.name, err))
+		return storekit.StoreError("cannot extend lock", fmt.Errorf("lock %.80q: %w", k.name, err))
 	}
 	if n == 0 {
-		return storekit.StoreError("cannot renew lock", fmt.Errorf("lock %.80q: %w", k.name, zohoauth.ErrLockLost))
+		return storekit.StoreError("cannot extend lock", fmt.Errorf("lock %.80q: %w", k.name, zohoauth.ErrLockLost))
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ const (
 	spinMax = time.Millisecond // waits for another process's read-modify-write of a lease file
 	// busyMax bounds that wait: a lease file's OS lock held this long
 	// belongs to a process stopped inside its read-modify-write (SIGSTOP, a
-	// debugger), and Renew and Unlock give up rather than hang.
+	// debugger), and Extend and Unlock give up rather than hang.
 	busyMax  = 2 * time.Second
 	leaseTag = "zohoauth-lease v1 "
 	// leaseLen is the length of a lease record: the tag, 32 hex digits of
@@ -172,7 +172,7 @@ func (s *Store) withLease(ctx context.Context, path string, change func(cur leas
 // The lock is a lease file in the directory "<file>.locks" holding the
 // owner (128 random bits, one per call) and the end of the lease in Unix
 // nanoseconds of the store's clock (WithClock; the system's wall clock by
-// default, which every process must share). Each attempt, renewal and
+// default, which every process must share). Each attempt, extension and
 // release is a read-modify-write of that file under an OS lock held only
 // for it, so a holder that crashes or hangs loses the lock when its lease
 // runs out. A waiter polls every 10 to 50 ms (jittered); the goroutines of
@@ -227,11 +227,11 @@ func (k *fileLock) fail(msg string, err error) *zohoauth.Error {
 	return k.s.fail(msg, fmt.Errorf("lock %.80q: %w", k.name, err))
 }
 
-// Renew extends the lease to d from now. It fails with an error matching
+// Extend extends the lease to d from now. It fails with an error matching
 // zohoauth.ErrLockLost when another owner took the lock or the lease ran
 // out, even if no one took the lock over. An I/O error while writing the
 // lease is returned as it is, and may have freed the lock.
-func (k *fileLock) Renew(ctx context.Context, d time.Duration) error {
+func (k *fileLock) Extend(ctx context.Context, d time.Duration) error {
 	d = max(d, time.Millisecond)
 	err := k.s.withLease(ctx, k.path, func(cur lease, now int64) (*lease, error) {
 		if cur.owner != k.owner || cur.expires <= now {
@@ -240,7 +240,7 @@ func (k *fileLock) Renew(ctx context.Context, d time.Duration) error {
 		return &lease{owner: k.owner, expires: now + int64(d)}, nil
 	})
 	if err != nil {
-		return k.fail("cannot renew lock", err)
+		return k.fail("cannot extend lock", err)
 	}
 	return nil
 }

@@ -137,17 +137,17 @@ func TestLockFakeClock(t *testing.T) {
 	if _, err := tryLock(); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Lock before the lease ran out = %v, want DeadlineExceeded", err)
 	}
-	if err := held.Renew(t.Context(), time.Minute); err != nil { // now ends at 1m59s
-		t.Fatalf("Renew: %v", err)
+	if err := held.Extend(t.Context(), time.Minute); err != nil { // now ends at 1m59s
+		t.Fatalf("Extend: %v", err)
 	}
 	fake.Advance(59 * time.Second)
 	if _, err := tryLock(); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Lock before the renewed lease ran out = %v, want DeadlineExceeded", err)
+		t.Fatalf("Lock before the extended lease ran out = %v, want DeadlineExceeded", err)
 	}
 	fake.Advance(time.Minute)
-	// Ran out, not taken over: Renew fails, Unlock still releases.
-	if err := held.Renew(t.Context(), time.Minute); !errors.Is(err, zohoauth.ErrLockLost) {
-		t.Fatalf("Renew after the lease ran out = %v, want ErrLockLost", err)
+	// Ran out, not taken over: Extend fails, Unlock still releases.
+	if err := held.Extend(t.Context(), time.Minute); !errors.Is(err, zohoauth.ErrLockLost) {
+		t.Fatalf("Extend after the lease ran out = %v, want ErrLockLost", err)
 	}
 	taken, err := tryLock()
 	if err != nil {
