@@ -74,6 +74,7 @@ import (
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/clock"
 	"github.com/zohoauth/zohoauth/storekit"
+	"golang.org/x/sync/singleflight"
 )
 
 // Defaults of Options.
@@ -180,13 +181,15 @@ type Authenticator struct {
 	lease, lockWait                                                  time.Duration
 	skipUserLookup                                                   bool
 
-	mu        sync.Mutex
-	closed    bool
-	entries   map[string]*entry    // by store id
-	keys      map[string]*entry    // by partial-token key
-	resolving map[string]*resolver // by partial-token key
-	keyFails  map[string]*failure  // failed resolutions, by partial-token key
-	wg        sync.WaitGroup       // running renewals
+	resolving singleflight.Group // resolutions in progress, by partial-token key
+
+	mu       sync.Mutex
+	closed   bool
+	entries  map[string]*entry   // by store id
+	keys     map[string]*entry   // by partial-token key
+	keyFails map[string]*failure // failed resolutions, by partial-token key
+	running  int                 // resolutions whose work runs (runResolve)
+	wg       sync.WaitGroup      // running renewals and resolutions
 }
 
 // New returns an Authenticator over store.
@@ -204,7 +207,6 @@ func New(store zohoauth.Store, opts Options) *Authenticator {
 		skipUserLookup:   opts.SkipUserLookup,
 		entries:          map[string]*entry{},
 		keys:             map[string]*entry{},
-		resolving:        map[string]*resolver{},
 		keyFails:         map[string]*failure{},
 	}
 	if a.clock == nil {

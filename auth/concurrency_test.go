@@ -115,3 +115,35 @@ func TestRenewalAdoptsTokenRefreshedElsewhere(t *testing.T) {
 		t.Fatal("refreshed again instead of adopting")
 	}
 }
+
+// TestConcurrentFirstUseOneExchange: many handles of one new grant code,
+// used at once, share one resolution: the code is exchanged once, and every
+// caller gets the token it gave.
+func TestConcurrentFirstUseOneExchange(t *testing.T) {
+	e := newEnv(t, nil)
+	partial := e.grantToken()
+	e.srv.ResetStats()
+	const n = 200
+	got := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			got[i], errs[i] = e.a.For(partial.Clone()).AccessToken(context.Background())
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if st := e.srv.Stats(); st.GrantExchanges != 1 || st.TokenRequests != 1 {
+		t.Fatalf("%d grant exchanges, %d token requests, want 1 and 1", st.GrantExchanges, st.TokenRequests)
+	}
+	for i := range n {
+		if errs[i] != nil || got[i] == "" || got[i] != got[0] {
+			t.Fatalf("caller %d: %v, same token %v", i, errs[i], got[i] == got[0])
+		}
+	}
+}

@@ -39,6 +39,21 @@ type failure struct {
 }
 
 // flight is one renewal in progress, shared by every caller that waits.
+//
+// It is not a golang.org/x/sync/singleflight call, as a resolution is
+// (Handle.resolve), because its callers need what singleflight hides:
+//   - whether the running renewal is forced: a caller whose access token
+//     Zoho rejected may join a renewal only if it is forced or replaces
+//     that token, and otherwise waits for it and forces the next one. A
+//     separate singleflight key for forced renewals would let a forced and
+//     an unforced renewal of one token run at once: two refreshes, where
+//     this package makes one per token at a time;
+//   - joining or starting must be decided atomically with the entry's
+//     state under e.mu (closed, the remembered failure and its cool-down,
+//     the current token), and the result installed under e.mu before any
+//     waiter wakes;
+//   - a background renewal of a stale token starts without a waiter, and
+//     the hot path checks for a running one without a lock (e.busy).
 type flight struct {
 	done  chan struct{}
 	force bool

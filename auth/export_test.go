@@ -1,6 +1,11 @@
 package auth
 
-// WaitIdle waits until no renewal or resolution of any token runs.
+import "time"
+
+// WaitIdle waits until no renewal or resolution of any token runs. A
+// resolution counts from the moment its work starts (runResolve holds
+// a.mu), so a caller that left before its shared resolution even started
+// is not waited for.
 func (a *Authenticator) WaitIdle() {
 	for {
 		a.mu.Lock()
@@ -15,17 +20,13 @@ func (a *Authenticator) WaitIdle() {
 				break
 			}
 		}
-		var r *resolver
-		for _, v := range a.resolving {
-			r = v
-			break
-		}
+		resolving := a.running > 0
 		a.mu.Unlock()
 		switch {
 		case f != nil:
 			<-f.done
-		case r != nil:
-			<-r.done
+		case resolving:
+			time.Sleep(time.Millisecond) // a resolution has no channel to wait on
 		default:
 			return
 		}

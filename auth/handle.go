@@ -149,47 +149,49 @@ func (h *Handle) state(ctx context.Context) (*state, error) {
 
 // resolve returns the entry of h's token, finding the token in the store
 // (and obtaining and saving one if it is not there) on first use. Concurrent
-// resolutions of one partial token share the work.
+// resolutions of one partial token share the work (a.resolving); a caller
+// that gives up (ctx) leaves it running for the others.
 func (h *Handle) resolve(ctx context.Context) (*entry, error) {
 	if e := h.e.Load(); e != nil && !e.dead.Load() {
 		return e, nil
 	}
 	a := h.a
 	a.mu.Lock()
+	e, err := a.settledLocked(h.key)
+	a.mu.Unlock()
+	if e == nil && err == nil {
+		ch := a.resolving.DoChan(h.key, func() (any, error) { return a.runResolve(ctx, h.key, h.partial) })
+		select {
+		case r := <-ch:
+			e, err = r.Val.(*entry), r.Err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	h.e.Store(e)
+	return e, nil
+}
+
+// settledLocked returns what an earlier resolution of the partial token
+// key settled: its entry, or its failure while it is remembered, or
+// ErrClosed; nil and nil when the token must be resolved. a.mu is held.
+func (a *Authenticator) settledLocked(key string) (*entry, error) {
 	if a.closed {
-		a.mu.Unlock()
 		return nil, ErrClosed
 	}
-	if e := a.keys[h.key]; e != nil {
-		a.mu.Unlock()
-		h.e.Store(e)
+	if e := a.keys[key]; e != nil {
 		return e, nil
 	}
-	if fl := a.keyFails[h.key]; fl != nil {
+	if fl := a.keyFails[key]; fl != nil {
 		if a.clock.Now().Before(fl.until) {
-			a.mu.Unlock()
 			return nil, fl.err
 		}
-		delete(a.keyFails, h.key)
+		delete(a.keyFails, key)
 	}
-	r := a.resolving[h.key]
-	if r == nil {
-		r = &resolver{done: make(chan struct{})}
-		a.resolving[h.key] = r
-		a.wg.Add(1)
-		go a.runResolve(ctx, h.key, h.partial, r)
-	}
-	a.mu.Unlock()
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	h.e.Store(r.e)
-	return r.e, nil
+	return nil, nil
 }
 
 // remembered reports whether a failed resolution is remembered: a failure
@@ -200,34 +202,39 @@ func remembered(err error) bool {
 	return errors.As(err, &ae) || errors.Is(err, ErrReauthorize)
 }
 
-// resolver is one resolution in progress.
-type resolver struct {
-	done chan struct{}
-	e    *entry
-	err  error
-}
-
 // runResolve finds partial's token and makes its entry usable, on a
-// context detached from the caller's. A stored token's entry is kept even
-// when its first renewal failed: the entry remembers the failure.
-func (a *Authenticator) runResolve(ctx context.Context, key string, partial *zohoauth.Token, r *resolver) {
+// context detached from the caller's; it is the work of one resolution
+// shared through a.resolving. A stored token's entry is kept even when its
+// first renewal failed: the entry remembers the failure. It decides again
+// under a.mu first: a resolution that ended between a caller's look and its
+// joining a.resolving has settled what this one would do (a used grant code
+// is not exchanged twice).
+func (a *Authenticator) runResolve(ctx context.Context, key string, partial *zohoauth.Token) (*entry, error) {
+	a.mu.Lock()
+	if e, err := a.settledLocked(key); e != nil || err != nil {
+		a.mu.Unlock()
+		return e, err
+	}
+	a.wg.Add(1) // under a.mu, before Close can wait
+	a.running++
+	a.mu.Unlock()
 	defer a.wg.Done()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.refreshTimeout)
 	defer cancel()
-	r.e, r.err = a.resolveEntry(ctx, partial)
+	e, err := a.resolveEntry(ctx, partial)
 	a.mu.Lock()
-	delete(a.resolving, key)
 	switch {
-	case r.e != nil && !a.closed:
-		a.keys[key] = r.e
-	case r.err != nil && remembered(r.err):
+	case e != nil && !a.closed:
+		a.keys[key] = e
+	case err != nil && remembered(err):
 		// A token not stored yet (so without an entry) whose exchange or
 		// refresh failed: do not ask Zoho again at once (a used grant code
 		// stays used).
-		a.keyFails[key] = a.failureOf(r.err)
+		a.keyFails[key] = a.failureOf(err)
 	}
+	a.running--
 	a.mu.Unlock()
-	close(r.done)
+	return e, err
 }
 
 func (a *Authenticator) resolveEntry(ctx context.Context, partial *zohoauth.Token) (*entry, error) {
