@@ -108,7 +108,7 @@ func withQuery(raw, q string) string {
 // across processes rests on them.
 func openStore(t testing.TB, raw string) storeurl.Store {
 	t.Helper()
-	s, err := storeurl.Open(context.Background(), raw)
+	s, err := openURL(context.Background(), raw)
 	if err != nil {
 		t.Fatalf("open %s: %v", storeurl.Redact(raw), err)
 	}
@@ -457,7 +457,7 @@ func TestClusterChild(t *testing.T) {
 		t.Skip("a child process of TestCluster")
 	}
 	ctx := context.Background()
-	s, err := storeurl.Open(ctx, os.Getenv(envStore))
+	s, err := openURL(ctx, os.Getenv(envStore))
 	if err != nil {
 		t.Fatal(err)
 	}

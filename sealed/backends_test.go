@@ -20,6 +20,9 @@ import (
 	"github.com/zohoauth/zohoauth/redisstore"
 	"github.com/zohoauth/zohoauth/sealed"
 	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/sqlstore/mysql"
+	"github.com/zohoauth/zohoauth/sqlstore/postgres"
+	"github.com/zohoauth/zohoauth/sqlstore/sqlite"
 	"github.com/zohoauth/zohoauth/storetest"
 )
 
@@ -72,7 +75,7 @@ func backends() []backend {
 		}},
 		{"sqlite-file", func(t testing.TB) (zohoauth.Store, func() string) {
 			path := filepath.Join(t.TempDir(), "zohooauth.db")
-			s, err := sqlstore.OpenSQLite(context.Background(), path)
+			s, err := sqlite.Open(context.Background(), path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,7 +96,7 @@ func backends() []backend {
 			}
 		}},
 		{"sqlite-memory", func(t testing.TB) (zohoauth.Store, func() string) {
-			s, err := sqlstore.OpenSQLite(context.Background(), sqlstore.Memory)
+			s, err := sqlite.Open(context.Background(), sqlite.Memory)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +134,7 @@ func openServer(t testing.TB, d sqlstore.Dialect, dsn string) (zohoauth.Store, f
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := sqlstore.Open(context.Background(), d, dsn, sqlstore.WithTable(table))
+	s, err := openDialect(context.Background(), d, dsn, sqlstore.WithTable(table))
 	if err != nil {
 		_ = raw.Close()
 		t.Fatalf("cannot reach the %v server: %v", d, err)
@@ -267,4 +270,16 @@ func rotate(t testing.TB, path string) (old, next sealed.KeyID) {
 		t.Fatal(err)
 	}
 	return old, next
+}
+
+// openDialect opens a Store of dialect d through its driver package (dsn is
+// the path of a SQLite database).
+func openDialect(ctx context.Context, d sqlstore.Dialect, dsn string, opts ...sqlstore.Option) (*sqlstore.Store, error) {
+	switch d {
+	case sqlstore.MySQL:
+		return mysql.Open(ctx, dsn, opts...)
+	case sqlstore.Postgres:
+		return postgres.Open(ctx, dsn, opts...)
+	}
+	return sqlite.Open(ctx, dsn, opts...)
 }

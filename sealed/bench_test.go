@@ -8,7 +8,7 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/memory"
 	"github.com/zohoauth/zohoauth/sealed"
-	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/sqlstore/sqlite"
 	"github.com/zohoauth/zohoauth/storetest"
 )
 
@@ -66,7 +66,7 @@ func benchStore(b *testing.B, kind, variant string) zohoauth.Store {
 	case "memory":
 		inner = memory.New()
 	case "sqlite":
-		s, err := sqlstore.OpenSQLite(ctx, sqlstore.Memory)
+		s, err := sqlite.Open(ctx, sqlite.Memory)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -59,7 +59,7 @@ func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error 
 		return err
 	})
 	if err != nil {
-		return storeErr(storekit.MsgSaveTokenDB, err)
+		return s.storeErr(storekit.MsgSaveTokenDB, err)
 	}
 	for i, t := range tokens {
 		*t = *saved[i]

@@ -22,7 +22,8 @@ const (
 	// "postgres://user@127.0.0.1:5432/zohooauth?sslmode=disable".
 	Postgres
 	// SQLite is SQLite through github.com/mattn/go-sqlite3 (driver name
-	// "sqlite3", cgo). Prefer OpenSQLite, which builds the DSN.
+	// "sqlite3", cgo). Prefer sqlite.Open (package sqlstore/sqlite), which
+	// builds the DSN.
 	SQLite
 )
 

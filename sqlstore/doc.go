@@ -1,11 +1,13 @@
 // Package sqlstore is a zohoauth.Store over database/sql, in the table of
 // Zoho's DBStore, for MySQL and MariaDB, PostgreSQL, and SQLite (a file, or
-// a database in memory).
+// a database in memory). It links no database driver: each driver has a
+// package of its own that opens Stores with it, so that a program links
+// only the drivers it uses.
 //
-//	s, err := sqlstore.OpenSQLite(ctx, sqlstore.DefaultSQLitePath) // zohooauth.db, as Zoho's sample
-//	s, err := sqlstore.Open(ctx, sqlstore.MySQL, "root@tcp(127.0.0.1:3306)/zohooauth")
-//	s, err := sqlstore.Open(ctx, sqlstore.Postgres, "postgres://u@host/zohooauth", sqlstore.WithTable("tokens"))
-//	s, err := sqlstore.New(ctx, db, sqlstore.Postgres) // on a pool you own
+//	s, err := sqlite.Open(ctx, sqlite.DefaultPath) // sqlstore/sqlite: zohooauth.db, as Zoho's sample
+//	s, err := mysql.Open(ctx, "root@tcp(127.0.0.1:3306)/zohooauth") // sqlstore/mysql
+//	s, err := postgres.Open(ctx, "postgres://u@host/zohooauth", sqlstore.WithTable("tokens")) // sqlstore/postgres
+//	s, err := postgres.New(ctx, db) // on a pool you own
 //
 // # Zoho's table
 //
@@ -33,7 +35,7 @@
 //
 // # Secrets at rest and in errors
 //
-// OpenSQLite creates the database file 0600 whatever the umask (SQLite gives
+// sqlite.Open creates the database file 0600 whatever the umask (SQLite gives
 // its -wal and -shm files the same mode) and takes the group's and others'
 // bits from an existing one. It turns secure_delete on and checkpoints the
 // WAL after every delete, so that a deleted token's secrets stay in neither
@@ -96,28 +98,13 @@
 // with multi-row INSERTs of 500 rows: about as fast as the bare driver's
 // multi-row INSERT of the same rows (see BenchmarkSaveTokens).
 //
-// # SQLite driver
+// # Drivers
 //
 // SQLite goes through github.com/mattn/go-sqlite3, the C SQLite library
-// through cgo. It was chosen over the two pure-Go drivers because it is the
-// fastest of the three measured on the project's machines (about 90,000
-// look-ups per second, against 75,000 for ncruces/go-sqlite3, which runs
-// SQLite compiled to WebAssembly in wazero, and 67,000 for modernc.org/sqlite,
-// SQLite translated to Go), because it is the SQLite library itself rather
-// than a translation of it, and because its price — a C compiler at build
-// time — is already paid: gcc is on every machine of the project, and the
-// race detector that the tests run under needs cgo anyway.
-//
-// What a build needs: CGO_ENABLED=1 (the default for a native build when gcc
-// is on PATH) and gcc. The first build compiles SQLite's amalgamation (about
-// a minute); the build cache keeps it. Cross-compiling (e.g. a release for
-// another OS or architecture) needs a C cross-compiler for the target (CC=…)
-// or a native build on the target. A build with CGO_ENABLED=0 still
-// compiles, but OpenSQLite then fails with the driver's "requires cgo"
-// error; MySQL and PostgreSQL work without cgo.
-//
-// An in-memory database (OpenSQLite with Memory) uses SQLite's memdb VFS
-// under a random name, so that every connection of the pool shares one
-// database with SQLite's normal locking, while two stores stay apart; the
-// Store holds a connection so that the database lives until Close.
+// through cgo (package sqlstore/sqlite, whose doc says why and what a build
+// needs); MySQL and MariaDB through github.com/go-sql-driver/mysql (package
+// sqlstore/mysql); PostgreSQL through github.com/jackc/pgx/v5 (package
+// sqlstore/postgres). A Driver tells the Store its dialect and how to read
+// the driver's errors; another driver of one of the three dialects can be
+// used by implementing it and passing it to New.
 package sqlstore

@@ -4,10 +4,6 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/mattn/go-sqlite3"
-
 	"github.com/zohoauth/zohoauth"
 )
 
@@ -24,43 +20,40 @@ var (
 	// ErrNotADatabase reports a SQLite path that names a file that is not
 	// a SQLite database.
 	ErrNotADatabase = errors.New("file is not a SQLite database")
+	// ErrNotAFile reports a SQLite path that names a directory or another
+	// file that is not a regular file.
+	ErrNotAFile = errors.New("SQLite path is not a regular file")
 )
 
-// configCodes are the driver errors of a database's configuration, and
-// the sentinel each one is reported with.
-var (
-	mysqlConfig = map[uint16]error{
-		1044: ErrAccessDenied, // access denied to the database
-		1045: ErrAccessDenied, // access denied for the user
-		1049: ErrAccessDenied, // unknown database
-		1698: ErrAccessDenied, // access denied (auth_socket)
-		1193: ErrBadDSN,       // unknown system variable (a DSN parameter)
-		1231: ErrBadDSN,       // a system variable cannot be set to the value
-		1232: ErrBadDSN,       // wrong type of argument to a variable
+// ConfigFix returns what to fix when err, an error of opening a Store,
+// reports a configuration that cannot work, and "" for any other error
+// (one that trying again may cure). The driver packages' schemes give it to
+// storeurl.
+func ConfigFix(err error) string {
+	switch {
+	case errors.Is(err, ErrIncompatibleTable):
+		return "the table is not a Zoho token table: name another one with ?table=NAME"
+	case errors.Is(err, ErrBadTableName):
+		return "fix ?table=NAME"
+	case errors.Is(err, ErrNotAFile):
+		return "name a database file, not a directory"
+	case errors.Is(err, ErrNotADatabase):
+		return "the file is not a SQLite database: name another file"
+	case errors.Is(err, ErrBadDSN):
+		return "fix the connection string and its parameters"
+	case errors.Is(err, ErrAccessDenied):
+		return "check the user, the password and the database name, and the user's rights"
 	}
-	postgresConfig = map[string]error{
-		"28000": ErrAccessDenied, // invalid authorization specification
-		"28P01": ErrAccessDenied, // invalid password
-		"3D000": ErrAccessDenied, // invalid catalog name: no such database
-		"42704": ErrBadDSN,       // unrecognized configuration parameter
-		"22023": ErrBadDSN,       // invalid parameter value
-	}
-)
-
-// mysqlNamesOnly are MySQL errors whose quotes hold names (of a user, a
-// database, a table, a variable and the DSN's value for it), never a
-// token's value: they are kept as they are.
-var mysqlNamesOnly = map[uint16]bool{
-	1044: true, 1045: true, 1049: true, 1698: true, 1142: true, 1146: true, 1193: true, 1231: true, 1232: true,
+	return ""
 }
 
 // driverError returns err with the database driver's error in it reduced,
 // when that error can quote a value (MySQL's "Incorrect string value:
 // '\xFF…' for column …", PostgreSQL's details "Key (col)=(value)"), to the
 // reason and the column; and tagged with ErrAccessDenied, ErrBadDSN or
-// ErrNotADatabase when it reports a configuration that cannot work. The
-// text of err around the driver's error is kept.
-func driverError(err error) error {
+// ErrNotADatabase when it reports a configuration that cannot work
+// (drv.ClassifyError). The text of err around the driver's error is kept.
+func driverError(drv Driver, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -69,24 +62,10 @@ func driverError(err error) error {
 			return err
 		}
 		c := *ze
-		c.Err = driverError(ze.Err)
+		c.Err = driverError(drv, ze.Err)
 		return &c
 	}
-	var (
-		inner   error
-		reduced error
-		kind    error
-	)
-	if me, ok := errors.AsType[*mysql.MySQLError](err); ok {
-		inner, reduced, kind = me, reduceMySQL(me), mysqlConfig[me.Number]
-	} else if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
-		inner, reduced, kind = pe, reducePostgres(pe), postgresConfig[pe.Code]
-	} else if se, ok := errors.AsType[sqlite3.Error](err); ok {
-		inner, reduced = se, se // SQLite's messages quote no value
-		if se.Code == sqlite3.ErrNotADB {
-			kind = ErrNotADatabase
-		}
-	}
+	inner, reduced, kind := drv.ClassifyError(err)
 	if inner == nil || (reduced == inner && kind == nil) {
 		return err
 	}
@@ -112,64 +91,4 @@ func (e *dbError) Unwrap() []error {
 		return []error{e.err}
 	}
 	return []error{e.kind, e.err}
-}
-
-// reduceMySQL returns e, or when its message may quote a value, a copy of e
-// whose message is the reason and the column (or key): "Incorrect string
-// value for column client_secret".
-func reduceMySQL(e *mysql.MySQLError) *mysql.MySQLError {
-	if mysqlNamesOnly[e.Number] || !strings.ContainsAny(e.Message, "'\"\\") {
-		return e
-	}
-	reason := e.Message
-	if i := strings.IndexAny(reason, ":'\""); i >= 0 {
-		reason = strings.TrimSpace(reason[:i])
-	}
-	for _, what := range []string{"column", "key"} {
-		if name := nameAfter(e.Message, " for "+what+" "); name != "" {
-			reason += " for " + what + " " + name
-			break
-		}
-	}
-	return &mysql.MySQLError{Number: e.Number, SQLState: e.SQLState, Message: reason}
-}
-
-// nameAfter returns the identifier that follows marker in msg, without its
-// quotes and schema or table qualifiers ("`db`.`t`.`c`" gives c), or "".
-func nameAfter(msg, marker string) string {
-	i := strings.LastIndex(msg, marker)
-	if i < 0 {
-		return ""
-	}
-	word, _, _ := strings.Cut(msg[i+len(marker):], " ")
-	word = strings.Trim(word, "`'\"")
-	if j := strings.LastIndexByte(word, '.'); j >= 0 {
-		word = strings.Trim(word[j+1:], "`'\"")
-	}
-	for _, c := range word {
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return ""
-		}
-	}
-	return word
-}
-
-// reducePostgres returns a copy of e without the fields that can quote a
-// value (Detail such as "Key (col)=(value) already exists.", Where,
-// InternalQuery) and, for a data exception or an integrity constraint
-// violation (classes 22 and 23), with the message cut before the value
-// ("invalid byte sequence for encoding "UTF8": 0xff" gives the part before
-// the colon).
-func reducePostgres(e *pgconn.PgError) *pgconn.PgError {
-	c := *e
-	c.Detail, c.Where, c.InternalQuery, c.Hint = "", "", "", ""
-	if strings.HasPrefix(c.Code, "22") || strings.HasPrefix(c.Code, "23") {
-		if i := strings.Index(c.Message, ": "); i >= 0 {
-			c.Message = c.Message[:i]
-		}
-		if c.ColumnName != "" {
-			c.Message += " (column " + c.ColumnName + ")"
-		}
-	}
-	return &c
 }

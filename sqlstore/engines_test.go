@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/sqlstore/mysql"
+	"github.com/zohoauth/zohoauth/sqlstore/postgres"
+	"github.com/zohoauth/zohoauth/sqlstore/sqlite"
 	"github.com/zohoauth/zohoauth/storetest"
 )
 
@@ -34,7 +37,7 @@ func engines() []engine {
 			return sqlstore.SQLite, filepath.Join(t.TempDir(), "zohooauth.db"), sqlstore.DefaultTable
 		}},
 		{name: "sqlite-memory", open: func(t testing.TB) *sqlstore.Store {
-			return openSQLite(t, sqlstore.Memory)
+			return openSQLite(t, sqlite.Memory)
 		}},
 		{name: "mysql", open: func(t testing.TB) *sqlstore.Store {
 			return openServer(t, sqlstore.MySQL, storetest.Server(t, storetest.EnvMySQL), tableName())
@@ -51,9 +54,9 @@ func engines() []engine {
 
 func openSQLite(t testing.TB, path string) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.OpenSQLite(t.Context(), path)
+	s, err := sqlite.Open(t.Context(), path)
 	if err != nil {
-		t.Fatalf("OpenSQLite(%s): %v", path, err)
+		t.Fatalf("sqlite.Open(%s): %v", path, err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
@@ -63,7 +66,7 @@ func openSQLite(t testing.TB, path string) *sqlstore.Store {
 func openServer(t testing.TB, d sqlstore.Dialect, dsn, table string) *sqlstore.Store {
 	t.Helper()
 	raw := rawDB(t, d, dsn) // drops the table, even when a test closed the store
-	s, err := sqlstore.Open(t.Context(), d, dsn, sqlstore.WithTable(table))
+	s, err := openDialect(t.Context(), d, dsn, sqlstore.WithTable(table))
 	if err != nil {
 		t.Fatalf("cannot reach the %v server (%v)", d, err)
 	}
@@ -107,4 +110,27 @@ func sharedTable(t *testing.T, e engine) (sqlstore.Dialect, string, string) {
 		t.Cleanup(func() { dropTable(t, db, d, table) })
 	}
 	return d, dsn, table
+}
+
+// openDialect opens a Store of dialect d through its driver package (dsn is
+// the path of a SQLite database).
+func openDialect(ctx context.Context, d sqlstore.Dialect, dsn string, opts ...sqlstore.Option) (*sqlstore.Store, error) {
+	switch d {
+	case sqlstore.MySQL:
+		return mysql.Open(ctx, dsn, opts...)
+	case sqlstore.Postgres:
+		return postgres.Open(ctx, dsn, opts...)
+	}
+	return sqlite.Open(ctx, dsn, opts...)
+}
+
+// driverOf returns the Driver of dialect d.
+func driverOf(d sqlstore.Dialect) sqlstore.Driver {
+	switch d {
+	case sqlstore.MySQL:
+		return mysql.Driver()
+	case sqlstore.Postgres:
+		return postgres.Driver()
+	}
+	return sqlite.Driver()
 }

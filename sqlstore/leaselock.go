@@ -12,8 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/storekit"
 )
@@ -160,7 +158,7 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 	lk := &sqlLock{s: s, st: st, name: name, key: lockRowKey(name), owner: hex.EncodeToString(owner[:]), lease: lease}
 	err = storekit.LockWait{MinPoll: minLockPoll, MaxPoll: maxLockPoll, Waker: &s.lockWake}.Wait(ctx, func(ctx context.Context) (bool, time.Duration, error) {
 		ok, err := lk.try(ctx)
-		if err != nil && retryable(err) {
+		if err != nil && s.drv.Retryable(err) {
 			return false, 0, nil
 		}
 		return ok, 0, err
@@ -169,13 +167,6 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 		return fail(err)
 	}
 	return lk, nil
-}
-
-// retryable reports whether a failed attempt to take a lock may simply be
-// tried again: MySQL's deadlock and lock wait time-out.
-func retryable(err error) bool {
-	var me *mysql.MySQLError
-	return errors.As(err, &me) && (me.Number == 1213 || me.Number == 1205)
 }
 
 // sqlLock is a lock held by Store.Lock.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/sqlstore/sqlite"
 	"github.com/zohoauth/zohoauth/storetest"
 )
 
@@ -43,9 +44,9 @@ func sharedEngine(e engine, rounds int) (storetest.OpenShared, storetest.Process
 // openShared opens a store on a table that others may share.
 func openShared(ctx context.Context, d sqlstore.Dialect, dsn, table string) (*sqlstore.Store, error) {
 	if d == sqlstore.SQLite {
-		return sqlstore.OpenSQLite(ctx, dsn, sqlstore.WithTable(table))
+		return sqlite.Open(ctx, dsn, sqlstore.WithTable(table))
 	}
-	return sqlstore.Open(ctx, d, dsn, sqlstore.WithTable(table))
+	return openDialect(ctx, d, dsn, sqlstore.WithTable(table))
 }
 
 // checkRows checks the table itself: one row per user.

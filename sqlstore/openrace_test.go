@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/sqlstore/sqlite"
 )
 
 // The environment of a child process of TestSQLiteOpenRace.
@@ -78,7 +78,7 @@ func openRaceChild(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Until(time.Unix(0, ns)))
-	s, err := sqlstore.OpenSQLite(t.Context(), path)
+	s, err := sqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

@@ -36,12 +36,12 @@ func (s *Store) TokensAfter(ctx context.Context, after string, limit int) ([]*zo
 	}
 	list, err := s.page(ctx, after, limit)
 	if err != nil {
-		return nil, storeErr(storekit.MsgGetTokensDB, err)
+		return nil, s.storeErr(storekit.MsgGetTokensDB, err)
 	}
 	if len(list) < limit {
 		var n int
 		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+s.qtable+" WHERE NOT ("+s.numericID()+")").Scan(&n); err != nil {
-			return nil, storeErr(storekit.MsgGetTokensDB, err)
+			return nil, s.storeErr(storekit.MsgGetTokensDB, err)
 		}
 		if n > 0 {
 			return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: storekit.MsgGetTokensDB,

@@ -77,7 +77,7 @@ func TestTokensAfterNonNumericID(t *testing.T) {
 				s = openSQLite(t, dsn)
 			} else {
 				var err error
-				if s, err = sqlstore.Open(t.Context(), d, dsn, sqlstore.WithTable(table)); err != nil {
+				if s, err = openDialect(t.Context(), d, dsn, sqlstore.WithTable(table)); err != nil {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() { _ = s.Close() })

@@ -106,7 +106,7 @@ func (s *Store) ensureSchema(ctx context.Context) (map[string]column, error) {
 		return s.addIndexes(ctx, tx, cols)
 	})
 	if err != nil {
-		return nil, storeErr("cannot prepare table "+s.table, err)
+		return nil, s.storeErr("cannot prepare table "+s.table, err)
 	}
 	return cols, nil
 }

@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/sqlstore/sqlite"
 	"github.com/zohoauth/zohoauth/storetest"
 )
 
@@ -83,7 +83,7 @@ func TestSQLiteTightensWiderFile(t *testing.T) {
 	if err := os.Chmod(strict, 0o400); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := sqlstore.OpenSQLite(t.Context(), strict); err == nil {
+	if s, err := sqlite.Open(t.Context(), strict); err == nil {
 		s.Close()
 	}
 	wantMode(t, strict, 0o400)

@@ -2,38 +2,22 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
-	"time"
 	"unicode/utf8"
 
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "github.com/mattn/go-sqlite3"    // registers the "sqlite3" driver
-
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/internal/tablename"
 	"github.com/zohoauth/zohoauth/storekit"
 )
 
-// Zoho's defaults (DBStore and the SQLite sample store).
-const (
-	// DefaultTable is the table name of Zoho's DBStore.
-	DefaultTable = "oauthtoken"
-	// DefaultSQLitePath is the database file of Zoho's SQLite sample store,
-	// relative to the working directory.
-	DefaultSQLitePath = "zohooauth.db"
-	// Memory is the path OpenSQLite takes for an in-memory database.
-	Memory = ":memory:"
-)
+// DefaultTable is the table name of Zoho's DBStore.
+const DefaultTable = "oauthtoken"
 
 // Errors of this package, to be checked with errors.Is. They arrive wrapped
 // in a *zohoauth.Error with Code zohoauth.CodeTokenStore.
@@ -58,6 +42,7 @@ var (
 // processes sharing the database. Close releases it.
 type Store struct {
 	db     *sql.DB
+	drv    Driver
 	d      Dialect
 	table  string
 	qtable string
@@ -88,6 +73,8 @@ var _ zohoauth.Store = (*Store)(nil)
 
 type config struct {
 	table string
+	keep  *sql.Conn
+	wal   bool
 }
 
 // Option configures a Store.
@@ -97,59 +84,56 @@ type Option func(*config)
 // ValidTableName; it is used exactly as given (quoted), never lower-cased.
 func WithTable(name string) Option { return func(c *config) { c.table = name } }
 
+// WithConn makes the Store hold c until Close, which closes it: an
+// in-memory SQLite database lives as long as one of its connections does.
+// The package sqlstore/sqlite uses it.
+func WithConn(c *sql.Conn) Option { return func(cfg *config) { cfg.keep = c } }
+
+// WithWALScrub makes every delete checkpoint a SQLite database's WAL into
+// the database file and truncate it, so that a deleted token's secrets are
+// left in neither file (with SQLite's secure_delete on). The package
+// sqlstore/sqlite uses it for a database file in WAL mode.
+func WithWALScrub() Option { return func(cfg *config) { cfg.wal = true } }
+
 // ValidTableName reports whether name can be a table name: 1 to 40 ASCII
 // letters, digits or underscores, not starting with a digit. Nothing else
 // reaches the SQL text, so nothing can be injected through it.
-func ValidTableName(name string) bool {
-	if len(name) == 0 || len(name) > 40 || (name[0] >= '0' && name[0] <= '9') {
-		return false
+func ValidTableName(name string) bool { return tablename.Valid(name) }
+
+// New returns a Store on a pool the caller opened with drv's database/sql
+// driver, and keeps; Close does not close it. The table is created when
+// missing, and indexes on the look-up columns are added. A SQLite pool
+// should be opened with _txlock=immediate and a _busy_timeout (as
+// sqlite.Open does) to be shared between processes.
+func New(ctx context.Context, db *sql.DB, drv Driver, opts ...Option) (*Store, error) {
+	if drv == nil || !drv.Dialect().valid() {
+		return nil, storekit.StoreError("cannot open", ErrUnknownDialect)
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
+	return newStore(ctx, db, drv, opts)
 }
 
-// Open opens a pool for the dialect's driver (Dialect.DriverName) on dsn and
-// returns a Store on it; Close closes the pool. For MySQL it switches the
-// sessions to strict mode (STRICT_ALL_TABLES added to the server's
-// sql_mode) unless the DSN sets sql_mode. For SQLite, prefer OpenSQLite.
-func Open(ctx context.Context, d Dialect, dsn string, opts ...Option) (*Store, error) {
-	if !d.valid() {
-		return nil, storeErr("cannot open", fmt.Errorf("%w: %v", ErrUnknownDialect, d))
+// Open opens a pool for drv's database/sql driver (Dialect.DriverName) on
+// dsn, and returns a Store that owns it (Own). The driver packages check
+// the DSN and call it; the driver must be registered (imported).
+func Open(ctx context.Context, drv Driver, dsn string, opts ...Option) (*Store, error) {
+	if drv == nil || !drv.Dialect().valid() {
+		return nil, storekit.StoreError("cannot open", ErrUnknownDialect)
 	}
-	if d == MySQL {
-		cfg, err := mysql.ParseDSN(dsn)
-		if err != nil {
-			return nil, storeErr("cannot open", fmt.Errorf("%w: mysql DSN: %w", ErrBadDSN, err))
-		}
-		if _, ok := cfg.Params["sql_mode"]; !ok {
-			if cfg.Params == nil {
-				cfg.Params = map[string]string{}
-			}
-			cfg.Params["sql_mode"] = "CONCAT_WS(',',NULLIF(@@sql_mode,''),'STRICT_ALL_TABLES')"
-		}
-		dsn = cfg.FormatDSN()
-	}
-	if d == Postgres {
-		// pgx parses the DSN at the first connection; parse it now, so
-		// that a bad one is ErrBadDSN rather than a failure to connect.
-		if _, err := pgx.ParseConfig(dsn); err != nil {
-			return nil, storeErr("cannot open", fmt.Errorf("%w: %s", ErrBadDSN, withoutDSN(err)))
-		}
-	}
-	db, err := sql.Open(d.DriverName(), dsn)
+	db, err := sql.Open(drv.Dialect().DriverName(), dsn)
 	if err != nil {
 		// The driver parsed the DSN and refused it.
-		return nil, storeErr("cannot open", fmt.Errorf("%w: %w", ErrBadDSN, err))
+		return nil, storekit.StoreError("cannot open", fmt.Errorf("%w: %w", ErrBadDSN, err))
 	}
 	// database/sql keeps 2 idle connections by default: concurrent callers
 	// would reconnect and prepare again and again.
 	db.SetMaxIdleConns(16)
-	s, err := newStore(ctx, db, d, nil, opts)
+	return Own(ctx, db, drv, opts...)
+}
+
+// Own is New for a pool the Store owns: Close closes it, and so does a
+// failed Own. The driver packages open their stores with it.
+func Own(ctx context.Context, db *sql.DB, drv Driver, opts ...Option) (*Store, error) {
+	s, err := New(ctx, db, drv, opts...)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -158,84 +142,20 @@ func Open(ctx context.Context, d Dialect, dsn string, opts ...Option) (*Store, e
 	return s, nil
 }
 
-// busyTimeout is how long a SQLite connection waits for another one's lock.
-const busyTimeout = 60 * time.Second
-
-// OpenSQLite opens the SQLite database file at path, created when missing,
-// in WAL mode with a busy timeout, so that several processes can share it.
-// The database file is created with mode 0600 whatever the umask, and an
-// existing one (and its -wal, -shm and -journal files) that the group or
-// others may read loses those bits; a stricter mode is kept. A path that
-// names a directory or another non-regular file is refused with
-// ErrNotAFile. Secure delete is on (SQLite overwrites deleted content with
-// zeros), and a delete is followed by a checkpoint that empties the WAL, so
-// that a deleted token's secrets are not left in the files.
-// The path Memory (":memory:") gives a new in-memory database that every
-// connection of the pool shares and that lives until Close. Close closes
-// the pool.
-func OpenSQLite(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	params := "_busy_timeout=" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) + "&_txlock=immediate&_secure_delete=on"
-	var dsn string
-	if path == Memory {
-		// The memdb VFS shares one database among the connections that
-		// name it; a random name keeps two stores apart.
-		dsn = "file:/zohoauth-" + rand.Text() + "?vfs=memdb&" + params
-	} else {
-		if err := prepareFile(path); err != nil {
-			return nil, storeErr("cannot open", err)
-		}
-		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params + "&_journal_mode=WAL&_synchronous=NORMAL"
-	}
-	db, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		return nil, storeErr("cannot open", err)
-	}
-	db.SetMaxIdleConns(8)
-	var keep *sql.Conn
-	if path == Memory {
-		// An in-memory database dies with its last connection: hold one.
-		if keep, err = db.Conn(ctx); err != nil {
-			_ = db.Close()
-			return nil, storeErr("cannot open", err)
-		}
-	}
-	s, err := newStore(ctx, db, SQLite, keep, opts)
-	if err != nil {
-		if keep != nil {
-			_ = keep.Close()
-		}
-		_ = db.Close()
-		return nil, err
-	}
-	s.owned = true
-	s.wal = path != Memory
-	return s, nil
-}
-
-// New returns a Store on a pool the caller opened, and keeps; Close does not
-// close it. The table is created when missing, and indexes on the look-up
-// columns are added. A SQLite pool should be opened with _txlock=immediate
-// and a _busy_timeout (as OpenSQLite does) to be shared between processes.
-func New(ctx context.Context, db *sql.DB, d Dialect, opts ...Option) (*Store, error) {
-	if !d.valid() {
-		return nil, storeErr("cannot open", fmt.Errorf("%w: %v", ErrUnknownDialect, d))
-	}
-	return newStore(ctx, db, d, nil, opts)
-}
-
-func newStore(ctx context.Context, db *sql.DB, d Dialect, keep *sql.Conn, opts []Option) (*Store, error) {
+func newStore(ctx context.Context, db *sql.DB, drv Driver, opts []Option) (*Store, error) {
 	cfg := config{table: DefaultTable}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	d := drv.Dialect()
 	if !ValidTableName(cfg.table) {
 		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: "invalid table name", Detail: fmt.Sprintf("%.60q", cfg.table), Err: ErrBadTableName}
 	}
-	s := &Store{db: db, d: d, table: cfg.table, qtable: d.quote(cfg.table), keep: keep, lockKey: advisoryKey(cfg.table), writeSem: make(chan struct{}, 1)}
+	s := &Store{db: db, drv: drv, d: d, table: cfg.table, qtable: d.quote(cfg.table), keep: cfg.keep, wal: cfg.wal, lockKey: advisoryKey(cfg.table), writeSem: make(chan struct{}, 1)}
 	if d == MySQL {
 		var dbName string
 		if err := db.QueryRowContext(ctx, "SELECT COALESCE(DATABASE(), '')").Scan(&dbName); err != nil {
-			return nil, storeErr("cannot connect", err)
+			return nil, s.storeErr("cannot connect", err)
 		}
 		s.lockName = "zohoauth:" + dbName + "." + cfg.table
 		if len(s.lockName) > 64 { // MySQL's limit on lock names
@@ -265,7 +185,7 @@ func (s *Store) prepare(ctx context.Context) error {
 	p := func(query string) (*sql.Stmt, error) {
 		st, err := s.db.PrepareContext(ctx, s.d.rebind(query))
 		if err != nil {
-			return nil, storeErr("cannot prepare statements", err)
+			return nil, s.storeErr("cannot prepare statements", err)
 		}
 		s.stmts = append(s.stmts, st)
 		return st, nil
@@ -321,8 +241,8 @@ func (s *Store) closeStmts() {
 	s.stmts = nil
 }
 
-// Close releases the prepared statements and, when the Store opened the
-// pool (Open, OpenSQLite), closes it; an in-memory database is gone then.
+// Close releases the prepared statements and, when the Store owns the
+// pool (Own, and the Open of the driver packages), closes it; an in-memory database is gone then.
 // Close is not safe to call concurrently with other methods.
 func (s *Store) Close() error {
 	s.closeStmts()
@@ -335,7 +255,7 @@ func (s *Store) Close() error {
 		errs = append(errs, s.db.Close())
 	}
 	if err := errors.Join(errs...); err != nil {
-		return storeErr("cannot close", err)
+		return s.storeErr("cannot close", err)
 	}
 	return nil
 }
@@ -359,7 +279,7 @@ func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Tok
 	case errors.Is(err, zohoauth.ErrNotFound):
 		return nil, storekit.StoreError(storekit.MsgDetailsNotFoundDB, zohoauth.ErrNotFound)
 	case err != nil:
-		return nil, storeErr(storekit.MsgGetTokenDB, err)
+		return nil, s.storeErr(storekit.MsgGetTokenDB, err)
 	}
 	return found, nil
 }
@@ -371,7 +291,7 @@ func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, 
 	}
 	found, err := rows{s: s}.Lookup(ctx, storekit.Key{Field: storekit.FieldID, Value: id})
 	if err != nil {
-		return nil, storeErr(storekit.MsgGetTokenByIDDB, err)
+		return nil, s.storeErr(storekit.MsgGetTokenByIDDB, err)
 	}
 	if found == nil {
 		return nil, storekit.StoreError(storekit.MsgGetTokenByIDDB, zohoauth.ErrNotFound)
@@ -400,7 +320,7 @@ func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 		return err
 	})
 	if err != nil {
-		return storeErr(storekit.MsgSaveTokenDB, err)
+		return s.storeErr(storekit.MsgSaveTokenDB, err)
 	}
 	*t = *saved
 	return nil
@@ -460,7 +380,7 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 		return nil
 	})
 	if err != nil {
-		return storeErr(storekit.MsgDeleteTokenDB, err)
+		return s.storeErr(storekit.MsgDeleteTokenDB, err)
 	}
 	s.scrubWAL(ctx)
 	return nil
@@ -470,7 +390,7 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 	list, err := scanAll(s.all.QueryContext(ctx))
 	if err != nil {
-		return nil, storeErr(storekit.MsgGetTokensDB, err)
+		return nil, s.storeErr(storekit.MsgGetTokensDB, err)
 	}
 	slices.SortFunc(list, func(a, b *zohoauth.Token) int { return storekit.CompareIDs(a.ID, b.ID) })
 	return list, nil
@@ -483,7 +403,7 @@ func (s *Store) DeleteTokens(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		return storeErr(storekit.MsgDeleteTokensDB, err)
+		return s.storeErr(storekit.MsgDeleteTokensDB, err)
 	}
 	s.scrubWAL(ctx)
 	return nil
@@ -508,21 +428,9 @@ func (s *Store) scrubWAL(ctx context.Context) {
 // A driver's error in err that can quote a value is reduced to the reason
 // and the column, and one that reports a configuration that cannot work is
 // tagged with ErrAccessDenied, ErrBadDSN or ErrNotADatabase (driverError).
-func storeErr(msg string, err error) error {
+func (s *Store) storeErr(msg string, err error) error {
 	if ze, ok := err.(*zohoauth.Error); ok {
-		return driverError(ze)
+		return driverError(s.drv, ze)
 	}
-	return storekit.StoreError(msg, driverError(err))
-}
-
-// withoutDSN returns the text of pgx's error on a DSN it cannot parse,
-// "cannot parse `DSN`: reason", without the DSN, whose password pgx hides
-// only as well as it can parse it.
-func withoutDSN(err error) string {
-	msg := err.Error()
-	i, j := strings.Index(msg, "`"), strings.LastIndex(msg, "`: ")
-	if i < 0 || j <= i {
-		return "the DSN does not parse"
-	}
-	return msg[:i] + "the DSN" + msg[j+1:]
+	return storekit.StoreError(msg, driverError(s.drv, err))
 }

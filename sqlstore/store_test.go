@@ -16,6 +16,8 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/sqlstore/postgres"
+	"github.com/zohoauth/zohoauth/sqlstore/sqlite"
 	"github.com/zohoauth/zohoauth/storekit"
 	"github.com/zohoauth/zohoauth/storetest"
 )
@@ -48,12 +50,12 @@ func TestValidTableName(t *testing.T) {
 func TestBadTableNameRunsNoSQL(t *testing.T) {
 	for _, d := range []sqlstore.Dialect{sqlstore.MySQL, sqlstore.Postgres, sqlstore.SQLite} {
 		// A nil pool: the name is refused before any use of it.
-		_, err := sqlstore.New(t.Context(), nil, d, sqlstore.WithTable("t; DROP TABLE oauthtoken"))
+		_, err := sqlstore.New(t.Context(), nil, driverOf(d), sqlstore.WithTable("t; DROP TABLE oauthtoken"))
 		if !errors.Is(err, sqlstore.ErrBadTableName) || !errors.Is(err, &zohoauth.Error{Code: zohoauth.CodeTokenStore}) {
 			t.Fatalf("%v: bad table name gave %v", d, err)
 		}
 	}
-	if _, err := sqlstore.OpenSQLite(t.Context(), sqlstore.Memory, sqlstore.WithTable("")); !errors.Is(err, sqlstore.ErrBadTableName) {
+	if _, err := sqlite.Open(t.Context(), sqlite.Memory, sqlstore.WithTable("")); !errors.Is(err, sqlstore.ErrBadTableName) {
 		t.Fatalf("empty table name gave %v", err)
 	}
 }
@@ -80,8 +82,8 @@ func TestParseDialect(t *testing.T) {
 			t.Errorf("ParseDialect(%q) error %v, want ErrUnknownDialect", in, err)
 		}
 	}
-	if _, err := sqlstore.Open(t.Context(), 0, "x"); !errors.Is(err, sqlstore.ErrUnknownDialect) {
-		t.Errorf("Open with the zero Dialect: %v", err)
+	if _, err := sqlstore.New(t.Context(), nil, nil); !errors.Is(err, sqlstore.ErrUnknownDialect) {
+		t.Errorf("New without a driver: %v", err)
 	}
 }
 
@@ -112,7 +114,7 @@ func FuzzValidTableName(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, name string) {
 		if !sqlstore.ValidTableName(name) {
-			if _, err := sqlstore.New(t.Context(), nil, sqlstore.Postgres, sqlstore.WithTable(name)); !errors.Is(err, sqlstore.ErrBadTableName) {
+			if _, err := sqlstore.New(t.Context(), nil, postgres.Driver(), sqlstore.WithTable(name)); !errors.Is(err, sqlstore.ErrBadTableName) {
 				t.Fatalf("New with table %q: %v", name, err)
 			}
 			return
@@ -127,8 +129,8 @@ func FuzzValidTableName(f *testing.F) {
 
 // Two in-memory stores are two databases; each is shared by its own pool.
 func TestMemoryStoresApart(t *testing.T) {
-	a := openSQLite(t, sqlstore.Memory)
-	b := openSQLite(t, sqlstore.Memory)
+	a := openSQLite(t, sqlite.Memory)
+	b := openSQLite(t, sqlite.Memory)
 	ctx := t.Context()
 	if err := a.SaveToken(ctx, &zohoauth.Token{UserName: "u", AccessToken: "x"}); err != nil {
 		t.Fatal(err)
@@ -157,12 +159,12 @@ func TestMemoryStoresApart(t *testing.T) {
 	}
 }
 
-// OpenSQLite with Zoho's default path makes zohooauth.db in the working
+// sqlite.Open with Zoho's default path makes zohooauth.db in the working
 // directory, as Zoho's SQLite sample does, and a second store reads it.
 func TestSQLiteDefaultFile(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	s := openSQLite(t, sqlstore.DefaultSQLitePath)
+	s := openSQLite(t, sqlite.DefaultPath)
 	if err := s.SaveToken(t.Context(), &zohoauth.Token{UserName: "u@x:1", RefreshToken: "r"}); err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +196,7 @@ client_id varchar(255), client_secret varchar(255), refresh_token varchar(255), 
 grant_token varchar(255), expiry_time varchar(20), redirect_url varchar(255), primary key (id))`); err != nil {
 		t.Fatal(err)
 	}
-	_, err := sqlstore.OpenSQLite(t.Context(), path)
+	_, err := sqlite.Open(t.Context(), path)
 	if !errors.Is(err, sqlstore.ErrIncompatibleTable) || !errors.Is(err, &zohoauth.Error{Code: zohoauth.CodeTokenStore}) {
 		t.Fatalf("old table: %v", err)
 	}
@@ -332,7 +334,7 @@ func TestLeastPrivilege(t *testing.T) {
 				u.User = url.User(role)
 				userDSN = u.String()
 			}
-			s, err := sqlstore.Open(ctx, c.d, userDSN, sqlstore.WithTable(admin.Table()))
+			s, err := openDialect(ctx, c.d, userDSN, sqlstore.WithTable(admin.Table()))
 			if err != nil {
 				t.Fatalf("Open as a user without DDL rights: %v", err)
 			}
@@ -351,7 +353,7 @@ func TestLeastPrivilege(t *testing.T) {
 				t.Fatalf("the admin store reads %v, %v", got, err)
 			}
 			// Without the table, such a user gets a typed error.
-			if _, err := sqlstore.Open(ctx, c.d, userDSN, sqlstore.WithTable(tableName())); !errors.Is(err, &zohoauth.Error{Code: zohoauth.CodeTokenStore}) {
+			if _, err := openDialect(ctx, c.d, userDSN, sqlstore.WithTable(tableName())); !errors.Is(err, &zohoauth.Error{Code: zohoauth.CodeTokenStore}) {
 				t.Fatalf("Open of a missing table without DDL rights: %v", err)
 			}
 		})

@@ -47,7 +47,7 @@ func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
 		return err
 	})
 	if err != nil {
-		return storeErr(storekit.MsgSaveTokenDB, err)
+		return s.storeErr(storekit.MsgSaveTokenDB, err)
 	}
 	*t = *saved
 	return nil

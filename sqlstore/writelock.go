@@ -7,10 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	mrand "math/rand/v2"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // maxLockWait bounds how long a writer waits for the MySQL named lock when
@@ -87,33 +84,8 @@ func (s *Store) withWriteLock(ctx context.Context, fn func(tx *sql.Tx) error) er
 	return runTx(tx, fn)
 }
 
-// begin begins a transaction. On SQLite it retries, for up to busyTimeout,
-// a BEGIN that SQLite refused with SQLITE_BUSY without waiting on its busy
-// handler: SQLite does so when waiting could deadlock, and when another
-// connection is switching a new database to WAL mode, which happens when
-// several processes open a new database at once.
-func (s *Store) begin(ctx context.Context) (*sql.Tx, error) {
-	if s.d != SQLite {
-		return s.db.BeginTx(ctx, nil)
-	}
-	deadline := time.Now().Add(busyTimeout)
-	pause := time.Millisecond
-	for {
-		tx, err := s.db.BeginTx(ctx, nil)
-		var se sqlite3.Error
-		if err == nil || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy || time.Now().After(deadline) {
-			return tx, err
-		}
-		t := time.NewTimer(pause/2 + mrand.N(pause))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, context.Cause(ctx)
-		}
-		pause = min(2*pause, 50*time.Millisecond)
-	}
-}
+// begin begins a transaction through the driver (Driver.Begin).
+func (s *Store) begin(ctx context.Context) (*sql.Tx, error) { return s.drv.Begin(ctx, s.db) }
 
 func runTx(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {

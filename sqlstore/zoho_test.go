@@ -11,6 +11,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/sqlstore/sqlite"
 	"github.com/zohoauth/zohoauth/storetest"
 )
 
@@ -41,7 +42,7 @@ func zohoTables(t *testing.T) []struct {
 		make func(t *testing.T) zohoTable
 	}{
 		{"sqlite", func(t *testing.T) zohoTable {
-			path := filepath.Join(t.TempDir(), sqlstore.DefaultSQLitePath)
+			path := filepath.Join(t.TempDir(), sqlite.DefaultPath)
 			return zohoTable{d: sqlstore.SQLite, dsn: path, db: rawDB(t, sqlstore.SQLite, path), table: sqlstore.DefaultTable}
 		}},
 		{"mysql", server(sqlstore.MySQL, storetest.EnvMySQL)},

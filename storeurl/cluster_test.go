@@ -17,7 +17,7 @@ import (
 // on a Redis Cluster client, its prefix given a hash tag.
 func TestOpenRedisCluster(t *testing.T) {
 	addrs := storetest.Server(t, "ZOHOAUTH_TEST_REDIS_CLUSTER_ADDRS")
-	s, err := storeurl.Open(context.Background(), "redis+cluster://"+addrs+"/?prefix=zohoauth-storeurl-test:")
+	s, err := openURL(context.Background(), "redis+cluster://"+addrs+"/?prefix=zohoauth-storeurl-test:")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 // that says what to fix.
 func wantConfig(t *testing.T, raw, fix string) {
 	t.Helper()
-	s, err := storeurl.Open(context.Background(), raw)
+	s, err := openURL(context.Background(), raw)
 	if err == nil {
 		s.Close()
 		t.Fatalf("Open(%q) succeeded", storeurl.Redact(raw))
@@ -79,7 +79,7 @@ func TestOpenUnreachableIsNotConfig(t *testing.T) {
 		"postgres://u@127.0.0.1:1/db?sslmode=disable",
 		"redis://127.0.0.1:1/0",
 	} {
-		_, err := storeurl.Open(context.Background(), raw)
+		_, err := openURL(context.Background(), raw)
 		if err == nil || errors.Is(err, storeurl.ErrConfig) {
 			t.Errorf("Open(%q) = %v, want an error that is not ErrConfig", raw, err)
 		}

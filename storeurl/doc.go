@@ -10,6 +10,17 @@
 //	redis://127.0.0.1:6379/0
 //	memory:                    a map in this process
 //
-// Parse checks a URL without opening anything; Open parses and opens. A URL
-// that cannot be used is an *Error that names the wrong part.
+// A program opens the URLs of the stores it links, and only those: it passes
+// their schemes to New, and its Opener opens them. A program that offers
+// only the file store links no database driver, and builds without cgo:
+//
+//	opener := storeurl.New(filestore.Scheme(), memory.Scheme())
+//	s, err := opener.Open(ctx, "file:sdk_tokens.txt")
+//
+// No store registers itself: there is no global registry and no blank
+// import. A URL of a scheme the program did not pass is an error naming the
+// package to import and the value to pass (NotLinkedError).
+//
+// Parse checks a URL without opening anything; Opener.Open parses and
+// opens. A URL that cannot be used is an *Error that names the wrong part.
 package storeurl

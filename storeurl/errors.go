@@ -17,6 +17,9 @@ var (
 	// denied): trying again will not help, changing the URL or the
 	// database will. A store that cannot be reached is not ErrConfig.
 	ErrConfig = errors.New("store configuration cannot work")
+	// ErrNotLinked reports a store URL whose scheme the program's Opener
+	// was not given (see NotLinkedError).
+	ErrNotLinked = errors.New("store not linked into this program")
 )
 
 // Error reports a store URL that cannot be parsed or opened. It names the

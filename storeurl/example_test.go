@@ -6,14 +6,19 @@ import (
 	"fmt"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/filestore"
+	"github.com/zohoauth/zohoauth/memory"
 	"github.com/zohoauth/zohoauth/storeurl"
 )
 
-// Open a store named by a URL, as a program does with a setting or an
-// environment variable, and use it.
-func ExampleOpen() {
+// A program passes the stores it offers to New, and opens the URLs its user
+// gives it (a setting, an environment variable). It links only those
+// stores: this one, the memory and file stores, links no database driver.
+// A URL of another store says what to add.
+func ExampleNew() {
 	ctx := context.Background()
-	s, err := storeurl.Open(ctx, "sqlite::memory:")
+	opener := storeurl.New(memory.Scheme(), filestore.Scheme())
+	s, err := opener.Open(ctx, "memory:")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -26,7 +31,14 @@ func ExampleOpen() {
 	}
 	found, err := s.FindToken(ctx, &zohoauth.Token{UserName: "ada@example.com:700"})
 	fmt.Println(found.ID, found.Email(), err)
-	// Output: 1 ada@example.com <nil>
+
+	_, err = opener.Open(ctx, "mysql://root:hunter2@127.0.0.1/zoho")
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, storeurl.ErrNotLinked))
+	// Output:
+	// 1 ada@example.com <nil>
+	// store URL "mysql://root:xxxxx@127.0.0.1/zoho": bad scheme: the mysql store is not linked into this program: import "github.com/zohoauth/zohoauth/sqlstore/mysql" and pass mysql.Scheme() to storeurl.New
+	// true
 }
 
 // A URL that cannot be used says which part is wrong, and never shows the

@@ -6,15 +6,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"strings"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/zohoauth/zohoauth"
-	"github.com/zohoauth/zohoauth/filestore"
-	"github.com/zohoauth/zohoauth/memory"
-	"github.com/zohoauth/zohoauth/redisstore"
-	"github.com/zohoauth/zohoauth/sqlstore"
 )
 
 // Store is an open zohoauth.Store that must be closed when done. The
@@ -25,51 +18,90 @@ type Store interface {
 	io.Closer
 }
 
-// Open parses rawURL (see Parse) and opens the store it names. The caller
-// must Close the store. An error is an *Error: a URL that cannot be used
-// (ErrBadURL, ErrUnknownScheme), or a store that failed to open, wrapping its
-// cause.
-func Open(ctx context.Context, rawURL string) (Store, error) {
+// A Scheme is what a store package gives this package to open its URLs.
+// The packages memory, filestore, redisstore, sqlstore/sqlite,
+// sqlstore/mysql and sqlstore/postgres each have a function Scheme that
+// returns theirs; a program passes those of the stores it offers to New, and
+// links no other store.
+type Scheme struct {
+	// Name is the canonical scheme the store opens: SchemeSQLite,
+	// SchemeFile, SchemeMySQL, SchemePostgres, SchemeRedis or
+	// SchemeMemory (Parse knows the syntax of each).
+	Name string
+	// Open opens the store l names; l.Scheme is Name.
+	Open func(ctx context.Context, l *Location) (Store, error)
+	// Check, when set, checks what Parse cannot without the store's code
+	// (the options go-redis takes); its error is an *Error (Location.Bad).
+	Check func(l *Location) error
+	// Fix, when set, returns what to fix when err, an error of Open,
+	// reports a configuration that cannot work, and "" for any other error
+	// (one that trying again may cure).
+	Fix func(err error) string
+}
+
+// Opener opens the store URLs of the schemes it was made with. It holds no
+// mutable state and is safe for concurrent use.
+type Opener struct {
+	schemes []Scheme
+}
+
+// New returns an Opener for the given schemes:
+//
+//	opener := storeurl.New(filestore.Scheme(), sqlite.Scheme())
+//	s, err := opener.Open(ctx, "file:sdk_tokens.txt")
+//
+// A URL of another scheme is an error that names the package to import and
+// the scheme to pass. When two schemes have one Name, the first wins.
+func New(schemes ...Scheme) *Opener {
+	return &Opener{schemes: append([]Scheme(nil), schemes...)}
+}
+
+// Parse parses rawURL (the package's Parse) and checks that o opens its
+// scheme and that the store would take it (Scheme.Check), without opening
+// anything. The error is an *Error: a URL that cannot be used (ErrBadURL,
+// ErrUnknownScheme), or a scheme o was not given (ErrNotLinked).
+func (o *Opener) Parse(rawURL string) (*Location, error) {
 	l, err := Parse(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	return l.Open(ctx)
+	if _, err := o.checked(l); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
-// Open opens the store l names. The caller must Close it.
-func (l *Location) Open(ctx context.Context) (Store, error) {
-	var opts []sqlstore.Option
-	if l.Table != "" {
-		opts = append(opts, sqlstore.WithTable(l.Table))
+// Open parses rawURL (Opener.Parse) and opens the store it names. The
+// caller must Close the store. An error is an *Error: a URL that cannot be
+// used (ErrBadURL, ErrUnknownScheme), a scheme o was not given
+// (ErrNotLinked), or a store that failed to open, wrapping its cause
+// (ErrConfig when the configuration cannot work).
+func (o *Opener) Open(ctx context.Context, rawURL string) (Store, error) {
+	l, err := Parse(rawURL)
+	if err != nil {
+		return nil, err
 	}
-	var (
-		s   Store
-		err error
-	)
-	switch l.Scheme {
-	case SchemeMemory:
-		return memoryStore{memory.New()}, nil
-	case SchemeSQLite:
-		s, err = sqlstore.OpenSQLite(ctx, l.Path, opts...)
-	case SchemeMySQL:
-		s, err = sqlstore.Open(ctx, sqlstore.MySQL, l.DSN, opts...)
-	case SchemePostgres:
-		s, err = sqlstore.Open(ctx, sqlstore.Postgres, l.DSN, opts...)
-	case SchemeFile:
-		s, err = filestore.New(l.Path)
-	case SchemeRedis:
-		var ropts []redisstore.Option
-		if l.Prefix != "" {
-			ropts = append(ropts, redisstore.WithPrefix(l.Prefix))
-		}
-		s, err = redisstore.Open(ctx, l.DSN, ropts...)
-	default:
-		return nil, &Error{URL: l.String(), Part: "scheme", Reason: "unknown scheme " + l.Scheme, Err: ErrUnknownScheme}
+	return o.OpenLocation(ctx, l)
+}
+
+// OpenLocation opens the store l names (l from Parse or Opener.Parse), as
+// Open does. The caller must Close it.
+func (o *Opener) OpenLocation(ctx context.Context, l *Location) (Store, error) {
+	sc, err := o.checked(l)
+	if err != nil {
+		return nil, err
 	}
+	s, err := sc.Open(ctx, l)
 	if err != nil {
 		reason := "cannot open the " + l.Scheme + " store: " + err.Error()
-		if fix := configFix(err); fix != "" {
+		fix := ""
+		if sc.Fix != nil {
+			fix = sc.Fix(err)
+		}
+		if fix == "" && errors.Is(err, fs.ErrPermission) {
+			fix = "check the file's and its directory's permissions"
+		}
+		if fix != "" {
 			return nil, &Error{URL: l.String(), Reason: reason + " (" + fix + ")", Err: fmt.Errorf("%w: %w", ErrConfig, err)}
 		}
 		return nil, &Error{URL: l.String(), Reason: reason, Err: err}
@@ -77,37 +109,81 @@ func (l *Location) Open(ctx context.Context) (Store, error) {
 	return s, nil
 }
 
-// configFix returns what to fix when err, an error of a store's open,
-// reports a configuration that cannot work, and "" for any other error
-// (one that trying again may cure).
-func configFix(err error) string {
-	switch {
-	case errors.Is(err, sqlstore.ErrIncompatibleTable):
-		return "the table is not a Zoho token table: name another one with ?table=NAME"
-	case errors.Is(err, sqlstore.ErrBadTableName):
-		return "fix ?table=NAME"
-	case errors.Is(err, sqlstore.ErrNotAFile):
-		return "name a database file, not a directory"
-	case errors.Is(err, sqlstore.ErrNotADatabase):
-		return "the file is not a SQLite database: name another file"
-	case errors.Is(err, sqlstore.ErrBadDSN):
-		return "fix the connection string and its parameters"
-	case errors.Is(err, sqlstore.ErrAccessDenied):
-		return "check the user, the password and the database name, and the user's rights"
-	case errors.Is(err, fs.ErrPermission):
-		return "check the file's and its directory's permissions"
+// checked returns o's scheme of l once l passed the scheme's Check.
+func (o *Opener) checked(l *Location) (Scheme, error) {
+	sc, err := o.scheme(l)
+	if err != nil {
+		return Scheme{}, err
 	}
-	if re, ok := errors.AsType[redis.Error](err); ok {
-		if msg := re.Error(); strings.HasPrefix(msg, "WRONGPASS") || strings.HasPrefix(msg, "NOAUTH") || strings.HasPrefix(msg, "NOPERM") {
-			return "check the user and the password"
+	if sc.Check != nil {
+		if err := sc.Check(l); err != nil {
+			return Scheme{}, err
 		}
 	}
-	return ""
+	return sc, nil
 }
 
-// memoryStore gives the memory store a Close. Embedding the pointer keeps
-// every method of *memory.Store, its optional capabilities included.
-type memoryStore struct{ *memory.Store }
+// scheme returns o's scheme of l, or the error that says which package to
+// import.
+func (o *Opener) scheme(l *Location) (Scheme, error) {
+	for _, sc := range o.schemes {
+		if sc.Name == l.Scheme && sc.Open != nil {
+			return sc, nil
+		}
+	}
+	pkg, value := schemePackage(l.Scheme)
+	if pkg == "" {
+		return Scheme{}, &Error{URL: l.String(), Part: "scheme", Reason: "unknown scheme " + l.Scheme, Err: ErrUnknownScheme}
+	}
+	nl := &NotLinkedError{Scheme: l.Scheme, Import: pkg, Value: value}
+	return Scheme{}, &Error{URL: l.String(), Part: "scheme", Reason: nl.Error(), Err: nl}
+}
 
-// Close does nothing: the tokens go when the store is no longer used.
-func (memoryStore) Close() error { return nil }
+// schemePackage returns the package whose store opens the canonical scheme,
+// and the value to pass to New, or "" for a scheme no package of this
+// module opens.
+func schemePackage(scheme string) (importPath, value string) {
+	const module = "github.com/zohoauth/zohoauth/"
+	switch scheme {
+	case SchemeSQLite:
+		return module + "sqlstore/sqlite", "sqlite.Scheme()"
+	case SchemeMySQL:
+		return module + "sqlstore/mysql", "mysql.Scheme()"
+	case SchemePostgres:
+		return module + "sqlstore/postgres", "postgres.Scheme()"
+	case SchemeFile:
+		return module + "filestore", "filestore.Scheme()"
+	case SchemeRedis:
+		return module + "redisstore", "redisstore.Scheme()"
+	case SchemeMemory:
+		return module + "memory", "memory.Scheme()"
+	}
+	return "", ""
+}
+
+// NotLinkedError reports a store URL whose scheme the Opener was not given:
+// the program does not link that store. It names the package to import and
+// the value to pass to New, and matches ErrNotLinked and ErrUnknownScheme.
+type NotLinkedError struct {
+	Scheme string // the canonical scheme, e.g. "mysql"
+	Import string // the package to import, e.g. "github.com/zohoauth/zohoauth/sqlstore/mysql"
+	Value  string // what to pass to storeurl.New, e.g. "mysql.Scheme()"
+}
+
+// Error returns what to add to the program.
+func (e *NotLinkedError) Error() string {
+	return fmt.Sprintf("the %s store is not linked into this program: import %q and pass %s to storeurl.New", e.Scheme, e.Import, e.Value)
+}
+
+// Is reports whether target is ErrNotLinked or ErrUnknownScheme.
+func (e *NotLinkedError) Is(target error) bool {
+	return target == ErrNotLinked || target == ErrUnknownScheme
+}
+
+// Bad returns the error that names part of l's URL as wrong for reason, as
+// Parse reports one: an *Error wrapping ErrBadURL, with the URL's password
+// redacted. A Scheme's Check reports with it.
+func (l *Location) Bad(part, reason string) *Error { return bad(l.raw, part, reason) }
+
+// BadParam is Bad for the query parameter name.
+func (l *Location) BadParam(name, reason string) *Error { return bad(l.raw, param(name), reason) }

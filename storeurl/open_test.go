@@ -30,7 +30,7 @@ func serverURL(t *testing.T, env, scheme string) string {
 
 func openOrFail(t *testing.T, raw string) storeurl.Store {
 	t.Helper()
-	s, err := storeurl.Open(context.Background(), raw)
+	s, err := openURL(context.Background(), raw)
 	if err != nil {
 		t.Fatalf("Open(%q): %v", storeurl.Redact(raw), err)
 	}
@@ -132,7 +132,7 @@ func privateTable(t *testing.T, raw string) string {
 		sep = "&"
 	}
 	t.Cleanup(func() {
-		s, err := storeurl.Open(context.Background(), raw+sep+"table="+table)
+		s, err := openURL(context.Background(), raw+sep+"table="+table)
 		if err != nil {
 			t.Errorf("drop table %s: %v", table, err)
 			return
@@ -171,7 +171,7 @@ func TestOpenSQLitePersists(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := (&url.URL{Scheme: "sqlite", Path: path}).String() // sqlite:///…/sub%20dir/tokens.db
-	s, err := storeurl.Open(ctx, raw)
+	s, err := openURL(ctx, raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestOpenErrors(t *testing.T) {
 		{"mysql://root@h", storeurl.ErrBadURL},
 		{"sqlite:" + filepath.Join(t.TempDir(), "missing-dir", "z.db"), nil}, // any *Error
 	} {
-		_, err := storeurl.Open(ctx, tt.raw)
+		_, err := openURL(ctx, tt.raw)
 		var e *storeurl.Error
 		if !errors.As(err, &e) {
 			t.Fatalf("Open(%q) = %v, want *storeurl.Error", tt.raw, err)
@@ -219,7 +219,7 @@ func TestOpenErrorHidesPassword(t *testing.T) {
 		"postgres://u:" + secret + "@127.0.0.1:1/test?sslmode=disable",
 		"redis://u:" + secret + "@127.0.0.1:1/0",
 	} {
-		_, err := storeurl.Open(ctx, raw)
+		_, err := openURL(ctx, raw)
 		if err == nil {
 			t.Fatalf("Open(%q) succeeded", storeurl.Redact(raw))
 		}

@@ -314,17 +314,7 @@ func (l *Location) parseRedis(scheme, rest string) error {
 	}
 	u.Scheme = strings.ToLower(scheme)
 	u.RawQuery = q.Encode()
-	check := *u
-	if base, ok := strings.CutSuffix(check.Scheme, "+cluster"); ok {
-		// go-redis checks a cluster's options as a node's: the first
-		// node stands for the list.
-		check.Scheme = base
-		check.Host, _, _ = strings.Cut(check.Host, ",")
-	}
-	if err := l.checkRedis(check.String()); err != nil {
-		return err
-	}
-	l.DSN = u.String()
+	l.DSN = u.String() // go-redis's options are checked by the scheme (redisstore)
 	return nil
 }
 

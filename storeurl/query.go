@@ -7,9 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/internal/tablename"
 )
 
 // mysqlParams are the parameters of github.com/go-sql-driver/mysql. Any other
@@ -40,11 +38,6 @@ var (
 	// postgresParam is the name of a libpq or pgx parameter or of a
 	// PostgreSQL run-time parameter (custom ones have a dot).
 	postgresParam = regexp.MustCompile(`^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$`)
-	// redisInvalid finds the parameter in go-redis's "invalid NAME …" errors.
-	redisInvalid = regexp.MustCompile(`^redis: invalid ([a-z_]+) `)
-	// redisUnexpected finds the parameters in go-redis's "unexpected
-	// option" error.
-	redisUnexpected = regexp.MustCompile(`^redis: unexpected option: ([a-z_]+)`)
 )
 
 func param(name string) string { return "query parameter " + strconv.Quote(name) }
@@ -103,29 +96,13 @@ func (l *Location) checkParams(q url.Values) error {
 	return nil
 }
 
-// checkRedis has go-redis check the options of a redis URL, naming the
-// parameter it refuses without repeating its message, which may quote a
-// value.
-func (l *Location) checkRedis(dsn string) error {
-	if _, err := redis.ParseURL(dsn); err != nil {
-		if m := redisUnexpected.FindStringSubmatch(err.Error()); m != nil {
-			return bad(l.raw, param(m[1]), "unknown parameter "+m[1]+" (skip_verify is for rediss URLs)")
-		}
-		if m := redisInvalid.FindStringSubmatch(err.Error()); m != nil {
-			return bad(l.raw, param(m[1]), "go-redis cannot use the value")
-		}
-		return bad(l.raw, "url", "go-redis cannot use the URL")
-	}
-	return nil
-}
-
 // takeTable moves the table parameter of q into l.Table.
 func (l *Location) takeTable(q url.Values) error {
 	v, ok := q["table"]
 	if !ok {
 		return nil
 	}
-	if !sqlstore.ValidTableName(v[0]) {
+	if !tablename.Valid(v[0]) {
 		return bad(l.raw, param("table"), "table name must be 1 to 40 letters, digits or underscores, not starting with a digit")
 	}
 	l.Table = v[0]

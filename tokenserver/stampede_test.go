@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
-	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/sqlstore/sqlite"
 	"github.com/zohoauth/zohoauth/tokenserver"
 )
 
@@ -26,7 +26,7 @@ func TestStampedeFourInstances(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "zohooauth.db")
 	open := func() zohoauth.Store {
-		s, err := sqlstore.OpenSQLite(ctx, path)
+		s, err := sqlite.Open(ctx, path)
 		if err != nil {
 			t.Fatal(err)
 		}

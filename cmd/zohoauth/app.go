@@ -70,7 +70,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) strin
 		getenv:     getenv,
 		clock:      clock.System(),
 		listen:     net.Listen,
-		openStore:  storeurl.Open,
+		openStore:  stores().Open,
 		isTerminal: func(w io.Writer) bool { return isTerminal(w) },
 	}
 	a.interactive = a.interactiveTerminal

@@ -143,7 +143,7 @@ func (h *harness) must(args ...string) result {
 // store opens the harness's store.
 func (h *harness) store() storeurl.Store {
 	h.t.Helper()
-	s, err := storeurl.Open(context.Background(), h.storeURL)
+	s, err := stores().Open(context.Background(), h.storeURL)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func countFor(t *testing.T, to string) int {
 	if testing.Short() {
 		return shortCount
 	}
-	s, err := storeurl.Open(context.Background(), to)
+	s, err := stores().Open(context.Background(), to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func testMigrate(t *testing.T, to string, n int) {
 	if after, _ := os.ReadFile(srcPath); !bytes.Equal(before, after) {
 		t.Fatal("migrate without --delete-source changed the source")
 	}
-	dst, err := storeurl.Open(context.Background(), to)
+	dst, err := stores().Open(context.Background(), to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func testMigrate(t *testing.T, to string, n int) {
 	if !strings.Contains(r.stderr, fmt.Sprintf("deleted %d tokens", n)) {
 		t.Errorf("migrate --delete-source: %q", r.stderr)
 	}
-	src, err := storeurl.Open(context.Background(), from)
+	src, err := stores().Open(context.Background(), from)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestMigrateErrors(t *testing.T) {
 	// A conflict in the target (same user, another id) fails the copy and
 	// leaves the source whole.
 	to := "sqlite:" + filepath.Join(t.TempDir(), "t.db")
-	s, err := storeurl.Open(context.Background(), to)
+	s, err := stores().Open(context.Background(), to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestMigrateErrors(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, "source is untouched") {
 		t.Errorf("conflict: %+v", r)
 	}
-	src, _ := storeurl.Open(context.Background(), from)
+	src, _ := stores().Open(context.Background(), from)
 	defer src.Close()
 	if all, _ := src.Tokens(context.Background()); len(all) != 3 {
 		t.Errorf("source holds %d tokens", len(all))
@@ -316,7 +316,7 @@ func (c *changingStore) SaveToken(ctx context.Context, t *zohoauth.Token) error 
 		return err
 	}
 	if c.saved++; c.saved == c.total {
-		src, err := storeurl.Open(ctx, c.from)
+		src, err := stores().Open(ctx, c.from)
 		if err != nil {
 			c.t.Error(err)
 			return nil
@@ -348,7 +348,7 @@ func TestMigrateSourceChanged(t *testing.T) {
 	if code == 0 || !strings.Contains(stderr.String(), "the source changed during the migration") {
 		t.Fatalf("migrate while the source changed: exit %d, %s", code, stderr.String())
 	}
-	src, err := storeurl.Open(context.Background(), from)
+	src, err := stores().Open(context.Background(), from)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func (h *harness) runWith(edit func(*app), args ...string) result {
 // seedTokens saves n plain tokens into the harness's store.
 func (h *harness) seedTokens(n int) []*zohoauth.Token {
 	h.t.Helper()
-	s, err := storeurl.Open(context.Background(), h.storeURL)
+	s, err := stores().Open(context.Background(), h.storeURL)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestRekeyInterruptedAndResumed(t *testing.T) {
 	h.isTerm = true
 	r := h.runWith(func(a *app) {
 		a.openStore = func(ctx context.Context, raw string) (storeurl.Store, error) {
-			s, err := storeurl.Open(ctx, raw)
+			s, err := stores().Open(ctx, raw)
 			if err != nil {
 				return nil, err
 			}
@@ -131,7 +131,7 @@ func TestRekeyInterruptedAndResumed(t *testing.T) {
 		t.Errorf("a third run: %s", r.stderr)
 	}
 	// The values are those saved.
-	s, err := storeurl.Open(context.Background(), h.storeURL)
+	s, err := stores().Open(context.Background(), h.storeURL)
 	if err != nil {
 		t.Fatal(err)
 	}

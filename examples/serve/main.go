@@ -23,7 +23,6 @@ import (
 
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/auth"
-	"github.com/zohoauth/zohoauth/storeurl"
 	"github.com/zohoauth/zohoauth/tokenserver"
 )
 
@@ -54,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
-	store, err := storeurl.Open(ctx, *storeURL)
+	store, err := stores().Open(ctx, *storeURL)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/auth"
-	"github.com/zohoauth/zohoauth/storeurl"
 	"github.com/zohoauth/zohoauth/tokenserver"
 	"github.com/zohoauth/zohoauth/zohotest"
 )
@@ -100,7 +99,7 @@ func TestPythonTokenStore(t *testing.T) {
 
 	dir := t.TempDir()
 	storeURL := "sqlite:" + filepath.Join(dir, "zohooauth.db")
-	store, err := storeurl.Open(ctx, storeURL)
+	store, err := stores().Open(ctx, storeURL)
 	if err != nil {
 		t.Fatal(err)
 	}

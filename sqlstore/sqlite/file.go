@@ -1,4 +1,4 @@
-package sqlstore
+package sqlite
 
 import (
 	"errors"
@@ -6,11 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
-)
 
-// ErrNotAFile reports a SQLite path that names a directory or another file
-// that is not a regular file.
-var ErrNotAFile = errors.New("SQLite path is not a regular file")
+	"github.com/zohoauth/zohoauth/sqlstore"
+)
 
 // sqliteSuffixes are the suffixes of the files SQLite keeps beside a
 // database.
@@ -45,7 +43,7 @@ func prepareFile(path string) error {
 	case err != nil:
 		return fmt.Errorf("database file: %w", err)
 	case !fi.Mode().IsRegular():
-		return fmt.Errorf("%w: %s is a %s", ErrNotAFile, path, kind(fi.Mode()))
+		return fmt.Errorf("%w: %s is a %s", sqlstore.ErrNotAFile, path, kind(fi.Mode()))
 	}
 	if runtime.GOOS == "windows" {
 		return nil // no group or other bits to take away
