@@ -333,20 +333,37 @@ func (a *Authenticator) entry(id string) (*entry, error) {
 	return e, nil
 }
 
-// forget drops the entry of id and every key that leads to it.
-func (a *Authenticator) forget(id string) {
+// forget drops e and every key that leads to it. The id may hold another
+// entry already (the id was reused): that one stays.
+func (a *Authenticator) forget(e *entry) {
 	a.mu.Lock()
-	e := a.entries[id]
-	delete(a.entries, id)
+	if a.entries[e.id] == e {
+		delete(a.entries, e.id)
+	}
 	for k, v := range a.keys {
 		if v == e {
 			delete(a.keys, k)
 		}
 	}
 	a.mu.Unlock()
-	if e != nil {
-		e.close()
+	e.close()
+}
+
+// sameOwner reports whether two tokens read under one id belong to the
+// same login: the same user (when both name one) of the same client (when
+// both name one) and, when a user name is missing, the same refresh token
+// (when both have one). A new login of the same user keeps the owner.
+func sameOwner(a, b *zohoauth.Token) bool {
+	if a.UserName != "" && b.UserName != "" && a.UserName != b.UserName {
+		return false
 	}
+	if a.ClientID != "" && b.ClientID != "" && a.ClientID != b.ClientID {
+		return false
+	}
+	if (a.UserName == "" || b.UserName == "") && a.RefreshToken != "" && b.RefreshToken != "" {
+		return a.RefreshToken == b.RefreshToken
+	}
+	return true
 }
 
 // keyOf names the token a partial token designates, for the caches: its

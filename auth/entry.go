@@ -243,6 +243,9 @@ func (e *entry) startLocked(ctx context.Context, req renewReq) *flight {
 	var before string // the access token this renewal may replace
 	if s := e.cur.Load(); s != nil {
 		before = s.access
+		if req.owner == nil {
+			req.owner = s.tok
+		}
 	}
 	e.flight = f
 	e.busy.Store(true)
@@ -277,7 +280,7 @@ func (e *entry) startLocked(ctx context.Context, req renewReq) *flight {
 		e.mu.Unlock()
 		close(f.done)
 		if err != nil && errors.Is(err, zohoauth.ErrNotFound) {
-			a.forget(e.id) // deleted from the store: resolve afresh next time
+			a.forget(e) // deleted from the store: resolve afresh next time
 		}
 	}()
 	return f

@@ -121,7 +121,7 @@ func (h *Handle) Revoke(ctx context.Context) error {
 	}
 	h.a.log.Info("zohoauth: token revoked", "id", e.id, "user", tok.UserName)
 	h.a.emit(ctx, h.a.tokenEvent(EventRevoked, tok))
-	h.a.forget(e.id)
+	h.a.forget(e)
 	h.e.Store(nil)
 	if err := h.a.store.DeleteToken(ctx, e.id); err != nil {
 		return fmt.Errorf("auth: token %s revoked at Zoho but not deleted: %w", e.id, err)
@@ -256,6 +256,17 @@ func (a *Authenticator) resolveEntry(ctx context.Context, partial *zohoauth.Toke
 	}
 	now := a.clock.Now()
 	e.mu.Lock()
+	if cur := e.cur.Load(); cur != nil && cur.tok != nil && !sameOwner(cur.tok, tok) {
+		// The token this entry holds was deleted and its id given to
+		// another login (the file and SQL stores reuse the greatest id):
+		// drop the entry before anyone is handed its token.
+		e.mu.Unlock()
+		a.forget(e)
+		if e, err = a.entry(tok.ID); err != nil {
+			return nil, err
+		}
+		e.mu.Lock()
+	}
 	if e.cur.Load() != nil {
 		e.mu.Unlock()
 		return e, nil // another handle manages this token already

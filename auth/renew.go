@@ -22,8 +22,9 @@ type renewReq struct {
 	login          bool   // exchange seed's grant code whatever the token holds
 	accountsServer string // the login redirect's accounts-server
 	failed         *failure
-	grant          bool      // a grant code was exchanged: the save is a login's
-	obs            *renewObs // what renew reports; nil outside renew
+	grant          bool            // a grant code was exchanged: the save is a login's
+	obs            *renewObs       // what renew reports; nil outside renew
+	owner          *zohoauth.Token // the token the entry held: a re-read must find the same login
 }
 
 // action is a decision of Zoho's get_token rules.
@@ -88,6 +89,9 @@ func (a *Authenticator) renewIn(ctx context.Context, req renewReq, h *holder) (*
 		stored, err := a.store.FindTokenByID(ctx, req.id)
 		if err != nil {
 			return nil, fmt.Errorf("auth: token %s: re-read: %w", req.id, err)
+		}
+		if req.owner != nil && !sameOwner(req.owner, stored) {
+			return nil, fmt.Errorf("auth: token %s was deleted and its id now holds another login: %w", req.id, zohoauth.ErrNotFound)
 		}
 		old = stored.Clone()
 		stored.Merge(req.seed)
