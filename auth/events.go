@@ -32,7 +32,8 @@ const (
 	// expired and there is no refresh token).
 	EventReauthorize
 	// EventRevoked: a refresh token (Refresh) was revoked at Zoho, by
-	// Handle.Revoke or because a login replaced it.
+	// Handle.Revoke, Authenticator.RevokeUser or RevokeClient, or because a
+	// login replaced it.
 	EventRevoked
 	// EventSaved: a token was saved to the store.
 	EventSaved
