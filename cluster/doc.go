@@ -18,6 +18,13 @@
 // kills a node of the cluster named by ZOHOAUTH_TEST_REDIS_FAILOVER_ADDRS,
 // which must be a cluster of this machine that no other test uses.
 //
+// TestRevokeAcrossProcesses runs two processes over one SQLite file and
+// the emulator, both holding the token's access token in memory: one
+// revokes every token of the user (auth.Authenticator.RevokeUser), and the
+// other's next API call fails with zohoauth.ErrNotFound or
+// auth.ErrReauthorize after Zoho's 401, without using the stale token nor
+// saving the token again.
+//
 // The database servers are named by ZOHOAUTH_TEST_MYSQL_DSN,
 // ZOHOAUTH_TEST_POSTGRES_DSN, ZOHOAUTH_TEST_REDIS_ADDR,
 // ZOHOAUTH_TEST_REDIS_CLUSTER_ADDRS and ZOHOAUTH_TEST_REDIS_FAILOVER_ADDRS:
