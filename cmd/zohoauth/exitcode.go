@@ -20,6 +20,7 @@ const (
 	exitAuth        = 4   // Zoho refused the client, grant or refresh token: log in again
 	exitUnavailable = 5   // store or Zoho unreachable, or Zoho's throttle: try again later
 	exitHTTP        = 6   // api: the server answered with a status of 400 or more
+	exitPartial     = 7   // revoke --all-clients / --all-users: some tokens were not revoked (the others were)
 	exitInterrupted = 130 // interrupted (Ctrl-C)
 )
 

@@ -149,6 +149,27 @@
 // then deletes the token from the store. When Zoho cannot be reached or
 // refuses, nothing is deleted.
 //
+// revoke --user EMAIL --all-clients [-y|--yes] [--json]
+// revoke --client-id ID --all-users [-y|--yes] [--json]
+//
+// Central revocation: every token of a user, whatever its client (--user is
+// an e-mail address, or Zoho's email:zgid), or every token of a client,
+// whatever its user. Each token is revoked at Zoho, then deleted from the
+// store, inside its refresh lock. A token Zoho answers it does not know
+// (revoked or deleted already) is deleted too; a token Zoho could not be
+// asked about (out of reach, 5xx, throttle) is kept and reported, and the
+// command exits 7 once it has done the others: run it again to retry
+// them. Other processes using the store stop at their next API call: Zoho
+// answers 401 to the revoked access tokens and the renewal finds the token
+// gone. It asks first on a terminal, saying how many tokens it revokes;
+// --yes answers for a script, and without a terminal it refuses (exit 2)
+// unless --yes is given. No matching token is exit 3. The report goes to
+// standard error, or to standard output as JSON with --json: {"revoked":
+// [{"id", "user", "client_id", "refresh", "zoho"}], "failed": [{"id",
+// "user", "client_id", "refresh", "stage", "error"}]}, where refresh is a
+// fingerprint, zoho is revoked, already_invalid or nothing_to_revoke, and
+// stage is lock, zoho or store.
+//
 // delete (--user EMAIL | --id ID | --all [-y|--yes]) [--client-id ID]
 //
 // Deletes one token (or, with --all, every token) from the store only; Zoho
@@ -438,6 +459,7 @@
 //	4    Zoho refused the client, the grant code or the refresh token: log in again
 //	5    the store or Zoho could not be reached, or Zoho's throttle: try again later
 //	6    api: the server answered with an HTTP status of 400 or more (the body is printed)
+//	7    revoke --all-clients / --all-users: some tokens were not revoked (the others were; the report lists them)
 //	130  interrupted
 package main
 

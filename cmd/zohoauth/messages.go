@@ -26,6 +26,10 @@ func (e *hintError) Unwrap() error { return e.err }
 // for Ctrl-C. Zoho's own error code stays in parentheses; the whole chain
 // of errors is in --debug and --json output.
 func plainMessage(ctx context.Context, err error) string {
+	var ri *revokeIncomplete
+	if errors.As(err, &ri) {
+		return ri.msg
+	}
 	var he *hintError
 	if errors.As(err, &he) {
 		return plainMessage(ctx, he.err) + " " + he.hint

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -125,17 +126,137 @@ func (a *app) refresh(ctx context.Context, sel *selector) error {
 }
 
 func (a *app) revokeCmd() *cobra.Command {
-	var sel selector
+	var (
+		sel                               selector
+		allClients, allUsers, yes, asJSON bool
+	)
 	c := &cobra.Command{
-		Use:   "revoke [--user EMAIL | --id ID] [--client-id ID]",
-		Short: "revoke the refresh token at Zoho, then delete it here",
+		Use:   "revoke ([--user EMAIL | --id ID] [--client-id ID] | --user EMAIL --all-clients | --client-id ID --all-users) [-y|--yes] [--json]",
+		Short: "revoke the refresh token at Zoho, then delete it here (or every token of a user, or of a client)",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			a.jsonErrors = asJSON
+			if allClients || allUsers {
+				return a.revokeAll(c.Context(), &sel, allClients, allUsers, yes, asJSON)
+			}
+			if yes || asJSON {
+				return usageErrorf("--yes and --json go with --all-clients or --all-users")
+			}
 			return a.revoke(c.Context(), &sel)
 		},
 	}
 	sel.register(c.Flags())
+	c.Flags().BoolVar(&allClients, "all-clients", false, "with --user: every token of the user, whatever the client (asks first on a terminal)")
+	c.Flags().BoolVar(&allUsers, "all-users", false, "with --client-id: every token of the client, whatever the user (asks first on a terminal)")
+	c.Flags().BoolVarP(&yes, "yes", "y", false, "--all-clients or --all-users without asking (required without a terminal)")
+	c.Flags().BoolVar(&asJSON, "json", false, "--all-clients or --all-users: print the report as JSON")
 	return c
+}
+
+// revokeReportView is the JSON of revoke --all-clients / --all-users.
+type revokeReportView struct {
+	Revoked []auth.RevokedToken `json:"revoked"`
+	Failed  []revokeFailureView `json:"failed"`
+}
+
+type revokeFailureView struct {
+	ID       string `json:"id"`
+	User     string `json:"user,omitempty"`
+	ClientID string `json:"client_id"`
+	Refresh  string `json:"refresh,omitempty"`
+	Stage    string `json:"stage"`
+	Error    string `json:"error"`
+}
+
+// revokeIncomplete is a central revocation that left some tokens: exit
+// code exitPartial. msg is what the user is told.
+type revokeIncomplete struct {
+	err error
+	msg string
+}
+
+func (e *revokeIncomplete) Error() string { return e.err.Error() }
+func (e *revokeIncomplete) Unwrap() error { return e.err }
+func (e *revokeIncomplete) ExitCode() int { return exitPartial }
+
+// revokeAll revokes every token of --user (--all-clients) or of
+// --client-id (--all-users), after asking on a terminal.
+func (a *app) revokeAll(ctx context.Context, sel *selector, allClients, allUsers, yes, asJSON bool) error {
+	var what string
+	switch {
+	case allClients && allUsers:
+		return usageErrorf("give --all-clients or --all-users, not both")
+	case sel.id != "":
+		return usageErrorf("--all-clients and --all-users take no --id")
+	case allClients && (sel.user == "" || sel.client != ""):
+		return usageErrorf("--all-clients needs --user, and no --client-id")
+	case allUsers && (sel.client == "" || sel.user != ""):
+		return usageErrorf("--all-users needs --client-id, and no --user")
+	case allClients:
+		what = "of " + printable(sel.user) + " (every client)"
+	default:
+		what = "of client " + printable(sel.client) + " (every user)"
+	}
+	s, err := a.openExisting(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	tokens, err := s.Tokens(ctx)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, t := range tokens {
+		if sel.matches(t) {
+			n++
+		}
+	}
+	if n == 0 {
+		return notFoundf("no token %s in %s; zohoauth list shows the tokens", what, a.printableStore())
+	}
+	if err := a.confirm(ctx, yes, fmt.Sprintf("revoke at Zoho and delete the %d tokens %s in %s", n, what, a.printableStore())); err != nil {
+		return err
+	}
+	authn := a.authenticator(s, zohoauth.Environment{})
+	defer authn.Close()
+	var rep *auth.RevokeReport
+	if allClients {
+		rep, err = authn.RevokeUser(ctx, sel.user)
+	} else {
+		rep, err = authn.RevokeClient(ctx, sel.client)
+	}
+	if rep == nil {
+		return err
+	}
+	if asJSON {
+		v := revokeReportView{Revoked: rep.Revoked, Failed: []revokeFailureView{}}
+		for _, f := range rep.Failed {
+			v.Failed = append(v.Failed, revokeFailureView{ID: f.ID, User: f.User, ClientID: f.ClientID, Refresh: f.Refresh, Stage: f.Stage, Error: oneLine(f.Err.Error())})
+		}
+		if werr := writeJSON(a.stdout, v); werr != nil {
+			return werr
+		}
+	} else {
+		for _, r := range rep.Revoked {
+			how := "revoked at Zoho"
+			switch r.Zoho {
+			case auth.ZohoAlreadyInvalid:
+				how = "already invalid at Zoho"
+			case auth.ZohoNothing:
+				how = "nothing to revoke at Zoho"
+			}
+			fmt.Fprintf(a.stderr, "token %s (%s, client %s): %s, deleted\n", printable(r.ID), orDash(printable(r.User)), printable(r.ClientID), how)
+		}
+		for _, f := range rep.Failed {
+			fmt.Fprintf(a.stderr, "token %s (%s, client %s): NOT revoked (%s): %s; kept\n", printable(f.ID), orDash(printable(f.User)), printable(f.ClientID), f.Stage, printable(oneLine(plainMessage(ctx, f.Err))))
+		}
+		fmt.Fprintf(a.stderr, "%d revoked and deleted, %d failed, in %s\n", len(rep.Revoked), len(rep.Failed), a.printableStore())
+	}
+	if errors.Is(err, auth.ErrRevokeIncomplete) {
+		return &revokeIncomplete{err: err, msg: fmt.Sprintf("%d of %d tokens were not revoked and are kept (the report says why); run the command again to retry them", len(rep.Failed), len(rep.Failed)+len(rep.Revoked))}
+	}
+	return err
 }
 
 func (a *app) revoke(ctx context.Context, sel *selector) error {
