@@ -16,8 +16,21 @@
 # Too slow for every CI run: every mutant rebuilds the package's test binary
 # and reruns its tests (10 to 20 s a mutant on a busy two-core machine, so
 # hours for every package; the memory package alone, 39 mutants, takes about
-# half a minute on an idle one). A mutant that makes a loop endless runs
-# until gremlins' timeout, the coverage run's time times the coefficient.
+# half a minute on an idle one).
+#
+# Timeouts: gremlins stops a mutant's `go test` (build and run) after the
+# coverage run's time times the coefficient, and counts it TIMED OUT. The
+# coverage run is the package's tests on a warm build cache; a mutant's run
+# also rebuilds the package and its dependents, and on a loaded machine that
+# build alone outlasted 3 times the coverage run (mutants of auth came out
+# TIMED OUT). So the coefficient is 10 (COEFFICIENT=), the coverage run
+# takes -count=1 so that a cached test result cannot shrink it, and the go
+# command handed to gremlins (scripts/mutation-shim/go) makes the coverage
+# run last at least MIN_COVERAGE seconds (default 6): a mutant gets at
+# least a minute. A mutant that makes a loop endless is counted TIMED OUT
+# after its time instead of hanging the run. For the root package gremlins'
+# coverage run is the whole module (./...), which made that time many
+# minutes: the shim turns that ./... into the root package alone.
 # Run it, a package at a time, before resolving an issue that touches these
 # packages, and triage each LIVED mutant: a test that kills it, or a reason
 # it is equivalent.
@@ -45,6 +58,8 @@ export ZOHOAUTH_TEST_REDIS_ADDR=${ZOHOAUTH_TEST_REDIS_ADDR-'127.0.0.1:6379'}
 
 OUT=${OUT:-.mutation}
 WORKERS=${WORKERS:-1}
+COEFFICIENT=${COEFFICIENT:-10}
+MIN_COVERAGE=${MIN_COVERAGE:-6}
 TIMEOUT=${TIMEOUT:-3600} # seconds per package
 mkdir -p "$OUT"
 
@@ -56,17 +71,27 @@ for pkg in "${packages[@]}"; do
   name=${pkg//\//-}
   [ "$pkg" = . ] && name=root
   args=()
-  flags="-short" # no multi-process runs: they test processes, not lines
+  flags="-short -count=1" # no multi-process runs: they test processes, not lines
+  scan=
   case $pkg in
-  .) args+=(-E '^[^/]+/') ;; # the root package's files, not its subpackages
+  .)
+    args+=(-E '^[^/]+/') # the root package's files, not its subpackages
+    scan=.
+    ;;
   cmd/zohoauth)
     # migrate.go alone, with its tests.
-    for f in app browser emulator login main output quickstart tokens zoho; do args+=(-E "^$f\.go$"); done
+    for f in cmd/zohoauth/*.go; do
+      f=${f##*/}
+      [ "$f" = migrate.go ] || args+=(-E "^${f//./\\.}\$")
+    done
     flags="$flags -run=^(TestMigrate|TestDrawBar)"
     ;;
   esac
   echo "== $pkg"
-  if ! GOFLAGS="$flags" timeout "$TIMEOUT" "$GREMLINS" unleash --workers "$WORKERS" --timeout-coefficient 3 \
+  if ! PATH="$PWD/scripts/mutation-shim:$PATH" MUTATION_GO=$(command -v go) MUTATION_SCAN=$scan \
+    MUTATION_MIN_COVERAGE=$MIN_COVERAGE \
+    GOFLAGS="$flags" timeout "$TIMEOUT" "$GREMLINS" unleash \
+    --workers "$WORKERS" --timeout-coefficient "$COEFFICIENT" \
     --threshold-efficacy 85 -o "$OUT/$name.json" "${args[@]}" "$pkg" >"$OUT/$name.txt" 2>&1; then
     status=1
   fi
