@@ -60,6 +60,7 @@ OUT=${OUT:-.mutation}
 WORKERS=${WORKERS:-1}
 COEFFICIENT=${COEFFICIENT:-10}
 MIN_COVERAGE=${MIN_COVERAGE:-6}
+GO=$(command -v go) # before the shim comes first on PATH
 TIMEOUT=${TIMEOUT:-3600} # seconds per package
 mkdir -p "$OUT"
 
@@ -88,7 +89,7 @@ for pkg in "${packages[@]}"; do
     ;;
   esac
   echo "== $pkg"
-  if ! PATH="$PWD/scripts/mutation-shim:$PATH" MUTATION_GO=$(command -v go) MUTATION_SCAN=$scan \
+  if ! PATH="$PWD/scripts/mutation-shim:$PATH" MUTATION_GO=$GO MUTATION_SCAN=$scan \
     MUTATION_MIN_COVERAGE=$MIN_COVERAGE \
     GOFLAGS="$flags" timeout "$TIMEOUT" "$GREMLINS" unleash \
     --workers "$WORKERS" --timeout-coefficient "$COEFFICIENT" \
