@@ -1,6 +1,10 @@
 package auth_test
 
 import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,5 +83,86 @@ func TestMarginLongerThanHalfTheLifetime(t *testing.T) {
 	e.a.WaitIdle()
 	if n := e.srv.Stats().Refreshes; n != 1 {
 		t.Fatalf("%d refreshes, want 1: the renewed token was renewed again before half its lifetime", n)
+	}
+}
+
+// Invalidate with an access token a renewal already replaced returns the
+// current token without another renewal.
+func TestInvalidateAfterRenewalReturnsCurrent(t *testing.T) {
+	e := newEnv(t, nil)
+	reads := &readCounter{Store: e.store}
+	e.store = reads
+	e.restart()
+	h, old := e.login()
+	tok, err := h.Refresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := e.srv.Stats().Refreshes
+	got, err := h.Invalidate(ctx, old)
+	if err != nil || got != tok.AccessToken {
+		t.Fatalf("Invalidate(replaced token) = %v, same as the current one %v", err, got == tok.AccessToken)
+	}
+	if e.srv.Stats().Refreshes != n {
+		t.Fatalf("refreshes %d, want %d: the replaced token was renewed again", e.srv.Stats().Refreshes, n)
+	}
+	before := reads.n.Load()
+	if got, err := h.Invalidate(ctx, old); err != nil || got != tok.AccessToken {
+		t.Fatalf("Invalidate(replaced token) again = %v, same as the current one %v", err, got == tok.AccessToken)
+	}
+	if n := reads.n.Load() - before; n != 0 {
+		t.Fatalf("%d store reads: a renewal was started for a token already replaced", n)
+	}
+}
+
+// readCounter counts the reads of a token by id.
+type readCounter struct {
+	zohoauth.Store
+	n atomic.Int64
+}
+
+func (s *readCounter) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
+	s.n.Add(1)
+	return s.Store.FindTokenByID(ctx, id)
+}
+
+// A token deleted from the store behind the Authenticator's back: the
+// renewal that finds it gone says ErrNotFound, and every Handle of the
+// user resolves afresh, finding the user's next login instead of the
+// deleted token.
+func TestTokenDeletedBehindTheAuthenticator(t *testing.T) {
+	e := newEnv(t, nil)
+	h, deleted := e.login()
+	partial := &zohoauth.Token{UserName: e.stored(h.ID()).UserName, ClientID: clientID}
+	user := e.a.For(partial)
+	if access, err := user.AccessToken(ctx); err != nil || access != deleted {
+		t.Fatalf("before the delete: %v, same token %v", err, access == deleted)
+	}
+	if err := e.store.DeleteToken(ctx, h.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := user.Refresh(ctx); !errors.Is(err, zohoauth.ErrNotFound) {
+		t.Fatalf("refresh of a deleted token: %v, want ErrNotFound", err)
+	}
+	e.a.WaitIdle()
+	_, next := e.login()
+	if access, err := user.AccessToken(ctx); err != nil || access != next {
+		t.Fatalf("after the delete: %v, the deleted token %v, want the next login's", err, access == deleted)
+	}
+}
+
+// The debug record that a token entered the refresh margin comes when it
+// does, not at expiry.
+func TestEnteringTheMarginIsLogged(t *testing.T) {
+	e := newEnv(t, nil) // 5 minute margin, 1 hour tokens
+	e.login()
+	const msg = "entered the refresh margin"
+	e.clk.Advance(54 * time.Minute)
+	if strings.Contains(e.logs.String(), msg) {
+		t.Fatal("logged before the margin")
+	}
+	e.clk.Advance(2 * time.Minute)
+	if !strings.Contains(e.logs.String(), msg) {
+		t.Fatalf("not logged inside the margin:\n%s", e.logs)
 	}
 }
