@@ -277,3 +277,29 @@ func TestEventKindNames(t *testing.T) {
 		}
 	}
 }
+
+// A kind past the last one is printed by number (the first unnamed one
+// included), without indexing past the names.
+func TestEventKindPastTheLast(t *testing.T) {
+	last := auth.EventPolicyApplied
+	for k := last + 1; k <= last+2; k++ {
+		if got, want := k.String(), fmt.Sprintf("EventKind(%d)", uint8(k)); got != want {
+			t.Errorf("%q, want %q", got, want)
+		}
+	}
+}
+
+// String prints the non-zero fields, space-separated, and leaves the zero
+// ones out.
+func TestEventString(t *testing.T) {
+	tm := time.Date(2026, 5, 6, 7, 0, 0, 0, time.UTC)
+	ev := auth.Event{Kind: auth.EventLoginLimit, Time: tm, User: "ann", Logins: 3, Duration: 2 * time.Second}
+	want := "auth.Event{kind=login_limit time=" + tm.String() + " user=ann logins=3 duration=2s}"
+	if got := ev.String(); got != want {
+		t.Errorf("String() = %q\nwant       %q", got, want)
+	}
+	zero := auth.Event{Kind: auth.EventRefreshed, Time: tm}
+	if got, want := zero.String(), "auth.Event{kind=refreshed time="+tm.String()+"}"; got != want {
+		t.Errorf("String() = %q\nwant       %q", got, want)
+	}
+}
