@@ -229,6 +229,9 @@ func TestSlowEventHookDoesNotBlockRefresh(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "events dropped") {
 		t.Fatalf("dropped events not logged:\n%s", e.logs.String())
 	}
+	if n := strings.Count(e.logs.String(), "events dropped"); n != 2 {
+		t.Errorf("%d warnings for 3 dropped events, want 2 (the 1st and the 2nd drop):\n%s", n, e.logs.String())
+	}
 	e.clk.Advance(10 * time.Second) // the hook wakes up
 	e.a.FlushEvents()
 	want := []auth.EventKind{auth.EventSaved, auth.EventLogin, auth.EventSaved}
@@ -301,5 +304,18 @@ func TestEventString(t *testing.T) {
 	zero := auth.Event{Kind: auth.EventRefreshed, Time: tm}
 	if got, want := zero.String(), "auth.Event{kind=refreshed time="+tm.String()+"}"; got != want {
 		t.Errorf("String() = %q\nwant       %q", got, want)
+	}
+}
+
+// MarshalJSON writes a duration as text, and no duration when it is zero.
+func TestEventJSONDuration(t *testing.T) {
+	ev := auth.Event{Kind: auth.EventRefreshed, Duration: 1500 * time.Millisecond}
+	b, err := json.Marshal(ev)
+	if err != nil || !strings.Contains(string(b), `"duration":"1.5s"`) {
+		t.Fatalf("%s %v, want duration 1.5s", b, err)
+	}
+	b, err = json.Marshal(auth.Event{Kind: auth.EventRefreshed})
+	if err != nil || strings.Contains(string(b), "duration") {
+		t.Fatalf("%s %v, want no duration", b, err)
 	}
 }
