@@ -166,3 +166,25 @@ func TestEnteringTheMarginIsLogged(t *testing.T) {
 		t.Fatalf("not logged inside the margin:\n%s", e.logs)
 	}
 }
+
+// Revoke revokes the refresh token, not only the access token: Zoho
+// refuses to refresh with it afterwards. The refresh's log records name
+// the token and its user.
+func TestRevokeKillsTheRefreshToken(t *testing.T) {
+	e := newEnv(t, nil)
+	h, _ := e.login()
+	tok, err := h.Refresh(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refreshLog := `"msg":"zohoauth: refreshing access token","id":"` + h.ID() + `","user":"` + tok.UserName + `"`
+	if !strings.Contains(e.logs.String(), refreshLog) {
+		t.Errorf("no %s in the logs:\n%s", refreshLog, e.logs)
+	}
+	if err := h.Revoke(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.opts.Accounts.Refresh(ctx, tok); err == nil {
+		t.Fatal("the revoked token's refresh token still refreshes")
+	}
+}
