@@ -170,3 +170,21 @@ func TestClosed(t *testing.T) {
 	_, err = e.a.AccessToken(ctx, e.grantToken())
 	isErr(t, err, auth.ErrClosed)
 }
+
+// A token past its expiry is renewed before the request goes out: even a
+// request that cannot be replayed after a 401 succeeds.
+func TestTransportRenewsAnExpiredTokenFirst(t *testing.T) {
+	e := newEnv(t, nil)
+	h, _ := e.login()
+	e.clk.Advance(61 * time.Minute)
+	req, _ := http.NewRequest("POST", e.srv.URL+"/crm/v8/Leads", io.NopCloser(strings.NewReader(`{"data":[{"Last_Name":"x"}]}`)))
+	resp, err := (&auth.Transport{Handle: h}).RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized || e.srv.Stats().Refreshes != 1 {
+		t.Fatalf("%d %s, %d refreshes: the expired token was sent", resp.StatusCode, b, e.srv.Stats().Refreshes)
+	}
+}
