@@ -278,10 +278,13 @@ func (e *entry) startLocked(ctx context.Context, req renewReq) *flight {
 		e.flight = nil
 		e.busy.Store(false)
 		e.mu.Unlock()
-		close(f.done)
 		if err != nil && errors.Is(err, zohoauth.ErrNotFound) {
-			a.forget(e) // deleted from the store: resolve afresh next time
+			// Deleted from the store: resolve afresh next time. Before
+			// the waiters wake, so that none of them, told ErrNotFound,
+			// is handed the deleted token by its next call.
+			a.forget(e)
 		}
+		close(f.done)
 	}()
 	return f
 }
