@@ -1,7 +1,8 @@
 #!/bin/bash
 # Mutation testing of the packages where a wrong line costs tokens: the root
-# package, auth, memory, filestore, storetest (the conformance kit) and the
-# command's migrate (cmd/zohoauth/migrate.go).
+# package, storekit (the store authors' save planning and lock waits), auth,
+# memory, filestore, storetest (the conformance kit) and the command's
+# migrate (cmd/zohoauth/migrate.go).
 #
 # It runs gremlins (github.com/go-gremlins/gremlins, a Go module installed
 # with `go install` when missing): for each package, gremlins applies one
@@ -65,7 +66,7 @@ TIMEOUT=${TIMEOUT:-3600} # seconds per package
 mkdir -p "$OUT"
 
 packages=("$@")
-[ ${#packages[@]} -gt 0 ] || packages=(. auth memory filestore storetest cmd/zohoauth)
+[ ${#packages[@]} -gt 0 ] || packages=(. storekit auth memory filestore storetest cmd/zohoauth)
 
 status=0
 for pkg in "${packages[@]}"; do
