@@ -74,9 +74,10 @@ type Store struct {
 var _ zohoauth.Store = (*Store)(nil)
 
 type config struct {
-	table string
-	keep  *sql.Conn
-	wal   bool
+	table  string
+	keep   *sql.Conn
+	wal    bool
+	noSync bool
 }
 
 // Option configures a Store.
@@ -96,6 +97,26 @@ func WithConn(c *sql.Conn) Option { return func(cfg *config) { cfg.keep = c } }
 // left in neither file (with SQLite's secure_delete on). The package
 // sqlstore/sqlite uses it for a database file in WAL mode.
 func WithWALScrub() Option { return func(cfg *config) { cfg.wal = true } }
+
+// WithoutCommitSync makes a SQLite database file commit without syncing
+// its WAL to the disk (synchronous=NORMAL instead of FULL): a save costs
+// less, and the database stays consistent whatever happens, but the last
+// saves acknowledged before a power failure or an operating system crash
+// may be lost — a refresh token Zoho has just issued (invalidating the one
+// before it when the limit of refresh tokens is reached), or a login.
+// A crash of the program alone loses nothing either way. The package
+// sqlstore/sqlite reads it (CommitSync); other engines ignore it.
+func WithoutCommitSync() Option { return func(cfg *config) { cfg.noSync = true } }
+
+// CommitSync reports whether a SQLite database opened with opts syncs its
+// WAL at every commit: true unless opts hold WithoutCommitSync.
+func CommitSync(opts ...Option) bool {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return !cfg.noSync
+}
 
 // ValidTableName reports whether name can be a table name: 1 to 40 ASCII
 // letters, digits or underscores, not starting with a digit. Nothing else
