@@ -97,7 +97,7 @@ func (s *Store) saveBatchTx(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Tok
 	// a token with an id by its id only; Merge keeps the stored id).
 	var updates, inserts []string
 	isNew := map[string]bool{}
-	updated := map[string]bool{}
+	updated := map[string]*zohoauth.Token{} // the stored row of each id updated
 	saved := make([]*zohoauth.Token, len(ins))
 	for i, in := range ins {
 		plan, err := storekit.PlanSave(ctx, view, in, storekit.MsgDetailsNotFoundDB)
@@ -111,8 +111,8 @@ func (s *Store) saveBatchTx(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Tok
 			inserts = append(inserts, id)
 		case plan.Old.ID != id:
 			return nil, fmt.Errorf("save of row %s would change its id to %s", plan.Old.ID, id)
-		case stored[id] && !updated[id]:
-			updated[id] = true
+		case stored[id] && updated[id] == nil:
+			updated[id] = plan.Old
 			updates = append(updates, id)
 		}
 		if plan.Old != nil {
@@ -124,10 +124,8 @@ func (s *Store) saveBatchTx(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Tok
 		saved[i] = plan.Token
 	}
 
-	update := tx.StmtContext(ctx, s.update)
 	for _, id := range updates {
-		args := values(view.ByID(id))
-		if _, err := update.ExecContext(ctx, append(args[:], id)...); err != nil {
+		if err := s.updateChanged(ctx, tx, updated[id], view.ByID(id)); err != nil {
 			return nil, err
 		}
 	}

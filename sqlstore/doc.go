@@ -29,6 +29,10 @@
 // from a scan of the primary key instead). The official SDKs neither see
 // nor mind any of these. Only what is missing is created, so a database
 // user with no right but reading and writing rows can use a complete table.
+// Opening reads the schema first without any lock or write: a complete
+// schema is used as it is, so opening a store to read writes nothing (a
+// read-only SQLite database opens); only a missing table, index or column
+// takes the write lock, and is checked again under it.
 // A value longer than a varchar column of a Zoho-made table is refused with
 // ErrTooLong before anything is written (and Open puts MySQL sessions in
 // strict mode, so the server refuses what slips through), never truncated.
@@ -40,7 +44,9 @@
 // bits from an existing one. It turns secure_delete on and checkpoints the
 // WAL after every delete, so that a deleted token's secrets stay in neither
 // file; a value overwritten by a save stays in the WAL until the next
-// checkpoint. A driver error that can quote a value (MySQL's "Incorrect
+// checkpoint. A commit syncs the WAL (synchronous=FULL), so that an
+// acknowledged save survives a power failure; WithoutCommitSync trades
+// that for cheaper saves (about ten times, measured on a local disk). A driver error that can quote a value (MySQL's "Incorrect
 // string value: '\xFF…'", PostgreSQL's "Key (col)=(value)" details) is
 // reduced to the reason and the column before it leaves the store; errors of
 // a configuration that cannot work wrap ErrAccessDenied, ErrBadDSN,
@@ -55,7 +61,8 @@
 // IMMEDIATE with a busy timeout on SQLite, pg_advisory_xact_lock on
 // PostgreSQL, GET_LOCK on MySQL. Inside it the save finds the stored token,
 // merges, checks for conflicts and allocates the id (storekit.PlanSave),
-// then writes: so concurrent saves from many processes neither duplicate a
+// then writes only the columns whose value changed (never the id, so only
+// the indexes of those columns are touched): so concurrent saves from many processes neither duplicate a
 // user (Zoho's table has no unique key on user_name) nor lose an update, and
 // new ids are the greatest numeric id plus one, compared as numbers (Zoho's
 // string max(id) gives "10" twice, at the eleventh token). A save is

@@ -79,11 +79,21 @@ type column struct {
 }
 
 // ensureSchema creates the table when it is missing, adds the look-up
-// indexes that are missing, and returns the table's columns. It runs under
-// the store's write lock, so that several processes starting at once do not
-// race on the DDL. Only what is missing is created, so a database user
-// without DDL rights can use a table that is complete.
+// indexes that are missing, and returns the table's columns. It first reads
+// the schema without any lock or write transaction: a complete schema (the
+// usual case, and the only one a read-only database or user can open) is
+// used as it is. Otherwise it takes the store's write lock, so that several
+// processes starting at once do not race on the DDL, checks again inside
+// it, and creates what is still missing only; so a database user without
+// DDL rights can use a table that is complete.
 func (s *Store) ensureSchema(ctx context.Context) (map[string]column, error) {
+	if cols, err := s.readColumns(ctx, s.db); err == nil && len(cols) > 0 && s.hasColumns(cols) == nil {
+		stmts, idNum, err := s.missingIndexes(ctx, s.db, cols)
+		if err == nil && len(stmts) == 0 && (s.d != MySQL || idNum) {
+			s.idNum = idNum
+			return cols, nil
+		}
+	}
 	var cols map[string]column
 	err := s.withWriteLock(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -98,10 +108,8 @@ func (s *Store) ensureSchema(ctx context.Context) (map[string]column, error) {
 				return err
 			}
 		}
-		for _, c := range columns {
-			if _, ok := cols[c]; !ok {
-				return fmt.Errorf("%w: table %s has no column %s", ErrIncompatibleTable, s.table, c)
-			}
+		if err := s.hasColumns(cols); err != nil {
+			return err
 		}
 		return s.addIndexes(ctx, tx, cols)
 	})
@@ -111,7 +119,24 @@ func (s *Store) ensureSchema(ctx context.Context) (map[string]column, error) {
 	return cols, nil
 }
 
-func (s *Store) readColumns(ctx context.Context, tx *sql.Tx) (map[string]column, error) {
+// hasColumns reports ErrIncompatibleTable when cols lacks one of Zoho's
+// columns.
+func (s *Store) hasColumns(cols map[string]column) error {
+	for _, c := range columns {
+		if _, ok := cols[c]; !ok {
+			return fmt.Errorf("%w: table %s has no column %s", ErrIncompatibleTable, s.table, c)
+		}
+	}
+	return nil
+}
+
+// querier is what reading the schema needs: a pool or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) readColumns(ctx context.Context, tx querier) (map[string]column, error) {
 	var query string
 	switch s.d {
 	case MySQL:
@@ -159,30 +184,44 @@ func (s *Store) indexName(col string) string { return s.table + "_" + col + "_id
 // SQLite and PostgreSQL one that finds the greatest numeric id without a
 // scan. Indexes are additive: Zoho's SDKs neither see nor mind them.
 func (s *Store) addIndexes(ctx context.Context, tx *sql.Tx, cols map[string]column) error {
-	var stmts []string
+	stmts, _, err := s.missingIndexes(ctx, tx, cols)
+	if err != nil {
+		return err
+	}
+	for _, q := range stmts {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("create index: %w", err)
+		}
+	}
+	if s.d == MySQL {
+		s.idNum = s.addIDNum(ctx, tx, cols)
+	}
+	return nil
+}
+
+// missingIndexes returns the statements that create the indexes addIndexes
+// adds and the table lacks, reading the schema only; on MySQL it also
+// reports whether idNumColumn and its index exist.
+func (s *Store) missingIndexes(ctx context.Context, q querier, cols map[string]column) (stmts []string, idNum bool, err error) {
 	switch s.d {
 	case SQLite:
-		for _, c := range lookupColumns {
-			stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (%s)", s.d.quote(s.indexName(c)), s.qtable, c))
-		}
-		stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (length(ltrim(id, '0')), ltrim(id, '0'))", s.d.quote(s.indexName("idnum")), s.qtable))
-	case Postgres:
-		var have []string
-		rows, err := tx.QueryContext(ctx, "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1", s.table)
+		have, err := s.indexNames(ctx, q, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? COLLATE NOCASE")
 		if err != nil {
-			return fmt.Errorf("read indexes: %w", err)
+			return nil, false, err
 		}
-		for rows.Next() {
-			var name string
-			if err := rows.Scan(&name); err != nil {
-				rows.Close()
-				return fmt.Errorf("read indexes: %w", err)
+		add := func(name, def string) {
+			if !slices.Contains(have, name) {
+				stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s %s", s.d.quote(name), s.qtable, def))
 			}
-			have = append(have, name)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read indexes: %w", err)
+		for _, c := range lookupColumns {
+			add(s.indexName(c), "("+c+")")
+		}
+		add(s.indexName("idnum"), "(length(ltrim(id, '0')), ltrim(id, '0'))")
+	case Postgres:
+		have, err := s.indexNames(ctx, q, "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1")
+		if err != nil {
+			return nil, false, err
 		}
 		add := func(name, def string) {
 			if !slices.Contains(have, name) {
@@ -196,14 +235,21 @@ func (s *Store) addIndexes(ctx context.Context, tx *sql.Tx, cols map[string]colu
 		}
 		add(s.indexName("idnum"), `((length(ltrim(id, '0'))), (ltrim(id, '0') COLLATE "C"))`)
 	case MySQL:
-		for _, c := range lookupColumns {
+		indexed := func(col string) (bool, error) {
 			var n int
-			err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.statistics
-WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ? AND seq_in_index = 1`, s.table, c).Scan(&n)
+			err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.statistics
+WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ? AND seq_in_index = 1`, s.table, col).Scan(&n)
 			if err != nil {
-				return fmt.Errorf("read indexes: %w", err)
+				return false, fmt.Errorf("read indexes: %w", err)
 			}
-			if n > 0 {
+			return n > 0, nil
+		}
+		for _, c := range lookupColumns {
+			ok, err := indexed(c)
+			if err != nil {
+				return nil, false, err
+			}
+			if ok {
 				continue
 			}
 			// A prefix index: text columns need one, and 191 characters
@@ -215,14 +261,35 @@ WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ? AND seq_i
 			}
 			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ADD INDEX %s (%s(%d))", s.qtable, s.d.quote(s.indexName(c)), c, prefix))
 		}
-		s.idNum = s.addIDNum(ctx, tx, cols)
-	}
-	for _, q := range stmts {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("create index: %w", err)
+		if _, ok := cols[idNumColumn]; ok {
+			if idNum, err = indexed(idNumColumn); err != nil {
+				return nil, false, err
+			}
 		}
 	}
-	return nil
+	return stmts, idNum, nil
+}
+
+// indexNames returns the names the query (with the table name as its one
+// argument) reads.
+func (s *Store) indexNames(ctx context.Context, q querier, query string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, s.table)
+	if err != nil {
+		return nil, fmt.Errorf("read indexes: %w", err)
+	}
+	defer rows.Close()
+	var have []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("read indexes: %w", err)
+		}
+		have = append(have, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read indexes: %w", err)
+	}
+	return have, nil
 }
 
 // idNumColumn is the invisible generated column that gives MySQL an index

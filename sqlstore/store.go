@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -63,7 +64,8 @@ type Store struct {
 	all      *sql.Stmt
 	maxID    *sql.Stmt
 	insert   *sql.Stmt
-	update   *sql.Stmt
+	updMu    sync.Mutex           // guards upd and, after prepare, stmts
+	upd      map[uint16]*sql.Stmt // UPDATE of the columns of a bit set; nil: to prepare
 	deleteID *sql.Stmt
 	swapRead *sql.Stmt
 	stmts    []*sql.Stmt
@@ -72,9 +74,10 @@ type Store struct {
 var _ zohoauth.Store = (*Store)(nil)
 
 type config struct {
-	table string
-	keep  *sql.Conn
-	wal   bool
+	table  string
+	keep   *sql.Conn
+	wal    bool
+	noSync bool
 }
 
 // Option configures a Store.
@@ -94,6 +97,26 @@ func WithConn(c *sql.Conn) Option { return func(cfg *config) { cfg.keep = c } }
 // left in neither file (with SQLite's secure_delete on). The package
 // sqlstore/sqlite uses it for a database file in WAL mode.
 func WithWALScrub() Option { return func(cfg *config) { cfg.wal = true } }
+
+// WithoutCommitSync makes a SQLite database file commit without syncing
+// its WAL to the disk (synchronous=NORMAL instead of FULL): a save costs
+// less, and the database stays consistent whatever happens, but the last
+// saves acknowledged before a power failure or an operating system crash
+// may be lost — a refresh token Zoho has just issued (invalidating the one
+// before it when the limit of refresh tokens is reached), or a login.
+// A crash of the program alone loses nothing either way. The package
+// sqlstore/sqlite reads it (CommitSync); other engines ignore it.
+func WithoutCommitSync() Option { return func(cfg *config) { cfg.noSync = true } }
+
+// CommitSync reports whether a SQLite database opened with opts syncs its
+// WAL at every commit: true unless opts hold WithoutCommitSync.
+func CommitSync(opts ...Option) bool {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return !cfg.noSync
+}
 
 // ValidTableName reports whether name can be a table name: 1 to 40 ASCII
 // letters, digits or underscores, not starting with a digit. Nothing else
@@ -221,10 +244,6 @@ func (s *Store) prepare(ctx context.Context) error {
 	if s.insert, err = p("INSERT INTO " + s.qtable + " (" + selectList + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"); err != nil {
 		return err
 	}
-	if s.update, err = p("UPDATE " + s.qtable + " SET id = ?, user_name = ?, client_id = ?, client_secret = ?, refresh_token = ?," +
-		" access_token = ?, grant_token = ?, expiry_time = ?, redirect_url = ?, api_domain = ? WHERE id = ?"); err != nil {
-		return err
-	}
 	if s.deleteID, err = p("DELETE FROM " + s.qtable + " WHERE id = ?"); err != nil {
 		return err
 	}
@@ -235,6 +254,9 @@ func (s *Store) prepare(ctx context.Context) error {
 }
 
 func (s *Store) closeStmts() {
+	s.updMu.Lock()
+	defer s.updMu.Unlock()
+	s.upd = nil
 	for _, st := range s.stmts {
 		_ = st.Close()
 	}
@@ -334,16 +356,100 @@ func (s *Store) saveTx(ctx context.Context, tx *sql.Tx, in *zohoauth.Token) (*zo
 	if err != nil {
 		return nil, err
 	}
-	args := values(plan.Token)
 	if plan.Old == nil {
+		args := values(plan.Token)
 		_, err = tx.StmtContext(ctx, s.insert).ExecContext(ctx, args[:]...)
 	} else {
-		_, err = tx.StmtContext(ctx, s.update).ExecContext(ctx, append(args[:], plan.Old.ID)...)
+		err = s.updateChanged(ctx, tx, plan.Old, plan.Token)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return plan.Token, nil
+}
+
+// updateChanged writes, in the row of old (as read in tx), the columns whose
+// value in t differs from old's; nothing when none does. The id is never
+// written (a save keeps the id of the row it updates), so an UPDATE touches
+// only the indexes of the columns that changed, and a column whose stored
+// bytes read as t's value (an empty string for an absent value, another
+// spelling of the same expiry) keeps its bytes.
+func (s *Store) updateChanged(ctx context.Context, tx *sql.Tx, old, t *zohoauth.Token) error {
+	if old.ID != t.ID {
+		return fmt.Errorf("save of row %.12q would change its id", old.ID)
+	}
+	nv, ov := values(t), values(old)
+	var set uint16
+	args := make([]any, 0, len(columns))
+	for i := 1; i < len(columns); i++ { // 0 is the id
+		if nv[i] != ov[i] {
+			set |= 1 << i
+			args = append(args, nv[i])
+		}
+	}
+	if set == 0 {
+		return nil
+	}
+	return s.execUpdate(ctx, tx, set, append(args, old.ID))
+}
+
+// updateQuery returns the UPDATE, by id, of the columns whose bits are set
+// in set (bit i: columns[i]), in the order of columns.
+func (s *Store) updateQuery(set uint16) string {
+	var b strings.Builder
+	b.WriteString("UPDATE " + s.qtable + " SET ")
+	sep := ""
+	for i, c := range columns {
+		if set&(1<<i) != 0 {
+			b.WriteString(sep + c + " = ?")
+			sep = ", "
+		}
+	}
+	b.WriteString(" WHERE id = ?")
+	return s.d.rebind(b.String())
+}
+
+// execUpdate runs the UPDATE of the columns of set in tx: its prepared
+// statement when there is one, and otherwise its text, noting set so that
+// prepareUpdates prepares it once the transaction has ended (another
+// connection cannot always prepare while tx holds the write lock: an
+// in-memory SQLite database locks its readers out).
+func (s *Store) execUpdate(ctx context.Context, tx *sql.Tx, set uint16, args []any) error {
+	s.updMu.Lock()
+	st, ok := s.upd[set]
+	if !ok {
+		if s.upd == nil {
+			s.upd = map[uint16]*sql.Stmt{}
+		}
+		s.upd[set] = nil // to prepare
+	}
+	s.updMu.Unlock()
+	var err error
+	if st != nil {
+		_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	} else {
+		_, err = tx.ExecContext(ctx, s.updateQuery(set), args...)
+	}
+	return err
+}
+
+// prepareUpdates prepares the UPDATE statements execUpdate noted. A failure
+// leaves the statement unprepared: the next save runs its text again.
+func (s *Store) prepareUpdates(ctx context.Context) {
+	s.updMu.Lock()
+	defer s.updMu.Unlock()
+	for set, st := range s.upd {
+		if st != nil {
+			continue
+		}
+		st, err := s.db.PrepareContext(ctx, s.updateQuery(set))
+		if err != nil {
+			delete(s.upd, set)
+			continue
+		}
+		s.upd[set] = st
+		s.stmts = append(s.stmts, st)
+	}
 }
 
 // checkLengths refuses a value longer than its column (a table made by

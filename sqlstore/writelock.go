@@ -34,7 +34,10 @@ const maxLockWait = 60 * time.Second
 func (s *Store) withWriteLock(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	select {
 	case s.writeSem <- struct{}{}:
-		defer func() { <-s.writeSem }()
+		defer func() {
+			s.prepareUpdates(ctx)
+			<-s.writeSem
+		}()
 	case <-ctx.Done():
 		return fmt.Errorf("lock table: %w", context.Cause(ctx))
 	}

@@ -63,6 +63,9 @@ const busyTimeout = 60 * time.Second
 // sqlstore.ErrNotAFile. Secure delete is on (SQLite overwrites deleted
 // content with zeros), and a delete is followed by a checkpoint that empties
 // the WAL, so that a deleted token's secrets are not left in the files.
+// A commit syncs the WAL to the disk (synchronous=FULL), so that an
+// acknowledged save survives a power failure; sqlstore.WithoutCommitSync
+// trades that away for cheaper saves (see its risk there).
 // The path Memory (":memory:") gives a new in-memory database that every
 // connection of the pool shares and that lives until Close. Close closes
 // the pool.
@@ -77,7 +80,14 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*sqlstore.
 		if err := prepareFile(path); err != nil {
 			return nil, storekit.StoreError("cannot open", err)
 		}
-		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params + "&_journal_mode=WAL&_synchronous=NORMAL"
+		// In WAL mode, synchronous=FULL syncs the WAL at every commit,
+		// so that a save is durable once acknowledged; NORMAL syncs only at
+		// checkpoints.
+		sync := "FULL"
+		if !sqlstore.CommitSync(opts...) {
+			sync = "NORMAL"
+		}
+		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params + "&_journal_mode=WAL&_synchronous=" + sync
 	}
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
