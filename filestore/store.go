@@ -614,11 +614,8 @@ func parseSnapshot(old *snapshot, data []byte, id identity, gen uint64) *snapsho
 	}
 	sn.eol = eol
 	sn.table = storekit.NewTable()
-	for _, t := range tokens {
-		if err := sn.table.Insert(t); err != nil {
-			sn.err = err // Parse admits only valid, distinct ids
-			return sn
-		}
+	if err := sn.table.InsertAll(tokens); err != nil {
+		sn.err = err // Parse admits only valid, distinct ids
 	}
 	return sn
 }

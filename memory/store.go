@@ -150,8 +150,6 @@ func (s *Store) Load(tokens []*zohoauth.Token) error {
 		}
 		seen[t.ID] = true
 	}
-	for _, t := range tokens {
-		_ = s.t.Insert(t) // checked above
-	}
+	_ = s.t.InsertAll(tokens) // checked above
 	return nil
 }

@@ -1,9 +1,12 @@
 package storekit
 
 import (
+	"cmp"
 	"context"
+	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/zohoauth/zohoauth"
 )
@@ -17,10 +20,54 @@ import (
 //
 // The tokens a Table returns are its own: callers copy them (Token.Clone)
 // before handing them out.
+//
+// The table keeps its tokens in id order as they change, each id parsed
+// once, so that All and After cost a copy, not a sort. Its read methods
+// (Lookup, Find, ByID, All, After, Len, MaxID, WithUserName) change
+// nothing: callers may run them concurrently under a read lock.
 type Table struct {
 	byID  map[string]*zohoauth.Token
 	index [4]map[string][]*zohoauth.Token // user name, access, grant, refresh
+	order []entry                         // every token, by (key, id text)
 	maxID uint64
+}
+
+// entry is a token of Table.order with its id parsed.
+type entry struct {
+	key uint64 // the numeric value of the id; invalidKey when it is not numeric
+	tok *zohoauth.Token
+}
+
+// invalidKey is the key of an id that is not numeric: such ids sort after
+// every numeric one (a valid id has at most 10 digits), among themselves by
+// their text, as CompareIDs orders them.
+const invalidKey = math.MaxUint64
+
+// idKey returns the order key of id.
+func idKey(id string) uint64 {
+	if !ValidID(id) {
+		return invalidKey
+	}
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		return invalidKey // unreachable: a valid id has at most 10 digits
+	}
+	return n
+}
+
+// compareEntry orders entries as CompareIDs orders their ids, ties of equal
+// value ("7" and "007") by the id text.
+func compareEntry(a entry, key uint64, id string) int {
+	if c := cmp.Compare(a.key, key); c != 0 {
+		return c
+	}
+	return strings.Compare(a.tok.ID, id)
+}
+
+// search returns the position in t.order of the id with the given key, or
+// where it would go, and whether it is there.
+func (t *Table) search(key uint64, id string) (int, bool) {
+	return slices.BinarySearchFunc(t.order, id, func(e entry, id string) int { return compareEntry(e, key, id) })
 }
 
 var indexed = [4]Field{FieldUserName, FieldAccessToken, FieldGrantToken, FieldRefreshToken}
@@ -83,10 +130,7 @@ func (t *Table) Save(tok *zohoauth.Token, detailsNotFoundMsg string) error {
 	if err != nil {
 		return err
 	}
-	if plan.Old != nil {
-		t.remove(plan.Old)
-	}
-	t.add(plan.Token)
+	t.put(plan.Old, plan.Token)
 	*tok = *plan.Token
 	return nil
 }
@@ -99,6 +143,10 @@ func (t *Table) SaveAll(tokens []*zohoauth.Token, detailsNotFoundMsg string) err
 		plan, err := PlanSave(context.Background(), t, tok, detailsNotFoundMsg)
 		if err != nil {
 			for i := len(plans) - 1; i >= 0; i-- {
+				if old := plans[i].Old; old != nil && old.ID == plans[i].Token.ID {
+					t.put(plans[i].Token, old)
+					continue
+				}
 				t.remove(plans[i].Token)
 				if plans[i].Old != nil {
 					t.add(plans[i].Old)
@@ -106,10 +154,7 @@ func (t *Table) SaveAll(tokens []*zohoauth.Token, detailsNotFoundMsg string) err
 			}
 			return err
 		}
-		if plan.Old != nil {
-			t.remove(plan.Old)
-		}
-		t.add(plan.Token)
+		t.put(plan.Old, plan.Token)
 		plans = append(plans, plan)
 	}
 	for i, tok := range tokens {
@@ -131,6 +176,37 @@ func (t *Table) Insert(tok *zohoauth.Token) error {
 	return nil
 }
 
+// InsertAll inserts tokens as Insert does, all or nothing: on an error the
+// table is as it was. Loading n tokens costs one sort at most, whatever
+// their order.
+func (t *Table) InsertAll(tokens []*zohoauth.Token) error {
+	seen := make(map[string]struct{}, len(tokens))
+	for _, tok := range tokens {
+		if !ValidID(tok.ID) {
+			return zohoauth.ErrInvalidID
+		}
+		_, dup := t.byID[tok.ID]
+		if _, again := seen[tok.ID]; dup || again {
+			return zohoauth.ErrConflict
+		}
+		seen[tok.ID] = struct{}{}
+	}
+	sorted := true
+	for _, tok := range tokens {
+		c := tok.Clone()
+		t.link(c)
+		e := entry{idKey(c.ID), c}
+		if n := len(t.order); n > 0 && compareEntry(t.order[n-1], e.key, c.ID) > 0 {
+			sorted = false
+		}
+		t.order = append(t.order, e)
+	}
+	if !sorted {
+		slices.SortFunc(t.order, func(a, b entry) int { return compareEntry(a, b.key, b.tok.ID) })
+	}
+	return nil
+}
+
 // Delete removes the token with the given id and reports whether there was one.
 func (t *Table) Delete(id string) bool {
 	s, ok := t.byID[id]
@@ -143,14 +219,38 @@ func (t *Table) Delete(id string) bool {
 // Reset removes every token. Ids start again at 1.
 func (t *Table) Reset() { *t = *NewTable() }
 
-// All returns the table's tokens ordered by numeric id.
+// All returns the table's tokens ordered by numeric id (as CompareIDs
+// orders them; ties such as "7" and "007" by the id text).
 func (t *Table) All() []*zohoauth.Token {
-	out := make([]*zohoauth.Token, 0, len(t.byID))
-	for _, s := range t.byID {
-		out = append(out, s)
+	out := make([]*zohoauth.Token, len(t.order))
+	for i, e := range t.order {
+		out[i] = e.tok
 	}
-	slices.SortFunc(out, func(a, b *zohoauth.Token) int { return CompareIDs(a.ID, b.ID) })
 	return out
+}
+
+// After returns at most limit of the table's tokens whose numeric id is
+// greater than after ("" for the first), in the order of All: a page of
+// zohoauth.Pager. Ties of equal value come after after when their id text
+// does. Tokens whose id is not numeric are never returned; invalid
+// reports whether the table holds any.
+func (t *Table) After(after string, limit int) (page []*zohoauth.Token, invalid bool) {
+	start := 0
+	if after != "" {
+		i, found := t.search(idKey(after), after)
+		if found {
+			i++
+		}
+		start = i
+	}
+	for _, e := range t.order[start:] {
+		if len(page) == limit || e.key == invalidKey {
+			break
+		}
+		page = append(page, e.tok)
+	}
+	n := len(t.order)
+	return page, n > 0 && t.order[n-1].key == invalidKey
 }
 
 func slot(f Field) int {
@@ -162,7 +262,46 @@ func slot(f Field) int {
 	panic("storekit: field " + strconv.Itoa(int(f)) + " has no index")
 }
 
+// put stores s in place of old (nil for a new token).
+func (t *Table) put(old, s *zohoauth.Token) {
+	if old != nil && old.ID == s.ID {
+		if i, ok := t.search(idKey(old.ID), old.ID); ok && t.order[i].tok == old {
+			t.unlink(old)
+			t.link(s)
+			t.order[i].tok = s
+			return
+		}
+	}
+	if old != nil {
+		t.remove(old)
+	}
+	t.add(s)
+}
+
+// add indexes s and puts it in order: at the end when its id is the
+// greatest (a new token's id, a sorted file's next line), otherwise where
+// it belongs.
 func (t *Table) add(s *zohoauth.Token) {
+	t.link(s)
+	e := entry{idKey(s.ID), s}
+	if n := len(t.order); n == 0 || compareEntry(t.order[n-1], e.key, s.ID) < 0 {
+		t.order = append(t.order, e)
+		return
+	}
+	i, _ := t.search(e.key, s.ID)
+	t.order = slices.Insert(t.order, i, e)
+}
+
+// remove removes s from the indexes and the order.
+func (t *Table) remove(s *zohoauth.Token) {
+	t.unlink(s)
+	if i, ok := t.search(idKey(s.ID), s.ID); ok && t.order[i].tok == s {
+		t.order = slices.Delete(t.order, i, i+1)
+	}
+}
+
+// link adds s to the look-up indexes.
+func (t *Table) link(s *zohoauth.Token) {
 	t.byID[s.ID] = s
 	if n, err := strconv.ParseUint(s.ID, 10, 64); err == nil && n > t.maxID {
 		t.maxID = n
@@ -174,7 +313,8 @@ func (t *Table) add(s *zohoauth.Token) {
 	}
 }
 
-func (t *Table) remove(s *zohoauth.Token) {
+// unlink removes s from the look-up indexes.
+func (t *Table) unlink(s *zohoauth.Token) {
 	delete(t.byID, s.ID)
 	for i, f := range indexed {
 		v := f.Value(s)
