@@ -294,6 +294,7 @@ func Marshal(tokens []*zohoauth.Token) ([]byte, error) {
 
 // appendFile appends the token file holding tokens to b, as Marshal writes
 // it but with every line, the header's included, ending in eol (crlf or lf).
+// It checks the ids first (valid, each used once).
 func appendFile(b []byte, tokens []*zohoauth.Token, eol string) ([]byte, error) {
 	seen := make(map[string]struct{}, len(tokens))
 	for _, t := range tokens {
@@ -305,28 +306,43 @@ func appendFile(b []byte, tokens []*zohoauth.Token, eol string) ([]byte, error) 
 		}
 		seen[t.ID] = struct{}{}
 	}
+	return appendRows(b, tokens, eol), nil
+}
+
+// appendRows is appendFile without the checks of the ids, for tokens known
+// to have valid, distinct ids (those of a storekit.Table).
+func appendRows(b []byte, tokens []*zohoauth.Token, eol string) []byte {
 	b = append(b, Header[:len(Header)-len(crlf)]...)
 	b = append(b, eol...)
 	for _, t := range tokens {
 		b = appendRow(b, t, eol)
 	}
-	return b, nil
+	return b
 }
 
 func appendRow(b []byte, t *zohoauth.Token, eol string) []byte {
 	b = append(b, t.ID...)
-	for _, v := range [...]string{
-		t.UserName, t.ClientID, t.ClientSecret, t.RefreshToken, t.AccessToken,
-		t.GrantToken, storekit.FormatExpiry(t.Expiry), t.RedirectURL, t.APIDomain,
-	} {
+	for _, v := range [...]string{t.UserName, t.ClientID, t.ClientSecret, t.RefreshToken, t.AccessToken, t.GrantToken} {
+		b = append(b, ',')
+		b = appendField(b, v)
+	}
+	b = append(b, ',')
+	if !t.Expiry.IsZero() { // as storekit.FormatExpiry writes it, without the string
+		b = strconv.AppendInt(b, t.Expiry.UnixMilli(), 10)
+	}
+	for _, v := range [...]string{t.RedirectURL, t.APIDomain} {
 		b = append(b, ',')
 		b = appendField(b, v)
 	}
 	return append(b, eol...)
 }
 
+// quoted lists the bytes for which Python's csv.QUOTE_MINIMAL quotes a
+// field: the delimiter, the quote character and the line breaks.
+const quoted = ",\"\r\n"
+
 func appendField(b []byte, v string) []byte {
-	if !needsQuotes(v) {
+	if !strings.ContainsAny(v, quoted) {
 		return append(b, v...)
 	}
 	b = append(b, '"')
@@ -341,18 +357,6 @@ func appendField(b []byte, v string) []byte {
 	}
 	b = append(b, v...)
 	return append(b, '"')
-}
-
-// needsQuotes reports whether Python's csv.QUOTE_MINIMAL quotes v: when it
-// holds the delimiter, the quote character or a line break.
-func needsQuotes(v string) bool {
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case ',', '"', '\r', '\n':
-			return true
-		}
-	}
-	return false
 }
 
 // rowBytes is a rough size of a token's line, to size the write buffer.

@@ -485,10 +485,7 @@ func (s *Store) update(ctx context.Context, msg string, change func(*storekit.Ta
 	for _, t := range all {
 		size += rowBytes(t)
 	}
-	data, err := appendFile(make([]byte, 0, size), all, sn.eol)
-	if err != nil {
-		return s.fail(msg, err)
-	}
+	data := appendRows(make([]byte, 0, size), all, sn.eol)
 	id, err := writeAtomic(s.path, data, s.mode)
 	if err != nil {
 		return s.fail(msg, readOnlyErr(err))
