@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // tempPattern names the temporary files of writeAtomic: hidden, beside the
@@ -20,6 +21,12 @@ func tempPattern(path string) string { return "." + filepath.Base(path) + ".tmp-
 // the file it replaces lacks (a write never widens the mode a user set),
 // and, when it replaces a file of another owner, that owner (best effort,
 // see keepOwner). It returns the identity of the file it wrote.
+//
+// The new file's modification time is set racyWindow in the past (see
+// isRacy): no one can change the file before it is renamed into place, and
+// a change after that, made now or later, stamps a time that differs from
+// it. The version written can so be trusted by its identity at once; a
+// program that rewrites it in place right after is still noticed.
 func writeAtomic(path string, data []byte, perm fs.FileMode) (id identity, err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, tempPattern(path))
@@ -48,6 +55,9 @@ func writeAtomic(path string, data []byte, perm fs.FileMode) (id identity, err e
 		keepOwner(f, old)
 	}
 	if _, err := f.Write(data); err != nil {
+		return identity{}, err
+	}
+	if err := os.Chtimes(f.Name(), time.Time{}, time.Now().Add(-racyWindow)); err != nil {
 		return identity{}, err
 	}
 	if err := f.Sync(); err != nil {
