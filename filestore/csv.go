@@ -1,6 +1,7 @@
 package filestore
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -320,21 +321,44 @@ func appendRows(b []byte, tokens []*zohoauth.Token, eol string) []byte {
 	return b
 }
 
+// appendRow appends the line of t. Most lines need no quotes: the fast path
+// writes the fields as they are and checks the whole line at once (its
+// commas are the nine separators, and it holds no quote or line break),
+// falling back to field by field quoting when the check fails.
 func appendRow(b []byte, t *zohoauth.Token, eol string) []byte {
-	b = append(b, t.ID...)
-	for _, v := range [...]string{t.UserName, t.ClientID, t.ClientSecret, t.RefreshToken, t.AccessToken, t.GrantToken} {
-		b = append(b, ',')
-		b = appendField(b, v)
+	start := len(b)
+	b = appendFields(b, t, false)
+	row := b[start:]
+	if bytes.Count(row, []byte{','}) == columns-1 && bytes.IndexByte(row, '"') < 0 &&
+		bytes.IndexByte(row, '\r') < 0 && bytes.IndexByte(row, '\n') < 0 {
+		return append(b, eol...)
 	}
+	return append(appendFields(b[:start], t, true), eol...)
+}
+
+// appendFields appends the fields of t separated by commas, each quoted as
+// Python's csv.QUOTE_MINIMAL does when quote is true, as they are otherwise.
+func appendFields(b []byte, t *zohoauth.Token, quote bool) []byte {
+	field := func(b []byte, v string) []byte {
+		b = append(b, ',')
+		if quote {
+			return appendField(b, v)
+		}
+		return append(b, v...)
+	}
+	b = append(b, t.ID...)
+	b = field(b, t.UserName)
+	b = field(b, t.ClientID)
+	b = field(b, t.ClientSecret)
+	b = field(b, t.RefreshToken)
+	b = field(b, t.AccessToken)
+	b = field(b, t.GrantToken)
 	b = append(b, ',')
 	if !t.Expiry.IsZero() { // as storekit.FormatExpiry writes it, without the string
 		b = strconv.AppendInt(b, t.Expiry.UnixMilli(), 10)
 	}
-	for _, v := range [...]string{t.RedirectURL, t.APIDomain} {
-		b = append(b, ',')
-		b = appendField(b, v)
-	}
-	return append(b, eol...)
+	b = field(b, t.RedirectURL)
+	return field(b, t.APIDomain)
 }
 
 // quoted lists the bytes for which Python's csv.QUOTE_MINIMAL quotes a
