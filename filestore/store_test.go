@@ -35,14 +35,18 @@ func newStore(t testing.TB, opts ...filestore.Option) *filestore.Store {
 	return s
 }
 
+// claims are the capabilities the file store promises; the kit fails a
+// claimed one that is missing instead of skipping its checks.
+var claims = storetest.Claim(storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker, storetest.Pager)
+
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) zohoauth.Store { return newStore(t) })
+	storetest.Run(t, func(t *testing.T) zohoauth.Store { return newStore(t) }, claims)
 }
 
 // TestConformanceRecheckEveryRead runs the kit with the cache checked
 // against the file on every read.
 func TestConformanceRecheckEveryRead(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) zohoauth.Store { return newStore(t, filestore.WithRecheck(0)) })
+	storetest.Run(t, func(t *testing.T) zohoauth.Store { return newStore(t, filestore.WithRecheck(0)) }, claims)
 }
 
 func mustSave(t *testing.T, s zohoauth.Store, tok *zohoauth.Token) *zohoauth.Token {

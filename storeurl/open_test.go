@@ -41,7 +41,7 @@ func openOrFail(t *testing.T, raw string) storeurl.Store {
 // The capabilities each store promises through Open, by scheme.
 var (
 	memoryClaims = []storetest.Capability{storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker}
-	fileClaims   = memoryClaims
+	fileClaims   = sqlClaims
 	sqlClaims    = []storetest.Capability{storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker, storetest.Pager}
 	redisClaims  = sqlClaims
 )
