@@ -38,17 +38,19 @@ func TestMeter(t *testing.T) {
 	}
 }
 
-// migrate shows the copy and the verification with done/total on a
-// terminal (the total counted beforehand from a file store), and nothing
-// when standard error is not a terminal.
+// migrate shows the copy and the verification on a terminal, and nothing
+// when standard error is not a terminal. A file store is a Pager, so its
+// count is not known beforehand: the copy counts up, then ends with the
+// bar at the count it reached; the verification, which knows the count,
+// draws the bar throughout.
 func TestMigrateProgress(t *testing.T) {
 	h := newHarness(t)
 	from, _ := writeTokenFile(t, 25)
 	h.isTerm = true
 	r := h.must("migrate", "--from", from, "--to", "memory:", "--batch", "10")
 	for _, want := range []string{
-		"\rcopying   [------------------------------] 0/25   0%",
-		"\rcopying   [############------------------] 10/25  40%",
+		"\rcopying   0\x1b[K",
+		"\rcopying   10",
 		"\rcopying   [##############################] 25/25 100%",
 		"\rverifying [############------------------] 10/25  40%",
 		"\rverifying [##############################] 25/25 100%",
