@@ -15,12 +15,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/auth"
+	"github.com/zohoauth/zohoauth/sealed"
 	"github.com/zohoauth/zohoauth/storetest"
 	"github.com/zohoauth/zohoauth/storeurl"
 	"github.com/zohoauth/zohoauth/zohotest"
@@ -57,6 +59,13 @@ const (
 	envRetry = "ZOHOAUTH_CLUSTER_RETRY"
 	// envGoroutines sets the goroutines of a child (goroutines by default).
 	envGoroutines = "ZOHOAUTH_CLUSTER_GOROUTINES"
+	// envKeyset names a keyset file: the child reaches the store through
+	// sealed, with a keyring that reads that file.
+	envKeyset = "ZOHOAUTH_CLUSTER_KEYSET"
+	// envStop names a file: each goroutine of the child keeps asking for
+	// the token (every 20–40 ms) until the file exists, and the child
+	// reports its calls (CALLS).
+	envStop = "ZOHOAUTH_CLUSTER_STOP"
 )
 
 // storeCase is one persistent store, named by a store URL.
@@ -130,19 +139,34 @@ type cluster struct {
 	srv      *zohotest.Server
 	storeURL string
 	store    storeurl.Store
+	tokens   zohoauth.Store // store, or the wrapper the tokens are read and written through
 	id       string
 	refresh  string // the stored refresh token
 }
 
+// clusterOptions vary a cluster.
+type clusterOptions struct {
+	srv  zohotest.Options                    // the emulator's
+	wrap func(zohoauth.Store) zohoauth.Store // when set, the parent's tokens go through wrap(store)
+}
+
 func newCluster(t testing.TB, sc storeCase) *cluster {
+	return newClusterWith(t, sc, clusterOptions{})
+}
+
+func newClusterWith(t testing.TB, sc storeCase, opts clusterOptions) *cluster {
 	raw := sc.url(t)
 	c := &cluster{t: t, storeURL: raw, store: openStore(t, raw)}
+	c.tokens = c.store
+	if opts.wrap != nil {
+		c.tokens = opts.wrap(c.store)
+	}
 	ctx := context.Background()
 	if err := c.store.DeleteTokens(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.store.DeleteTokens(context.Background()) })
-	c.srv = zohotest.NewServer(zohotest.Options{})
+	c.srv = zohotest.NewServer(opts.srv)
 	t.Cleanup(c.srv.Close)
 	c.srv.AddClient(zohotest.Client{ID: clientID, Secret: clientSecret})
 	c.srv.AddUser(zohotest.User{Email: email, ZGID: "7001"})
@@ -150,7 +174,7 @@ func newCluster(t testing.TB, sc storeCase) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := auth.New(c.store, auth.Options{Accounts: &accounts.Client{Environment: environment(c.srv.URL)}})
+	a := auth.New(c.tokens, auth.Options{Accounts: &accounts.Client{Environment: environment(c.srv.URL)}})
 	h, err := a.Login(ctx, &zohoauth.Token{ClientID: clientID, ClientSecret: clientSecret, GrantToken: code}, "")
 	_ = a.Close()
 	if err != nil {
@@ -163,7 +187,7 @@ func newCluster(t testing.TB, sc storeCase) *cluster {
 
 func (c *cluster) stored() *zohoauth.Token {
 	c.t.Helper()
-	tok, err := c.store.FindTokenByID(context.Background(), c.id)
+	tok, err := c.tokens.FindTokenByID(context.Background(), c.id)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -175,7 +199,7 @@ func (c *cluster) expireAt(at time.Time) {
 	c.t.Helper()
 	tok := c.stored()
 	tok.Expiry = at.Truncate(time.Millisecond)
-	if err := c.store.SaveToken(context.Background(), tok); err != nil {
+	if err := c.tokens.SaveToken(context.Background(), tok); err != nil {
 		c.t.Fatal(err)
 	}
 }
@@ -252,6 +276,7 @@ type result struct {
 	first      time.Time // envRetry: when the first caller got a token
 	retried    int       // envRetry: errors the callers retried after
 	retriedErr string    // the first of them
+	calls      int       // envStop: the calls made
 }
 
 func parseResult(lines []string) result {
@@ -270,6 +295,8 @@ func parseResult(lines []string) result {
 		case len(f) == 2 && f[0] == "FIRST":
 			ns, _ := strconv.ParseInt(f[1], 10, 64)
 			r.first = time.Unix(0, ns)
+		case len(f) == 2 && f[0] == "CALLS":
+			r.calls, _ = strconv.Atoi(f[1])
 		case len(f) == 2 && f[0] == "RETRIED":
 			r.retried, _ = strconv.Atoi(f[1])
 		case len(f) > 1 && f[0] == "RETRIEDERR":
@@ -470,7 +497,15 @@ func TestClusterChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := auth.New(s, auth.Options{
+	var st zohoauth.Store = s
+	if path := os.Getenv(envKeyset); path != "" {
+		keys, err := sealed.NewKeyring(ctx, sealed.File(path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = sealed.New(s, keys)
+	}
+	a := auth.New(st, auth.Options{
 		Accounts: &accounts.Client{Environment: environment(os.Getenv(envEmulator))},
 		Margin:   time.Millisecond,
 		Lease:    lease,
@@ -485,6 +520,22 @@ func TestClusterChild(t *testing.T) {
 		}
 	}
 	retry := os.Getenv(envRetry) == "1"
+	// With envStop, the goroutines keep asking until the stop file exists.
+	stopFile := os.Getenv(envStop)
+	loop, stop := context.WithCancel(ctx)
+	defer stop()
+	if stopFile != "" {
+		go func() {
+			for loop.Err() == nil {
+				if _, err := os.Stat(stopFile); err == nil {
+					stop()
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}()
+	}
+	var calls atomic.Int64
 	var (
 		mu      sync.Mutex
 		tokens  = map[string]int{}
@@ -493,10 +544,27 @@ func TestClusterChild(t *testing.T) {
 		first   time.Time
 		wg      sync.WaitGroup
 	)
-	for range n {
+	for g := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if stopFile != "" {
+				for loop.Err() == nil {
+					cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+					access, err := a.For(&zohoauth.Token{ID: os.Getenv(envID)}).AccessToken(cctx)
+					cancel()
+					calls.Add(1)
+					mu.Lock()
+					if err != nil {
+						errs = append(errs, err.Error())
+					} else {
+						tokens[zohoauth.Fingerprint(access)]++
+					}
+					mu.Unlock()
+					time.Sleep(time.Duration(20+g%21) * time.Millisecond)
+				}
+				return
+			}
 			timeout := 30 * time.Second
 			if retry {
 				timeout = 60 * time.Second
@@ -526,6 +594,9 @@ func TestClusterChild(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	if stopFile != "" {
+		fmt.Printf("CALLS %d\n", calls.Load())
+	}
 	if retry {
 		fmt.Printf("FIRST %d\n", first.UnixNano())
 		fmt.Printf("RETRIED %d\n", len(retried))
