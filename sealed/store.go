@@ -382,19 +382,38 @@ func (s *Store) swap(ctx context.Context, old, t *zohoauth.Token) error {
 			return writeErr(err)
 		}
 	}
-	for i, c := range olds {
-		o := old.Clone()
-		o.AccessToken = c
-		attempt := enc.Clone()
-		err = cas.SwapToken(ctx, o, attempt)
-		if err == nil {
-			return s.finish(ctx, t, attempt)
+	for attempt := 0; ; attempt++ {
+		for _, c := range olds {
+			o := old.Clone()
+			o.AccessToken = c
+			out := enc.Clone()
+			err = cas.SwapToken(ctx, o, out)
+			if err == nil {
+				return s.finish(ctx, t, out)
+			}
+			if !errors.Is(err, zohoauth.ErrStale) {
+				return err
+			}
 		}
-		if !errors.Is(err, zohoauth.ErrStale) || i == len(olds)-1 {
+		// Every form was stale when tried, but the token may only have been
+		// re-encrypted (Rekey in another process) between two attempts:
+		// when its stored access token still opens to old's, the guard is
+		// tried again with that exact stored form.
+		if attempt+1 == maxAttempts {
 			return err
 		}
+		cur, rerr := s.inner.FindTokenByID(ctx, old.ID)
+		if rerr != nil || cur.AccessToken == "" {
+			return err
+		}
+		if len(olds) == 1 && olds[0] == cur.AccessToken {
+			return err // that exact form was stale: the expiry changed
+		}
+		if plain, oerr := s.openValue(ctx, fieldAccessToken, cur.ID, cur.AccessToken); oerr != nil || plain != old.AccessToken {
+			return err
+		}
+		olds = append(cbuf[:0], cur.AccessToken)
 	}
-	return err
 }
 
 func (s *Store) saveTokens(ctx context.Context, tokens []*zohoauth.Token) error {
