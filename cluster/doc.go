@@ -11,6 +11,12 @@
 // (SIGKILL) while its refresh is in flight, and another one completes within
 // the lease without losing the token or hitting Zoho's throttle.
 //
+// TestClusterRotation rotates the key of sealed over each persistent store
+// while 4 processes × 250 goroutines keep getting a token that expires every
+// second: stage a new key in the keyset file, promote it, Rekey, retire the
+// old key, each step after one more refresh; no call fails, one refresh per
+// expiry, and Retire finds no value under the old key.
+//
 // TestRedisClusterFailover kills (SIGKILL) the Redis Cluster primary that
 // holds the token's slot while a refresh is in flight, starts it again once
 // its replica took over, and checks that no acknowledged save is lost and
