@@ -3,6 +3,7 @@ package sealed_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/zohoauth/zohoauth"
@@ -21,44 +22,49 @@ const benchTokens = 100_000
 // value and one decryption per secret field). The goal is at most 1.3x the
 // bare store.
 func BenchmarkFind(b *testing.B) {
+	toks := storetest.Tokens(benchTokens)
+	queries := map[string]func(t *zohoauth.Token) *zohoauth.Token{
+		"user": func(t *zohoauth.Token) *zohoauth.Token { return &zohoauth.Token{UserName: t.UserName} },
+		"refresh": func(t *zohoauth.Token) *zohoauth.Token {
+			return &zohoauth.Token{ClientID: t.ClientID, ClientSecret: "s", RefreshToken: t.RefreshToken}
+		},
+	}
 	for _, kind := range []string{"memory", "sqlite"} {
 		for _, variant := range []string{"bare", "sealed", "sealed-nocache"} {
-			s := benchStore(b, kind, variant)
-			toks := storetest.Tokens(benchTokens)
-			queries := map[string]func(t *zohoauth.Token) *zohoauth.Token{
-				"user": func(t *zohoauth.Token) *zohoauth.Token { return &zohoauth.Token{UserName: t.UserName} },
-				"refresh": func(t *zohoauth.Token) *zohoauth.Token {
-					return &zohoauth.Token{ClientID: t.ClientID, ClientSecret: "s", RefreshToken: t.RefreshToken}
-				},
-			}
-			for _, by := range []string{"user", "refresh"} {
-				qs := make([]*zohoauth.Token, 1024)
-				for i := range qs {
-					qs[i] = queries[by](toks[(i*7919)%benchTokens])
-				}
-				b.Run(fmt.Sprintf("store=%s/by=%s/%s", kind, by, variant), func(b *testing.B) {
-					ctx := b.Context()
-					b.ReportAllocs()
-					i := 0
-					for b.Loop() {
-						got, err := s.FindToken(ctx, qs[i&1023])
-						if err != nil {
-							b.Fatal(err)
-						}
-						if got.RefreshToken == "" {
-							b.Fatal("no refresh token")
-						}
-						i++
+			// The store is filled only when one of its benchmarks runs, and
+			// the garbage of filling it is collected before the timing.
+			b.Run(fmt.Sprintf("store=%s/%s", kind, variant), func(b *testing.B) {
+				s := benchStore(b, kind, variant, toks)
+				runtime.GC()
+				for _, by := range []string{"user", "refresh"} {
+					qs := make([]*zohoauth.Token, 1024)
+					for i := range qs {
+						qs[i] = queries[by](toks[(i*7919)%benchTokens])
 					}
-				})
-			}
+					b.Run("by="+by, func(b *testing.B) {
+						ctx := b.Context()
+						b.ReportAllocs()
+						i := 0
+						for b.Loop() {
+							got, err := s.FindToken(ctx, qs[i&1023])
+							if err != nil {
+								b.Fatal(err)
+							}
+							if got.RefreshToken == "" {
+								b.Fatal("no refresh token")
+							}
+							i++
+						}
+					})
+				}
+			})
 		}
 	}
 }
 
 // benchStore returns a store of benchTokens tokens: bare, or encrypted
 // through the wrapper (with or without its cache).
-func benchStore(b *testing.B, kind, variant string) zohoauth.Store {
+func benchStore(b *testing.B, kind, variant string, toks []*zohoauth.Token) zohoauth.Store {
 	b.Helper()
 	ctx := context.Background()
 	var inner zohoauth.Store
@@ -82,9 +88,12 @@ func benchStore(b *testing.B, kind, variant string) zohoauth.Store {
 		keys, _ := newKeyring(b, opts...)
 		s = sealed.New(inner, keys)
 	}
-	toks := storetest.Tokens(benchTokens)
 	for start := 0; start < len(toks); start += 10_000 {
-		if err := zohoauth.SaveAll(ctx, s, toks[start:start+10_000]); err != nil {
+		batch := make([]*zohoauth.Token, 0, 10_000)
+		for _, t := range toks[start : start+10_000] {
+			batch = append(batch, t.Clone())
+		}
+		if err := zohoauth.SaveAll(ctx, s, batch); err != nil {
 			b.Fatal(err)
 		}
 	}
