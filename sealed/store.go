@@ -197,34 +197,48 @@ func (s *Store) candidates(dst []string, f field, v string) ([]string, error) {
 	return dst, nil
 }
 
-// find returns the stored token (as stored) matching t. When a look-up by
-// a secret key finds nothing, the keyring re-reads its source, and when the
-// keyset changed (a key promoted elsewhere, under which another process
-// wrote the value) the look-up runs once more.
-func (s *Store) find(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
+// hit is what a look-up by a secret key matched: the field, the stored
+// form the inner store was asked for, and its plain value.
+type hit struct {
+	f             field
+	stored, plain string
+}
+
+// find returns the stored token (as stored) matching t, and what a secret
+// key matched. When a look-up by a secret key finds nothing, the keyring
+// re-reads its source, and when the keyset changed (a key promoted
+// elsewhere, under which another process wrote the value) the look-up runs
+// once more.
+func (s *Store) find(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, hit, error) {
 	var r *ring
 	if s.keys != nil {
 		r = s.keys.forRead()
 	}
-	got, secret, err := s.findOnce(ctx, t)
+	got, h, secret, err := s.findOnce(ctx, t)
 	if err == nil || !secret || !errors.Is(err, zohoauth.ErrNotFound) || s.mode == plainOnly {
-		return got, err
+		return got, h, err
 	}
 	if r2, rerr := s.keys.reload(ctx, r); rerr != nil || r2 == r {
-		return nil, err
+		return nil, hit{}, err
 	}
-	got, _, err = s.findOnce(ctx, t)
-	return got, err
+	got, h, _, err = s.findOnce(ctx, t)
+	return got, h, err
 }
 
 // findOnce is one look-up of find; secret reports whether a secret key was
 // tried.
-func (s *Store) findOnce(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, bool, error) {
+func (s *Store) findOnce(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, hit, bool, error) {
 	var kbuf [2]storekit.Key
 	keys := storekit.FindKeys(kbuf[:0], t)
 	if len(keys) == 0 {
 		got, err := s.inner.FindToken(ctx, &zohoauth.Token{})
-		return got, false, err
+		return got, hit{}, false, err
+	}
+	if _, secret := secretOf(keys[0].Field); !secret && len(keys) == 1 {
+		// One plain key (user name or id): the inner store computes the
+		// same key from t, so t is asked as it is.
+		got, err := s.inner.FindToken(ctx, t)
+		return got, hit{}, false, err
 	}
 	tried := false
 	var last error
@@ -234,36 +248,43 @@ func (s *Store) findOnce(ctx context.Context, t *zohoauth.Token) (*zohoauth.Toke
 		if !secret {
 			got, err := s.inner.FindToken(ctx, query(k, k.Value))
 			if err == nil || !errors.Is(err, zohoauth.ErrNotFound) {
-				return got, tried, err
+				return got, hit{}, tried, err
 			}
 			last = err
 			continue
 		}
 		cands, err := s.candidates(cbuf[:0], f, k.Value)
 		if err != nil {
-			return nil, tried, readErr(err)
+			return nil, hit{}, tried, readErr(err)
 		}
 		tried = true
 		for _, c := range cands {
 			got, err := s.inner.FindToken(ctx, query(k, c))
 			if err == nil || !errors.Is(err, zohoauth.ErrNotFound) {
-				return got, tried, err
+				return got, hit{f: f, stored: c, plain: k.Value}, tried, err
 			}
 			last = err
 		}
 	}
-	return nil, tried, last
+	return nil, hit{}, tried, last
 }
 
 // FindToken returns the stored token that matches t, decrypted. The secret
 // look-up keys are tried in their stored forms under the primary key first,
 // then under the older keys (see Mode for plain values).
 func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
-	got, err := s.find(ctx, t)
+	got, h, err := s.find(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.open(ctx, got, nil); err != nil {
+	// The field a secret key matched holds the stored form the inner store
+	// was asked for, whose plain value is the caller's: it is not
+	// decrypted again. RequirePlain checks every value it returns.
+	var known zohoauth.Token
+	if h.f != 0 && s.mode != plainOnly && *h.f.ptr(got) == h.stored {
+		*h.f.ptr(&known) = h.plain
+	}
+	if err := s.open(ctx, got, &known); err != nil {
 		return nil, readErr(err)
 	}
 	return got, nil
@@ -322,7 +343,7 @@ func (s *Store) prepare(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token
 	if r := s.keys.forRead(); len(r.order) == 1 && s.mode == Strict {
 		return enc, nil // one stored form only: the inner store's own look-up is exact
 	}
-	got, err := s.find(ctx, t)
+	got, _, err := s.find(ctx, t)
 	switch {
 	case errors.Is(err, zohoauth.ErrNotFound):
 		return enc, nil
