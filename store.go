@@ -27,6 +27,14 @@ import "context"
 // they stay apart. When several stored tokens match one key, the one with the
 // lowest id wins.
 //
+// A UserName without ':' that no stored token has exactly is an e-mail: it
+// matches the stored tokens of the user email:zgid (Zoho's SDKs store user
+// names in that form), never those of a longer e-mail that shares its
+// prefix. When those tokens belong to more than one user name (several
+// zgids), FindToken fails with an error matching storekit.ErrAmbiguous. A
+// store finds them through an index, not a scan. Saves match user names
+// exactly.
+//
 // # Saving
 //
 // SaveToken is an upsert. The stored token it updates is the one with the

@@ -278,11 +278,15 @@ func (s *Store) Close() error {
 // zohoauth.Store).
 func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
 	var found *zohoauth.Token
-	if err := s.view(ctx, storekit.MsgGetTokenFile, func(tb *storekit.Table) { found = tb.Find(t).Clone() }); err != nil {
+	var ferr error
+	if err := s.view(ctx, storekit.MsgGetTokenFile, func(tb *storekit.Table) {
+		found, ferr = tb.Find(t)
+		found = found.Clone()
+	}); err != nil {
 		return nil, err
 	}
-	if found == nil {
-		return nil, storekit.StoreError(storekit.MsgGetTokenFile, zohoauth.ErrNotFound)
+	if ferr != nil {
+		return nil, storekit.StoreError(storekit.MsgGetTokenFile, ferr)
 	}
 	return found, nil
 }

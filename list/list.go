@@ -67,6 +67,18 @@ func (r rows) WithUserName(_ context.Context, name string) ([]*zohoauth.Token, e
 	return out, nil
 }
 
+// WithEmail returns the tokens whose user name is email:zgid. The list
+// has no index: it scans, as every look-up of this store does.
+func (r rows) WithEmail(_ context.Context, email string) ([]*zohoauth.Token, error) {
+	var out []*zohoauth.Token
+	for _, t := range r.s.tokens {
+		if storekit.OfEmail(t.UserName, email) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
 func (r rows) MaxID(context.Context) (uint64, error) { return r.s.maxID, nil }
 
 func (s *Store) index(id string) int {

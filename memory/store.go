@@ -51,10 +51,11 @@ func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Tok
 		return nil, storekit.StoreError(MsgGetToken, err)
 	}
 	s.mu.RLock()
-	found := s.t.Find(t).Clone()
+	found, err := s.t.Find(t)
+	found = found.Clone()
 	s.mu.RUnlock()
-	if found == nil {
-		return nil, storekit.StoreError(MsgGetToken, zohoauth.ErrNotFound)
+	if err != nil {
+		return nil, storekit.StoreError(MsgGetToken, err)
 	}
 	return found, nil
 }

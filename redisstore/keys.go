@@ -54,7 +54,18 @@ func (k keys) index(f storekit.Field, v string) string {
 	return k.prefix + "idx:" + col + "#" + hex.EncodeToString(sum[:])
 }
 
-// indexes appends to dst the index keys t belongs to.
+// emailIndex returns the name of the index set of the user names
+// email:zgid of an e-mail, named as a user name's index is.
+func (k keys) emailIndex(email string) string {
+	if len(email) <= maxRawName {
+		return k.prefix + "idx:email:" + email
+	}
+	sum := sha256.Sum256([]byte(email))
+	return k.prefix + "idx:email#" + hex.EncodeToString(sum[:])
+}
+
+// indexes appends to dst the index keys t belongs to: one per look-up key
+// it has, and the index of its e-mail when its user name is email:zgid.
 func (k keys) indexes(dst []string, t *zohoauth.Token) []string {
 	if t == nil {
 		return dst
@@ -63,6 +74,9 @@ func (k keys) indexes(dst []string, t *zohoauth.Token) []string {
 		if v := f.Value(t); v != "" {
 			dst = append(dst, k.index(f, v))
 		}
+	}
+	if e, ok := storekit.Email(t.UserName); ok {
+		dst = append(dst, k.emailIndex(e))
 	}
 	return dst
 }

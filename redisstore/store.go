@@ -424,12 +424,17 @@ func (r reader) MaxID(ctx context.Context) (uint64, error) {
 	return n, err
 }
 
-// indexed returns the tokens that the index of field f and value v names.
-func (r reader) indexed(ctx context.Context, f storekit.Field, v string) ([]*zohoauth.Token, error) {
-	if v == "" {
-		return nil, nil
-	}
-	res, err := r.s.find.Run(ctx, r.s.c, []string{r.s.k.index(f, v)}, r.s.k.tokenPrefix()).Slice()
+// WithEmail returns the tokens of the index of an e-mail, a superset of
+// its user names email:zgid.
+func (r reader) WithEmail(ctx context.Context, email string) ([]*zohoauth.Token, error) {
+	return r.indexed(ctx, r.s.k.emailIndex(email))
+}
+
+func (r reader) keys() keys { return r.s.k }
+
+// indexed returns the tokens that the index key names.
+func (r reader) indexed(ctx context.Context, key string) ([]*zohoauth.Token, error) {
+	res, err := r.s.find.Run(ctx, r.s.c, []string{key}, r.s.k.tokenPrefix()).Slice()
 	if err != nil {
 		return nil, err
 	}
@@ -455,7 +460,8 @@ func (r reader) indexed(ctx context.Context, f storekit.Field, v string) ([]*zoh
 // tokens an index names (which the caller checks with Key.Matches).
 type source interface {
 	token(ctx context.Context, id string) (*zohoauth.Token, error)
-	indexed(ctx context.Context, f storekit.Field, v string) ([]*zohoauth.Token, error)
+	indexed(ctx context.Context, key string) ([]*zohoauth.Token, error)
+	keys() keys
 }
 
 // lookup returns the token of src with the lowest id that matches k, or nil.
@@ -470,7 +476,10 @@ func lookup(ctx context.Context, src source, k storekit.Key) (*zohoauth.Token, e
 		}
 		return t, nil
 	}
-	ts, err := src.indexed(ctx, k.Field, k.Value)
+	if k.Value == "" {
+		return nil, nil
+	}
+	ts, err := src.indexed(ctx, src.keys().index(k.Field, k.Value))
 	if err != nil {
 		return nil, err
 	}
@@ -479,7 +488,10 @@ func lookup(ctx context.Context, src source, k storekit.Key) (*zohoauth.Token, e
 
 // withUserName returns every token of src with the user name name.
 func withUserName(ctx context.Context, src source, name string) ([]*zohoauth.Token, error) {
-	ts, err := src.indexed(ctx, storekit.FieldUserName, name)
+	if name == "" {
+		return nil, nil
+	}
+	ts, err := src.indexed(ctx, src.keys().index(storekit.FieldUserName, name))
 	if err != nil {
 		return nil, err
 	}

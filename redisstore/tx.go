@@ -231,11 +231,10 @@ func (v *view) token(ctx context.Context, id string) (*zohoauth.Token, error) {
 	return v.fetched[id], nil
 }
 
-// indexed returns the tokens the view has for field f with value v: those
-// the index in Redis names (index and tokens watched) and the staged ones.
+// indexed returns the tokens the view has for the index key: those the
+// index in Redis names (index and tokens watched) and the staged ones.
 // Callers check the match (Key.Matches).
-func (v *view) indexed(ctx context.Context, f storekit.Field, val string) ([]*zohoauth.Token, error) {
-	key := v.s.k.index(f, val)
+func (v *view) indexed(ctx context.Context, key string) ([]*zohoauth.Token, error) {
 	ids, ok := v.members[key]
 	if !ok {
 		var cmd *redis.StringSliceCmd
@@ -285,6 +284,14 @@ func (v *view) Lookup(ctx context.Context, k storekit.Key) (*zohoauth.Token, err
 func (v *view) WithUserName(ctx context.Context, name string) ([]*zohoauth.Token, error) {
 	return withUserName(ctx, v, name)
 }
+
+// WithEmail returns the tokens of the index of an e-mail, a superset of
+// its user names email:zgid. It implements storekit.Rows.
+func (v *view) WithEmail(ctx context.Context, email string) ([]*zohoauth.Token, error) {
+	return v.indexed(ctx, v.s.k.emailIndex(email))
+}
+
+func (v *view) keys() keys { return v.s.k }
 
 // MaxID takes a new number from the counter (INCR) and returns the number
 // below it, or the greatest staged id when that is greater: NextID of it is

@@ -103,6 +103,7 @@ func testSaveWrongType(t *testing.T, newBareStore func(t *testing.T) *Store) {
 		{"idx:access_token", index(storekit.FieldAccessToken), true},
 		{"idx:refresh_token", index(storekit.FieldRefreshToken), true},
 		{"idx:grant_token", index(storekit.FieldGrantToken), true},
+		{"idx:email", func(s *Store, tok *zohoauth.Token) string { return s.k.emailIndex(tok.Email()) }, true},
 		{"ids", func(s *Store, _ *zohoauth.Token) string { return s.k.ids() }, true},
 		{"next_id", func(s *Store, _ *zohoauth.Token) string { return s.k.counter() }, false},
 		{"next_id-string", func(s *Store, _ *zohoauth.Token) string { return s.k.counter() }, true},
@@ -142,6 +143,8 @@ func testSaveWrongType(t *testing.T, newBareStore func(t *testing.T) *Store) {
 		{"new-idx:access_token", false, storekit.FieldAccessToken},
 		{"new-idx:refresh_token", false, storekit.FieldRefreshToken},
 		{"new-idx:grant_token", false, storekit.FieldGrantToken},
+		{"old-idx:email", true, fieldEmail},
+		{"new-idx:email", false, fieldEmail},
 		{"token", true, storekit.FieldID},
 	}
 	for _, uc := range updateKeys {
@@ -158,6 +161,10 @@ func testSaveWrongType(t *testing.T, newBareStore func(t *testing.T) *Store) {
 			switch {
 			case uc.f == storekit.FieldID:
 				key = s.k.token(old.ID)
+			case uc.f == fieldEmail && uc.old:
+				key = s.k.emailIndex(old.Email())
+			case uc.f == fieldEmail:
+				key = s.k.emailIndex(upd.Email())
 			case uc.old:
 				key = s.k.index(uc.f, uc.f.Value(old))
 			default:
@@ -186,6 +193,10 @@ func testSaveWrongType(t *testing.T, newBareStore func(t *testing.T) *Store) {
 	})
 }
 
+// fieldEmail stands for the e-mail index in the update cases: it is no
+// field of storekit.
+const fieldEmail storekit.Field = 100
+
 // TestWrongTypeLayoutCovered checks that TestSaveWrongTypeWritesNothing
 // plants every kind of key a save writes: the layout has no other.
 func TestWrongTypeLayoutCovered(t *testing.T) {
@@ -204,7 +215,7 @@ func TestWrongTypeLayoutCovered(t *testing.T) {
 		kinds = append(kinds, kind)
 	}
 	slices.Sort(kinds)
-	want := []string{"ids", "idx:access_token", "idx:grant_token", "idx:refresh_token", "idx:user_name", "next_id", "token"}
+	want := []string{"ids", "idx:access_token", "idx:email", "idx:grant_token", "idx:refresh_token", "idx:user_name", "next_id", "token"}
 	if !slices.Equal(kinds, want) {
 		t.Errorf("a save writes keys of kinds %v, the test plants %v", kinds, want)
 	}

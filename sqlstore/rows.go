@@ -97,6 +97,17 @@ func (r rows) userName(ctx context.Context, name string) ([]*zohoauth.Token, err
 	return list, nil
 }
 
+// WithEmail returns the rows the e-mail look-up finds: every user name
+// email:zgid of the e-mail, and perhaps others, which storekit.Find leaves
+// out (storekit.OfEmail).
+func (r rows) WithEmail(ctx context.Context, email string) ([]*zohoauth.Token, error) {
+	if r.s.d == Postgres {
+		return scanAll(r.query(ctx, r.s.byEmail, email))
+	}
+	lo, hi := storekit.EmailRange(email)
+	return scanAll(r.query(ctx, r.s.byEmail, lo, hi))
+}
+
 // MaxID returns the greatest numeric id in use, 0 for none.
 func (r rows) MaxID(ctx context.Context) (uint64, error) {
 	st := r.s.maxID

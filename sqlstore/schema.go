@@ -71,6 +71,10 @@ func (d Dialect) createTable(q string) string {
 // is the primary key).
 var lookupColumns = [...]string{"user_name", "access_token", "refresh_token", "grant_token"}
 
+// emailExpr is the e-mail of a user name email:zgid on PostgreSQL: the
+// expression of its e-mail index and of the look-up by e-mail.
+const emailExpr = "(split_part(user_name, ':', 1))"
+
 // column describes one column of an existing table.
 type column struct {
 	name   string
@@ -233,6 +237,7 @@ func (s *Store) missingIndexes(ctx context.Context, q querier, cols map[string]c
 		for _, c := range lookupColumns {
 			add(s.indexName(c), "USING hash ("+c+")")
 		}
+		add(s.indexName("email"), "USING hash ("+emailExpr+")")
 		add(s.indexName("idnum"), `((length(ltrim(id, '0'))), (ltrim(id, '0') COLLATE "C"))`)
 	case MySQL:
 		indexed := func(col string) (bool, error) {

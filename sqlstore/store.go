@@ -63,6 +63,7 @@ type Store struct {
 	byField  [storekit.FieldRefreshToken + 1]*sql.Stmt
 	all      *sql.Stmt
 	maxID    *sql.Stmt
+	byEmail  *sql.Stmt // the rows of the user names email:zgid of an e-mail (a superset)
 	insert   *sql.Stmt
 	updMu    sync.Mutex           // guards upd and, after prepare, stmts
 	upd      map[uint16]*sql.Stmt // UPDATE of the columns of a bit set; nil: to prepare
@@ -218,6 +219,18 @@ func (s *Store) prepare(ctx context.Context) error {
 		if s.byField[f], err = p("SELECT " + selectList + " FROM " + s.qtable + " WHERE " + f.Column() + " = ?"); err != nil {
 			return err
 		}
+	}
+	// The user names email:zgid of an e-mail: a range of the ordered
+	// user_name index (byte order: SQLite's BINARY, the binary collation of
+	// MySQL tables made here; a case-insensitive one of a table made
+	// elsewhere gives a superset), and on PostgreSQL, whose user_name index
+	// is a hash, the equality of the e-mail index (schema.go).
+	byEmail := "SELECT " + selectList + " FROM " + s.qtable + " WHERE user_name >= ? AND user_name < ?"
+	if s.d == Postgres {
+		byEmail = "SELECT " + selectList + " FROM " + s.qtable + " WHERE " + emailExpr + " = ?"
+	}
+	if s.byEmail, err = p(byEmail); err != nil {
+		return err
 	}
 	if s.all, err = p("SELECT " + selectList + " FROM " + s.qtable); err != nil {
 		return err

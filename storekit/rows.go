@@ -2,6 +2,7 @@ package storekit
 
 import (
 	"context"
+	"slices"
 	"strconv"
 
 	"github.com/zohoauth/zohoauth"
@@ -19,15 +20,23 @@ type Rows interface {
 	Lookup(ctx context.Context, k Key) (*zohoauth.Token, error)
 	// WithUserName returns every stored token whose user name is name.
 	WithUserName(ctx context.Context, name string) ([]*zohoauth.Token, error)
+	// WithEmail returns every stored token whose user name is Zoho's
+	// email:zgid for the given e-mail (OfEmail), through an index (in SQL,
+	// the range EmailRange of the user_name index). It may return more
+	// tokens than those; Find keeps only the ones OfEmail accepts.
+	WithEmail(ctx context.Context, email string) ([]*zohoauth.Token, error)
 	// MaxID returns a number at least as great as every numeric id in use,
 	// 0 when there is none.
 	MaxID(ctx context.Context) (uint64, error)
 }
 
 // Find returns the stored token that matches t, trying t's keys in order
-// (FindKeys). It returns zohoauth.ErrNotFound, unwrapped, when nothing
-// matches; the store wraps it with its Zoho message. The token returned is
-// the one Rows returned: the store copies it before handing it out.
+// (FindKeys). A user name without ':' that no stored token has exactly is
+// an e-mail: it finds the token of the stored user email:zgid (FindEmail).
+// Find returns zohoauth.ErrNotFound, unwrapped, when nothing matches, and
+// an error matching ErrAmbiguous when the e-mail names several users; the
+// store wraps either with its Zoho message. The token returned is the one
+// Rows returned: the store copies it before handing it out.
 func Find(ctx context.Context, rows Rows, t *zohoauth.Token) (*zohoauth.Token, error) {
 	var buf [2]Key
 	for _, k := range FindKeys(buf[:0], t) {
@@ -38,8 +47,44 @@ func Find(ctx context.Context, rows Rows, t *zohoauth.Token) (*zohoauth.Token, e
 		if s != nil {
 			return s, nil
 		}
+		if k.Field == FieldUserName && IsEmail(k.Value) {
+			list, err := rows.WithEmail(ctx, k.Value)
+			if err != nil {
+				return nil, err
+			}
+			return FindEmail(list, k.Value, k.ClientID)
+		}
 	}
 	return nil, zohoauth.ErrNotFound
+}
+
+// FindEmail returns, among the tokens list, the one with the lowest id
+// whose user name is email:zgid (OfEmail) and whose client does not
+// contradict clientID (SameClient). It returns zohoauth.ErrNotFound,
+// unwrapped, when none is, and an error matching ErrAmbiguous when the
+// tokens that are belong to more than one user name (several zgids share
+// the e-mail).
+func FindEmail(list []*zohoauth.Token, email, clientID string) (*zohoauth.Token, error) {
+	var best *zohoauth.Token
+	var names []string // the user names of the e-mail, two at most
+	for _, s := range list {
+		if !OfEmail(s.UserName, email) || !SameClient(clientID, s.ClientID) {
+			continue
+		}
+		if len(names) < 2 && !slices.Contains(names, s.UserName) {
+			names = append(names, s.UserName)
+		}
+		if best == nil || CompareIDs(s.ID, best.ID) < 0 {
+			best = s
+		}
+	}
+	switch {
+	case best == nil:
+		return nil, zohoauth.ErrNotFound
+	case len(names) > 1:
+		return nil, &AmbiguousError{Email: email, UserNames: names}
+	}
+	return best, nil
 }
 
 // A SavePlan is what a save must write: Token replaces Old, or is inserted

@@ -13,10 +13,11 @@ import (
 
 // Table is an indexed set of tokens in memory with the matching and saving
 // rules of the zohoauth.Store contract: every look-up key (id, user name,
-// access, grant and refresh token) has a hash index, so a find costs the
-// same at a million tokens as at ten. Table is not safe for concurrent use:
-// the memory store wraps it with a lock, the file store keeps the file's
-// tokens in one, and the SQL store plans a batch of saves on one.
+// access, grant and refresh token) and the e-mail of a user name
+// email:zgid has a hash index, so a find costs the same at a million tokens
+// as at ten. Table is not safe for concurrent use: the memory store wraps
+// it with a lock, the file store keeps the file's tokens in one, and the
+// SQL store plans a batch of saves on one.
 //
 // The tokens a Table returns are its own: callers copy them (Token.Clone)
 // before handing them out.
@@ -27,8 +28,9 @@ import (
 // nothing: callers may run them concurrently under a read lock.
 type Table struct {
 	byID  map[string]*zohoauth.Token
-	index [4]map[string][]*zohoauth.Token // user name, access, grant, refresh
-	order []entry                         // every token, by (key, id text)
+	index [4]index // user name, access, grant, refresh
+	email index    // the e-mail of user names email:zgid
+	order []entry  // every token, by (key, id text)
 	maxID uint64
 }
 
@@ -70,13 +72,63 @@ func (t *Table) search(key uint64, id string) (int, bool) {
 	return slices.BinarySearchFunc(t.order, id, func(e entry, id string) int { return compareEntry(e, key, id) })
 }
 
+// index maps a value to the tokens that have it. Most values belong to one
+// token, which one holds directly (a find reads the map and the token,
+// nothing else); the tokens of a value that several share (a user of
+// several clients, an e-mail of several zgids) are in one and more.
+type index struct {
+	one  map[string]*zohoauth.Token   // a token of each value
+	more map[string][]*zohoauth.Token // the other tokens of a shared value
+}
+
+func newIndex() index {
+	return index{one: make(map[string]*zohoauth.Token), more: make(map[string][]*zohoauth.Token)}
+}
+
+// all appends to dst the tokens of value v.
+func (x *index) all(dst []*zohoauth.Token, v string) []*zohoauth.Token {
+	if s := x.one[v]; s != nil {
+		dst = append(dst, s)
+		if len(x.more) > 0 {
+			dst = append(dst, x.more[v]...)
+		}
+	}
+	return dst
+}
+
+func (x *index) add(v string, s *zohoauth.Token) {
+	if x.one[v] == nil {
+		x.one[v] = s
+		return
+	}
+	x.more[v] = append(x.more[v], s)
+}
+
+func (x *index) remove(v string, s *zohoauth.Token) {
+	more := x.more[v]
+	if x.one[v] == s {
+		if len(more) == 0 {
+			delete(x.one, v)
+			return
+		}
+		x.one[v], more = more[0], more[1:]
+	} else {
+		more = slices.DeleteFunc(more, func(x *zohoauth.Token) bool { return x == s })
+	}
+	if len(more) == 0 {
+		delete(x.more, v)
+	} else {
+		x.more[v] = slices.Clip(more)
+	}
+}
+
 var indexed = [4]Field{FieldUserName, FieldAccessToken, FieldGrantToken, FieldRefreshToken}
 
 // NewTable returns an empty Table.
 func NewTable() *Table {
-	t := &Table{byID: make(map[string]*zohoauth.Token)}
+	t := &Table{byID: make(map[string]*zohoauth.Token), email: newIndex()}
 	for i := range t.index {
-		t.index[i] = make(map[string][]*zohoauth.Token)
+		t.index[i] = newIndex()
 	}
 	return t
 }
@@ -94,9 +146,16 @@ func (t *Table) lookup(k Key) *zohoauth.Token {
 	if k.Field == FieldID {
 		return t.byID[k.Value]
 	}
+	x := &t.index[slot(k.Field)]
 	var best *zohoauth.Token
-	for _, s := range t.index[slot(k.Field)][k.Value] {
-		if k.Matches(s) && (best == nil || CompareIDs(s.ID, best.ID) < 0) {
+	if s := x.one[k.Value]; s != nil && SameClient(k.ClientID, s.ClientID) {
+		best = s
+	}
+	if len(x.more) == 0 {
+		return best // the common case: no value is shared
+	}
+	for _, s := range x.more[k.Value] {
+		if SameClient(k.ClientID, s.ClientID) && (best == nil || CompareIDs(s.ID, best.ID) < 0) {
 			best = s
 		}
 	}
@@ -106,17 +165,23 @@ func (t *Table) lookup(k Key) *zohoauth.Token {
 // WithUserName returns the tokens of one user name. It implements
 // Rows.
 func (t *Table) WithUserName(_ context.Context, name string) ([]*zohoauth.Token, error) {
-	return t.index[0][name], nil
+	return t.index[0].all(nil, name), nil
+}
+
+// WithEmail returns the tokens whose user name is email:zgid, through the
+// e-mail index. It implements Rows.
+func (t *Table) WithEmail(_ context.Context, email string) ([]*zohoauth.Token, error) {
+	return t.email.all(nil, email), nil
 }
 
 // MaxID returns the greatest numeric id the table has held. It implements
 // Rows.
 func (t *Table) MaxID(context.Context) (uint64, error) { return t.maxID, nil }
 
-// Find returns the table's token that matches tok (Find), or nil.
-func (t *Table) Find(tok *zohoauth.Token) *zohoauth.Token {
-	s, _ := Find(context.Background(), t, tok)
-	return s
+// Find returns the table's token that matches tok (Find). The error is
+// zohoauth.ErrNotFound or one matching ErrAmbiguous, unwrapped.
+func (t *Table) Find(tok *zohoauth.Token) (*zohoauth.Token, error) {
+	return Find(context.Background(), t, tok)
 }
 
 // ByID returns the table's token with the given id, or nil.
@@ -308,8 +373,11 @@ func (t *Table) link(s *zohoauth.Token) {
 	}
 	for i, f := range indexed {
 		if v := f.Value(s); v != "" {
-			t.index[i][v] = append(t.index[i][v], s)
+			t.index[i].add(v, s)
 		}
+	}
+	if e, ok := Email(s.UserName); ok {
+		t.email.add(e, s)
 	}
 }
 
@@ -321,11 +389,9 @@ func (t *Table) unlink(s *zohoauth.Token) {
 		if v == "" {
 			continue
 		}
-		rest := slices.DeleteFunc(t.index[i][v], func(x *zohoauth.Token) bool { return x == s })
-		if len(rest) == 0 {
-			delete(t.index[i], v)
-		} else {
-			t.index[i][v] = rest
-		}
+		t.index[i].remove(v, s)
+	}
+	if e, ok := Email(s.UserName); ok {
+		t.email.remove(e, s)
 	}
 }

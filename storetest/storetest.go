@@ -80,6 +80,8 @@ var checks = []check{
 	{"FindByEachKey", "", testFindByEachKey},
 	{"FindPrecedence", "", testFindPrecedence},
 	{"FindReturnsFullToken", "", testFindReturnsFullToken},
+	{"FindByEmail", "", testFindByEmail},
+	{"FindByEmailAmbiguous", "", testFindByEmailAmbiguous},
 	{"UpsertByUser", "", testUpsertByUser},
 	{"UpsertByRefreshToken", "", testUpsertByRefreshToken},
 	{"UpsertByID", "", testUpsertByID},
@@ -303,6 +305,65 @@ func testFindPrecedence(t *testing.T, s zohoauth.Store) {
 	g := save(t, s, &zohoauth.Token{ClientID: a.ClientID, ClientSecret: "s", GrantToken: "1000.grant.g", RefreshToken: "1000.refresh.g"})
 	same(t, "grant before refresh", mustFind(t, s, &zohoauth.Token{ClientID: a.ClientID, ClientSecret: "s", GrantToken: g.GrantToken, RefreshToken: a.RefreshToken}), g)
 	same(t, "refresh after an unknown grant", mustFind(t, s, &zohoauth.Token{ClientID: a.ClientID, ClientSecret: "s", GrantToken: "1000.grant.unknown", RefreshToken: a.RefreshToken}), a)
+}
+
+// testFindByEmail: a user name without ':' is an e-mail and finds the
+// token of the stored user email:zgid, but never one of a longer e-mail
+// that shares its prefix, nor a user name that merely starts with it.
+func testFindByEmail(t *testing.T, s zohoauth.Store) {
+	ana := save(t, s, &zohoauth.Token{UserName: "ana@example.com:1001", ClientID: "1000.A", ClientSecret: "s", RefreshToken: "1000.refresh.ana"})
+	evil := save(t, s, &zohoauth.Token{UserName: "ana@example.com.evil:1002", ClientID: "1000.A", ClientSecret: "s", RefreshToken: "1000.refresh.evil"})
+	save(t, s, &zohoauth.Token{UserName: "ana@example.co:1003", ClientID: "1000.A", ClientSecret: "s", RefreshToken: "1000.refresh.co"})
+	save(t, s, &zohoauth.Token{UserName: "ana@example.com;1004", ClientID: "1000.A", ClientSecret: "s", RefreshToken: "1000.refresh.semi"})
+	save(t, s, &zohoauth.Token{UserName: "ANA@example.com:1005", ClientID: "1000.A", ClientSecret: "s", RefreshToken: "1000.refresh.upper"})
+	same(t, "find by the bare e-mail", mustFind(t, s, &zohoauth.Token{UserName: "ana@example.com"}), ana)
+	same(t, "find by the bare e-mail and client", mustFind(t, s, &zohoauth.Token{UserName: "ana@example.com", ClientID: "1000.A"}), ana)
+	same(t, "find by the longer e-mail", mustFind(t, s, &zohoauth.Token{UserName: "ana@example.com.evil"}), evil)
+	for _, q := range []*zohoauth.Token{
+		{UserName: "ana@example.com", ClientID: "1000.OTHER"},
+		{UserName: "ana@example"},
+		{UserName: "na@example.com"},
+		{UserName: "ana@example.com.ev"},
+		{UserName: "ana@example.com:100"},
+	} {
+		_, err := s.FindToken(ctx(t), q)
+		wantNotFound(t, fmt.Sprintf("find by %q of client %q", q.UserName, q.ClientID), err)
+	}
+	// A stored user name without ':' is found by itself first.
+	bare := save(t, s, &zohoauth.Token{UserName: "ana@example.com", ClientID: "1000.B", ClientSecret: "s", RefreshToken: "1000.refresh.bare"})
+	same(t, "find a stored bare user name", mustFind(t, s, &zohoauth.Token{UserName: "ana@example.com"}), bare)
+	// A save matches user names exactly: it did not update ana's token.
+	same(t, "ana's token after the save of a bare user name", mustByID(t, s, ana.ID), ana)
+	// After ana's token is deleted the e-mail finds nothing.
+	if err := s.DeleteToken(ctx(t), ana.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteToken(ctx(t), bare.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.FindToken(ctx(t), &zohoauth.Token{UserName: "ana@example.com"})
+	wantNotFound(t, "find by the e-mail of a deleted token", err)
+}
+
+// testFindByEmailAmbiguous: an e-mail of two stored users (two zgids) is
+// an error matching storekit.ErrAmbiguous unless the client tells them
+// apart; one user with tokens of two clients is not ambiguous.
+func testFindByEmailAmbiguous(t *testing.T, s zohoauth.Store) {
+	a := save(t, s, &zohoauth.Token{UserName: "bo@example.com:2001", ClientID: "1000.A", ClientSecret: "s", RefreshToken: "1000.refresh.a"})
+	b := save(t, s, &zohoauth.Token{UserName: "bo@example.com:2001", ClientID: "1000.B", ClientSecret: "s", RefreshToken: "1000.refresh.b"})
+	same(t, "one user of two clients: the lowest id", mustFind(t, s, &zohoauth.Token{UserName: "bo@example.com"}), a)
+	same(t, "one user of two clients, client B", mustFind(t, s, &zohoauth.Token{UserName: "bo@example.com", ClientID: "1000.B"}), b)
+	c := save(t, s, &zohoauth.Token{UserName: "bo@example.com:2002", ClientID: "1000.C", ClientSecret: "s", RefreshToken: "1000.refresh.c"})
+	_, err := s.FindToken(ctx(t), &zohoauth.Token{UserName: "bo@example.com"})
+	if !errors.Is(err, storekit.ErrAmbiguous) {
+		t.Fatalf("find by an e-mail of two users: error %v, want one matching storekit.ErrAmbiguous", err)
+	}
+	if errors.Is(err, zohoauth.ErrNotFound) {
+		t.Fatalf("find by an e-mail of two users: error %v matches ErrNotFound", err)
+	}
+	wantStoreError(t, "find by an e-mail of two users", err)
+	same(t, "the e-mail and the client of one of them", mustFind(t, s, &zohoauth.Token{UserName: "bo@example.com", ClientID: "1000.C"}), c)
+	same(t, "the full user name", mustFind(t, s, &zohoauth.Token{UserName: "bo@example.com:2002"}), c)
 }
 
 func testFindReturnsFullToken(t *testing.T, s zohoauth.Store) {

@@ -74,7 +74,23 @@ func (sel *selector) pick(ctx context.Context, s zohoauth.Store, where string) (
 		}
 		return t, nil
 	}
-	// A bare e-mail (no store index holds it alone) or no choice: a scan.
+	if sel.user != "" {
+		// A bare e-mail: the store's look-up of the user email:zgid, by
+		// its index. Several zgids of the e-mail are an ambiguity; an
+		// e-mail the store does not hold as it is written (another case)
+		// falls through to the scan below.
+		t, err := s.FindToken(ctx, &zohoauth.Token{UserName: sel.user, ClientID: sel.client})
+		var amb *storekit.AmbiguousError
+		switch {
+		case errors.As(err, &amb):
+			return nil, usageErrorf("%s names more than one user in %s (%s); choose one with --user email:zgid or --id", sel.describe(), where, strings.Join(amb.UserNames, ", "))
+		case err != nil && !errors.Is(err, zohoauth.ErrNotFound):
+			return nil, err
+		case err == nil && sel.matches(t):
+			return t, nil
+		}
+	}
+	// A user the look-up did not find, or no choice: a scan.
 	all, err := s.Tokens(ctx)
 	if err != nil {
 		return nil, err

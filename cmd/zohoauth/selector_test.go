@@ -58,7 +58,7 @@ func countingApp(h *harness) (*app, *countingStore, *strings.Builder) {
 // (Zoho's email:zgid, with and without --client-id) on a valid and on an
 // expired token and counts the store's reads: one look-up to select the
 // token, one more under the refresh lock when it must be refreshed, and no
-// scan of the whole store.
+// scan of the whole store, a bare e-mail included.
 func TestTokenReadsTheStoreAtMostTwice(t *testing.T) {
 	h := newHarness(t)
 	tok := h.login()
@@ -71,6 +71,8 @@ func TestTokenReadsTheStoreAtMostTwice(t *testing.T) {
 		{"token", "--user", tok.UserName},
 		{"token", "--user", tok.UserName, "--client-id", testClientID},
 		{"token", "--id", tok.ID, "--client-id", testClientID},
+		{"token", "--user", tok.Email()},
+		{"token", "--user", tok.Email(), "--client-id", testClientID},
 	} {
 		for _, expired := range []bool{false, true} {
 			if expired {
@@ -92,5 +94,31 @@ func TestTokenReadsTheStoreAtMostTwice(t *testing.T) {
 					args, expired, c.finds.Load(), c.scans.Load(), want)
 			}
 		}
+	}
+}
+
+// TestTokenUserEmailOfTwoUsers: --user EMAIL that two stored users share
+// (two zgids) is a usage error that names both user names, read by one
+// look-up without a scan; --user email:zgid picks one of them.
+func TestTokenUserEmailOfTwoUsers(t *testing.T) {
+	h := newHarness(t)
+	tok := h.login()
+	other := &zohoauth.Token{UserName: tok.Email() + ":99", ClientID: "1000.OTHER", RefreshToken: "r"}
+	if err := h.store().SaveToken(context.Background(), other); err != nil {
+		t.Fatal(err)
+	}
+	a, c, _ := countingApp(h)
+	var errOut strings.Builder
+	a.stderr = &errOut
+	code := a.main(context.Background(), []string{"token", "--user", tok.Email()})
+	if code == 0 || !strings.Contains(errOut.String(), tok.UserName) || !strings.Contains(errOut.String(), other.UserName) {
+		t.Fatalf("exit %d, stderr %q; want a failure naming %s and %s", code, errOut.String(), tok.UserName, other.UserName)
+	}
+	if c.scans.Load() != 0 {
+		t.Errorf("%d scans of the store, want none", c.scans.Load())
+	}
+	a, _, out := countingApp(h)
+	if code := a.main(context.Background(), []string{"token", "--user", tok.UserName}); code != 0 || out.Len() < 10 {
+		t.Fatalf("--user %s: exit %d, output %q", tok.UserName, code, out.String())
 	}
 }
