@@ -420,15 +420,7 @@ func (s *Server) findToken(w http.ResponseWriter, r *http.Request, k *Key) *apiE
 	if err != nil {
 		return s.storeError(err, "no token matches")
 	}
-	if !k.AllowsToken(t) {
-		return outOfScope("this token")
-	}
-	v, e := s.valid(r.Context(), t)
-	if e != nil {
-		return e
-	}
-	writeJSON(w, http.StatusOK, toWire(v, k.Secrets))
-	return nil
+	return s.answerFound(w, r, k, t)
 }
 
 // findTokenByID answers GET /v1/tokens/{id}: find_token_by_id.
@@ -441,6 +433,11 @@ func (s *Server) findTokenByID(w http.ResponseWriter, r *http.Request, k *Key) *
 	if err != nil {
 		return s.storeError(err, "no token with this id")
 	}
+	return s.answerFound(w, r, k, t)
+}
+
+// answerFound writes the answer of a find: t, valid, as k may see it.
+func (s *Server) answerFound(w http.ResponseWriter, r *http.Request, k *Key, t *zohoauth.Token) *apiError {
 	if !k.AllowsToken(t) {
 		return outOfScope("this token")
 	}
