@@ -256,9 +256,12 @@ func (s *Server) validToken(ctx context.Context, c *cachedHandle) (*zohoauth.Tok
 		s.forget(c.id)
 		return nil, errMoved
 	}
-	if _, err := c.h.Invalidate(ctx, t.AccessToken); err != nil {
+	if _, err := c.h.Invalidate(ctx, t.AccessToken); err != nil && !errors.Is(err, zohoauth.ErrNotFound) {
 		return nil, s.authError(err, c.id)
 	}
+	// The renewal found another login under the id and the authenticator
+	// dropped the token it held (ErrNotFound): the next read resolves the
+	// id afresh.
 	if t, err = c.h.Token(ctx); err != nil {
 		return nil, s.authError(err, c.id)
 	}
