@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,33 +12,6 @@ import (
 	"github.com/zohoauth/zohoauth/memory"
 	"github.com/zohoauth/zohoauth/storetest"
 )
-
-// reportSizes returns the file sizes, in tokens, of BenchmarkReportSave:
-// ZOHOAUTH_BENCH_ROWS (comma-separated) when set, otherwise def.
-func reportSizes(def ...int) []int {
-	env := os.Getenv("ZOHOAUTH_BENCH_ROWS")
-	if env == "" {
-		return def
-	}
-	var out []int
-	for _, f := range strings.Split(env, ",") {
-		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// sizeLabel writes n as 100, 1k, 10k or 1M.
-func sizeLabel(n int) string {
-	switch {
-	case n >= 1_000_000 && n%1_000_000 == 0:
-		return strconv.Itoa(n/1_000_000) + "M"
-	case n >= 1_000 && n%1_000 == 0:
-		return strconv.Itoa(n/1_000) + "k"
-	}
-	return strconv.Itoa(n)
-}
 
 // bareRewrite replaces path with data the way any careful program does:
 // a temporary file in the same directory, written, synced, closed and
@@ -92,7 +63,7 @@ func BenchmarkReportSave(b *testing.B) {
 		bare string
 	}
 	var files []file
-	for _, n := range reportSizes(100, 10_000) {
+	for _, n := range storetest.BenchSizes(100, 10_000) {
 		toks := storetest.Tokens(n)
 		s := benchFile(b, toks)
 		data, err := filestore.Marshal(toks)
@@ -146,7 +117,7 @@ func BenchmarkReportSave(b *testing.B) {
 	}
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
 	for k, f := range files {
-		l := sizeLabel(f.n)
+		l := storetest.SizeLabel(f.n)
 		b.ReportMetric(per(save[k]), "ns/save-"+l)
 		b.ReportMetric(per(bare[k]), "ns/bare-"+l)
 		b.ReportMetric(per(save[k])/per(bare[k]), "x-bare-"+l)
@@ -172,7 +143,7 @@ func BenchmarkReportFind(b *testing.B) {
 		refreshes []*zohoauth.Token
 	}
 	var pairs []pair
-	for _, n := range reportSizes(100, 10_000) {
+	for _, n := range storetest.BenchSizes(100, 10_000) {
 		toks := storetest.Tokens(n)
 		mem := memory.New()
 		if err := mem.Load(toks); err != nil {
@@ -235,7 +206,7 @@ func BenchmarkReportFind(b *testing.B) {
 			}
 			per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N*block) }
 			for k, p := range pairs {
-				l := sizeLabel(p.n)
+				l := storetest.SizeLabel(p.n)
 				b.ReportMetric(per(file[k]), "ns/find-"+l)
 				b.ReportMetric(per(mem[k]), "ns/bare-"+l)
 				b.ReportMetric(per(file[k])/per(mem[k]), "x-bare-"+l)

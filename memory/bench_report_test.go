@@ -2,9 +2,6 @@ package memory_test
 
 import (
 	"math/rand/v2"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,33 +9,6 @@ import (
 	"github.com/zohoauth/zohoauth/memory"
 	"github.com/zohoauth/zohoauth/storetest"
 )
-
-// reportSizes returns the store sizes of BenchmarkReportFind:
-// ZOHOAUTH_BENCH_ROWS (comma-separated) when set, otherwise def.
-func reportSizes(def ...int) []int {
-	env := os.Getenv("ZOHOAUTH_BENCH_ROWS")
-	if env == "" {
-		return def
-	}
-	var out []int
-	for _, f := range strings.Split(env, ",") {
-		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// sizeLabel writes n as 100, 1k, 10k or 1M.
-func sizeLabel(n int) string {
-	switch {
-	case n >= 1_000_000 && n%1_000_000 == 0:
-		return strconv.Itoa(n/1_000_000) + "M"
-	case n >= 1_000 && n%1_000 == 0:
-		return strconv.Itoa(n/1_000) + "k"
-	}
-	return strconv.Itoa(n)
-}
 
 // reportTable is a filled store, bare maps from each key to the same
 // tokens, and the tokens to look up, spread over the table.
@@ -89,7 +59,7 @@ func newReportTable(b *testing.B, n int) *reportTable {
 // bare) and x-size (find at the largest size ÷ at the smallest).
 func BenchmarkReportFind(b *testing.B) {
 	var tables []*reportTable
-	for _, n := range reportSizes(1_000, 100_000, 1_000_000) {
+	for _, n := range storetest.BenchSizes(1_000, 100_000, 1_000_000) {
 		tables = append(tables, newReportTable(b, n))
 	}
 	if len(tables) == 0 {
@@ -162,7 +132,7 @@ func BenchmarkReportFind(b *testing.B) {
 			}
 			per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N*block) }
 			for k, t := range tables {
-				l := sizeLabel(t.n)
+				l := storetest.SizeLabel(t.n)
 				b.ReportMetric(per(find[k]), "ns/find-"+l)
 				b.ReportMetric(per(bare[k]), "ns/bare-"+l)
 				b.ReportMetric(per(find[k])/per(bare[k]), "x-bare-"+l)

@@ -4,42 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/storekit"
+	"github.com/zohoauth/zohoauth/storetest"
 )
-
-// reportSizes returns the store sizes of the report benchmarks:
-// ZOHOAUTH_BENCH_ROWS (comma-separated) when set, otherwise 1k and 100k.
-func reportSizes() []int {
-	env := os.Getenv("ZOHOAUTH_BENCH_ROWS")
-	if env == "" {
-		return []int{1_000, 100_000}
-	}
-	var out []int
-	for _, f := range strings.Split(env, ",") {
-		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// sizeLabel writes n as 100, 1k, 10k or 1M.
-func sizeLabel(n int) string {
-	switch {
-	case n >= 1_000_000 && n%1_000_000 == 0:
-		return strconv.Itoa(n/1_000_000) + "M"
-	case n >= 1_000 && n%1_000 == 0:
-		return strconv.Itoa(n/1_000) + "k"
-	}
-	return strconv.Itoa(n)
-}
 
 // reportStore is a filled store of n tokens under a prefix of its own.
 type reportStore struct {
@@ -52,7 +23,7 @@ type reportStore struct {
 func reportStores(b *testing.B) []*reportStore {
 	b.Helper()
 	var out []*reportStore
-	for _, n := range reportSizes() {
+	for _, n := range storetest.BenchSizes(1_000, 100_000) {
 		s := newBareStore(b)
 		toks := make([]*zohoauth.Token, n)
 		for i := range toks {
@@ -101,7 +72,7 @@ func interleave(b *testing.B, stores []*reportStore, name string, op, bare func(
 	}
 	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
 	for k, rs := range stores {
-		l := sizeLabel(rs.n)
+		l := storetest.SizeLabel(rs.n)
 		b.ReportMetric(per(opTime[k]), "ns/"+name+"-"+l)
 		b.ReportMetric(per(bareTime[k]), "ns/bare-"+l)
 		b.ReportMetric(per(opTime[k])/per(bareTime[k]), "x-bare-"+l)

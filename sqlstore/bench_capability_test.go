@@ -10,6 +10,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/storekit"
+	"github.com/zohoauth/zohoauth/storetest"
 )
 
 // benchToken returns the token of row i of fill, without its id.
@@ -90,10 +91,10 @@ func BenchmarkSaveTokens(b *testing.B) {
 			rate := func(tokens int, d time.Duration) float64 { return float64(tokens*b.N) / d.Seconds() }
 			b.ReportMetric(rate(n, bare), "tokens/s-bare")
 			b.ReportMetric(rate(n, empty), "tokens/s-into-empty")
-			b.ReportMetric(rate(n, disjoint), "tokens/s-into-"+sizeLabel(n))
+			b.ReportMetric(rate(n, disjoint), "tokens/s-into-"+storetest.SizeLabel(n))
 			b.ReportMetric(rate(single, one), "tokens/s-one-by-one")
 			b.ReportMetric(float64(empty)/float64(bare), "x-bare-empty")
-			b.ReportMetric(float64(disjoint)/float64(bare), "x-bare-"+sizeLabel(n))
+			b.ReportMetric(float64(disjoint)/float64(bare), "x-bare-"+storetest.SizeLabel(n))
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/storetest"
 )
 
 // BenchmarkReportSave measures a save that updates one user's access token
@@ -99,7 +100,7 @@ func BenchmarkReportSave(b *testing.B) {
 			}
 			per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
 			for k, tb := range tables {
-				l := sizeLabel(tb.n)
+				l := storetest.SizeLabel(tb.n)
 				b.ReportMetric(per(save[k]), "ns/save-"+l)
 				b.ReportMetric(per(bare[k]), "ns/bare-"+l)
 				b.ReportMetric(per(save[k])/per(bare[k]), "x-bare-"+l)

@@ -188,16 +188,6 @@ func newBenchTable(b *testing.B, s *sqlstore.Store, n int) *benchTable {
 	return &benchTable{n: n, s: s, bare: bare, keys: keys}
 }
 
-func sizeLabel(n int) string {
-	switch {
-	case n >= 1_000_000 && n%1_000_000 == 0:
-		return strconv.Itoa(n/1_000_000) + "M"
-	case n >= 1_000 && n%1_000 == 0:
-		return strconv.Itoa(n/1_000) + "k"
-	}
-	return strconv.Itoa(n)
-}
-
 func benchLookups(b *testing.B, tables []*benchTable) {
 	ctx := context.Background()
 	ops := []struct {
@@ -256,7 +246,7 @@ func benchLookups(b *testing.B, tables []*benchTable) {
 			}
 			per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
 			for j, tb := range tables {
-				l := sizeLabel(tb.n)
+				l := storetest.SizeLabel(tb.n)
 				b.ReportMetric(per(find[j]), "ns/find-"+l)
 				b.ReportMetric(per(bare[j]), "ns/bare-"+l)
 				b.ReportMetric(per(find[j])/per(bare[j]), "x-bare-"+l)
@@ -272,7 +262,7 @@ func benchLookups(b *testing.B, tables []*benchTable) {
 func BenchmarkSave(b *testing.B) {
 	for _, e := range engines() {
 		for _, n := range []int{1_000, 100_000} {
-			b.Run(fmt.Sprintf("%s/rows=%s", e.name, sizeLabel(n)), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/rows=%s", e.name, storetest.SizeLabel(n)), func(b *testing.B) {
 				s := e.open(b)
 				fill(b, s, n)
 				ctx := context.Background()
