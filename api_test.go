@@ -11,8 +11,9 @@ import (
 )
 
 // TestRootAPIIsForUsers keeps the root package to what a program that uses
-// a store needs: at most 40 exported constants, variables, functions and
-// types (methods not counted). What a store's author needs is in storekit.
+// a store needs: at most 42 exported constants, variables, functions and
+// types (methods not counted; 40 until the lifecycle capability, whose
+// record a program reads too). What a store's author needs is in storekit.
 func TestRootAPIIsForUsers(t *testing.T) {
 	fset := token.NewFileSet()
 	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
@@ -48,8 +49,8 @@ func TestRootAPIIsForUsers(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	if len(names) > 40 {
-		t.Fatalf("the root package exports %d names, want at most 40: %s", len(names), strings.Join(names, " "))
+	if len(names) > 42 {
+		t.Fatalf("the root package exports %d names, want at most 42: %s", len(names), strings.Join(names, " "))
 	}
 	for _, kit := range []string{"Rows", "Find", "PlanSave", "Key", "Field", "CheckSave", "NextID", "StoreError", "MsgGetTokenFile"} {
 		if i := sort.SearchStrings(names, kit); i < len(names) && names[i] == kit {
