@@ -9,6 +9,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/auth"
+	"github.com/zohoauth/zohoauth/memory"
 )
 
 // chromiumPath is Debian's chromium (apt-get install -y chromium).
@@ -46,9 +50,25 @@ func artifactDir(t *testing.T) string {
 // artifactDir as console.png.
 func TestConsoleInChromium(t *testing.T) {
 	needChromium(t)
-	e := newEnv(t, envOpts{})
+	store := &keeperStore{Store: memory.New(), m: map[string]zohoauth.Lifecycle{}}
+	e := newEnv(t, envOpts{store: store, activity: true})
 	ann := e.login("ann@example.com", clientA, secretA)
 	bob := e.login("bob@example.com", clientB, secretB)
+	if _, err := store.UpdateLifecycle(context.Background(), bob.ID, func(l *zohoauth.Lifecycle) error {
+		l.LastRefreshAt, l.LastFailureAt, l.Failures, l.FailureDays, l.LastError = time.Now().Add(-40*time.Minute), time.Now().Add(-5*time.Minute), 2, 1, "timeout"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 { // some history for the chart in the screenshot
+		at := time.Now().Add(-time.Duration(i) * 37 * time.Minute)
+		for j := range i % 5 {
+			e.act.Record(context.Background(), auth.Event{Kind: auth.EventRefreshed, Time: at.Add(time.Duration(j) * time.Second)})
+		}
+		if i%7 == 3 {
+			e.act.Record(context.Background(), auth.Event{Kind: auth.EventRefreshFailed, Time: at})
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -74,6 +94,7 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("key"), e.admin),
 		chromedp.Click(chromedp.ID("login")),
 		chromedp.WaitVisible(chromedp.ID("tokens")),
+		chromedp.WaitVisible(chromedp.ID("chart")),
 	)
 	if err != nil {
 		t.Fatalf("browser: %v", err)
@@ -88,6 +109,9 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	if !strings.Contains(tokens, "ann@example.com") || !strings.Contains(tokens, "bob@example.com") || !strings.Contains(tokens, clientA) {
 		t.Errorf("token list: %q", tokens)
+	}
+	if !strings.Contains(tokens, "40m ago") || !strings.Contains(tokens, "2 (1 day), last 5m ago: timeout") {
+		t.Errorf("lifecycle columns not shown: %q", tokens)
 	}
 	if !strings.Contains(tokens, "m") || strings.Contains(tokens, "expired") {
 		t.Errorf("time left not shown: %q", tokens)

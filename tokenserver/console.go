@@ -8,6 +8,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/storekit"
 )
 
@@ -223,6 +225,76 @@ type tokenRow struct {
 	TimeLeft                                 string
 	Expired                                  bool
 	HasRefresh                               bool
+	// From the store's lifecycle record, when it keeps them.
+	LastRefresh string // "12m ago", "never" (none recorded)
+	Failures    string // "", or "3 (2 days), last: timeout", "exhausted …"
+	Failing     bool
+}
+
+// setLifecycle fills the row's lifecycle columns from l.
+func (row *tokenRow) setLifecycle(l zohoauth.Lifecycle, now time.Time) {
+	row.LastRefresh = "never"
+	if !l.LastRefreshAt.IsZero() {
+		row.LastRefresh = ago(now.Sub(l.LastRefreshAt))
+	}
+	switch {
+	case !l.ExhaustedAt.IsZero():
+		row.Failing = true
+		row.Failures = fmt.Sprintf("exhausted %s, after %s over %s", ago(now.Sub(l.ExhaustedAt)), plural(l.Failures, "failure"), plural(l.FailureDays, "day"))
+	case l.Failures > 0:
+		row.Failing = true
+		row.Failures = fmt.Sprintf("%d (%s)", l.Failures, plural(l.FailureDays, "day"))
+		if !l.LastFailureAt.IsZero() {
+			row.Failures += ", last " + ago(now.Sub(l.LastFailureAt))
+		}
+		if l.LastError != "" {
+			row.Failures += ": " + l.LastError
+		}
+	}
+}
+
+// plural renders "1 day", "2 days".
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// ago renders a past duration for the console: "12m ago".
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh %dm ago", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	}
+	return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
+}
+
+// lifecycles reads every lifecycle record of lk by token id, a page at a
+// time.
+func lifecycles(ctx context.Context, lk zohoauth.LifecycleKeeper) (map[string]zohoauth.Lifecycle, error) {
+	const page = 1000
+	m := map[string]zohoauth.Lifecycle{}
+	after := ""
+	for {
+		ls, err := lk.LifecyclesAfter(ctx, after, page)
+		if err != nil {
+			return m, err
+		}
+		for _, l := range ls {
+			m[l.ID] = l
+		}
+		if len(ls) < page {
+			return m, nil
+		}
+		after = ls[len(ls)-1].ID
+	}
 }
 
 type keyRow struct {
@@ -231,12 +303,14 @@ type keyRow struct {
 }
 
 type homePage struct {
-	CSRF    string
-	KeyID   string
-	Tokens  []tokenRow
-	Keys    []keyRow
-	Message string
-	Error   string
+	CSRF      string
+	KeyID     string
+	Tokens    []tokenRow
+	Keys      []keyRow
+	Message   string
+	Error     string
+	Lifecycle bool   // the store keeps lifecycle records
+	Chart     *chart // nil without Config.Activity
 }
 
 func (s *Server) consoleHome(w http.ResponseWriter, r *http.Request) {
@@ -253,8 +327,22 @@ func (s *Server) consoleHome(w http.ResponseWriter, r *http.Request) {
 		page.Error = "The token store failed."
 	}
 	now := s.clock.Now()
+	var lives map[string]zohoauth.Lifecycle
+	if lk, ok := s.store.(zohoauth.LifecycleKeeper); ok {
+		page.Lifecycle = true
+		if lives, err = lifecycles(ctx, lk); err != nil {
+			s.log.Error("zohoauth serve: console lifecycles", "err", err)
+			page.Error = "The token store's lifecycle records cannot be read."
+		}
+	}
+	if s.cfg.Activity != nil {
+		page.Chart = newChart(s.cfg.Activity.Bars(now))
+	}
 	for _, t := range all {
 		row := tokenRow{ID: t.ID, Email: t.Email(), UserName: t.UserName, ClientID: t.ClientID, APIDomain: t.APIDomain, HasRefresh: t.RefreshToken != ""}
+		if page.Lifecycle {
+			row.setLifecycle(lives[t.ID], now)
+		}
 		if !t.Expiry.IsZero() {
 			row.Expiry = t.Expiry.UTC().Format(time.RFC3339)
 			left := t.Expiry.Sub(now).Round(time.Second)

@@ -60,6 +60,7 @@ type env struct {
 	logs  *logBuffer
 	admin string // an admin key
 	prom  *tokenserver.PrometheusMetrics
+	act   *tokenserver.Activity // with envOpts.activity
 }
 
 type envOpts struct {
@@ -70,6 +71,9 @@ type envOpts struct {
 	// metrics gives the service and its authenticator a
 	// PrometheusMetrics of their own, answered on /metrics.
 	metrics bool
+	// activity gives the service an Activity fed by its
+	// authenticator's events (the console's chart).
+	activity bool
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -98,6 +102,11 @@ func newEnv(t testing.TB, o envOpts) *env {
 		t.Cleanup(func() { pm.Shutdown(context.Background()) })
 		e.prom = pm
 		aopts.MeterProvider, cfg.MeterProvider, cfg.Metrics = pm.Provider, pm.Provider, pm.Handler()
+	}
+	if o.activity {
+		cfg.Activity = tokenserver.NewActivity(0, 0)
+		aopts.OnEvent = cfg.Activity.Record
+		e.act = cfg.Activity
 	}
 	e.auth = auth.New(e.store, aopts)
 	t.Cleanup(func() { e.auth.Close() })

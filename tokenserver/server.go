@@ -109,6 +109,10 @@ type Config struct {
 	// calls from loopback too: do not route /metrics through one with this
 	// set. A key that is given is still checked.
 	MetricsPublic bool
+	// Activity, when not nil, draws the console's chart of refreshes and
+	// failed refreshes over time: give its Record method to the
+	// Authenticator as auth.Options.OnEvent. Nil: no chart.
+	Activity *Activity
 }
 
 // Server is the token service. Its Handler is safe for concurrent use.

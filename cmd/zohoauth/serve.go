@@ -121,13 +121,15 @@ func (a *app) serve(ctx context.Context, keysFlag string, o serveOptions) error 
 	}
 	defer metrics.Shutdown(context.WithoutCancel(ctx))
 	ac := a.accountsClient()
-	au := auth.New(s, auth.Options{Accounts: ac, Clock: a.clock, Logger: log, MeterProvider: metrics.Provider})
+	activity := tokenserver.NewActivity(0, 0) // the console's chart
+	au := auth.New(s, auth.Options{Accounts: ac, Clock: a.clock, Logger: log, MeterProvider: metrics.Provider, OnEvent: activity.Record})
 	defer au.Close()
 	srv, err := tokenserver.New(s, au, keys, tokenserver.Config{
 		Addr: o.addr, CertFile: o.cert, KeyFile: o.key, Insecure: o.insecure,
 		Rate: o.rate, Burst: o.burst, MaxBodyBytes: o.maxBody,
 		Accounts: ac, Clock: a.clock, Logger: log,
 		MeterProvider: metrics.Provider, Metrics: metrics.Handler(), MetricsPublic: o.metricsPublic,
+		Activity: activity,
 	})
 	if err != nil {
 		return err

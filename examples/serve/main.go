@@ -70,10 +70,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "API key %s: %s\n", rec.ID, k)
 	}
 	ac := &accounts.Client{BaseURL: strings.TrimRight(*accountsURL, "/")}
-	a := auth.New(store, auth.Options{Accounts: ac, Logger: log})
+	activity := tokenserver.NewActivity(0, 0) // the console's chart of refreshes
+	a := auth.New(store, auth.Options{Accounts: ac, Logger: log, OnEvent: activity.Record})
 	defer a.Close()
 	srv, err := tokenserver.New(store, a, keys, tokenserver.Config{
 		Addr: *addr, CertFile: *cert, KeyFile: *key, Insecure: *insecure, Accounts: ac, Logger: log,
+		Activity: activity,
 	})
 	if err != nil {
 		return err
