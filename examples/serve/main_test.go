@@ -20,16 +20,17 @@ import (
 	"github.com/zohoauth/zohoauth/zohotest"
 )
 
-// needPython returns the path of python3; it skips the test outside CI
-// when there is none, and fails it in CI.
-func needPython(t *testing.T) string {
+// needTool returns the path of the program name; it skips the test
+// outside CI when there is none, and fails it in CI, where .ci/services.sh
+// installs the Debian package pkg.
+func needTool(t *testing.T, name, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath("python3")
+	p, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 is missing; CI must install it (apt-get install -y python3)")
+			t.Fatalf("%s is missing; CI must install it (apt-get install -y %s)", name, pkg)
 		}
-		t.Skip("python3 is missing; skipping the Python TokenStore tests")
+		t.Skipf("%s is missing; skipping the %s TokenStore tests (apt-get install -y %s)", name, name, pkg)
 	}
 	return p
 }
@@ -80,13 +81,20 @@ func startServe(t *testing.T, ctx context.Context, args ...string) string {
 	return ""
 }
 
-// TestPythonTokenStore runs the Python TokenStore's unit tests
-// (examples/python-store, python3 -m unittest) against this program over a
-// SQLite store that holds an expired token: the Python store's find gets a
-// valid access token, refreshed once at the emulator, and every test of the
-// six methods passes (none skipped).
-func TestPythonTokenStore(t *testing.T) {
-	python := needPython(t)
+// runSDKStoreTests starts this program over a SQLite store that holds an
+// expired token of one user (ann, client 1000.ANN) and a valid one of
+// another (bob), runs the command name args in examples/dir with the
+// service's URL and keys in the environment, and returns its output. The
+// command must succeed, the emulator must have seen exactly 1 refresh (the
+// expired token, whatever the number of finds), and the store must hold
+// the renewed access token beside the same refresh token.
+//
+// The keys: ZOHOAUTH_SERVE_KEY (ann and 1000.ANN only, no secrets),
+// ZOHOAUTH_TEST_WRITER_KEY (everyone, secrets), ZOHOAUTH_TEST_OWN_KEY (the
+// user ownUser only, secrets: the tests save and delete their own tokens
+// with it), ZOHOAUTH_TEST_REVOKED_KEY (revoked before the service starts).
+func runSDKStoreTests(t *testing.T, dir, ownUser, name string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
@@ -97,8 +105,8 @@ func TestPythonTokenStore(t *testing.T) {
 	emu.AddUser(zohotest.User{Email: "ann@example.com", ZGID: "700"})
 	emu.AddUser(zohotest.User{Email: "bob@example.com", ZGID: "700"})
 
-	dir := t.TempDir()
-	storeURL := "sqlite:" + filepath.Join(dir, "zohooauth.db")
+	tmp := t.TempDir()
+	storeURL := "sqlite:" + filepath.Join(tmp, "zohooauth.db")
 	store, err := stores().Open(ctx, storeURL)
 	if err != nil {
 		t.Fatal(err)
@@ -127,47 +135,49 @@ func TestPythonTokenStore(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	keysPath := filepath.Join(dir, "keys.json")
+	keysPath := filepath.Join(tmp, "keys.json")
 	keys, err := tokenserver.OpenKeyFile(keysPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	newKey := func(sc tokenserver.Scope) string {
-		k, _, err := keys.CreateKey(ctx, tokenserver.KeySpec{Name: "python", Scope: sc}, time.Now())
+	newKey := func(sc tokenserver.Scope) (string, *tokenserver.Key) {
+		k, rec, err := keys.CreateKey(ctx, tokenserver.KeySpec{Name: dir, Scope: sc}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		return k
+		return k, rec
 	}
-	annKey := newKey(tokenserver.Scope{Users: []string{"ann@example.com"}, Clients: []string{"1000.ANN"}})
-	writerKey := newKey(tokenserver.Scope{Users: []string{"*"}, Clients: []string{"*"}, Secrets: true})
-	pyKey := newKey(tokenserver.Scope{Users: []string{"py@example.com"}, Clients: []string{"*"}, Secrets: true})
+	annKey, _ := newKey(tokenserver.Scope{Users: []string{"ann@example.com"}, Clients: []string{"1000.ANN"}})
+	writerKey, _ := newKey(tokenserver.Scope{Users: []string{"*"}, Clients: []string{"*"}, Secrets: true})
+	ownKey, _ := newKey(tokenserver.Scope{Users: []string{ownUser}, Clients: []string{"*"}, Secrets: true})
+	revokedKey, revoked := newKey(tokenserver.Scope{Users: []string{"*"}, Clients: []string{"*"}, Secrets: true})
+	if err := keys.RevokeKey(ctx, revoked.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	url := startServe(t, sctx, "-store", storeURL, "-keys", keysPath, "-addr", "127.0.0.1:0", "-accounts-url", emu.URL)
 	before := emu.Stats()
 
-	cmd := exec.CommandContext(ctx, python, "-m", "unittest", "discover", "-s", "tests", "-v")
-	cmd.Dir = filepath.Join("..", "python-store")
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = filepath.Join("..", dir)
 	cmd.Env = append(os.Environ(),
 		"ZOHOAUTH_SERVE_URL="+url,
 		"ZOHOAUTH_SERVE_KEY="+annKey,
 		"ZOHOAUTH_TEST_WRITER_KEY="+writerKey,
-		"ZOHOAUTH_TEST_PY_KEY="+pyKey,
+		"ZOHOAUTH_TEST_OWN_KEY="+ownKey,
+		"ZOHOAUTH_TEST_OWN_USER="+ownUser,
+		"ZOHOAUTH_TEST_REVOKED_KEY="+revokedKey,
 		"ZOHOAUTH_TEST_USER="+ann.UserName,
 		"ZOHOAUTH_TEST_CLIENT_ID="+ann.ClientID,
 		"ZOHOAUTH_TEST_OTHER_USER="+bob.UserName,
 		"ZOHOAUTH_TEST_OLD_ACCESS="+ann.AccessToken,
-		"PYTHONDONTWRITEBYTECODE=1",
 	)
 	out, err := cmd.CombinedOutput()
-	t.Logf("python3 -m unittest:\n%s", out)
+	t.Logf("%s %s:\n%s", name, strings.Join(args, " "), out)
 	if err != nil {
-		t.Fatalf("python tests failed: %v", err)
-	}
-	if strings.Contains(string(out), "skipped") || !strings.Contains(string(out), "\nOK") {
-		t.Errorf("python tests skipped or did not report OK")
+		t.Fatalf("the %s tests failed: %v", dir, err)
 	}
 	if st := emu.Stats(); st.Refreshes-before.Refreshes != 1 {
 		t.Errorf("%d refreshes at the emulator, want 1", st.Refreshes-before.Refreshes)
@@ -177,4 +187,19 @@ func TestPythonTokenStore(t *testing.T) {
 		t.Errorf("stored after the refresh: %v, %v", stored, err)
 	}
 	stop()
+	return string(out)
+}
+
+// TestPythonTokenStore runs the Python TokenStore's unit tests
+// (examples/python-store, python3 -m unittest) against this program over a
+// SQLite store that holds an expired token: the Python store's find gets a
+// valid access token, refreshed once at the emulator, and every test of the
+// six methods passes (none skipped).
+func TestPythonTokenStore(t *testing.T) {
+	python := needTool(t, "python3", "python3")
+	t.Setenv("PYTHONDONTWRITEBYTECODE", "1")
+	out := runSDKStoreTests(t, "python-store", "py@example.com", python, "-m", "unittest", "discover", "-s", "tests", "-v")
+	if strings.Contains(out, "skipped") || !strings.Contains(out, "\nOK") {
+		t.Errorf("python tests skipped or did not report OK")
+	}
 }

@@ -20,7 +20,7 @@ from zohocrmsdk.src.com.zoho.crm.api.exception import SDKException  # noqa: E402
 
 from zohoauth_store import ZohoauthStore  # noqa: E402
 
-ENV = ("ZOHOAUTH_SERVE_URL", "ZOHOAUTH_SERVE_KEY", "ZOHOAUTH_TEST_WRITER_KEY", "ZOHOAUTH_TEST_PY_KEY",
+ENV = ("ZOHOAUTH_SERVE_URL", "ZOHOAUTH_SERVE_KEY", "ZOHOAUTH_TEST_WRITER_KEY", "ZOHOAUTH_TEST_OWN_KEY",
        "ZOHOAUTH_TEST_USER", "ZOHOAUTH_TEST_CLIENT_ID", "ZOHOAUTH_TEST_OTHER_USER", "ZOHOAUTH_TEST_OLD_ACCESS")
 
 
@@ -36,7 +36,7 @@ class ZohoauthStoreTest(unittest.TestCase):
         self.client_id = os.environ["ZOHOAUTH_TEST_CLIENT_ID"]
         self.store = ZohoauthStore()  # URL and key from the environment
         self.writer = ZohoauthStore(self.url, os.environ["ZOHOAUTH_TEST_WRITER_KEY"])
-        self.py = ZohoauthStore(self.url, os.environ["ZOHOAUTH_TEST_PY_KEY"])
+        self.py = ZohoauthStore(self.url, os.environ["ZOHOAUTH_TEST_OWN_KEY"])
 
     def py_token(self, client, access="1000.at.py"):
         token = OAuthToken(client_id=client, client_secret="py-secret", refresh_token="1000.rt.py." + client,
