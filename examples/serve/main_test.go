@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -201,5 +202,19 @@ func TestPythonTokenStore(t *testing.T) {
 	out := runSDKStoreTests(t, "python-store", "py@example.com", python, "-m", "unittest", "discover", "-s", "tests", "-v")
 	if strings.Contains(out, "skipped") || !strings.Contains(out, "\nOK") {
 		t.Errorf("python tests skipped or did not report OK")
+	}
+}
+
+// TestNodeTokenStore runs the Node.js TokenStore's tests (examples/node-store,
+// node --test) against this program over a SQLite store that holds an
+// expired token: the Node store's findToken gets a valid access token,
+// refreshed once at the emulator, and every test passes, none skipped.
+func TestNodeTokenStore(t *testing.T) {
+	node := needTool(t, "node", "nodejs")
+	out := runSDKStoreTests(t, "node-store", "node@example.com", node, "--test", "--test-reporter=tap")
+	pass := regexp.MustCompile(`(?m)^# pass (\d+)$`).FindStringSubmatch(out)
+	if pass == nil || pass[1] == "0" || strings.Contains(out, "# SKIP") ||
+		!strings.Contains(out, "\n# fail 0\n") || !strings.Contains(out, "\n# cancelled 0\n") {
+		t.Errorf("node tests skipped, failed or did not report their passes")
 	}
 }

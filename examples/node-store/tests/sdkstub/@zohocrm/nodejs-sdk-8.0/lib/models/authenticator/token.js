@@ -1,0 +1,2 @@
+// A minimal stand-in for the SDK's Token base class.
+export class Token {}
