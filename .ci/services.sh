@@ -1,7 +1,7 @@
 #!/bin/bash
 # Starts MariaDB, PostgreSQL, Redis and a Redis Cluster on loopback when they
-# are not answering (the recipe of shared/services.md), and installs Chromium
-# and python3 when they are missing.
+# are not answering (the recipe of shared/services.md), and installs Chromium,
+# python3 and Node.js when they are missing.
 # Safe to run again on running services.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -20,6 +20,13 @@ fi
 if ! command -v python3 >/dev/null || [ ! -f /usr/share/bash-completion/bash_completion ] || ! command -v zsh >/dev/null; then
   apt-get update -qq
   apt-get install -y -qq python3 bash-completion zsh >/dev/null
+fi
+# Node.js (Debian's package) for the Node token store example's tests
+# (examples/node-store, run by TestNodeTokenStore); they use only Node's
+# standard library, so no npm.
+if ! command -v node >/dev/null; then
+  apt-get update -qq
+  apt-get install -y -qq nodejs >/dev/null
 fi
 
 up() {
