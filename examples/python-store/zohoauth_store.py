@@ -26,6 +26,10 @@ from zohocrmsdk.src.com.zoho.crm.api.exception import SDKException
 
 TOKEN_STORE = "TOKEN_STORE"
 
+# The largest answer the store reads: a list of many tokens fits; a service
+# that streams without end does not exhaust the process.
+MAX_ANSWER_BYTES = 8 << 20
+
 # Zoho's messages for store failures, as its own stores raise them.
 GET_TOKEN_ERROR = "Exception in get_token - ZohoauthStore"
 SAVE_TOKEN_ERROR = "Exception in save_token - ZohoauthStore"
@@ -111,20 +115,35 @@ class ZohoauthStore(TokenStore):
             data = json.dumps(body).encode("utf-8")
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        # No redirect is followed: urllib would send the API key on to
+        # whatever host the answer names.
+        opener = urllib.request.build_opener(_NoRedirect(), urllib.request.HTTPSHandler(context=self.ssl_context))
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout, context=self.ssl_context) as response:
-                status, raw = response.status, response.read()
+            with opener.open(request, timeout=self.timeout) as response:
+                status, raw = response.status, response.read(MAX_ANSWER_BYTES + 1)
         except urllib.error.HTTPError as e:
-            status, raw = e.code, e.read()
+            status, raw = e.code, e.read(MAX_ANSWER_BYTES + 1)
         except (urllib.error.URLError, OSError) as e:
             raise SDKException(TOKEN_STORE, message, details={"reason": "the token service cannot be reached"}, cause=e)
+        if len(raw) > MAX_ANSWER_BYTES:
+            raise SDKException(TOKEN_STORE, message, details={"status": status, "reason": "the answer is too large"})
         try:
             answer = json.loads(raw.decode("utf-8")) if raw else {}
-        except ValueError as e:
-            raise SDKException(TOKEN_STORE, message, details={"status": status, "reason": "the answer is not JSON"}, cause=e)
+        except ValueError:
+            # The cause is not chained: its text would quote the body.
+            raise SDKException(TOKEN_STORE, message, details={"status": status, "reason": "the answer is not JSON"}) from None
+        if not isinstance(answer, dict):
+            raise SDKException(TOKEN_STORE, message, details={"status": status, "reason": "the answer is not a JSON object"})
         if status not in ok:
             raise SDKException(TOKEN_STORE, message, details={"status": status, "error": answer.get("error"), "message": answer.get("message")})
         return status, answer
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Refuses every redirect: the 3xx answer is returned as an error."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
 
 
 # The fields of an OAuthToken and their names on the wire (the columns of
