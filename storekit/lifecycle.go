@@ -3,6 +3,7 @@ package storekit
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/zohoauth/zohoauth"
@@ -110,20 +111,20 @@ func (t *Lifecycles) Reset() { t.m = nil }
 // Len returns the number of records kept.
 func (t *Lifecycles) Len() int { return len(t.m) }
 
-// After returns at most limit records whose id is numerically greater than
-// after ("" for the first page), in numeric id order (CompareIDs). A limit
-// below 1 gives none.
+// After returns at most limit records whose id comes after after ("" for
+// the first page) in the order of CompareLifecycleIDs. A limit below 1 gives
+// none.
 func (t *Lifecycles) After(after string, limit int) []zohoauth.Lifecycle {
 	if limit < 1 {
 		return nil
 	}
 	var out []zohoauth.Lifecycle
 	for id, l := range t.m {
-		if after == "" || CompareIDs(id, after) > 0 {
+		if after == "" || CompareLifecycleIDs(id, after) > 0 {
 			out = append(out, l)
 		}
 	}
-	slices.SortFunc(out, func(a, b zohoauth.Lifecycle) int { return CompareIDs(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b zohoauth.Lifecycle) int { return CompareLifecycleIDs(a.ID, b.ID) })
 	if len(out) > limit {
 		out = out[:limit]
 	}
@@ -156,4 +157,14 @@ func CheckLifecyclePage(msg, after string, limit int) error {
 		return CheckLifecycleID(msg, after)
 	}
 	return nil
+}
+
+// CompareLifecycleIDs is the order of LifecyclesAfter: numeric value
+// (CompareIDs), then text for the ids of one value ("007" before "7"), so
+// that every id has one place and a page ends between any two records.
+func CompareLifecycleIDs(a, b string) int {
+	if c := CompareIDs(a, b); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
 }
