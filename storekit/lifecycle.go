@@ -1,10 +1,13 @@
 package storekit
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zohoauth/zohoauth"
 )
@@ -45,7 +48,8 @@ func NormalLifecycle(l zohoauth.Lifecycle) zohoauth.Lifecycle {
 // that is the same in every store: it calls fn with a copy of cur (the stored
 // record of id, zero when none) and returns what fn left, its ID put back to
 // id (fn cannot change it) and its times normalised (NormalLifecycle). fn's
-// error is returned as it is, and the store then writes nothing. A result
+// error is returned as it is, and the store then writes nothing; so is an
+// error matching ErrInvalidLifecycle for a LastError no store keeps. A result
 // that IsZero means the store deletes the record of id.
 func ApplyLifecycle(id string, cur zohoauth.Lifecycle, fn func(*zohoauth.Lifecycle) error) (zohoauth.Lifecycle, error) {
 	l := cur
@@ -54,8 +58,21 @@ func ApplyLifecycle(id string, cur zohoauth.Lifecycle, fn func(*zohoauth.Lifecyc
 		return zohoauth.Lifecycle{}, err
 	}
 	l.ID = id
+	if len(l.LastError) > MaxLastError || !utf8.ValidString(l.LastError) || strings.ContainsRune(l.LastError, 0) {
+		return zohoauth.Lifecycle{}, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: "lifecycle record not stored",
+			Detail: fmt.Sprintf("LastError of %d bytes: want at most %d bytes of UTF-8 without NUL", len(l.LastError), MaxLastError), Err: ErrInvalidLifecycle}
+	}
 	return NormalLifecycle(l), nil
 }
+
+// MaxLastError is the longest Lifecycle.LastError a store keeps, in bytes.
+const MaxLastError = 1024
+
+// ErrInvalidLifecycle reports a lifecycle record that no store keeps as it
+// is: a LastError longer than MaxLastError bytes, not UTF-8, or holding a
+// NUL byte (text columns of SQL engines refuse those). ApplyLifecycle
+// returns it, wrapped, and nothing is written.
+var ErrInvalidLifecycle = errors.New("lifecycle record cannot be stored")
 
 // Lifecycles is the lifecycle records of an in-memory store, keyed by token
 // id: what memory, list and the file store keep beside their tokens. It is

@@ -266,6 +266,13 @@ func testLifecycleAborts(t *testing.T, s zohoauth.Store) {
 		t.Fatalf("UpdateLifecycle with fn failing = %v, want fn's error", err)
 	}
 	sameLifecycle(t, "after an aborted update", mustLifecycle(t, k, a.ID), want)
+	// A LastError no store keeps is refused, and nothing is written.
+	for _, bad := range []string{strings.Repeat("x", storekit.MaxLastError+1), "nul\x00byte", "\xff\xfe"} {
+		if _, err := k.UpdateLifecycle(ctx(t), a.ID, func(l *zohoauth.Lifecycle) error { l.Failures, l.LastError = 5, bad; return nil }); !errors.Is(err, storekit.ErrInvalidLifecycle) {
+			t.Fatalf("UpdateLifecycle with a LastError of %d bytes (not storable) = %v, want ErrInvalidLifecycle", len(bad), err)
+		}
+	}
+	sameLifecycle(t, "after a refused LastError", mustLifecycle(t, k, a.ID), want)
 	// An aborted first update writes no record either.
 	if _, err := k.UpdateLifecycle(ctx(t), "77", func(l *zohoauth.Lifecycle) error { l.Failures = 1; return veto }); !errors.Is(err, veto) {
 		t.Fatalf("UpdateLifecycle with fn failing = %v, want fn's error", err)
