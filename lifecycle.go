@@ -54,8 +54,13 @@ func (l Lifecycle) IsZero() bool {
 //
 // Records are keyed by token id. Deleting a token through the store deletes
 // its record; a token deleted by another program (Zoho's SDK) leaves an
-// orphan record, which Lifecycles still lists and a sweeper removes with
-// DeleteLifecycle.
+// orphan record, which LifecyclesAfter still lists and a sweeper removes
+// with DeleteLifecycle.
+//
+// Stores keep the times of a record to the millisecond (truncated), in UTC,
+// as Zoho keeps a token's expiry: a time read back Equals the time stored
+// truncated to the millisecond. A record that an update leaves zero (IsZero)
+// is deleted, so LifecyclesAfter lists only records that hold something.
 type LifecycleKeeper interface {
 	// Lifecycle returns the record of the token with the given id: a zero
 	// Lifecycle (with ID set) when none was kept. An id that is not valid
@@ -74,5 +79,9 @@ type LifecycleKeeper interface {
 	// LifecyclesAfter returns at most limit records whose token id is
 	// numerically greater than after ("" for the first page), in numeric
 	// id order, orphans included. Fewer than limit means the last page.
+	// Ids of one value ("7", "007") come in text order, and after is then
+	// exclusive of its own text only, so a page may end between them. An
+	// after that is neither "" nor a valid id matches ErrInvalidID; a
+	// limit below 1 is an error.
 	LifecyclesAfter(ctx context.Context, after string, limit int) ([]Lifecycle, error)
 }

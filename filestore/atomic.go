@@ -28,6 +28,13 @@ func tempPattern(path string) string { return "." + filepath.Base(path) + ".tmp-
 // it. The version written can so be trusted by its identity at once; a
 // program that rewrites it in place right after is still noticed.
 func writeAtomic(path string, data []byte, perm fs.FileMode) (id identity, err error) {
+	return writeFile(path, data, perm, true)
+}
+
+// writeFile is writeAtomic, which syncs the directory after the rename only
+// when durable is set: without it, a crash may bring back the old file
+// whole instead of the new one, never a mix.
+func writeFile(path string, data []byte, perm fs.FileMode, durable bool) (id identity, err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, tempPattern(path))
 	if err != nil {
@@ -72,6 +79,9 @@ func writeAtomic(path string, data []byte, perm fs.FileMode) (id identity, err e
 		return identity{}, err
 	}
 	id = fileIdentity(fi)
+	if !durable {
+		return id, nil
+	}
 	return id, syncDir(dir)
 }
 

@@ -53,14 +53,21 @@ type ParseError struct {
 	Line   int    // the line the problem is on, 1-based
 	Column string // the column concerned, if one is ("id", "expiry_time"); else ""
 	Reason string // what is wrong, without any value from the file
+
+	file string // the file concerned, "token file" when empty
 }
 
-// Error returns "line N: reason" or "line N, column C: reason".
+// Error returns "token file line N: reason" or "token file line N, column
+// C: reason" ("lifecycle file" for the side file of Store.LifecyclePath).
 func (e *ParseError) Error() string {
-	if e.Column != "" {
-		return fmt.Sprintf("token file line %d, column %s: %s", e.Line, e.Column, e.Reason)
+	file := e.file
+	if file == "" {
+		file = "token file"
 	}
-	return fmt.Sprintf("token file line %d: %s", e.Line, e.Reason)
+	if e.Column != "" {
+		return fmt.Sprintf("%s line %d, column %s: %s", file, e.Line, e.Column, e.Reason)
+	}
+	return fmt.Sprintf("%s line %d: %s", file, e.Line, e.Reason)
 }
 
 // errInvalidFile is the cause Marshal reports for tokens it cannot write.

@@ -37,6 +37,11 @@ func changes(t *testing.T, s *filestore.Store) []struct {
 		}},
 		{"DeleteToken", storekit.MsgDeleteTokenFile, func() error { return s.DeleteToken(ctx, "1") }},
 		{"DeleteTokens", storekit.MsgDeleteTokensFile, func() error { return s.DeleteTokens(ctx) }},
+		{"UpdateLifecycle", filestore.MsgLifecycle, func() error {
+			_, err := s.UpdateLifecycle(ctx, "1", func(l *zohoauth.Lifecycle) error { l.Failures++; return nil })
+			return err
+		}},
+		{"DeleteLifecycle", filestore.MsgLifecycle, func() error { return s.DeleteLifecycle(ctx, "1") }},
 		{"Lock", "", func() error {
 			lk, err := s.Lock(ctx, "token-1", time.Minute)
 			if err == nil {

@@ -76,6 +76,11 @@ type Store struct {
 	now      func() time.Time    // the wall clock file times are compared with (time.Now)
 	sleep    func(time.Duration) // the pause between reads of a file being rewritten (time.Sleep)
 	lockWake storekit.Waker      // wakes the goroutines waiting in Lock when this Store unlocks
+
+	cleanedLife atomic.Bool // temporary side files of killed writers removed
+	// writeLife writes the side file of lifecycle records (writeFile when
+	// nil): a test makes it fail halfway.
+	writeLife func(path string, data []byte, perm fs.FileMode, durable bool) error
 }
 
 // snapshot is one version of the token file, parsed into an index. Its
@@ -391,23 +396,45 @@ func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error 
 	return nil
 }
 
-// DeleteToken deletes the token with the given id.
+// DeleteToken deletes the token with the given id, and its lifecycle
+// record: under the same file lock, the side file is read before the token
+// file is written (a side file that cannot be parsed deletes nothing) and
+// rewritten after it, when it held a record of id. A crash between the two
+// writes leaves an orphan record, which LifecyclesAfter lists and
+// DeleteLifecycle removes; the side file's rename is not synced to disk for
+// the same reason (a crash may bring the record back as an orphan).
 func (s *Store) DeleteToken(ctx context.Context, id string) error {
-	return s.update(ctx, storekit.MsgDeleteTokenFile, func(tb *storekit.Table) error {
-		if !tb.Delete(id) {
+	var life *storekit.Lifecycles
+	return s.updateThen(ctx, storekit.MsgDeleteTokenFile, func(tb *storekit.Table) error {
+		if tb.ByID(id) == nil {
 			return storekit.StoreError(storekit.MsgTokenIDNotFoundFile, zohoauth.ErrNotFound)
 		}
+		// Read before the token leaves the index: a failed change must
+		// leave the index as it was.
+		t, err := s.readLifecycles()
+		if err != nil {
+			return s.lifeFail(err)
+		}
+		tb.Delete(id)
+		if t.Delete(id) {
+			life = t
+		}
 		return nil
+	}, func() error {
+		if life == nil {
+			return nil
+		}
+		return s.writeLifecycles(life, false)
 	})
 }
 
 // DeleteTokens deletes every token, leaving the file with its header only,
-// as Zoho's SDKs do.
+// as Zoho's SDKs do, and then removes the side file of lifecycle records.
 func (s *Store) DeleteTokens(ctx context.Context) error {
-	return s.update(ctx, storekit.MsgDeleteTokensFile, func(tb *storekit.Table) error {
+	return s.updateThen(ctx, storekit.MsgDeleteTokensFile, func(tb *storekit.Table) error {
 		tb.Reset()
 		return nil
-	})
+	}, s.removeLifecycles)
 }
 
 // fail wraps an I/O or parse error with Zoho's message and the file's path.
@@ -456,6 +483,14 @@ func (s *Store) fresh(sn *snapshot) bool {
 // succeeds, writes the file. A file that cannot be parsed is never
 // rewritten: update returns its error.
 func (s *Store) update(ctx context.Context, msg string, change func(*storekit.Table) error) error {
+	return s.updateThen(ctx, msg, change, nil)
+}
+
+// updateThen is update that, when then is not nil, calls then after the
+// token file is written, still under the file lock: the cascade of a delete
+// to the side file of lifecycle records. then's error is returned wrapped
+// with msg; the token file is written by then.
+func (s *Store) updateThen(ctx context.Context, msg string, change func(*storekit.Table) error, then func() error) error {
 	if err := s.writable(); err != nil {
 		return s.fail(msg, err)
 	}
@@ -504,6 +539,12 @@ func (s *Store) update(ctx context.Context, msg string, change func(*storekit.Ta
 		id: id, gen: gen,
 		racy: isRacy(id), sum: crc32.Checksum(data, castagnoli),
 		table: sn.table, eol: sn.eol,
+	}
+	if then != nil {
+		if err := then(); err != nil {
+			return &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: msg,
+				Detail: "the token file is written; the lifecycle file " + s.LifecyclePath() + " is not (an orphan record is left)", Err: readOnlyErr(err)}
+		}
 	}
 	return nil
 }

@@ -10,4 +10,5 @@ var (
 	_ zohoauth.BatchSaver        = (*Store)(nil)
 	_ zohoauth.CompareAndSwapper = (*Store)(nil)
 	_ zohoauth.Locker            = (*Store)(nil)
+	_ zohoauth.LifecycleKeeper   = (*Store)(nil)
 )

@@ -32,6 +32,7 @@ const (
 type Store struct {
 	mu    sync.RWMutex
 	t     *storekit.Table
+	life  storekit.Lifecycles // beside t, under mu
 	locks locks
 }
 
@@ -43,6 +44,7 @@ var (
 	_ zohoauth.BatchSaver        = (*Store)(nil)
 	_ zohoauth.Locker            = (*Store)(nil)
 	_ zohoauth.CompareAndSwapper = (*Store)(nil)
+	_ zohoauth.LifecycleKeeper   = (*Store)(nil)
 )
 
 // FindToken returns a copy of the token that matches t (see zohoauth.Store).
@@ -89,6 +91,9 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 	}
 	s.mu.Lock()
 	ok := s.t.Delete(id)
+	if ok {
+		s.life.Delete(id)
+	}
 	s.mu.Unlock()
 	if !ok {
 		return storekit.StoreError(MsgTokenIDNotFound, zohoauth.ErrNotFound)
@@ -117,6 +122,7 @@ func (s *Store) DeleteTokens(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.t.Reset()
+	s.life.Reset()
 	s.mu.Unlock()
 	return nil
 }

@@ -11,4 +11,5 @@ var (
 	_ zohoauth.CompareAndSwapper = (*Store)(nil)
 	_ zohoauth.Locker            = (*Store)(nil)
 	_ zohoauth.Pager             = (*Store)(nil)
+	_ zohoauth.LifecycleKeeper   = (*Store)(nil)
 )

@@ -64,7 +64,7 @@ func newClusterTestStore(t testing.TB, opts ...Option) *Store {
 // TestClusterConformance runs the conformance kit on a Redis Cluster.
 func TestClusterConformance(t *testing.T) {
 	clusterURL(t)
-	storetest.Run(t, func(t *testing.T) zohoauth.Store { return newClusterTestStore(t) })
+	storetest.Run(t, func(t *testing.T) zohoauth.Store { return newClusterTestStore(t) }, storetest.Claim(storetest.LifecycleKeeper))
 }
 
 // openClusterPrefix opens a store of the test cluster by URL under the
@@ -105,7 +105,8 @@ func TestClusterWrongTypeWritesNothing(t *testing.T) {
 
 // TestClusterKeysInOneSlot: on a cluster, a prefix without a hash tag is
 // used in braces, one with a tag as it is, and every key of a store (a
-// token, its indexes, the id set, the counter, a lock) is in one slot.
+// token, its indexes, the id set, the counter, a lock, a lifecycle record
+// and the set of records) is in one slot.
 func TestClusterKeysInOneSlot(t *testing.T) {
 	c := testClusterClient(t)
 	ctx := t.Context()
@@ -128,14 +129,17 @@ func TestClusterKeysInOneSlot(t *testing.T) {
 	if err := s.SaveToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.UpdateLifecycle(ctx, tok.ID, func(l *zohoauth.Lifecycle) error { l.Failures = 1; return nil }); err != nil {
+		t.Fatal(err)
+	}
 	lk, err := s.Lock(ctx, "refresh", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer lk.Unlock(context.WithoutCancel(ctx))
 	keys := scanKeys(t, c, s.Prefix())
-	if len(keys) < 7 {
-		t.Fatalf("%d keys, want a token, 4 indexes, the id set, the counter and a lock", len(keys))
+	if len(keys) < 9 {
+		t.Fatalf("%d keys, want a token, 4 indexes, the id set, the counter, a lock, a lifecycle record and its set", len(keys))
 	}
 	slot, err := c.ClusterKeySlot(ctx, keys[0]).Result()
 	if err != nil {
@@ -325,4 +329,12 @@ func TestClusterSaveRedirectedToTheEnd(t *testing.T) {
 	if d := storetest.Diff(got, tok); d != nil {
 		t.Fatalf("stored token differs in %v", d)
 	}
+}
+
+// TestClusterLifecycleMultiProcess runs storetest.MultiProcessLifecycle on
+// a Redis Cluster.
+func TestClusterLifecycleMultiProcess(t *testing.T) {
+	opts := clusterProcessOptions()
+	opts.Claims = []storetest.Capability{storetest.LifecycleKeeper}
+	storetest.MultiProcessLifecycle(t, openClusterPrefix, opts)
 }

@@ -107,7 +107,7 @@ func checkConsistent(t testing.TB, s *Store) {
 	c := s.Client()
 	var tokenIDs []string
 	want := map[string][]string{} // index key → ids
-	var indexKeys []string
+	var indexKeys, lifeIDs []string
 	for _, key := range scanKeys(t, c, s.Prefix()) {
 		rest := strings.TrimPrefix(key, s.Prefix())
 		switch {
@@ -131,7 +131,26 @@ func checkConsistent(t testing.TB, s *Store) {
 			}
 		case strings.HasPrefix(rest, "idx:"):
 			indexKeys = append(indexKeys, key)
+		case strings.HasPrefix(rest, "life:"):
+			id := strings.TrimPrefix(rest, "life:")
+			m, err := c.HGetAll(ctx, key).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := decodeLife(id, m); err != nil || !storekit.ValidID(id) {
+				t.Errorf("lifecycle record %s does not decode: %v", key, err)
+			}
+			lifeIDs = append(lifeIDs, id)
 		}
+	}
+	inSet, err := c.ZRange(ctx, s.k.lifeIDs(), 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(inSet)
+	slices.Sort(lifeIDs)
+	if !slices.Equal(inSet, lifeIDs) {
+		t.Errorf("the lifecycle set holds ids %v, the store has records of %v", inSet, lifeIDs)
 	}
 	ids, err := c.ZRange(ctx, s.k.ids(), 0, -1).Result()
 	if err != nil {

@@ -39,3 +39,12 @@ func TestMultiProcess(t *testing.T) {
 func TestLockMultiProcess(t *testing.T) {
 	storetest.MultiProcessLock(t, openPrefix, processOptions())
 }
+
+// TestLifecycleMultiProcess runs storetest.MultiProcessLifecycle: 4
+// processes of 16 goroutines increment the same records 5 times each
+// through WATCH/MULTI, and none is lost.
+func TestLifecycleMultiProcess(t *testing.T) {
+	opts := processOptions()
+	opts.Claims = []storetest.Capability{storetest.LifecycleKeeper}
+	storetest.MultiProcessLifecycle(t, openPrefix, opts)
+}

@@ -67,15 +67,21 @@ func (s *Store) TokensAfter(ctx context.Context, after string, limit int) ([]*zo
 // (as "7" and "007") that come after it as text, as the sorted set orders
 // them.
 func (s *Store) idsAfter(ctx context.Context, after string, limit int) ([]string, error) {
+	return s.zAfter(ctx, s.k.ids(), after, limit)
+}
+
+// zAfter is idsAfter on the sorted set of ids key (the id set, or the set
+// of lifecycle records).
+func (s *Store) zAfter(ctx context.Context, key, after string, limit int) ([]string, error) {
 	if after == "" {
-		return s.c.ZRangeByScore(ctx, s.k.ids(), &redis.ZRangeBy{Min: "-inf", Max: "+inf", Count: int64(limit)}).Result()
+		return s.c.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: "-inf", Max: "+inf", Count: int64(limit)}).Result()
 	}
 	n, _ := strconv.ParseUint(after, 10, 64) // a valid id: 1 to 10 digits
 	score := strconv.FormatUint(n, 10)
 	var tie, next *redis.StringSliceCmd
 	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		tie = p.ZRangeByScore(ctx, s.k.ids(), &redis.ZRangeBy{Min: score, Max: score})
-		next = p.ZRangeByScore(ctx, s.k.ids(), &redis.ZRangeBy{Min: "(" + score, Max: "+inf", Count: int64(limit)})
+		tie = p.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: score, Max: score})
+		next = p.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: "(" + score, Max: "+inf", Count: int64(limit)})
 		return nil
 	})
 	if err != nil {

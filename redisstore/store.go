@@ -62,6 +62,7 @@ var (
 	_ zohoauth.BatchSaver        = (*Store)(nil)
 	_ zohoauth.Locker            = (*Store)(nil)
 	_ zohoauth.CompareAndSwapper = (*Store)(nil)
+	_ zohoauth.LifecycleKeeper   = (*Store)(nil)
 )
 
 // An Option configures a Store.
@@ -324,8 +325,9 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 // round trip or transaction.
 const pageSize = 500
 
-// DeleteTokens deletes every stored token, a page of tokens and their index
-// entries per transaction. The id counter is kept: ids are never reused.
+// DeleteTokens deletes every stored token, a page of tokens, their index
+// entries and their lifecycle records per transaction, then the lifecycle
+// records left (orphans). The id counter is kept: ids are never reused.
 func (s *Store) DeleteTokens(ctx context.Context) error {
 	for {
 		ids, err := s.c.ZRange(ctx, s.k.ids(), 0, pageSize-1).Result()
@@ -333,6 +335,9 @@ func (s *Store) DeleteTokens(ctx context.Context) error {
 			return storekit.StoreError(MsgDeleteTokens, err)
 		}
 		if len(ids) == 0 {
+			if err := s.deleteAllLives(ctx); err != nil {
+				return storekit.StoreError(MsgDeleteTokens, wrongType(err))
+			}
 			return nil
 		}
 		err = s.update(ctx, MsgDeleteTokens, func(ctx context.Context, v *view) error {

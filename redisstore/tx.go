@@ -380,6 +380,9 @@ func (v *view) commit(ctx context.Context) error {
 		if cur == nil {
 			w.op("DEL", k.token(id), "hash")
 			w.op("ZREM", k.ids(), "zset", id)
+			// The token's lifecycle record goes with it, in the same script.
+			w.op("DEL", k.life(id), "hash")
+			w.op("ZREM", k.lifeIDs(), "zset", id)
 			continue
 		}
 		w.op("HSET", k.token(id), "hash", encode(cur)...)

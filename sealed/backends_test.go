@@ -141,7 +141,7 @@ func openServer(t testing.TB, d sqlstore.Dialect, dsn string) (zohoauth.Store, f
 	}
 	t.Cleanup(func() {
 		_ = s.Close()
-		for _, name := range []string{table, table + sqlstore.LockTableSuffix} {
+		for _, name := range []string{table, table + sqlstore.LockTableSuffix, table + sqlstore.LifecycleTableSuffix} {
 			if _, err := raw.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+name); err != nil {
 				t.Errorf("drop %s: %v", name, err)
 			}

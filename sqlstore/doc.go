@@ -105,6 +105,24 @@
 // with multi-row INSERTs of 500 rows: about as fast as the bare driver's
 // multi-row INSERT of the same rows (see BenchmarkSaveTokens).
 //
+// # Lifecycle records
+//
+// Store is a zohoauth.LifecycleKeeper: a token's record is a row of a table
+// of its own, the token table's name + "_lifecycle" (oauthtoken_lifecycle),
+// so Zoho's table keeps its ten columns and its rows. Its primary key is
+// (num, id), num being the id's numeric value, so records are paged in
+// numeric id order by the key; times are epoch milliseconds in BIGINT
+// columns, as Zoho keeps expiry_time, NULL for the zero time; last_error is
+// text. The table is created at open when missing (a read of the schema
+// first, so a complete schema begins no write); a user who may not create
+// it still gets a working store, whose lifecycle methods report
+// ErrNoLifecycleTable (LifecycleDDL gives an administrator the statement).
+// UpdateLifecycle upserts an empty row and reads it back with SELECT … FOR
+// UPDATE in one transaction (on SQLite, the write transaction), so
+// concurrent updates of one id queue on its row without taking the token
+// table's write lock. DeleteToken and DeleteTokens delete the records in
+// their own transaction.
+//
 // # Drivers
 //
 // SQLite goes through github.com/mattn/go-sqlite3, the C SQLite library

@@ -78,7 +78,7 @@ func openServer(t testing.TB, d sqlstore.Dialect, dsn, table string) *sqlstore.S
 }
 
 func dropTable(t testing.TB, db *sql.DB, d sqlstore.Dialect, table string) {
-	for _, name := range []string{table, table + sqlstore.LockTableSuffix} {
+	for _, name := range []string{table, table + sqlstore.LockTableSuffix, table + sqlstore.LifecycleTableSuffix} {
 		if _, err := db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+name); err != nil {
 			t.Errorf("drop table %s: %v", name, err)
 		}

@@ -141,6 +141,12 @@ type querier interface {
 }
 
 func (s *Store) readColumns(ctx context.Context, tx querier) (map[string]column, error) {
+	return s.readColumnsOf(ctx, tx, s.table)
+}
+
+// readColumnsOf returns the columns of the table name (none when it is
+// missing).
+func (s *Store) readColumnsOf(ctx context.Context, tx querier, name string) (map[string]column, error) {
 	var query string
 	switch s.d {
 	case MySQL:
@@ -152,7 +158,7 @@ FROM information_schema.columns WHERE table_schema = current_schema() AND table_
 	default:
 		query = `SELECT LOWER(name), LOWER(type), 0 FROM pragma_table_info(?)`
 	}
-	rows, err := tx.QueryContext(ctx, s.d.rebind(query), s.table)
+	rows, err := tx.QueryContext(ctx, s.d.rebind(query), name)
 	if err != nil {
 		return nil, fmt.Errorf("read columns: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/zohoauth/zohoauth"
@@ -51,13 +52,15 @@ type Store struct {
 	keep   *sql.Conn // holds an in-memory SQLite database open
 	wal    bool      // a SQLite file in WAL mode: deletes checkpoint it
 
-	writeSem chan struct{}  // one writer of this Store at a time
-	lockKey  int64          // PostgreSQL advisory lock
-	lockName string         // MySQL GET_LOCK name
-	idNum    bool           // MySQL: the table has idNumColumn, indexed
-	lockMu   sync.Mutex     // guards lockSt
-	lockSt   *lockStmts     // lock table statements, prepared on first Lock
-	lockWake storekit.Waker // wakes the goroutines waiting in Lock when this Store unlocks
+	writeSem chan struct{}             // one writer of this Store at a time
+	lockKey  int64                     // PostgreSQL advisory lock
+	lockName string                    // MySQL GET_LOCK name
+	idNum    bool                      // MySQL: the table has idNumColumn, indexed
+	lockMu   sync.Mutex                // guards lockSt
+	lockSt   *lockStmts                // lock table statements, prepared on first Lock
+	lockWake storekit.Waker            // wakes the goroutines waiting in Lock when this Store unlocks
+	lifeMu   sync.Mutex                // serialises lifeReady
+	lifeSt   atomic.Pointer[lifeStmts] // lifecycle table statements; nil until the table is known
 	maxLen   [len(columns)]int
 
 	byField  [storekit.FieldRefreshToken + 1]*sql.Stmt
@@ -199,6 +202,11 @@ func newStore(ctx context.Context, db *sql.DB, drv Driver, opts []Option) (*Stor
 		s.closeStmts()
 		return nil, err
 	}
+	// The lifecycle table, created when missing. A failure (no right to
+	// create tables, a read-only database) leaves the store working without
+	// lifecycle records: their methods try again and report
+	// ErrNoLifecycleTable, and deletes have no records to delete.
+	_, _ = s.lifeReady(ctx)
 	return s, nil
 }
 
@@ -496,7 +504,7 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 		if n == 0 {
 			return zohoauth.ErrNotFound
 		}
-		return nil
+		return s.deleteLifeTx(ctx, tx, id)
 	})
 	if err != nil {
 		return s.storeErr(storekit.MsgDeleteTokenDB, err)
@@ -518,8 +526,10 @@ func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 // DeleteTokens implements zohoauth.Store.
 func (s *Store) DeleteTokens(ctx context.Context) error {
 	err := s.withWriteLock(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM "+s.qtable)
-		return err
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+s.qtable); err != nil {
+			return err
+		}
+		return s.deleteLifeTx(ctx, tx, "")
 	})
 	if err != nil {
 		return s.storeErr(storekit.MsgDeleteTokensDB, err)

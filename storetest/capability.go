@@ -17,6 +17,7 @@ const (
 	CompareAndSwapper Capability = "zohoauth.CompareAndSwapper"
 	Locker            Capability = "zohoauth.Locker"
 	Pager             Capability = "zohoauth.Pager"
+	LifecycleKeeper   Capability = "zohoauth.LifecycleKeeper"
 )
 
 // of reports whether s has the capability c.
@@ -31,6 +32,8 @@ func (c Capability) of(s zohoauth.Store) bool {
 		_, ok = s.(zohoauth.Locker)
 	case Pager:
 		_, ok = s.(zohoauth.Pager)
+	case LifecycleKeeper:
+		_, ok = s.(zohoauth.LifecycleKeeper)
 	}
 	return ok
 }

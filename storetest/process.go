@@ -204,6 +204,74 @@ func MultiProcessLock(t *testing.T, open OpenShared, opts ProcessOptions) {
 	t.Logf("%d processes × %d goroutines, %d acquisitions: %v", opts.Procs, opts.Goroutines, want, time.Since(start).Round(time.Millisecond))
 }
 
+// lifecycleIDs are the records MultiProcessLifecycle increments.
+var lifecycleIDs = []string{"1", "2", "3", "4000000000"}
+
+// MultiProcessLifecycle checks that a zohoauth.LifecycleKeeper's
+// UpdateLifecycle loses no update across processes: opts.Procs child
+// processes (run as in MultiProcess) of opts.Goroutines goroutines each
+// increment the Failures of a few records opts.LockRounds times; the parent
+// checks that every record counts every increment. It is skipped under
+// -short, and when the store is not a LifecycleKeeper unless opts.Claims
+// has LifecycleKeeper (then it fails).
+func MultiProcessLifecycle(t *testing.T, open OpenShared, opts ProcessOptions) {
+	t.Helper()
+	opts = opts.withDefaults(t)
+	if p, shared, ok := child(t, "lifecycle"); ok {
+		lifecycleChild(t, open(t, shared), p, opts)
+		return
+	}
+	if testing.Short() {
+		t.Skip("-short: spawns processes")
+	}
+	shared := setup(t, opts)
+	s := open(t, shared)
+	requireCapability(t, s, LifecycleKeeper, opts.Claims)
+	start := time.Now()
+	runChildren(t, "lifecycle", shared, "", opts.Procs)
+	if t.Failed() {
+		return
+	}
+	want := opts.Procs * opts.Goroutines * opts.LockRounds
+	for _, id := range lifecycleIDs {
+		l, err := s.(zohoauth.LifecycleKeeper).Lifecycle(t.Context(), id)
+		if err != nil {
+			t.Fatalf("Lifecycle(%s): %v", id, err)
+		}
+		if l.Failures != want {
+			t.Errorf("record %s: Failures = %d after %d increments: a lost update", id, l.Failures, want)
+		}
+	}
+	t.Logf("%d processes × %d goroutines, %d updates: %v", opts.Procs, opts.Goroutines, want*len(lifecycleIDs), time.Since(start).Round(time.Millisecond))
+}
+
+// lifecycleChild is child p of MultiProcessLifecycle.
+func lifecycleChild(t *testing.T, s zohoauth.Store, p int, opts ProcessOptions) {
+	k, ok := s.(zohoauth.LifecycleKeeper)
+	if !ok {
+		t.Fatal("the store is not a zohoauth.LifecycleKeeper")
+	}
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	for w := 0; w < opts.Goroutines; w++ {
+		wg.Go(func() {
+			for r := 0; r < opts.LockRounds; r++ {
+				for _, id := range lifecycleIDs {
+					if _, err := k.UpdateLifecycle(ctx, id, func(l *zohoauth.Lifecycle) error {
+						l.Failures++
+						l.LastError = fmt.Sprintf("p%d-w%d-r%d", p, w, r)
+						return nil
+					}); err != nil {
+						t.Errorf("process %d goroutine %d: update %s: %v", p, w, id, err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // IsChild reports whether this process is a child process of MultiProcess
 // or MultiProcessLock, for a test that does work of its own around the call
 // that only the parent should do.

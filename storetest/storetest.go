@@ -10,15 +10,16 @@
 // cleaned up through t.Cleanup when it holds resources.
 //
 // Besides the six methods, Run checks the optional capabilities a store has
-// (zohoauth.BatchSaver, CompareAndSwapper, Locker, Pager) and skips, with a
-// message, the checks of those it lacks, unless the store claims them: a
-// store passes Claim with the capabilities it promises, and a claimed
+// (zohoauth.BatchSaver, CompareAndSwapper, Locker, Pager, LifecycleKeeper)
+// and skips, with a message, the checks of those it lacks, unless the store
+// claims them: a store passes Claim with the capabilities it promises, and a
+// claimed
 // capability that the store does not expose (a wrapper that hides it, a
 // method whose signature drifted) fails its checks instead of skipping them:
 //
 //	storetest.Run(t, newStore, storetest.Claim(storetest.Locker, storetest.CompareAndSwapper))
 //
-// MultiProcess and MultiProcessLock check a store shared by several OS
+// MultiProcess, MultiProcessLock and MultiProcessLifecycle check a store shared by several OS
 // processes; Server applies the rule for test servers (skip outside CI, fail
 // in CI); Token is the kit's fixture.
 package storetest
@@ -111,6 +112,14 @@ var checks = []check{
 	{"LockLeaseTakeover", Locker, testLockLeaseTakeover},
 	{"LockExtend", Locker, testLockExtend},
 	{"LockContention", Locker, testLockContention},
+	{"LifecycleRoundTrip", LifecycleKeeper, testLifecycleRoundTrip},
+	{"LifecycleZeroWhenNone", LifecycleKeeper, testLifecycleZero},
+	{"LifecycleInvalidID", LifecycleKeeper, testLifecycleInvalidID},
+	{"LifecycleUpdateAtomic", LifecycleKeeper, testLifecycleAtomic},
+	{"LifecycleUpdateAborts", LifecycleKeeper, testLifecycleAborts},
+	{"LifecycleDeletedWithToken", LifecycleKeeper, testLifecycleDeleted},
+	{"LifecycleOrphans", LifecycleKeeper, testLifecycleOrphans},
+	{"LifecyclePages", LifecycleKeeper, testLifecyclePages},
 }
 
 func ctx(t *testing.T) context.Context { return t.Context() }

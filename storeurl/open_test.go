@@ -146,7 +146,7 @@ func privateTable(t *testing.T, raw string) string {
 // dropTable drops a test's table and its lock table through the store's pool
 // (run before the store is closed: cleanups run last-registered first).
 func dropTable(t *testing.T, s *sqlstore.Store, table string) {
-	for _, tb := range []string{table, table + sqlstore.LockTableSuffix} {
+	for _, tb := range []string{table, table + sqlstore.LockTableSuffix, table + sqlstore.LifecycleTableSuffix} {
 		if _, err := s.DB().Exec("DROP TABLE IF EXISTS " + tb); err != nil {
 			t.Errorf("drop table %s: %v", tb, err)
 		}
