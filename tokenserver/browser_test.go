@@ -50,7 +50,7 @@ func artifactDir(t *testing.T) string {
 // artifactDir as console.png.
 func TestConsoleInChromium(t *testing.T) {
 	needChromium(t)
-	store := &keeperStore{Store: memory.New(), m: map[string]zohoauth.Lifecycle{}}
+	store := memory.New()
 	e := newEnv(t, envOpts{store: store, activity: true})
 	ann := e.login("ann@example.com", clientA, secretA)
 	bob := e.login("bob@example.com", clientB, secretB)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,61 +11,6 @@ import (
 	"github.com/zohoauth/zohoauth/memory"
 	"github.com/zohoauth/zohoauth/tokenserver"
 )
-
-// keeperStore is a memory store with lifecycle records kept in a map: the
-// console's view of a store that is a zohoauth.LifecycleKeeper.
-type keeperStore struct {
-	*memory.Store
-	mu sync.Mutex
-	m  map[string]zohoauth.Lifecycle
-}
-
-func (k *keeperStore) Lifecycle(_ context.Context, id string) (zohoauth.Lifecycle, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	l, ok := k.m[id]
-	if !ok {
-		l.ID = id
-	}
-	return l, nil
-}
-
-func (k *keeperStore) UpdateLifecycle(_ context.Context, id string, fn func(*zohoauth.Lifecycle) error) (zohoauth.Lifecycle, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	l, ok := k.m[id]
-	if !ok {
-		l.ID = id
-	}
-	if err := fn(&l); err != nil {
-		return zohoauth.Lifecycle{}, err
-	}
-	l.ID = id
-	k.m[id] = l
-	return l, nil
-}
-
-func (k *keeperStore) DeleteLifecycle(_ context.Context, id string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	delete(k.m, id)
-	return nil
-}
-
-func (k *keeperStore) LifecyclesAfter(_ context.Context, after string, limit int) ([]zohoauth.Lifecycle, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	var out []zohoauth.Lifecycle
-	for _, l := range k.m {
-		if after == "" || len(l.ID) > len(after) || len(l.ID) == len(after) && l.ID > after {
-			out = append(out, l)
-		}
-	}
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
-}
 
 // consoleHome logs in to the console with the admin key and returns its
 // home page.
@@ -98,7 +42,7 @@ func rowOf(t *testing.T, page, id string) string {
 // the refreshes this instance made; a store without lifecycle records says
 // so instead of showing made-up columns.
 func TestConsoleLifecycleAndChart(t *testing.T) {
-	store := &keeperStore{Store: memory.New(), m: map[string]zohoauth.Lifecycle{}}
+	store := memory.New() // a zohoauth.LifecycleKeeper
 	first := newEnv(t, envOpts{store: store})
 	ann := first.login("ann@example.com", clientA, secretA)
 	bob := first.login("bob@example.com", clientB, secretB)
@@ -175,7 +119,7 @@ func TestConsoleLifecycleAndChart(t *testing.T) {
 // lifecycle records and without an Activity, the console says it knows no
 // last refresh and draws no chart.
 func TestConsoleWithoutLifecycleOrActivity(t *testing.T) {
-	e := newEnv(t, envOpts{})
+	e := newEnv(t, envOpts{store: struct{ zohoauth.Store }{memory.New()}}) // capabilities hidden
 	ann := e.login("ann@example.com", clientA, secretA)
 	page := consoleHome(t, e)
 	if !strings.Contains(page, `id="no-lifecycle"`) || strings.Contains(page, `id="chart`) {
