@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // The parts below each add one optional capability to the value New
@@ -41,115 +42,25 @@ func (p pagePart) TokensAfter(ctx context.Context, after string, limit int) ([]*
 	return p.s.tokensAfter(ctx, after, limit)
 }
 
-// wrap returns s with the capabilities of its inner store.
+// wrap returns s with the capabilities of its inner store: its own parts
+// for those that carry tokens, and the inner store's LifecycleKeeper as it
+// is, since a lifecycle record holds no secret (Lifecycle.LastError is a
+// short reason, never a server's answer or a token).
 func (s *Store) wrap() zohoauth.Store {
-	var bits int
-	if _, ok := s.inner.(zohoauth.Locker); ok {
-		bits |= 1
+	inner := storekit.PartsOf(s.inner)
+	var p storekit.Parts
+	if inner.Locker != nil {
+		p.Locker = lockPart{s}
 	}
-	if _, ok := s.inner.(zohoauth.CompareAndSwapper); ok {
-		bits |= 2
+	if inner.CompareAndSwapper != nil {
+		p.CompareAndSwapper = swapPart{s}
 	}
-	if _, ok := s.inner.(zohoauth.BatchSaver); ok {
-		bits |= 4
+	if inner.BatchSaver != nil {
+		p.BatchSaver = batchPart{s}
 	}
-	if _, ok := s.inner.(zohoauth.Pager); ok {
-		bits |= 8
+	if inner.Pager != nil {
+		p.Pager = pagePart{s}
 	}
-	l, c, b, p := lockPart{s}, swapPart{s}, batchPart{s}, pagePart{s}
-	switch bits {
-	case 1:
-		return struct {
-			*Store
-			lockPart
-		}{s, l}
-	case 2:
-		return struct {
-			*Store
-			swapPart
-		}{s, c}
-	case 3:
-		return struct {
-			*Store
-			lockPart
-			swapPart
-		}{s, l, c}
-	case 4:
-		return struct {
-			*Store
-			batchPart
-		}{s, b}
-	case 5:
-		return struct {
-			*Store
-			lockPart
-			batchPart
-		}{s, l, b}
-	case 6:
-		return struct {
-			*Store
-			swapPart
-			batchPart
-		}{s, c, b}
-	case 7:
-		return struct {
-			*Store
-			lockPart
-			swapPart
-			batchPart
-		}{s, l, c, b}
-	case 8:
-		return struct {
-			*Store
-			pagePart
-		}{s, p}
-	case 9:
-		return struct {
-			*Store
-			lockPart
-			pagePart
-		}{s, l, p}
-	case 10:
-		return struct {
-			*Store
-			swapPart
-			pagePart
-		}{s, c, p}
-	case 11:
-		return struct {
-			*Store
-			lockPart
-			swapPart
-			pagePart
-		}{s, l, c, p}
-	case 12:
-		return struct {
-			*Store
-			batchPart
-			pagePart
-		}{s, b, p}
-	case 13:
-		return struct {
-			*Store
-			lockPart
-			batchPart
-			pagePart
-		}{s, l, b, p}
-	case 14:
-		return struct {
-			*Store
-			swapPart
-			batchPart
-			pagePart
-		}{s, c, b, p}
-	case 15:
-		return struct {
-			*Store
-			lockPart
-			swapPart
-			batchPart
-			pagePart
-		}{s, l, c, b, p}
-	}
-	return s
+	p.LifecycleKeeper = inner.LifecycleKeeper
+	return storekit.Compose(s, nil, p)
 }

@@ -48,7 +48,9 @@ type Store struct {
 // New returns a store that keeps the client secret, grant token, refresh
 // token and access token of its tokens encrypted in inner, under the
 // primary key of keys. The value returned is a zohoauth.Locker,
-// CompareAndSwapper, BatchSaver or Pager exactly when inner is one.
+// CompareAndSwapper, BatchSaver, Pager or LifecycleKeeper exactly when
+// inner is one (lifecycle records pass through as they are: they hold no
+// secret).
 func New(inner zohoauth.Store, keys *Keyring, opts ...Option) zohoauth.Store {
 	s := &Store{inner: inner, keys: keys}
 	for _, o := range opts {
@@ -71,6 +73,9 @@ func RequirePlain(inner zohoauth.Store) zohoauth.Store {
 
 // Of returns the *Store inside a value New or RequirePlain returned.
 func Of(s zohoauth.Store) (*Store, bool) {
+	if b, ok := storekit.Base(s); ok {
+		s = b
+	}
 	w, ok := s.(interface{ sealed() *Store })
 	if !ok {
 		return nil, false

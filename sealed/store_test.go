@@ -20,9 +20,22 @@ func TestConformance(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) zohoauth.Store {
 				inner, _ := b.open(t)
 				return sealed.New(inner, keys)
-			})
+			}, claimsOf(t, b))
 		})
 	}
+}
+
+// claimsOf claims the capabilities the backend's store has: the wrapper
+// must keep every one.
+func claimsOf(t *testing.T, b backend) storetest.Option {
+	probe, _ := b.open(t)
+	var caps []storetest.Capability
+	for _, c := range []storetest.Capability{storetest.Locker, storetest.CompareAndSwapper, storetest.BatchSaver, storetest.Pager, storetest.LifecycleKeeper} {
+		if len(storetest.Missing(probe, c)) == 0 {
+			caps = append(caps, c)
+		}
+	}
+	return storetest.Claim(caps...)
 }
 
 // TestConformanceAfterRotation runs the kit on a keyset of three keys whose
@@ -55,15 +68,16 @@ func TestCapabilitiesForwarded(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			inner, _ := b.open(t)
 			for _, w := range []zohoauth.Store{sealed.New(inner, keys), sealed.RequirePlain(inner)} {
-				caps := func(s zohoauth.Store) [4]bool {
+				caps := func(s zohoauth.Store) [5]bool {
 					_, l := s.(zohoauth.Locker)
 					_, c := s.(zohoauth.CompareAndSwapper)
 					_, bs := s.(zohoauth.BatchSaver)
 					_, p := s.(zohoauth.Pager)
-					return [4]bool{l, c, bs, p}
+					_, k := s.(zohoauth.LifecycleKeeper)
+					return [5]bool{l, c, bs, p, k}
 				}
 				if got, want := caps(w), caps(inner); got != want {
-					t.Fatalf("wrapper has Locker, CompareAndSwapper, BatchSaver, Pager = %v, inner store %v", got, want)
+					t.Fatalf("wrapper has Locker, CompareAndSwapper, BatchSaver, Pager, LifecycleKeeper = %v, inner store %v", got, want)
 				}
 				if s, ok := sealed.Of(w); !ok || s.Inner() != inner {
 					t.Fatalf("sealed.Of does not find the wrapper")
