@@ -37,12 +37,16 @@ type Store struct {
 	mu     sync.RWMutex
 	tokens []*zohoauth.Token
 	maxID  uint64
+	life   storekit.Lifecycles // beside tokens, under mu
 }
 
 // New returns an empty Store.
 func New() *Store { return &Store{} }
 
-var _ zohoauth.Store = (*Store)(nil)
+var (
+	_ zohoauth.Store           = (*Store)(nil)
+	_ zohoauth.LifecycleKeeper = (*Store)(nil)
+)
 
 // rows is the storekit.Rows view of the slice; callers hold the lock.
 type rows struct{ s *Store }
@@ -132,6 +136,7 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 		return storekit.StoreError(MsgTokenIDNotFound, zohoauth.ErrNotFound)
 	}
 	s.tokens = slices.Delete(s.tokens, i, i+1)
+	s.life.Delete(id)
 	return nil
 }
 
@@ -156,6 +161,7 @@ func (s *Store) DeleteTokens(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.tokens, s.maxID = nil, 0
+	s.life.Reset()
 	s.mu.Unlock()
 	return nil
 }

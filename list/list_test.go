@@ -9,5 +9,5 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(*testing.T) zohoauth.Store { return list.New() })
+	storetest.Run(t, func(*testing.T) zohoauth.Store { return list.New() }, storetest.Claim(storetest.LifecycleKeeper))
 }
