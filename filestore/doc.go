@@ -82,6 +82,24 @@
 // lock, on the file read again if it changed, and saves through the same
 // path as SaveToken.
 //
+// # Lifecycle records
+//
+// The store is a zohoauth.LifecycleKeeper: the records of the tokens live
+// in the side file "<file>.lifecycle" (LifecyclePath), never in the token
+// file, which Zoho's SDKs keep reading and writing as before. The side file
+// is a header line, then one line per record: the id, five times in epoch
+// milliseconds (empty for the zero time), the two counts, and last_error
+// as a Go quoted string, so a record is one line whatever its reason
+// holds. It is rewritten whole, atomically, under the token file's lock,
+// with the mode rules of the token file (below); a read-only store
+// (ErrReadOnly), or a side file whose owner made it read-only, writes no
+// record. A side file that cannot be parsed is reported (*ParseError) and
+// never rewritten, and DeleteToken then deletes nothing. DeleteToken
+// rewrites the side file after the token file, DeleteTokens removes it: a
+// crash between the two writes leaves an orphan record, which
+// LifecyclesAfter lists and DeleteLifecycle removes. Zoho's SDKs delete
+// tokens without it and leave orphans too.
+//
 // # File mode
 //
 // The store writes the file with mode 0600 (WithMode changes it): the file

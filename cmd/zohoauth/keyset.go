@@ -14,6 +14,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/sealed"
+	"github.com/zohoauth/zohoauth/storekit"
 	"github.com/zohoauth/zohoauth/storeurl"
 )
 
@@ -184,140 +185,11 @@ func (a *app) openSealedStore(ctx context.Context, raw string, create bool, ks k
 }
 
 // withClose returns s, closed by c, with exactly the optional capabilities
-// of s (zohoauth.Locker, CompareAndSwapper, BatchSaver, Pager): the
-// authenticator and migrate discover them by type assertion.
+// of s (zohoauth.Locker, CompareAndSwapper, BatchSaver, Pager,
+// LifecycleKeeper): the authenticator and migrate discover them by type
+// assertion.
 func withClose(s zohoauth.Store, c io.Closer) storeurl.Store {
-	type (
-		st = zohoauth.Store
-		cl = io.Closer
-		lk = zohoauth.Locker
-		sw = zohoauth.CompareAndSwapper
-		bs = zohoauth.BatchSaver
-		pg = zohoauth.Pager
-	)
-	l, isL := s.(lk)
-	w, isW := s.(sw)
-	b, isB := s.(bs)
-	p, isP := s.(pg)
-	bits := 0
-	for i, ok := range []bool{isL, isW, isB, isP} {
-		if ok {
-			bits |= 1 << i
-		}
-	}
-	switch bits {
-	case 1:
-		return struct {
-			st
-			cl
-			lk
-		}{s, c, l}
-	case 2:
-		return struct {
-			st
-			cl
-			sw
-		}{s, c, w}
-	case 3:
-		return struct {
-			st
-			cl
-			lk
-			sw
-		}{s, c, l, w}
-	case 4:
-		return struct {
-			st
-			cl
-			bs
-		}{s, c, b}
-	case 5:
-		return struct {
-			st
-			cl
-			lk
-			bs
-		}{s, c, l, b}
-	case 6:
-		return struct {
-			st
-			cl
-			sw
-			bs
-		}{s, c, w, b}
-	case 7:
-		return struct {
-			st
-			cl
-			lk
-			sw
-			bs
-		}{s, c, l, w, b}
-	case 8:
-		return struct {
-			st
-			cl
-			pg
-		}{s, c, p}
-	case 9:
-		return struct {
-			st
-			cl
-			lk
-			pg
-		}{s, c, l, p}
-	case 10:
-		return struct {
-			st
-			cl
-			sw
-			pg
-		}{s, c, w, p}
-	case 11:
-		return struct {
-			st
-			cl
-			lk
-			sw
-			pg
-		}{s, c, l, w, p}
-	case 12:
-		return struct {
-			st
-			cl
-			bs
-			pg
-		}{s, c, b, p}
-	case 13:
-		return struct {
-			st
-			cl
-			lk
-			bs
-			pg
-		}{s, c, l, b, p}
-	case 14:
-		return struct {
-			st
-			cl
-			sw
-			bs
-			pg
-		}{s, c, w, b, p}
-	case 15:
-		return struct {
-			st
-			cl
-			lk
-			sw
-			bs
-			pg
-		}{s, c, l, w, b, p}
-	}
-	return struct {
-		st
-		cl
-	}{s, c}
+	return storekit.Compose(s, c, storekit.PartsOf(s)).(storeurl.Store) // c is not nil: a storeurl.Store
 }
 
 // keysetExitCode returns the exit code of an error of encryption at rest,

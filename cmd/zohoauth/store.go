@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 	"github.com/zohoauth/zohoauth/storeurl"
 )
 
@@ -124,32 +125,14 @@ func (e *noStoreError) Error() string {
 func (e *noStoreError) Unwrap() error { return zohoauth.ErrNotFound }
 
 // withCapabilities returns w with the cross-process lock
-// (zohoauth.Locker) and the guarded save (zohoauth.CompareAndSwapper) of
-// inner, when inner has them: a wrapper that changes a few methods of a
-// store keeps the capabilities the authenticator discovers by type
-// assertion.
+// (zohoauth.Locker), the guarded save (zohoauth.CompareAndSwapper) and the
+// lifecycle records (zohoauth.LifecycleKeeper) of inner, when inner has
+// them: a wrapper that changes a few methods of a store keeps the
+// capabilities the authenticator discovers by type assertion.
 func withCapabilities(w storeurl.Store, inner zohoauth.Store) storeurl.Store {
-	l, isLocker := inner.(zohoauth.Locker)
-	c, isSwapper := inner.(zohoauth.CompareAndSwapper)
-	switch {
-	case isLocker && isSwapper:
-		return struct {
-			storeurl.Store
-			zohoauth.Locker
-			zohoauth.CompareAndSwapper
-		}{w, l, c}
-	case isLocker:
-		return struct {
-			storeurl.Store
-			zohoauth.Locker
-		}{w, l}
-	case isSwapper:
-		return struct {
-			storeurl.Store
-			zohoauth.CompareAndSwapper
-		}{w, c}
-	}
-	return w
+	p := storekit.PartsOf(inner)
+	p.BatchSaver, p.Pager = nil, nil
+	return storekit.Compose(w, w, p).(storeurl.Store) // a Closer is given: a storeurl.Store
 }
 
 // seededStore answers the first look-up of one token's id with the token

@@ -1,0 +1,38 @@
+package redisstore
+
+import (
+	"testing"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storetest"
+)
+
+// BenchmarkLifecycle runs storetest.BenchLifecycle on the test Redis and on
+// the test cluster (whose writes wait for a replica), each under a prefix
+// of 1000 tokens of which 500 have a record.
+func BenchmarkLifecycle(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		open func(b *testing.B) *Store
+	}{
+		{"standalone", func(b *testing.B) *Store { return newBareStore(b) }},
+		{"cluster", func(b *testing.B) *Store { return newClusterBareStore(b) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			s := tc.open(b)
+			toks := storetest.Tokens(1000)
+			for _, t := range toks {
+				t.ID = ""
+			}
+			if err := s.SaveTokens(b.Context(), toks); err != nil {
+				b.Fatal(err)
+			}
+			for _, t := range toks[:500] {
+				if _, err := s.UpdateLifecycle(b.Context(), t.ID, func(l *zohoauth.Lifecycle) error { l.Failures = 1; return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+			storetest.BenchLifecycle(b, s)
+		})
+	}
+}
