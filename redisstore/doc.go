@@ -20,6 +20,17 @@
 //	<prefix>ids                        sorted set of every id, scored by its value
 //	<prefix>next_id                    the id counter (INCR); never reset
 //	<prefix>lock:<name>                a held lock: its owner token, with a TTL
+//	<prefix>life:<id>                  hash, the token's lifecycle record
+//	                                   (zohoauth.LifecycleKeeper): login_at,
+//	                                   last_used_at, last_refresh_at,
+//	                                   last_failure_at, exhausted_at as epoch ms
+//	                                   ("" for none), failures, failure_days,
+//	                                   last_error
+//	<prefix>life_ids                   sorted set of the ids with a record,
+//	                                   scored by their value (orphans included)
+//
+// A record is written by WATCH and MULTI/EXEC on its hash, and deleted with
+// its token by the same script. DeleteTokens removes every record.
 //
 // Secrets never appear in key names: the index of a grant, refresh or access
 // token is named by the SHA-256 of the token, so a SCAN, MONITOR or the slow
