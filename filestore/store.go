@@ -93,6 +93,8 @@ type snapshot struct {
 	table *storekit.Table
 	eol   string // the line break the file is written back with (crlf or lf)
 	err   error  // the *ParseError of a file that could not be read
+
+	rows *rowCache // the lines this store wrote last, reused by the next save; nil until a save
 }
 
 // identity tells one version of a file from another (see fileIdentity). The
@@ -520,12 +522,10 @@ func (s *Store) updateThen(ctx context.Context, msg string, change func(*storeki
 		_ = cleanTemps(s.path)
 		s.cleaned = true
 	}
-	all := sn.table.All()
-	size := len(Header)
-	for _, t := range all {
-		size += rowBytes(t)
+	if sn.rows == nil {
+		sn.rows = &rowCache{}
 	}
-	data := appendRows(make([]byte, 0, size), all, sn.eol)
+	data := sn.rows.file(sn.table.All(), sn.eol)
 	id, err := writeAtomic(s.path, data, s.mode)
 	if err != nil {
 		return s.fail(msg, readOnlyErr(err))
@@ -535,11 +535,11 @@ func (s *Store) updateThen(ctx context.Context, msg string, change func(*storeki
 		gen = s.counter.Add(1)
 	}
 	s.checked()
-	s.snap = &snapshot{
-		id: id, gen: gen,
-		racy: isRacy(id), sum: crc32.Checksum(data, castagnoli),
-		table: sn.table, eol: sn.eol,
+	next := &snapshot{id: id, gen: gen, racy: isRacy(id), table: sn.table, eol: sn.eol, rows: sn.rows}
+	if next.racy { // the sum is compared only for a racy version (see reload)
+		next.sum = crc32.Checksum(data, castagnoli)
 	}
+	s.snap = next
 	if then != nil {
 		if err := then(); err != nil {
 			return &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: msg,
