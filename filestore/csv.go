@@ -267,6 +267,7 @@ func (r *reader) quoted() (string, error) {
 	for {
 		i := strings.IndexAny(r.data[r.pos:], "\"\r\n")
 		if i < 0 {
+			r.pos = len(r.data) // the field runs to the end of what was read
 			return "", &ParseError{Line: open, Reason: "quoted field not closed before the end of the file"}
 		}
 		b.WriteString(r.data[r.pos : r.pos+i])

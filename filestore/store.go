@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,6 +80,8 @@ type Store struct {
 	// writeLife writes the side file of lifecycle records (writeFile when
 	// nil): a test makes it fail halfway.
 	writeLife func(path string, data []byte, perm fs.FileMode, durable bool) error
+
+	pager pager // the walk of TokensAfter under way
 }
 
 // snapshot is one version of the token file, parsed into an index. Its
@@ -264,6 +265,7 @@ func (s *Store) Path() string { return s.path }
 // Close releases the counter the store shares with other processes. A
 // closed Store still works, checking the file on every read.
 func (s *Store) Close() error {
+	s.closeWalk()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.timer != nil {
@@ -746,34 +748,4 @@ func readFile(path string) (data []byte, id identity, whole bool, err error) {
 	}
 	data, id = buf.Bytes(), fileIdentity(after)
 	return data, id, fileIdentity(before) == id && int64(len(data)) == id.size, nil
-}
-
-// TokensAfter implements zohoauth.Pager: copies of at most limit tokens
-// whose numeric id is greater than after ("" for the first page), ordered
-// by numeric id (ties, such as "7" and "007", by the id text). A page is
-// read from the cached tokens, which the store keeps in id order: a walk
-// of the whole file copies each token once, never the whole file at once.
-// Each page checks the file as any read does, so a walk across a change
-// by another writer sees the pages of the versions it met.
-func (s *Store) TokensAfter(ctx context.Context, after string, limit int) ([]*zohoauth.Token, error) {
-	if limit < 1 {
-		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: storekit.MsgGetTokensFile, Detail: "page size " + strconv.Itoa(limit) + ", want at least 1"}
-	}
-	if after != "" && !storekit.ValidID(after) {
-		return nil, storekit.StoreError("invalid token id", zohoauth.ErrInvalidID)
-	}
-	var page []*zohoauth.Token
-	var invalid bool
-	if err := s.view(ctx, storekit.MsgGetTokensFile, func(tb *storekit.Table) {
-		page, invalid = tb.After(after, limit)
-		for i, t := range page {
-			page[i] = t.Clone()
-		}
-	}); err != nil {
-		return nil, err
-	}
-	if invalid && len(page) < limit { // unreachable: a file's ids are all numeric
-		return nil, storekit.StoreError(storekit.MsgGetTokensFile, zohoauth.ErrInvalidID)
-	}
-	return page, nil
 }
