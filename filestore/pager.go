@@ -318,7 +318,12 @@ func (sc *rowScanner) fill() error {
 	if n > 0 {
 		sc.last = sc.buf[n-1]
 	}
-	sc.r.data, sc.r.pos = rest+string(sc.buf[:n]), 0
+	// One copy into a string the tokens may keep: rest and the chunk.
+	var b strings.Builder
+	b.Grow(len(rest) + n)
+	b.WriteString(rest)
+	b.Write(sc.buf[:n])
+	sc.r.data, sc.r.pos = b.String(), 0
 	if !sc.started && (len(sc.r.data) >= len("\ufeff") || sc.eof) {
 		sc.started = true
 		sc.r.data = strings.TrimPrefix(sc.r.data, "\ufeff") // a BOM an editor may add

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -137,19 +138,38 @@ type migration struct {
 type digest struct {
 	count int
 	h     hash.Hash
+	buf   []byte // the encoding of one token, reused
 }
 
+// add adds t to the sum: every field, each after its length, in one write.
 func (d *digest) add(t *zohoauth.Token) {
 	if d.h == nil {
 		d.h = sha256.New()
 	}
 	d.count++
-	for _, f := range []string{t.ID, t.UserName, t.ClientID, t.ClientSecret, t.RefreshToken, t.AccessToken, t.GrantToken,
-		storekit.FormatExpiry(t.Expiry), t.RedirectURL, t.APIDomain} {
-		var n [binary.MaxVarintLen64]byte
-		d.h.Write(n[:binary.PutUvarint(n[:], uint64(len(f)))])
-		d.h.Write([]byte(f))
+	b := d.buf[:0]
+	field := func(f string) {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
 	}
+	field(t.ID)
+	field(t.UserName)
+	field(t.ClientID)
+	field(t.ClientSecret)
+	field(t.RefreshToken)
+	field(t.AccessToken)
+	field(t.GrantToken)
+	// The expiry as storekit.FormatExpiry writes it, without the string.
+	n := len(b)
+	b = append(b, 0) // its length, one byte: at most 20 digits
+	if !t.Expiry.IsZero() {
+		b = strconv.AppendInt(b, t.Expiry.UnixMilli(), 10)
+	}
+	b[n] = byte(len(b) - n - 1)
+	field(t.RedirectURL)
+	field(t.APIDomain)
+	d.h.Write(b)
+	d.buf = b
 }
 
 func (d *digest) equal(o *digest) bool {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/filestore"
 	"github.com/zohoauth/zohoauth/storeurl"
 )
@@ -113,5 +114,47 @@ func TestMigrateSourceChangedMidWalk(t *testing.T) {
 	defer src.Close()
 	if all, _ := src.Tokens(context.Background()); len(all) != n-1 {
 		t.Fatalf("--delete-source deleted from a source that changed: %d tokens left, want %d", len(all), n-1)
+	}
+}
+
+// TestDigestTellsTokensApart checks that the digest of the copy changes
+// with every field of a token, with a field's bytes moved to the next
+// field, and with the expiry's millisecond (but not below it, as the
+// stores keep it).
+func TestDigestTellsTokensApart(t *testing.T) {
+	base := zohoauth.Token{ID: "7", UserName: "u@example.com:1", ClientID: "c", ClientSecret: "s", RefreshToken: "r",
+		AccessToken: "a", GrantToken: "g", Expiry: time.UnixMilli(1_800_000_000_000), RedirectURL: "http://x", APIDomain: "https://d"}
+	sum := func(tokens ...zohoauth.Token) *digest {
+		d := &digest{}
+		for i := range tokens {
+			d.add(&tokens[i])
+		}
+		return d
+	}
+	want := sum(base)
+	changes := map[string]func(t *zohoauth.Token){
+		"id": func(t *zohoauth.Token) { t.ID = "8" }, "user_name": func(t *zohoauth.Token) { t.UserName += "x" },
+		"client_id": func(t *zohoauth.Token) { t.ClientID = "" }, "client_secret": func(t *zohoauth.Token) { t.ClientSecret += "x" },
+		"refresh_token": func(t *zohoauth.Token) { t.RefreshToken += "x" }, "access_token": func(t *zohoauth.Token) { t.AccessToken += "x" },
+		"grant_token": func(t *zohoauth.Token) { t.GrantToken = "" }, "redirect_url": func(t *zohoauth.Token) { t.RedirectURL += "x" },
+		"api_domain":  func(t *zohoauth.Token) { t.APIDomain += "x" },
+		"expiry":      func(t *zohoauth.Token) { t.Expiry = t.Expiry.Add(time.Millisecond) },
+		"no expiry":   func(t *zohoauth.Token) { t.Expiry = time.Time{} },
+		"moved bytes": func(t *zohoauth.Token) { t.ClientID, t.ClientSecret = "cs", "" },
+	}
+	for name, change := range changes {
+		c := base
+		change(&c)
+		if sum(c).equal(want) {
+			t.Errorf("%s changed: same digest", name)
+		}
+	}
+	c := base
+	c.Expiry = c.Expiry.Add(time.Microsecond)
+	if !sum(c).equal(want) {
+		t.Error("a change below the millisecond, which no store keeps, changed the digest")
+	}
+	if sum(base, base).equal(want) || !sum(base, base).equal(sum(base, base)) {
+		t.Error("the digest does not count the tokens")
 	}
 }
