@@ -187,7 +187,7 @@ func (s *Store) startWalk(p *pager, after string) (w *walk, err error) {
 		return nil, errNoStream // perhaps still being written: read it as any read does
 	}
 	if p.sorted != id {
-		if err := checkStream(f, id); err != nil {
+		if _, err := checkStream(f, id); err != nil {
 			return nil, err
 		}
 		p.sorted = id
@@ -215,51 +215,86 @@ func (s *Store) startWalk(p *pager, after string) (w *walk, err error) {
 	return w, nil
 }
 
-// checkStream reads the file f, of version id, through and returns nil when
-// a walk may stream it: it holds the header and valid records only, in
-// strictly increasing id order (so no id is used twice), ends with a line
-// break, and did not change while it was read. Otherwise it returns
-// errNoStream, or an I/O error.
-func checkStream(f *os.File, id identity) error {
+// checkStream reads the file f, of version id, through and returns the
+// line break to write it back with (as parse does) when a walk may stream
+// it: it holds the header and valid records only, in strictly increasing id
+// order (so no id is used twice), ends with a line break, and did not
+// change while it was read. Otherwise it returns errNoStream, or an I/O
+// error.
+func checkStream(f *os.File, id identity) (eol string, err error) {
 	cr := &countingReader{r: f}
 	sc := newRowScanner(cr, chunkSize)
 	prev := ""
 	for {
 		fields, line, err := sc.next()
 		if err != nil {
-			return errNoStream
+			return "", errNoStream
 		}
 		if fields == nil {
 			break
 		}
 		if sc.width == 0 {
 			if sc.width, err = header(fields, line); err != nil {
-				return errNoStream
+				return "", errNoStream
+			}
+			eol = crlf
+			if d, p := sc.r.data, sc.r.pos; p > 0 && d[p-1] == '\n' && (p < 2 || d[p-2] != '\r') {
+				eol = lf
 			}
 			continue
 		}
 		if len(fields) != sc.width || !storekit.ValidID(fields[colID]) {
-			return errNoStream
+			return "", errNoStream
 		}
 		if _, err := storekit.ParseExpiry(fields[colExpiry]); err != nil {
-			return errNoStream
+			return "", errNoStream
 		}
 		if prev != "" && compareOrder(prev, fields[colID]) >= 0 {
-			return errNoStream
+			return "", errNoStream
 		}
 		prev = strings.Clone(fields[colID])
 	}
 	if sc.width == 0 || !sc.endsWithBreak() {
-		return errNoStream // an empty or unfinished file: the whole read decides
+		return "", errNoStream // an empty or unfinished file: the whole read decides
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		return err
+		return "", err
 	}
 	if fileIdentity(fi) != id || cr.n != id.size {
-		return errNoStream
+		return "", errNoStream
 	}
-	return nil
+	return eol, nil
+}
+
+// unread returns, for a change that replaces every token (DeleteTokens),
+// an empty snapshot to stand for the file when the store has not loaded it
+// and the file passes the check of a walk (checkStream; not racy): the
+// change needs nothing of the file but its line break, and the check holds
+// a chunk of it at a time. Otherwise it returns nil, and the file is
+// loaded and checked as for any change. s.mu is held.
+func (s *Store) unread() *snapshot {
+	if s.snap != nil {
+		return nil
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	id := fileIdentity(fi)
+	if isRacy(id) {
+		return nil
+	}
+	eol, err := checkStream(f, id)
+	if err != nil {
+		return nil
+	}
+	return &snapshot{id: id, table: storekit.NewTable(), eol: eol}
 }
 
 // compareOrder orders ids as the store does: by numeric value, ties (such

@@ -304,3 +304,69 @@ func TestWalkRacyFile(t *testing.T) {
 		t.Error("a racy file was streamed")
 	}
 }
+
+// TestDeleteTokensStreamed checks that DeleteTokens of a file the store
+// has not loaded checks it a chunk at a time instead of loading it, keeps
+// its line break, and still refuses to rewrite a file it cannot parse.
+func TestDeleteTokensStreamed(t *testing.T) {
+	ctx := context.Background()
+	good := marshal(t, walkTokens(2_500))
+	lfFile := []byte(strings.ReplaceAll(string(good), "\r\n", "\n"))
+	for name, tc := range map[string]struct {
+		data     []byte
+		streamed bool
+		want     string // the file after DeleteTokens; "" for unchanged, with an error
+	}{
+		"crlf":     {good, true, Header},
+		"lf":       {lfFile, true, strings.Replace(Header, crlf, lf, 1)},
+		"unsorted": {marshal(t, reversed(walkTokens(50))), false, Header},
+		"bad row":  {[]byte(string(good) + "2501,x\r\n"), false, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := walkFile(t, tc.data)
+			s.mu.Lock()
+			streamed := s.unread() != nil
+			s.mu.Unlock()
+			if streamed != tc.streamed {
+				t.Errorf("streamed %v, want %v", streamed, tc.streamed)
+			}
+			err := s.DeleteTokens(ctx)
+			got, _ := os.ReadFile(s.Path())
+			switch {
+			case tc.want == "":
+				var pe *ParseError
+				if !errors.As(err, &pe) || !bytes.Equal(got, tc.data) {
+					t.Fatalf("DeleteTokens of a bad file: %v; file unchanged %v", err, bytes.Equal(got, tc.data))
+				}
+			case err != nil || string(got) != tc.want:
+				t.Fatalf("DeleteTokens: %v, file %q, want %q", err, got, tc.want)
+			}
+		})
+	}
+	// A store that holds the tokens, and a racy file, are not checked again.
+	s := walkFile(t, good)
+	if _, err := s.Tokens(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	if s.unread() != nil {
+		t.Error("a loaded store read the file for DeleteTokens")
+	}
+	s.mu.Unlock()
+	s = walkFile(t, good)
+	now := time.Now()
+	if err := os.Chtimes(s.Path(), now, now); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	if s.unread() != nil {
+		t.Error("a racy file was streamed for DeleteTokens")
+	}
+	s.mu.Unlock()
+}
+
+func reversed(tokens []*zohoauth.Token) []*zohoauth.Token {
+	out := slices.Clone(tokens)
+	slices.Reverse(out)
+	return out
+}

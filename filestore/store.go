@@ -434,8 +434,10 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 
 // DeleteTokens deletes every token, leaving the file with its header only,
 // as Zoho's SDKs do, and then removes the side file of lifecycle records.
+// The token file is checked as a walk checks it (checkStream), when the
+// store has not loaded it, rather than loaded whole (see unread).
 func (s *Store) DeleteTokens(ctx context.Context) error {
-	return s.updateThen(ctx, storekit.MsgDeleteTokensFile, func(tb *storekit.Table) error {
+	return s.updateFrom(ctx, storekit.MsgDeleteTokensFile, s.unread, func(tb *storekit.Table) error {
 		tb.Reset()
 		return nil
 	}, s.removeLifecycles)
@@ -495,6 +497,13 @@ func (s *Store) update(ctx context.Context, msg string, change func(*storekit.Ta
 // to the side file of lifecycle records. then's error is returned wrapped
 // with msg; the token file is written by then.
 func (s *Store) updateThen(ctx context.Context, msg string, change func(*storekit.Table) error, then func() error) error {
+	return s.updateFrom(ctx, msg, nil, change, then)
+}
+
+// updateFrom is updateThen with a way to skip the read of the file: skip,
+// when not nil, runs under the locks and returns the snapshot change is to
+// run on instead of the file's, or nil to read the file.
+func (s *Store) updateFrom(ctx context.Context, msg string, skip func() *snapshot, change func(*storekit.Table) error, then func() error) error {
 	if err := s.writable(); err != nil {
 		return s.fail(msg, err)
 	}
@@ -506,9 +515,14 @@ func (s *Store) updateThen(ctx context.Context, msg string, change func(*storeki
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sn, err := s.reload(true)
-	if err != nil {
-		return s.fail(msg, err)
+	var sn *snapshot
+	if skip != nil {
+		sn = skip()
+	}
+	if sn == nil {
+		if sn, err = s.reload(true); err != nil {
+			return s.fail(msg, err)
+		}
 	}
 	if sn.err != nil {
 		return s.fail(msg, sn.err)
