@@ -93,6 +93,10 @@ func (a *app) migrate(ctx context.Context, from, to string, deleteSource, yes bo
 		progress: a.progress("copying  "), checking: a.progress("verifying")}
 	copied, err := m.copy(ctx)
 	if err != nil {
+		if !errors.Is(err, errSave) {
+			// Another run reads the same source: it must be mended first.
+			return fmt.Errorf("copied %d tokens, then: %w (the source is untouched; run migrate again once it can be read)", copied, err)
+		}
 		return fmt.Errorf("copied %d tokens, then: %w (the source is untouched; run migrate again to complete)", copied, err)
 	}
 	verified, err := m.verify(ctx)
