@@ -35,28 +35,25 @@ type pager struct {
 	sorted identity // the last version found whole, valid and in id order
 }
 
-// walk reads one version of the file, open, a page at a time.
+// walk is where a walk of one version of the file stands between two
+// pages. The file is open only while a page is read: a walk left
+// unfinished holds no descriptor, and on Windows, where an open file cannot
+// be renamed over, it does not keep writers from replacing the file between
+// pages.
 type walk struct {
-	f       *os.File
 	id      identity
-	sc      *rowScanner
+	offset  int64           // of the first byte not read yet
+	line    int             // the line that byte is on
+	width   int             // the header's number of columns
 	pending *zohoauth.Token // read past the last page, to start the next
 	last    string          // the id of the last token returned
 }
 
-// close ends the walk under way, if any. p.mu is held.
-func (p *pager) close() {
-	if p.walk != nil {
-		_ = p.walk.f.Close()
-		p.walk = nil
-	}
-}
-
-// closeWalk closes the file of a walk left unfinished.
+// closeWalk forgets the walk under way, if any.
 func (s *Store) closeWalk() {
 	s.pager.mu.Lock()
 	defer s.pager.mu.Unlock()
-	s.pager.close()
+	s.pager.walk = nil
 }
 
 // TokensAfter implements zohoauth.Pager: copies of at most limit tokens
@@ -123,29 +120,37 @@ func (s *Store) streamPage(after string, limit int) ([]*zohoauth.Token, error) {
 	p := &s.pager
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	cur, err := stat(s.path)
-	if err != nil || !cur.exists {
-		p.close()
+	w := p.walk
+	p.walk = nil // kept only when this page ends well and is not the last
+	f, err := os.Open(s.path)
+	if err != nil {
 		return nil, errNoStream // reported, or an empty store, by the whole read
 	}
-	w := p.walk
-	if w == nil || w.id != cur || w.last != after {
-		p.close()
-		if w, err = s.startWalk(p, after); err != nil {
-			return nil, err
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, errNoStream
+	}
+	id := fileIdentity(fi)
+	var sc *rowScanner
+	if w != nil && w.id == id && w.last == after {
+		if _, err := f.Seek(w.offset, io.SeekStart); err != nil {
+			return nil, errNoStream
 		}
+		sc = newRowScanner(f, chunkSize)
+		sc.resume(w.offset, w.line, w.width)
+	} else if w, sc, err = s.startWalk(p, f, id, after); err != nil {
+		return nil, err
 	}
 	page := make([]*zohoauth.Token, 0, min(limit, 1024))
 	if w.pending != nil {
 		page, w.pending = append(page, w.pending), nil
 	}
 	for len(page) < limit {
-		t, err := w.sc.token()
+		t, err := sc.token()
 		if err != nil {
 			// The version checked cannot change; a file rewritten in
-			// place can: its identity shows it below, and in any case
-			// the whole read reports what it finds.
-			p.close()
+			// place can, and the whole read reports what it finds.
 			return nil, errNoStream
 		}
 		if t == nil {
@@ -153,54 +158,40 @@ func (s *Store) streamPage(after string, limit int) ([]*zohoauth.Token, error) {
 		}
 		page = append(page, t)
 	}
-	if fi, err := w.f.Stat(); err != nil || fileIdentity(fi) != w.id {
-		p.close() // rewritten in place while read: this page may be torn
-		return nil, errNoStream
+	if fi, err := f.Stat(); err != nil || fileIdentity(fi) != w.id {
+		return nil, errNoStream // rewritten in place while read: this page may be torn
 	}
-	if len(page) < limit {
-		p.close() // the end of the file
-	} else {
+	if len(page) == limit {
 		w.last = page[len(page)-1].ID
+		w.offset, w.line, w.width = sc.offset(), sc.r.line, sc.width
+		p.walk = w
 	}
 	return page, nil
 }
 
-// startWalk opens the file and returns a walk of it positioned after after,
-// checking first, unless it did for this version already, that the version
-// may be streamed. p.mu is held.
-func (s *Store) startWalk(p *pager, after string) (w *walk, err error) {
-	f, err := os.Open(s.path)
-	if err != nil {
-		return nil, errNoStream
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-		}
-	}()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, errNoStream
-	}
-	id := fileIdentity(fi)
-	if isRacy(id) {
-		return nil, errNoStream // perhaps still being written: read it as any read does
+// startWalk returns a new walk of the file f, of version id, and its
+// scanner, positioned after after, checking first, unless it did for this
+// version already, that the version may be streamed. p.mu is held.
+func (s *Store) startWalk(p *pager, f *os.File, id identity, after string) (*walk, *rowScanner, error) {
+	if !id.exists || isRacy(id) {
+		return nil, nil, errNoStream // perhaps still being written: read it as any read does
 	}
 	if p.sorted != id {
 		if _, err := checkStream(f, id); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		p.sorted = id
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, errNoStream
+			return nil, nil, errNoStream
 		}
 	}
-	w = &walk{f: f, id: id, sc: newRowScanner(f, chunkSize), last: after}
+	w := &walk{id: id, last: after}
+	sc := newRowScanner(f, chunkSize)
 	if after != "" {
 		for {
-			t, err := w.sc.token()
+			t, err := sc.token()
 			if err != nil {
-				return nil, errNoStream
+				return nil, nil, errNoStream
 			}
 			if t == nil {
 				break
@@ -211,8 +202,7 @@ func (s *Store) startWalk(p *pager, after string) (w *walk, err error) {
 			}
 		}
 	}
-	p.walk = w
-	return w, nil
+	return w, sc, nil
 }
 
 // checkStream reads the file f, of version id, through and returns the
@@ -329,7 +319,8 @@ type rowScanner struct {
 	started bool // the start of the file was read (and a BOM dropped)
 	last    byte // the last byte of the file read so far
 	fields  []string
-	width   int // the header's number of columns, 0 before the header
+	width   int   // the header's number of columns, 0 before the header
+	base    int64 // the file offset of r.data[0]
 }
 
 // newRowScanner returns a scanner of src that reads chunk bytes at a time.
@@ -337,8 +328,18 @@ func newRowScanner(src io.Reader, chunk int) *rowScanner {
 	return &rowScanner{src: src, r: reader{line: 1}, buf: make([]byte, chunk)}
 }
 
+// resume makes a new scanner of a file read from offset go on from where
+// another stopped: at line line, after a header of width columns.
+func (sc *rowScanner) resume(offset int64, line, width int) {
+	sc.base, sc.r.line, sc.width, sc.started = offset, line, width, true
+}
+
+// offset returns the file offset of the first byte not consumed.
+func (sc *rowScanner) offset() int64 { return sc.base + int64(sc.r.pos) }
+
 // fill appends the next chunk of the file to the text not yet consumed.
 func (sc *rowScanner) fill() error {
+	sc.base += int64(sc.r.pos)
 	rest := sc.r.data[sc.r.pos:]
 	if len(rest) > maxRecord {
 		return errNoStream
@@ -361,7 +362,10 @@ func (sc *rowScanner) fill() error {
 	sc.r.data, sc.r.pos = b.String(), 0
 	if !sc.started && (len(sc.r.data) >= len("\ufeff") || sc.eof) {
 		sc.started = true
-		sc.r.data = strings.TrimPrefix(sc.r.data, "\ufeff") // a BOM an editor may add
+		if strings.HasPrefix(sc.r.data, "\ufeff") { // a BOM an editor may add
+			sc.r.data = sc.r.data[len("\ufeff"):]
+			sc.base += int64(len("\ufeff"))
+		}
 	}
 	return nil
 }

@@ -158,7 +158,29 @@ func walkAll(t *testing.T, s *Store, size int) []*zohoauth.Token {
 // the store, at several page sizes, and from an id in the middle.
 func TestWalkStreams(t *testing.T) {
 	want := walkTokens(2_500)
-	s := walkFile(t, marshal(t, want))
+	data := marshal(t, want)
+	// A file of more than one chunk, with a BOM (the offsets a walk
+	// resumes at count it), and with LF line breaks.
+	for name, variant := range map[string][]byte{
+		"bom": append([]byte("\ufeff"), data...),
+		"lf":  []byte(strings.ReplaceAll(string(data), "\r\n", "\n")),
+	} {
+		if len(variant) <= chunkSize {
+			t.Fatalf("%s: a file of %d bytes fits in one chunk", name, len(variant))
+		}
+		wantv, err := Parse(variant) // the LF file's values hold LF, not CRLF
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := walkFile(t, variant)
+		if err := sameTokens(walkAll(t, s, 7), wantv); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if s.snap != nil {
+			t.Errorf("%s: the walk loaded the file into the store", name)
+		}
+	}
+	s := walkFile(t, data)
 	for _, size := range []int{1, 7, 1000, 5000} {
 		if err := sameTokens(walkAll(t, s, size), want); err != nil {
 			t.Fatalf("page size %d: %v", size, err)
