@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/zohoauth/zohoauth"
@@ -185,8 +186,13 @@ func inChunks(ctx context.Context, tx *sql.Tx, d Dialect, n int, query func(item
 // other rows of their user names (a save that merges a found row's user
 // name checks that user's rows for conflicts). An empty table reads nothing.
 func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Token, view *storekit.Table, stored map[string]bool) (empty bool, err error) {
+	// The rows counted up to one past the full-read threshold only: a
+	// COUNT(*) of the whole table visits every row (SQLite, PostgreSQL),
+	// and a migration saving batch after batch into a growing table would
+	// pay for every row at each batch.
 	var n int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+s.qtable).Scan(&n); err != nil {
+	limit := strconv.Itoa(fullReadFactor*len(ins) + 1)
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+s.qtable+" LIMIT "+limit+") AS n").Scan(&n); err != nil {
 		return false, err
 	}
 	if n == 0 {
