@@ -2,8 +2,11 @@ package filestore
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -148,4 +151,86 @@ func BenchmarkRowCache(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// TestSavesWriteWhatTheyHold runs every kind of change through a Store —
+// saves that update, insert and merge, guarded swaps (kept and refused),
+// batches (kept and refused whole), deletes, a delete of everything — and
+// checks after each that the file holds exactly the encoding of the
+// store's tokens: a line copied from the last write (rowCache) for a token
+// changed in place would show here.
+func TestSavesWriteWhatTheyHold(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), DefaultFile)
+	s, err := New(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rng := rand.New(rand.NewPCG(3, 4))
+	user := func(i int) string { return fmt.Sprintf("u%d@example.com:%d", i, i) }
+	check := func(step int, what string) {
+		t.Helper()
+		all, err := s.Tokens(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := appendRows(nil, all, crlf)
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("step %d (%s): the file is not the encoding of the store's %d tokens", step, what, len(all))
+		}
+	}
+	for i := range 40 {
+		if err := s.SaveToken(ctx, &zohoauth.Token{UserName: user(i), ClientID: "1000.C", RefreshToken: fmt.Sprintf("r%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(0, "fill")
+	for step := 1; step <= 300; step++ {
+		i := rng.IntN(60)
+		var what string
+		switch rng.IntN(7) {
+		case 0, 1:
+			what = "save"
+			_ = s.SaveToken(ctx, &zohoauth.Token{UserName: user(i), ClientID: "1000.C", RefreshToken: fmt.Sprintf("r%d", i),
+				AccessToken: fmt.Sprintf("a%d,%d", i, step), Expiry: time.UnixMilli(int64(1_800_000_000_000 + step))})
+		case 2:
+			what = "swap"
+			if old, err := s.FindToken(ctx, &zohoauth.Token{UserName: user(i)}); err == nil {
+				if rng.IntN(2) == 0 {
+					old.AccessToken = "stale" // refused: ErrStale
+				}
+				_ = s.SwapToken(ctx, old, &zohoauth.Token{AccessToken: fmt.Sprintf("swapped\"%d", step)})
+			}
+		case 3:
+			what = "batch"
+			batch := []*zohoauth.Token{
+				{UserName: user(i), ClientID: "1000.C", AccessToken: fmt.Sprintf("b%d", step)},
+				{UserName: user((i + 1) % 60), ClientID: "1000.C", GrantToken: fmt.Sprintf("g\r\n%d", step)},
+			}
+			if rng.IntN(3) == 0 {
+				batch = append(batch, &zohoauth.Token{ID: "x"}) // refused whole
+			}
+			_ = s.SaveTokens(ctx, batch)
+		case 4, 5:
+			what = "delete"
+			if tok, err := s.FindToken(ctx, &zohoauth.Token{UserName: user(i)}); err == nil {
+				if err := s.DeleteToken(ctx, tok.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+		case 6:
+			if step%50 == 0 {
+				what = "delete all"
+				if err := s.DeleteTokens(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		check(step, what)
+	}
 }
