@@ -67,13 +67,13 @@ func (s *Store) closeWalk() {
 // made once per version), and the pages are then read from the file in
 // order, the next page where the last ended; the store holds one page of
 // tokens at a time, never the file. A file that is not in id order, cannot
-// be parsed or is being written (changed within the last few
-// milliseconds) is loaded whole instead, as any read loads it, and paged
-// from memory; so is the rest of a walk that meets a change of the version
-// it reads.
+// be parsed or may be being written (changed within the last 100 ms) is
+// loaded whole instead, as any read loads it, and paged from memory; so is
+// a page during which the file was rewritten in place.
 //
 // Each page checks the file: a walk across a change by another writer sees
-// the pages of the versions it met.
+// the pages of the versions it met (a walk that meets a new version goes on
+// in it, after the last id it returned).
 func (s *Store) TokensAfter(ctx context.Context, after string, limit int) ([]*zohoauth.Token, error) {
 	if limit < 1 {
 		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: storekit.MsgGetTokensFile, Detail: "page size " + strconv.Itoa(limit) + ", want at least 1"}
