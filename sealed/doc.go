@@ -53,6 +53,20 @@
 // it, Rekey the store, and Retire the old key, which Retire refuses while
 // any stored value still uses it.
 //
+// # Secrets in memory
+//
+// A Keyring remembers recent encryptions of look-up values and openings of
+// whole tokens (see WithCacheSize), so that a find of a token read recently
+// costs one look-up in memory instead of AES-SIV on each field: up to
+// DefaultCacheSize tokens' plain secrets stay in the process's memory while
+// its keyset does not change. Over the memory store they are there anyway
+// (the caller's values); over a file, SQL or Redis store the cache is what
+// the wrapper adds to what a memory dump of the process shows. The cache is
+// bounded, never written anywhere, and dropped whole when the keyset
+// changes (a retired key's values are then refused, not opened from
+// memory); a process that must not keep secrets between calls sets
+// WithCacheSize(0).
+//
 // # Errors
 //
 // A value that cannot be read fails with a *ValueError naming the field,

@@ -69,6 +69,23 @@ func decode(v string) ([]byte, KeyID, error) {
 	return raw, KeyID(binary.BigEndian.Uint32(raw[1:tinkPrefixLen])), nil
 }
 
+// keyIDOf returns the key id a stored encrypted value of the current
+// format names, reading only the characters that encode it (keyOf decodes
+// the whole value). A value it accepts may still be malformed.
+func keyIDOf(v string) (KeyID, bool) {
+	const n = 8 // base64 characters of the start byte, the key id and one more byte
+	if len(v) < len(Prefix)+n || v[:len(Prefix)] != Prefix {
+		return 0, false
+	}
+	var raw [6]byte
+	var src [n]byte
+	copy(src[:], v[len(Prefix):])
+	if _, err := b64.Decode(raw[:], src[:]); err != nil || raw[0] != tinkStartByte {
+		return 0, false
+	}
+	return KeyID(binary.BigEndian.Uint32(raw[1:tinkPrefixLen])), true
+}
+
 // encode returns the stored form of a Tink ciphertext.
 func encode(raw []byte) string {
 	buf := make([]byte, len(Prefix)+b64.EncodedLen(len(raw)))

@@ -11,9 +11,9 @@ import (
 	"github.com/tink-crypto/tink-go/v2/tink"
 )
 
-// DefaultCacheSize is the number of encryptions and decryptions a Keyring
-// remembers by default.
-const DefaultCacheSize = 8192
+// DefaultCacheSize is the number of encryptions, and of openings of
+// tokens, a Keyring remembers by default.
+const DefaultCacheSize = 16384
 
 // A Keyring is the live keyset of a process: it encrypts under the primary
 // key and decrypts under any key of the keyset it last read from its
@@ -21,11 +21,11 @@ const DefaultCacheSize = 8192
 // a key it does not hold, so a fleet follows a rotation without restarts.
 // It is safe for concurrent use.
 //
-// A Keyring remembers up to a bounded number of recent encryptions and
-// decryptions (AES-SIV is deterministic, so a value's ciphertext under a
-// key never changes): a look-up of a recently seen token then costs no
-// cryptography. The memory holds what the process handles anyway, keyed by
-// field and key id, and is dropped whole when the keyset changes.
+// A Keyring remembers a bounded number of recent encryptions of look-up
+// values and openings of whole tokens (AES-SIV is deterministic, so a
+// value's ciphertext under a key never changes): a find of a recently seen
+// token then costs no cryptography. What it remembers is dropped whole when
+// the keyset changes (see WithCacheSize for the memory it holds).
 type Keyring struct {
 	src       Source
 	cacheSize int
@@ -39,14 +39,24 @@ type ring struct {
 	primary KeyID
 	order   []KeyID // the primary first, then the others newest first
 	prims   map[KeyID]tink.DeterministicAEAD
-	cache   *cache
+	enc     encCache // look-up values' stored forms
+	tokens  tokCache // tokens' plain values
 }
 
 // KeyringOption configures a Keyring.
 type KeyringOption func(*Keyring)
 
-// WithCacheSize sets how many encryptions and decryptions the keyring
-// remembers (DefaultCacheSize by default; 0 remembers none).
+// WithCacheSize sets how many encryptions, and how many openings of
+// tokens, the keyring remembers (DefaultCacheSize by default, rounded up to
+// a power of two; 0 remembers none). An opening holds the plain secrets of
+// one token (and, over a SQL or Redis store, the stored values read): a
+// process that remembers n tokens keeps up to n tokens' secrets in its
+// memory, in clear, as long as its keyset does not change, at most 4 KiB
+// each (a token with longer values is not remembered). Over the memory
+// store the plain values are the caller's anyway; over any other store
+// they are what the cache adds to the process's memory. A process that
+// must not keep secrets beyond a call sets 0, and every find then runs
+// AES-SIV once per secret field.
 func WithCacheSize(n int) KeyringOption { return func(k *Keyring) { k.cacheSize = max(n, 0) } }
 
 // NewKeyring reads the keyset of src and returns its keyring. A missing,
@@ -115,7 +125,8 @@ func newRing(ks *Keyset, raw []byte, cacheSize int) (*ring, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &ring{raw: slices.Clone(raw), primary: ks.Primary(), prims: prims, cache: newCache(cacheSize)}
+	r := &ring{raw: slices.Clone(raw), primary: ks.Primary(), prims: prims,
+		enc: encCache{newTable[encEntry](cacheSize)}, tokens: tokCache{newTable[tokEntry](cacheSize)}}
 	keys := ks.Keys()
 	r.order = append(r.order, r.primary)
 	for i := len(keys) - 1; i >= 0; i-- {
@@ -138,7 +149,7 @@ func (k *Keyring) forRead() *ring { return k.cur.Load() }
 
 // encrypt returns the stored form of plain in field under key id.
 func (r *ring) encrypt(f field, plain string, id KeyID) (string, error) {
-	if v, ok := r.cache.getEnc(f, id, plain); ok {
+	if v, ok := r.enc.get(f, id, plain); ok {
 		return v, nil
 	}
 	p, ok := r.prims[id]
@@ -150,8 +161,7 @@ func (r *ring) encrypt(f field, plain string, id KeyID) (string, error) {
 		return "", &ValueError{Field: f.column(), KeyID: id, HasKey: true, Err: err}
 	}
 	v := encode(raw)
-	r.cache.putEnc(f, id, plain, v)
-	r.cache.putDec(f, v, plain)
+	r.enc.put(f, id, plain, v)
 	return v, nil
 }
 
@@ -159,9 +169,6 @@ func (r *ring) encrypt(f field, plain string, id KeyID) (string, error) {
 // f, or a *ValueError. When the key is unknown to the ring it reports
 // ErrUnknownKey (the caller reloads and retries once).
 func (r *ring) decrypt(f field, v string) (string, error) {
-	if p, ok := r.cache.getDec(f, v); ok {
-		return p, nil
-	}
 	raw, id, err := decode(v)
 	if err != nil {
 		return "", &ValueError{Field: f.column(), Err: err}
@@ -174,100 +181,27 @@ func (r *ring) decrypt(f field, v string) (string, error) {
 	if err != nil {
 		return "", &ValueError{Field: f.column(), KeyID: id, HasKey: true, Err: ErrDecrypt}
 	}
-	s := string(plain)
-	r.cache.putDec(f, v, s)
-	return s, nil
+	return string(plain), nil
 }
 
-// decrypt decrypts with the current ring and, when the value names a key the
-// ring lacks, reloads the keyset once and retries.
-func (k *Keyring) decrypt(ctx context.Context, f field, v string) (string, error) {
-	r := k.forRead()
+// decryptWith decrypts with the ring r and, when the value names a key r
+// lacks, reloads the keyset once and retries with the ring read. It
+// returns the ring that decrypted.
+func (k *Keyring) decryptWith(ctx context.Context, r *ring, f field, v string) (string, *ring, error) {
 	plain, err := r.decrypt(f, v)
 	if err == nil || !errors.Is(err, ErrUnknownKey) {
-		return plain, err
+		return plain, r, err
 	}
 	r2, rerr := k.reload(ctx, r)
 	if rerr != nil {
-		return "", errors.Join(err, rerr)
+		return "", r, errors.Join(err, rerr)
 	}
-	return r2.decrypt(f, v)
+	plain, err = r2.decrypt(f, v)
+	return plain, r2, err
 }
 
 // keyOf returns the key id a stored encrypted value names.
 func keyOf(v string) (KeyID, bool) {
 	_, id, err := decode(v)
 	return id, err == nil
-}
-
-// cache remembers encryptions and decryptions, up to max entries each,
-// evicting an arbitrary entry when full.
-type cache struct {
-	max int
-	mu  sync.RWMutex
-	enc map[string]string // field, key id, plain → stored
-	dec map[string]string // field, stored → plain
-}
-
-func newCache(n int) *cache {
-	return &cache{max: n, enc: make(map[string]string), dec: make(map[string]string)}
-}
-
-func encKey(buf []byte, f field, id KeyID, plain string) []byte {
-	buf = append(buf, byte(f), byte(id>>24), byte(id>>16), byte(id>>8), byte(id))
-	return append(buf, plain...)
-}
-
-func decKey(buf []byte, f field, v string) []byte {
-	return append(append(buf, byte(f)), v...)
-}
-
-func (c *cache) getEnc(f field, id KeyID, plain string) (string, bool) {
-	if c.max == 0 {
-		return "", false
-	}
-	var buf [160]byte
-	k := encKey(buf[:0], f, id, plain)
-	c.mu.RLock()
-	v, ok := c.enc[string(k)]
-	c.mu.RUnlock()
-	return v, ok
-}
-
-func (c *cache) getDec(f field, v string) (string, bool) {
-	if c.max == 0 {
-		return "", false
-	}
-	var buf [256]byte
-	k := decKey(buf[:0], f, v)
-	c.mu.RLock()
-	p, ok := c.dec[string(k)]
-	c.mu.RUnlock()
-	return p, ok
-}
-
-func (c *cache) putEnc(f field, id KeyID, plain, v string) {
-	if c.max == 0 {
-		return
-	}
-	c.put(c.enc, string(encKey(nil, f, id, plain)), v)
-}
-
-func (c *cache) putDec(f field, v, plain string) {
-	if c.max == 0 {
-		return
-	}
-	c.put(c.dec, string(decKey(nil, f, v)), plain)
-}
-
-func (c *cache) put(m map[string]string, k, v string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := m[k]; !ok && len(m) >= c.max {
-		for old := range m {
-			delete(m, old)
-			break
-		}
-	}
-	m[k] = v
 }

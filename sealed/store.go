@@ -131,51 +131,119 @@ func (s *Store) seal(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, e
 }
 
 // open turns the secret fields of a stored token into plain values, in
-// place, skipping the fields in skip (values the caller already knows).
-func (s *Store) open(ctx context.Context, t *zohoauth.Token, skip *zohoauth.Token) error {
-	for _, f := range fields {
-		p := f.ptr(t)
-		if *p == "" {
+// place. A token the ring opened recently costs one look-up in its cache.
+// known, when not nil, holds plain values the caller knows for some fields
+// (a find's query value, a save's own values): one is taken without a
+// decryption when the stored value is a form of it (knownForm).
+func (s *Store) open(ctx context.Context, t *zohoauth.Token, known *zohoauth.Token) error {
+	var r *ring
+	if s.mode != plainOnly {
+		r = s.keys.forRead()
+	}
+	var stored tokenFields
+	for i, f := range fields {
+		stored[i] = *f.ptr(t)
+	}
+	if r != nil {
+		if plain, ok := r.tokens.get(&stored); ok {
+			for i, f := range fields {
+				*f.ptr(t) = plain[i]
+			}
+			return nil
+		}
+	}
+	// The opening is remembered when every value is encrypted and r opened
+	// them all (not a newer ring, after a reload on an unknown key).
+	remember := r != nil
+	var plain tokenFields
+	for i, f := range fields {
+		v := stored[i]
+		if v == "" {
 			continue
 		}
-		if skip != nil {
-			if known := *f.ptr(skip); known != "" {
-				*p = known
+		if !IsSealed(v) {
+			remember = false
+		}
+		if known != nil {
+			if k := *f.ptr(known); k != "" && s.knownForm(r, f, k, v) {
+				plain[i] = k
 				continue
 			}
 		}
-		plain, err := s.openValue(ctx, f, t.ID, *p)
+		p, by, err := s.openWith(ctx, r, f, t.ID, v)
 		if err != nil {
 			return err
 		}
-		*p = plain
+		if by != r {
+			remember = false
+		}
+		plain[i] = p
+	}
+	if remember {
+		r.tokens.put(&stored, &plain)
+	}
+	for i, f := range fields {
+		*f.ptr(t) = plain[i]
 	}
 	return nil
 }
 
+// knownForm reports whether the stored value v of field f is a form of the
+// plain value k that the store reads as k: k itself where plain values are
+// read, or k's encryption under the key v names (which the ring's cache of
+// encryptions answers after the find or save that made it).
+func (s *Store) knownForm(r *ring, f field, k, v string) bool {
+	if !IsSealed(v) {
+		return s.mode != Strict && v == k
+	}
+	if r == nil {
+		return false
+	}
+	id, ok := keyIDOf(v)
+	if !ok {
+		return false
+	}
+	c, err := r.encrypt(f, k, id)
+	return err == nil && c == v
+}
+
+// openValue returns the plain value of the stored value v of field f of
+// token id.
 func (s *Store) openValue(ctx context.Context, f field, id, v string) (string, error) {
+	var r *ring
+	if s.mode != plainOnly {
+		r = s.keys.forRead()
+	}
+	p, _, err := s.openWith(ctx, r, f, id, v)
+	return p, err
+}
+
+// openWith is openValue with the ring r (nil for RequirePlain); it also
+// returns the ring that decrypted v, which is another than r when v named a
+// key r lacks and the keyring reloaded.
+func (s *Store) openWith(ctx context.Context, r *ring, f field, id, v string) (string, *ring, error) {
 	if !IsSealed(v) {
 		if s.mode == Strict {
-			return "", &ValueError{Field: f.column(), TokenID: id, Err: ErrPlainValue}
+			return "", r, &ValueError{Field: f.column(), TokenID: id, Err: ErrPlainValue}
 		}
-		return v, nil
+		return v, r, nil
 	}
 	if s.mode == plainOnly {
 		ve := &ValueError{Field: f.column(), TokenID: id, Err: ErrSealedValue}
 		if kid, ok := keyOf(v); ok {
 			ve.KeyID, ve.HasKey = kid, true
 		}
-		return "", ve
+		return "", r, ve
 	}
-	plain, err := s.keys.decrypt(ctx, f, v)
+	plain, by, err := s.keys.decryptWith(ctx, r, f, v)
 	if err != nil {
 		var ve *ValueError
 		if errors.As(err, &ve) {
 			ve.TokenID = id
 		}
-		return "", err
+		return "", by, err
 	}
-	return plain, nil
+	return plain, by, nil
 }
 
 // candidates returns the stored forms a look-up of value v in field f
@@ -202,11 +270,11 @@ func (s *Store) candidates(dst []string, f field, v string) ([]string, error) {
 	return dst, nil
 }
 
-// hit is what a look-up by a secret key matched: the field, the stored
-// form the inner store was asked for, and its plain value.
+// hit is what a look-up by a secret key matched: the field and the plain
+// value asked for.
 type hit struct {
-	f             field
-	stored, plain string
+	f     field
+	plain string
 }
 
 // find returns the stored token (as stored) matching t, and what a secret
@@ -266,7 +334,7 @@ func (s *Store) findOnce(ctx context.Context, t *zohoauth.Token) (*zohoauth.Toke
 		for _, c := range cands {
 			got, err := s.inner.FindToken(ctx, query(k, c))
 			if err == nil || !errors.Is(err, zohoauth.ErrNotFound) {
-				return got, hit{f: f, stored: c, plain: k.Value}, tried, err
+				return got, hit{f: f, plain: k.Value}, tried, err
 			}
 			last = err
 		}
@@ -282,14 +350,15 @@ func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Tok
 	if err != nil {
 		return nil, err
 	}
-	// The field a secret key matched holds the stored form the inner store
-	// was asked for, whose plain value is the caller's: it is not
-	// decrypted again. RequirePlain checks every value it returns.
-	var known zohoauth.Token
-	if h.f != 0 && s.mode != plainOnly && *h.f.ptr(got) == h.stored {
-		*h.f.ptr(&known) = h.plain
+	// The field a secret key matched holds a stored form of the caller's
+	// value: it is not decrypted again (open checks it is that value's
+	// form). RequirePlain checks every value it returns.
+	var known *zohoauth.Token
+	if h.f != 0 && s.mode != plainOnly {
+		known = &zohoauth.Token{}
+		*h.f.ptr(known) = h.plain
 	}
-	if err := s.open(ctx, got, &known); err != nil {
+	if err := s.open(ctx, got, known); err != nil {
 		return nil, readErr(err)
 	}
 	return got, nil
