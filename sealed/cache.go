@@ -39,10 +39,12 @@ const maxCachedLen = 4096
 const hashPrefix = 32
 
 // set is one set of a cache: the tags (a part of each entry's hash, 0 when
-// empty) and the entries.
+// empty) and the entries, in one cache line of 64 bytes (the array of
+// sets is large enough to start at a page).
 type set[E any] struct {
 	tag [ways]atomic.Uint32
 	e   [ways]atomic.Pointer[E]
+	_   [64 - ways*4 - ways*8]byte
 }
 
 // table is the array of sets of one cache.
@@ -103,6 +105,7 @@ type encEntry struct {
 	id     KeyID
 	plain  string
 	stored string
+	_      [24]byte // 64 bytes: one cache line
 }
 
 // encCache remembers encryptions.

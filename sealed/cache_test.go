@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // testRing returns the ring of a new one-key keyset that remembers n
@@ -153,5 +154,16 @@ func TestCacheSize(t *testing.T) {
 	r.tokens.put(&s, &p)
 	if _, ok := r.tokens.get(&s); ok {
 		t.Fatal("a cache of size 0 remembered a token")
+	}
+}
+
+// TestCacheLayout keeps a set and a remembered encryption in one cache line
+// each.
+func TestCacheLayout(t *testing.T) {
+	if n := unsafe.Sizeof(set[tokEntry]{}); n != 64 {
+		t.Errorf("a set takes %d bytes, want 64", n)
+	}
+	if n := unsafe.Sizeof(encEntry{}); n != 64 {
+		t.Errorf("an encEntry takes %d bytes, want 64", n)
 	}
 }
