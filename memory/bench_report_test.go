@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -56,7 +57,12 @@ func newReportTable(b *testing.B, n int) *reportTable {
 // look-ups of the same keys, in alternating order, so that the ratios
 // compare figures of the same moments; a block amortises the clock reads.
 // Metrics: ns/find-SIZE and ns/bare-SIZE per look-up, x-bare-SIZE (find ÷
-// bare) and x-size (find at the largest size ÷ at the smallest).
+// bare), x-size (find at the largest size ÷ at the smallest) and
+// x-size-bare (the same for the bare map: how much the hardware alone
+// slows a look-up from the smallest size to the largest). The cpu-
+// metrics are the same figures in the CPU time of the benchmark's thread
+// (storetest.ThreadTime), which leaves out the time the thread waited for
+// a CPU on a loaded machine.
 func BenchmarkReportFind(b *testing.B) {
 	var tables []*reportTable
 	for _, n := range storetest.BenchSizes(1_000, 100_000, 1_000_000) {
@@ -87,8 +93,12 @@ func BenchmarkReportFind(b *testing.B) {
 	}
 	for _, op := range ops {
 		b.Run(op.name, func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			find := make([]time.Duration, len(tables))
 			bare := make([]time.Duration, len(tables))
+			cpuFind := make([]time.Duration, len(tables))
+			cpuBare := make([]time.Duration, len(tables))
 			var got, want *zohoauth.Token
 			finds := func(t *reportTable, i int) {
 				for j := range block {
@@ -105,6 +115,7 @@ func BenchmarkReportFind(b *testing.B) {
 			}
 			for i := 0; b.Loop(); i++ {
 				for k, t := range tables {
+					c0, _ := storetest.ThreadTime()
 					t0 := time.Now()
 					if i%2 == 0 {
 						finds(t, i)
@@ -112,18 +123,24 @@ func BenchmarkReportFind(b *testing.B) {
 						bares(t, i)
 					}
 					t1 := time.Now()
+					c1, _ := storetest.ThreadTime()
 					if i%2 == 0 {
 						bares(t, i)
 					} else {
 						finds(t, i)
 					}
 					t2 := time.Now()
+					c2, _ := storetest.ThreadTime()
 					if i%2 == 0 {
 						find[k] += t1.Sub(t0)
 						bare[k] += t2.Sub(t1)
+						cpuFind[k] += c1 - c0
+						cpuBare[k] += c2 - c1
 					} else {
 						bare[k] += t1.Sub(t0)
 						find[k] += t2.Sub(t1)
+						cpuBare[k] += c1 - c0
+						cpuFind[k] += c2 - c1
 					}
 					if got.ID != want.ID {
 						b.Fatalf("found id %s, the map holds %s", got.ID, want.ID)
@@ -131,13 +148,24 @@ func BenchmarkReportFind(b *testing.B) {
 				}
 			}
 			per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N*block) }
+			last := len(tables) - 1
 			for k, t := range tables {
 				l := storetest.SizeLabel(t.n)
 				b.ReportMetric(per(find[k]), "ns/find-"+l)
 				b.ReportMetric(per(bare[k]), "ns/bare-"+l)
 				b.ReportMetric(per(find[k])/per(bare[k]), "x-bare-"+l)
+				if _, ok := storetest.ThreadTime(); ok {
+					b.ReportMetric(per(cpuFind[k]), "cpu-ns/find-"+l)
+					b.ReportMetric(per(cpuBare[k]), "cpu-ns/bare-"+l)
+					b.ReportMetric(per(cpuFind[k])/per(cpuBare[k]), "cpu-x-bare-"+l)
+				}
 			}
-			b.ReportMetric(per(find[len(find)-1])/per(find[0]), "x-size")
+			b.ReportMetric(per(find[last])/per(find[0]), "x-size")
+			b.ReportMetric(per(bare[last])/per(bare[0]), "x-size-bare")
+			if _, ok := storetest.ThreadTime(); ok {
+				b.ReportMetric(per(cpuFind[last])/per(cpuFind[0]), "cpu-x-size")
+				b.ReportMetric(per(cpuBare[last])/per(cpuBare[0]), "cpu-x-size-bare")
+			}
 		})
 	}
 }
