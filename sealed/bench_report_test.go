@@ -21,7 +21,10 @@ import (
 // its default cache (DefaultCacheSize), which the 4096 keys fit, and every
 // key is found once before the timing (the first find of a token through
 // the wrapper decrypts it: see BenchmarkFind's sealed-nocache for that cost).
-// Metrics: ns/bare and ns/sealed per find, x-bare (sealed ÷ bare).
+// Metrics: ns/bare and ns/sealed per find, x-bare (sealed ÷ bare), and the
+// same in the CPU time of the benchmark's thread (cpu-…, see
+// storetest.ThreadTime), which leaves out the time the thread waited for a
+// CPU on a loaded machine.
 func BenchmarkReportFind(b *testing.B) {
 	toks := storetest.Tokens(benchTokens)
 	r := rand.New(rand.NewPCG(11, benchTokens))
@@ -56,7 +59,9 @@ func BenchmarkReportFind(b *testing.B) {
 	for _, pr := range pairs {
 		for _, op := range ops {
 			b.Run("store="+pr.kind+"/"+op.name, func(b *testing.B) {
-				var bare, sealed time.Duration
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				var bare, sealed, cpuBare, cpuSealed time.Duration
 				run := func(s zohoauth.Store, i int) {
 					for j := range block {
 						k := keys[(i*block+j)%len(keys)]
@@ -76,22 +81,32 @@ func BenchmarkReportFind(b *testing.B) {
 				}
 				for i := 0; b.Loop(); i++ {
 					first, second := pr.bare, pr.sealed
-					d1, d2 := &bare, &sealed
+					d1, d2, c1, c2 := &bare, &sealed, &cpuBare, &cpuSealed
 					if i%2 == 1 {
-						first, second, d1, d2 = second, first, d2, d1
+						first, second, d1, d2, c1, c2 = second, first, d2, d1, c2, c1
 					}
+					u0, _ := storetest.ThreadTime()
 					t0 := time.Now()
 					run(first, i)
 					t1 := time.Now()
+					u1, _ := storetest.ThreadTime()
 					run(second, i)
 					t2 := time.Now()
+					u2, _ := storetest.ThreadTime()
 					*d1 += t1.Sub(t0)
 					*d2 += t2.Sub(t1)
+					*c1 += u1 - u0
+					*c2 += u2 - u1
 				}
 				per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N*block) }
 				b.ReportMetric(per(bare), "ns/bare")
 				b.ReportMetric(per(sealed), "ns/sealed")
 				b.ReportMetric(per(sealed)/per(bare), "x-bare")
+				if _, ok := storetest.ThreadTime(); ok {
+					b.ReportMetric(per(cpuBare), "cpu-ns/bare")
+					b.ReportMetric(per(cpuSealed), "cpu-ns/sealed")
+					b.ReportMetric(per(cpuSealed)/per(cpuBare), "cpu-x-bare")
+				}
 			})
 		}
 	}
