@@ -24,7 +24,8 @@ import (
 // token's values. When a set is full, a new entry replaces one of its
 // entries. The memory is bounded by the number of entries (WithCacheSize),
 // and a token whose stored values are longer than maxCachedLen together is
-// not remembered.
+// not remembered. A cache of size n has two tables of n entries: an entry
+// is in one or both, so at most 2n entries are alive.
 
 // ways is the number of entries of a set.
 const ways = 4
@@ -108,34 +109,37 @@ type encEntry struct {
 	_      [24]byte // 64 bytes: one cache line
 }
 
-// encCache remembers encryptions.
-type encCache struct{ t *table[encEntry] }
+// encCache remembers encryptions, each under the identity of its plain
+// value in one table and under its content in another (see tokCache).
+type encCache struct{ id, ct *table[encEntry] }
+
+func newEncCache(n int) encCache { return encCache{newTable[encEntry](n), newTable[encEntry](n)} }
 
 func (c encCache) byContent(f field, id KeyID, plain string) uint64 {
-	return maphash.String(c.t.seed, plain) ^ mix(uint64(f)<<32|uint64(id))
+	return maphash.String(c.ct.seed, plain) ^ mix(uint64(f)<<32|uint64(id))
 }
 
 // byIdentity hashes the address of plain instead of its bytes: a caller
 // that looks up a value this package returned (the refresh token of a
 // token it found) gives the same string again. See tokCache.byIdentity.
 func (c encCache) byIdentity(f field, id KeyID, plain string) uint64 {
-	return mix(addr(plain) ^ uint64(len(plain))<<48 ^ uint64(f)<<40 ^ uint64(id)<<8 ^ c.t.salt)
+	return mix(addr(plain) ^ uint64(len(plain))<<48 ^ uint64(f)<<40 ^ uint64(id)<<8 ^ c.id.salt)
 }
 
 // get returns the stored form of plain in field f under key id, when
 // remembered: under the identity of plain, else under its content.
 func (c encCache) get(f field, id KeyID, plain string) (string, bool) {
-	if c.t == nil {
+	if c.id == nil {
 		return "", false
 	}
-	if v, ok := c.lookup(c.byIdentity(f, id, plain), f, id, plain); ok {
+	if v, ok := c.lookup(c.id, c.byIdentity(f, id, plain), f, id, plain); ok {
 		return v, true
 	}
-	return c.lookup(c.byContent(f, id, plain), f, id, plain)
+	return c.lookup(c.ct, c.byContent(f, id, plain), f, id, plain)
 }
 
-func (c encCache) lookup(h uint64, f field, id KeyID, plain string) (string, bool) {
-	s, tag := c.t.locate(h)
+func (c encCache) lookup(t *table[encEntry], h uint64, f field, id KeyID, plain string) (string, bool) {
+	s, tag := t.locate(h)
 	for i := range ways {
 		if s.tag[i].Load() != tag {
 			continue
@@ -149,12 +153,12 @@ func (c encCache) lookup(h uint64, f field, id KeyID, plain string) (string, boo
 
 // put remembers an encryption under the identity and the content of plain.
 func (c encCache) put(f field, id KeyID, plain, stored string) {
-	if c.t == nil || len(plain) > maxCachedLen {
+	if c.id == nil || len(plain) > maxCachedLen {
 		return
 	}
 	e := &encEntry{f: f, id: id, plain: plain, stored: stored}
-	c.t.put(c.byIdentity(f, id, plain), e)
-	c.t.put(c.byContent(f, id, plain), e)
+	c.id.put(c.byIdentity(f, id, plain), e)
+	c.ct.put(c.byContent(f, id, plain), e)
 }
 
 // tokEntry is one remembered opening of a token: the stored values of its
@@ -165,8 +169,15 @@ type tokEntry struct {
 	plain  [len(fields)]string
 }
 
-// tokCache remembers openings of tokens.
-type tokCache struct{ t *table[tokEntry] }
+// tokCache remembers openings of tokens, each under the identity of its
+// stored values in one table (a memory store hands out the same strings on
+// every find) and under their content in another (a SQL or Redis store
+// reads new strings on every find). Two tables, so that the identities of
+// strings no find will give again (every opening over a SQL store) take no
+// place from the contents.
+type tokCache struct{ id, ct *table[tokEntry] }
+
+func newTokCache(n int) tokCache { return tokCache{newTable[tokEntry](n), newTable[tokEntry](n)} }
 
 // tokenFields are the stored values of a token's secret fields, in the
 // order of fields.
@@ -188,7 +199,7 @@ func anchor(v *tokenFields) string {
 // derives from the whole plain value.
 func (c tokCache) byContent(v *tokenFields) uint64 {
 	a := anchor(v)
-	return maphash.String(c.t.seed, a[:min(len(a), hashPrefix)])
+	return maphash.String(c.ct.seed, a[:min(len(a), hashPrefix)])
 }
 
 // byIdentity returns the hash of the address and length of v's anchor,
@@ -199,7 +210,7 @@ func (c tokCache) byContent(v *tokenFields) uint64 {
 // addresses compare at once).
 func (c tokCache) byIdentity(v *tokenFields) uint64 {
 	a := anchor(v)
-	return mix(addr(a) ^ uint64(len(a))<<48 ^ c.t.salt)
+	return mix(addr(a) ^ uint64(len(a))<<48 ^ c.id.salt)
 }
 
 // addr returns the address of the bytes of s, as a number: it is hashed,
@@ -219,17 +230,17 @@ func mix(x uint64) uint64 {
 // get returns the plain values of the stored values v, when remembered:
 // under the identity of v's anchor, else under its content.
 func (c tokCache) get(v *tokenFields) (*tokenFields, bool) {
-	if c.t == nil {
+	if c.id == nil {
 		return nil, false
 	}
-	if p, ok := c.lookup(c.byIdentity(v), v); ok {
+	if p, ok := c.lookup(c.id, c.byIdentity(v), v); ok {
 		return p, true
 	}
-	return c.lookup(c.byContent(v), v)
+	return c.lookup(c.ct, c.byContent(v), v)
 }
 
-func (c tokCache) lookup(h uint64, v *tokenFields) (*tokenFields, bool) {
-	s, tag := c.t.locate(h)
+func (c tokCache) lookup(t *table[tokEntry], h uint64, v *tokenFields) (*tokenFields, bool) {
+	s, tag := t.locate(h)
 	for i := range ways {
 		if s.tag[i].Load() != tag {
 			continue
@@ -242,10 +253,10 @@ func (c tokCache) lookup(h uint64, v *tokenFields) (*tokenFields, bool) {
 }
 
 // put remembers that the stored values v open to plain, under their
-// identity and their content (two places of the table for one entry).
+// identity and under their content.
 // Every value of v that is not empty must be encrypted.
 func (c tokCache) put(v, plain *tokenFields) {
-	if c.t == nil {
+	if c.id == nil {
 		return
 	}
 	n := 0
@@ -256,6 +267,6 @@ func (c tokCache) put(v, plain *tokenFields) {
 		return
 	}
 	e := &tokEntry{stored: *v, plain: *plain}
-	c.t.put(c.byIdentity(v), e)
-	c.t.put(c.byContent(v), e)
+	c.id.put(c.byIdentity(v), e)
+	c.ct.put(c.byContent(v), e)
 }

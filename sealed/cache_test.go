@@ -51,7 +51,7 @@ func sealedFields(t *testing.T, r *ring, tag string) (stored, plain tokenFields)
 // another's.
 func TestTokenCacheChecksEveryValue(t *testing.T) {
 	r := testRing(t, ways) // one set
-	if n := len(r.tokens.t.sets); n != 1 {
+	if n := len(r.tokens.ct.sets); n != 1 {
 		t.Fatalf("cache of %d entries has %d sets, want 1", ways, n)
 	}
 	stored, plain := sealedFields(t, r, "mine")
@@ -80,8 +80,8 @@ func TestTokenCacheChecksEveryValue(t *testing.T) {
 		swapped[i] = other[i]
 		for what, v := range map[string]tokenFields{"last character changed": changed, "emptied": emptied, "another token's": swapped} {
 			e := &tokEntry{stored: stored, plain: plain}
-			r.tokens.t.put(r.tokens.byIdentity(&v), e)
-			r.tokens.t.put(r.tokens.byContent(&v), e)
+			r.tokens.id.put(r.tokens.byIdentity(&v), e)
+			r.tokens.ct.put(r.tokens.byContent(&v), e)
 			if got, ok := r.tokens.get(&v); ok {
 				t.Fatalf("%s %s: the cache answered %v", f.column(), what, *got)
 			}
@@ -128,22 +128,25 @@ func TestEncCacheChecksEveryPart(t *testing.T) {
 		"another key id": {f: fieldRefreshToken, id: r.primary + 1, plain: plain},
 		"another value":  {f: fieldRefreshToken, id: r.primary, plain: plain + "x"},
 	} {
-		r.enc.t.put(r.enc.byIdentity(q.f, q.id, q.plain), e)
-		r.enc.t.put(r.enc.byContent(q.f, q.id, q.plain), e)
+		r.enc.id.put(r.enc.byIdentity(q.f, q.id, q.plain), e)
+		r.enc.ct.put(r.enc.byContent(q.f, q.id, q.plain), e)
 		if got, ok := r.enc.get(q.f, q.id, q.plain); ok {
 			t.Fatalf("%s: the cache answered %q", what, got)
 		}
 	}
 }
 
-// TestCacheSize checks the bound: a cache of n holds at most n entries
-// (n rounded up to a power of two), and 0 holds none.
+// TestCacheSize checks the bound: each table of a cache of n holds at most
+// n entries (n rounded up to a power of two), and 0 holds none.
 func TestCacheSize(t *testing.T) {
 	for _, tc := range []struct{ n, slots int }{{0, 0}, {1, ways}, {ways, ways}, {ways + 1, 2 * ways}, {DefaultCacheSize, DefaultCacheSize}} {
 		r := testRing(t, tc.n)
 		got := 0
-		if r.tokens.t != nil {
-			got = len(r.tokens.t.sets) * ways
+		if r.tokens.id != nil {
+			got = len(r.tokens.id.sets) * ways
+			if n := len(r.tokens.ct.sets) * ways; n != got {
+				t.Errorf("WithCacheSize(%d): tables of %d and %d places", tc.n, got, n)
+			}
 		}
 		if got != tc.slots {
 			t.Errorf("WithCacheSize(%d): %d places, want %d", tc.n, got, tc.slots)

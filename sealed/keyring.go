@@ -49,10 +49,12 @@ type KeyringOption func(*Keyring)
 // WithCacheSize sets how many encryptions, and how many openings of
 // tokens, the keyring remembers (DefaultCacheSize by default, rounded up to
 // a power of two; 0 remembers none). An opening holds the plain secrets of
-// one token (and, over a SQL or Redis store, the stored values read): a
-// process that remembers n tokens keeps up to n tokens' secrets in its
-// memory, in clear, as long as its keyset does not change, at most 4 KiB
-// each (a token with longer values is not remembered). Over the memory
+// one token (and, over a SQL or Redis store, the stored values read): the
+// cache keeps the secrets of up to n tokens in the process's memory, in
+// clear, as long as its keyset does not change, and up to 2n when the
+// tokens change or the store hands out new copies (each opening is found
+// by two hashes, in two tables of n), at most 4 KiB each (a token with
+// longer values is not remembered). Over the memory
 // store the plain values are the caller's anyway; over any other store
 // they are what the cache adds to the process's memory. A process that
 // must not keep secrets beyond a call sets 0, and every find then runs
@@ -126,7 +128,7 @@ func newRing(ks *Keyset, raw []byte, cacheSize int) (*ring, error) {
 		return nil, err
 	}
 	r := &ring{raw: slices.Clone(raw), primary: ks.Primary(), prims: prims,
-		enc: encCache{newTable[encEntry](cacheSize)}, tokens: tokCache{newTable[tokEntry](cacheSize)}}
+		enc: newEncCache(cacheSize), tokens: newTokCache(cacheSize)}
 	keys := ks.Keys()
 	r.order = append(r.order, r.primary)
 	for i := len(keys) - 1; i >= 0; i-- {
