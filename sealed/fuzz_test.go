@@ -7,9 +7,10 @@ import (
 	"testing"
 )
 
-// FuzzDecode feeds arbitrary stored values to the decoder and to the full
-// read path of a keyring: neither panics; a value the decoder accepts
-// re-encodes to itself (one stored form per ciphertext); and a value that
+// FuzzDecode feeds arbitrary stored values to the decoder, to keyIDOf and
+// to the full read path of a keyring: none panics; a value the decoder
+// accepts re-encodes to itself (one stored form per ciphertext) and
+// keyIDOf reads the key id the decoder does; and a value that
 // is not a genuine ciphertext of the keyset never decrypts, failing with a
 // typed error instead.
 func FuzzDecode(f *testing.F) {
@@ -43,6 +44,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
+		kid, kok := keyIDOf(v)
 		raw, id, err := decode(v)
 		if err != nil {
 			if !errors.Is(err, ErrFormat) {
@@ -57,6 +59,9 @@ func FuzzDecode(f *testing.F) {
 			}
 			if got, ok := keyOf(v); !ok || got != id {
 				t.Fatalf("keyOf disagrees with decode")
+			}
+			if !kok || kid != id {
+				t.Fatalf("keyIDOf(%q) = %v, %v; decode names key %v", v, kid, kok, id)
 			}
 		}
 		for _, fl := range fields {
