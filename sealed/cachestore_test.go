@@ -1,10 +1,12 @@
 package sealed_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/zohoauth/zohoauth"
@@ -139,5 +141,41 @@ func TestRetiredKeyNotOpenedFromCache(t *testing.T) {
 	_, err = s.FindToken(ctx, &zohoauth.Token{ClientID: tok.ClientID, ClientSecret: "x", RefreshToken: tok.RefreshToken})
 	if !errors.Is(err, sealed.ErrUnknownKey) && !errors.Is(err, zohoauth.ErrNotFound) {
 		t.Fatalf("a find by refresh token of a value under the retired key: %v", err)
+	}
+}
+
+// countingSource counts the reads of a keyset.
+type countingSource struct {
+	sealed.Source
+	reads atomic.Int64
+}
+
+func (c *countingSource) ReadKeyset(ctx context.Context) ([]byte, error) {
+	c.reads.Add(1)
+	return c.Source.ReadKeyset(ctx)
+}
+
+// TestBatchReadsKeysetOnce saves a batch of tokens: the keyring reads its
+// source once for the batch (one write, all or nothing), not once per
+// token (a batch of 10k tokens read the keyset file 10k times).
+func TestBatchReadsKeysetOnce(t *testing.T) {
+	ctx := t.Context()
+	_, path := newKeyring(t)
+	src := &countingSource{Source: sealed.File(path)}
+	keys, err := sealed.NewKeyring(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sealed.New(memory.New(), keys)
+	batch := make([]*zohoauth.Token, 50)
+	for i := range batch {
+		batch[i] = secretToken(i + 1)
+	}
+	before := src.reads.Load()
+	if err := s.(zohoauth.BatchSaver).SaveTokens(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if n := src.reads.Load() - before; n != 1 {
+		t.Fatalf("a batch of %d tokens read the keyset %d times, want once", len(batch), n)
 	}
 }

@@ -100,10 +100,12 @@ func writeErr(err error) error { return storekit.StoreError("sealed: cannot writ
 // writesPlain reports whether the store writes plain values.
 func (s *Store) writesPlain() bool { return s.mode == Unseal || s.mode == plainOnly }
 
-// seal returns a copy of t with its secret fields in stored form.
-func (s *Store) seal(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
+// seal returns a copy of t with its secret fields in stored form. *r is
+// the ring of the write: nil until seal reads the keyset (forWrite) for
+// the first value to encrypt, so that the tokens of one batch share one
+// read of the source.
+func (s *Store) seal(ctx context.Context, t *zohoauth.Token, r **ring) (*zohoauth.Token, error) {
 	out := t.Clone()
-	var r *ring
 	for _, f := range fields {
 		p := f.ptr(out)
 		if *p == "" {
@@ -115,13 +117,14 @@ func (s *Store) seal(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, e
 			}
 			continue
 		}
-		if r == nil {
-			var err error
-			if r, err = s.keys.forWrite(ctx); err != nil {
+		if *r == nil {
+			w, err := s.keys.forWrite(ctx)
+			if err != nil {
 				return nil, err
 			}
+			*r = w
 		}
-		v, err := r.encrypt(f, *p, r.primary)
+		v, err := (*r).encrypt(f, *p, (*r).primary)
 		if err != nil {
 			return nil, err
 		}
@@ -398,8 +401,9 @@ func (s *Store) openAll(ctx context.Context, list []*zohoauth.Token) ([]*zohoaut
 // found by a secret key whose stored form is not the one a write uses now
 // (a value under an older key, or plain), the stored token's id is set on
 // the copy, so that the save updates that token rather than insert another.
-func (s *Store) prepare(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
-	enc, err := s.seal(ctx, t)
+// r is the ring of the write, as for seal.
+func (s *Store) prepare(ctx context.Context, t *zohoauth.Token, r **ring) (*zohoauth.Token, error) {
+	enc, err := s.seal(ctx, t, r)
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +435,8 @@ func (s *Store) prepare(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token
 // SaveToken encrypts t's secret fields and saves it into the inner store.
 // On success t is updated to the stored value, decrypted.
 func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
-	enc, err := s.prepare(ctx, t)
+	var r *ring
+	enc, err := s.prepare(ctx, t, &r)
 	if err != nil {
 		return writeErr(err)
 	}
@@ -464,7 +469,8 @@ func (s *Store) lock(ctx context.Context, name string, lease time.Duration) (zoh
 
 func (s *Store) swap(ctx context.Context, old, t *zohoauth.Token) error {
 	cas := s.inner.(zohoauth.CompareAndSwapper)
-	enc, err := s.seal(ctx, t)
+	var r *ring
+	enc, err := s.seal(ctx, t, &r)
 	if err != nil {
 		return writeErr(err)
 	}
@@ -512,9 +518,11 @@ func (s *Store) swap(ctx context.Context, old, t *zohoauth.Token) error {
 }
 
 func (s *Store) saveTokens(ctx context.Context, tokens []*zohoauth.Token) error {
+	// One write: the keyset is read once for the batch.
+	var r *ring
 	encs := make([]*zohoauth.Token, len(tokens))
 	for i, t := range tokens {
-		enc, err := s.prepare(ctx, t)
+		enc, err := s.prepare(ctx, t, &r)
 		if err != nil {
 			return writeErr(err)
 		}
