@@ -38,7 +38,7 @@ func TestUntrustedAPIDomainNeverStored(t *testing.T) {
 			srv, calls := forgingAccounts(t, dom)
 			clk := clock.NewFake(t0)
 			store := memory.New()
-			a := auth.New(store, auth.Options{Accounts: &accounts.Client{BaseURL: srv.URL}, Clock: clk, SkipUserLookup: true})
+			a := mustNew(store, auth.Options{Accounts: &accounts.Client{BaseURL: srv.URL}, Clock: clk, SkipUserLookup: true})
 			defer a.Close()
 
 			_, err := a.AccessToken(ctx, &zohoauth.Token{ClientID: clientID, ClientSecret: clientSecret, GrantToken: "1000.grant"})
@@ -75,7 +75,7 @@ func storedHandle(t *testing.T, apiDomain string, ac *accounts.Client) *auth.Han
 	if err := st.SaveToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
-	a := auth.New(st, auth.Options{Accounts: ac, Clock: clock.NewFake(t0)})
+	a := mustNew(st, auth.Options{Accounts: ac, Clock: clock.NewFake(t0)})
 	t.Cleanup(func() { _ = a.Close() })
 	return a.For(&zohoauth.Token{ID: tok.ID})
 }

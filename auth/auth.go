@@ -62,6 +62,7 @@ package auth
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -162,20 +163,40 @@ type Options struct {
 	// nil means the global one (otel.GetTracerProvider), a no-op unless the
 	// program installs one.
 	TracerProvider trace.TracerProvider
+	// Policies are the lifecycle policies: session lifetime, idle and
+	// failure clean-up (see Policies). Each needs a store that keeps
+	// lifecycle records; New refuses them otherwise.
+	Policies Policies
+	// UseInterval is how often the uses of tokens are written to their
+	// lifecycle records (Lifecycle.LastUsedAt), when the store keeps them:
+	// the valid-token path only marks a token used, and a timer writes the
+	// marks, at most once per interval and token. 0 means
+	// DefaultUseInterval; a negative value records no use.
+	UseInterval time.Duration
+	// SweepInterval, when positive, runs Sweep in the background every
+	// interval (see Sweep: one process of a fleet sweeps per interval).
+	// The first sweep runs one interval after New.
+	SweepInterval time.Duration
 }
 
 // Authenticator hands out valid access tokens for the tokens of a store. It
 // is safe for concurrent use, by many users at once. Call Close when done.
 type Authenticator struct {
-	store    zohoauth.Store             // observed: spans and durations
-	locker   zohoauth.Locker            // the store's, observed; nil if it has none
-	cas      zohoauth.CompareAndSwapper // the store's, observed; nil if it has none
-	tel      *telemetry
-	events   *events // nil without Options.OnEvent
-	logins   logins
-	accounts *accounts.Client
-	clock    clock.Clock
-	log      *slog.Logger
+	store      zohoauth.Store             // observed: spans and durations
+	rawStore   zohoauth.Store             // as given to New: its other capabilities (Pager)
+	storeType  string                     // its Go type, for errors
+	locker     zohoauth.Locker            // the store's, observed; nil if it has none
+	cas        zohoauth.CompareAndSwapper // the store's, observed; nil if it has none
+	tel        *telemetry
+	events     *events                  // nil without Options.OnEvent
+	keeper     zohoauth.LifecycleKeeper // the store's, observed; nil if it keeps no lifecycles
+	policies   Policies
+	useEvery   time.Duration // 0: uses are not recorded
+	sweepEvery time.Duration // 0: no background sweep
+	logins     logins
+	accounts   *accounts.Client
+	clock      clock.Clock
+	log        *slog.Logger
 
 	margin, refreshTimeout, cooldown, throttleCooldown, retryBackoff time.Duration
 	lease, lockWait                                                  time.Duration
@@ -183,17 +204,28 @@ type Authenticator struct {
 
 	resolving singleflight.Group // resolutions in progress, by partial-token key
 
-	mu       sync.Mutex
-	closed   bool
-	entries  map[string]*entry   // by store id
-	keys     map[string]*entry   // by partial-token key
-	keyFails map[string]*failure // failed resolutions, by partial-token key
-	running  int                 // resolutions whose work runs (runResolve)
-	wg       sync.WaitGroup      // running renewals and resolutions
+	mu         sync.Mutex
+	closed     bool
+	entries    map[string]*entry   // by store id
+	keys       map[string]*entry   // by partial-token key
+	keyFails   map[string]*failure // failed resolutions, by partial-token key
+	running    int                 // resolutions whose work runs (runResolve)
+	useTimer   clock.Timer         // the use recorder's; nil when uses are not recorded
+	sweepTimer clock.Timer         // the background sweep's; nil without one
+	sweepStop  context.CancelFunc  // cancels a running background sweep at Close
+	wg         sync.WaitGroup      // running renewals and resolutions
 }
 
-// New returns an Authenticator over store.
-func New(store zohoauth.Store, opts Options) *Authenticator {
+// New returns an Authenticator over store. It refuses a policy
+// (Options.Policies) that store cannot serve, with a *PolicyStoreError
+// naming the store's type and the policy, and a negative or incoherent
+// policy value, with an error matching ErrInvalidPolicy.
+func New(store zohoauth.Store, opts Options) (*Authenticator, error) {
+	keeper, _ := store.(zohoauth.LifecycleKeeper)
+	useEvery := orDefault(opts.UseInterval, DefaultUseInterval)
+	if err := checkPolicies(store, keeper, opts, useEvery); err != nil {
+		return nil, err
+	}
 	a := &Authenticator{
 		clock:            opts.Clock,
 		log:              opts.Logger,
@@ -205,6 +237,8 @@ func New(store zohoauth.Store, opts Options) *Authenticator {
 		lease:            orDefault(opts.Lease, DefaultLease),
 		lockWait:         orDefault(opts.LockWait, DefaultLockWait),
 		skipUserLookup:   opts.SkipUserLookup,
+		policies:         opts.Policies,
+		sweepEvery:       opts.SweepInterval,
 		entries:          map[string]*entry{},
 		keys:             map[string]*entry{},
 		keyFails:         map[string]*failure{},
@@ -216,6 +250,7 @@ func New(store zohoauth.Store, opts Options) *Authenticator {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	a.tel = newTelemetry(opts.MeterProvider, opts.TracerProvider)
+	a.rawStore, a.storeType = store, fmt.Sprintf("%T", store)
 	a.observe(store)
 	a.observeTokens(opts.MeterProvider)
 	if opts.OnEvent != nil {
@@ -229,7 +264,16 @@ func New(store zohoauth.Store, opts Options) *Authenticator {
 		ac.Now = a.clock.Now
 	}
 	a.accounts = &ac
-	return a
+	if a.keeper != nil && opts.UseInterval >= 0 {
+		a.useEvery = useEvery
+		a.mu.Lock()
+		a.useTimer = a.clock.AfterFunc(a.useEvery, a.useTick)
+		a.mu.Unlock()
+	}
+	if a.sweepEvery > 0 {
+		a.startSweeps()
+	}
+	return a, nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -270,11 +314,12 @@ func (a *Authenticator) Login(ctx context.Context, t *zohoauth.Token, accountsSe
 	if t.GrantToken == "" || t.ClientID == "" || t.ClientSecret == "" {
 		return nil, &zohoauth.Error{Code: zohoauth.CodeMandatoryValue, Message: storekit.MsgMandatoryKey + storekit.MsgMandatoryKeysClient, Detail: "login needs a grant code, a client id and a client secret", Err: zohoauth.ErrInvalidToken}
 	}
-	tok, err := a.renew(ctx, renewReq{seed: t.Clone(), login: true, accountsServer: accountsServer})
+	note := &lifeNote{}
+	tok, err := a.renew(ctx, renewReq{seed: t.Clone(), login: true, accountsServer: accountsServer, life: note})
 	if err != nil {
 		return nil, err
 	}
-	e, err := a.adopt(tok)
+	e, err := a.adopt(tok, note)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +337,20 @@ func (a *Authenticator) Close() error {
 	for _, e := range a.entries {
 		entries = append(entries, e)
 	}
+	for _, t := range []clock.Timer{a.useTimer, a.sweepTimer} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	if a.sweepStop != nil {
+		a.sweepStop()
+	}
 	a.mu.Unlock()
+	if a.useEvery > 0 {
+		// The uses marked since the last flush, so that a short-lived
+		// process records them too.
+		a.flushUses(context.Background())
+	}
 	for _, e := range entries {
 		e.close()
 	}
@@ -305,13 +363,17 @@ func (a *Authenticator) Close() error {
 }
 
 // adopt installs tok, which has an id, as the current token of its entry
-// and returns the entry.
-func (a *Authenticator) adopt(tok *zohoauth.Token) (*entry, error) {
+// and returns the entry. note is what the renewal that obtained tok learned
+// of its session, or nil.
+func (a *Authenticator) adopt(tok *zohoauth.Token, note *lifeNote) (*entry, error) {
 	e, err := a.entry(tok.ID)
 	if err != nil {
 		return nil, err
 	}
 	e.mu.Lock()
+	if note != nil && note.set {
+		e.end = note.end
+	}
 	e.installLocked(tok, true)
 	e.fail = nil
 	e.mu.Unlock()

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
-	"github.com/zohoauth/zohoauth/auth"
 	"github.com/zohoauth/zohoauth/zohotest"
 )
 
@@ -95,7 +94,7 @@ func TestCancelledCallerDoesNotFailOthers(t *testing.T) {
 func TestRenewalAdoptsTokenRefreshedElsewhere(t *testing.T) {
 	e := newEnv(t, nil)
 	h, _ := e.login()
-	other := auth.New(e.store, e.opts)
+	other := mustNew(e.store, e.opts)
 	defer other.Close()
 	ho := other.For(&zohoauth.Token{ID: h.ID()})
 	if _, err := ho.AccessToken(ctx); err != nil {

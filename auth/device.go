@@ -20,11 +20,12 @@ func (a *Authenticator) LoginToken(ctx context.Context, tok *zohoauth.Token) (*H
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.refreshTimeout)
 	defer cancel()
-	saved, err := a.save(sctx, renewReq{seed: tok.Clone(), login: true}, tok.Clone(), nil, nil, a.log)
+	note := &lifeNote{}
+	saved, err := a.save(sctx, renewReq{seed: tok.Clone(), login: true, life: note}, tok.Clone(), nil, nil, a.log)
 	if err != nil {
 		return nil, err
 	}
-	e, err := a.adopt(saved)
+	e, err := a.adopt(saved, note)
 	if err != nil {
 		return nil, err
 	}

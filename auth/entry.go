@@ -28,6 +28,7 @@ type state struct {
 	tok     *zohoauth.Token // never modified once published
 	phase   phase
 	staleAt time.Time // zero when the token has no expiry
+	expiry  time.Time // tok.Expiry, or the session's end when sooner (Policies.SessionLifetime)
 }
 
 // failure is a remembered renewal failure.
@@ -69,12 +70,14 @@ type entry struct {
 	cur  atomic.Pointer[state]
 	busy atomic.Bool // a flight is running
 	dead atomic.Bool // closed: handles must resolve again
+	used atomic.Bool // handed out since the last flush of uses (Options.UseInterval)
 
 	mu     sync.Mutex // guards the fields below
 	flight *flight
 	timer  clock.Timer
 	fail   *failure
 	closed bool
+	end    time.Time // end of the token's session (Policies.SessionLifetime); zero: none known
 }
 
 var expiredNone = &state{phase: expired}
@@ -99,7 +102,7 @@ func phaseAt(staleAt, expiry, now time.Time) phase {
 // does not renew in a loop. e.mu is held.
 func (e *entry) installLocked(tok *zohoauth.Token, renewed bool) *state {
 	now := e.a.clock.Now()
-	s := &state{access: tok.AccessToken, tok: tok}
+	s := &state{access: tok.AccessToken, tok: tok, expiry: tok.Expiry}
 	if !tok.Expiry.IsZero() {
 		margin := e.a.margin
 		if left := tok.Expiry.Sub(now); renewed && margin > left/2 {
@@ -107,7 +110,15 @@ func (e *entry) installLocked(tok *zohoauth.Token, renewed bool) *state {
 		}
 		s.staleAt = tok.Expiry.Add(-margin)
 	}
-	s.phase = phaseAt(s.staleAt, tok.Expiry, now)
+	if !e.end.IsZero() && (s.expiry.IsZero() || e.end.Before(s.expiry)) {
+		// The session ends first: the token is handed out until then, and
+		// not renewed in the background (the renewal would be refused).
+		s.expiry = e.end
+		if s.staleAt.IsZero() || e.end.Before(s.staleAt) {
+			s.staleAt = e.end
+		}
+	}
+	s.phase = phaseAt(s.staleAt, s.expiry, now)
 	if tok.AccessToken == "" {
 		s.phase = expired
 	}
@@ -122,10 +133,10 @@ func (e *entry) armLocked(s *state, now time.Time) {
 		e.timer.Stop()
 		e.timer = nil
 	}
-	if e.closed || s.tok == nil || s.tok.Expiry.IsZero() || s.phase == expired {
+	if e.closed || s.tok == nil || s.expiry.IsZero() || s.phase == expired {
 		return
 	}
-	at := s.tok.Expiry
+	at := s.expiry
 	if s.phase == fresh {
 		at = s.staleAt
 	}
@@ -141,7 +152,7 @@ func (e *entry) tick(s *state) {
 		return // replaced (renewed, or moved on by an earlier tick)
 	}
 	now := e.a.clock.Now()
-	p := phaseAt(s.staleAt, s.tok.Expiry, now)
+	p := phaseAt(s.staleAt, s.expiry, now)
 	if p == s.phase {
 		e.armLocked(s, now)
 		return
@@ -252,6 +263,8 @@ func (e *entry) startLocked(ctx context.Context, req renewReq) *flight {
 	if fl := e.failingLocked(a.clock.Now()); fl != nil && fl.reauth {
 		req.failed = fl
 	}
+	note := &lifeNote{}
+	req.life = note
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -259,11 +272,14 @@ func (e *entry) startLocked(ctx context.Context, req renewReq) *flight {
 		tok, err := a.renew(rctx, req)
 		cancel()
 		e.mu.Lock()
+		if note.set {
+			e.end = note.end
+		}
 		if err == nil && e.closed {
 			f.err = ErrClosed
 		} else if err == nil {
 			f.st = e.installLocked(tok, true)
-			if f.st.phase == expired && tok.AccessToken != before && tok.AccessToken != "" {
+			if f.st.phase == expired && tok.AccessToken != before && tok.AccessToken != "" && (e.end.IsZero() || a.clock.Now().Before(e.end)) {
 				// A token Zoho just issued is usable even if the clock
 				// says it expired (a lifetime shorter than the time the
 				// call took). A token the renewal kept as it was stays

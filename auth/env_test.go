@@ -60,8 +60,14 @@ type env struct {
 
 func newEnv(t *testing.T, mod func(*auth.Options)) *env {
 	t.Helper()
+	return newEnvWith(t, memory.New(), mod)
+}
+
+// newEnvWith is newEnv over the given store.
+func newEnvWith(t *testing.T, store zohoauth.Store, mod func(*auth.Options)) *env {
+	t.Helper()
 	checkGoroutines(t)
-	e := &env{t: t, clk: clock.NewFake(t0), store: memory.New(), logs: &syncBuffer{}}
+	e := &env{t: t, clk: clock.NewFake(t0), store: store, logs: &syncBuffer{}}
 	e.srv = zohotest.NewServer(zohotest.Options{Clock: e.clk})
 	t.Cleanup(e.srv.Close)
 	e.srv.AddClient(zohotest.Client{ID: clientID, Secret: clientSecret})
@@ -74,7 +80,7 @@ func newEnv(t *testing.T, mod func(*auth.Options)) *env {
 	if mod != nil {
 		mod(&e.opts)
 	}
-	e.a = auth.New(e.store, e.opts)
+	e.a = mustNew(e.store, e.opts)
 	t.Cleanup(func() { _ = e.a.Close() })
 	return e
 }
@@ -83,7 +89,7 @@ func newEnv(t *testing.T, mod func(*auth.Options)) *env {
 // a new process would.
 func (e *env) restart() {
 	_ = e.a.Close()
-	e.a = auth.New(e.store, e.opts)
+	e.a = mustNew(e.store, e.opts)
 	e.t.Cleanup(func() { _ = e.a.Close() })
 }
 

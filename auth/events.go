@@ -59,9 +59,15 @@ const (
 	// oldest one, OldRefresh, which is still stored under OldTokenID, so
 	// that token no longer refreshes.
 	EventLoginLimit
-	// EventPolicyApplied is reserved for lifecycle policies (session
-	// lifetime, idle and failure clean-up); nothing emits it yet.
+	// EventPolicyApplied: a lifecycle policy (Options.Policies) acted on a
+	// token. Policy names it (PolicySessionLifetime, PolicyIdleTimeout,
+	// PolicyFailureDays, PolicyOrphan) and Action says what was done
+	// (ActionExhausted, ActionRevoked, …); Err is the policy's error for
+	// ActionRefused.
 	EventPolicyApplied
+	// EventRecordFailed: a lifecycle record was not written (the store
+	// failed); what it recorded still happened. Err says why.
+	EventRecordFailed
 )
 
 var eventNames = [...]string{
@@ -76,6 +82,7 @@ var eventNames = [...]string{
 	EventLoginReplaced: "login_replaced",
 	EventLoginLimit:    "login_limit",
 	EventPolicyApplied: "policy_applied",
+	EventRecordFailed:  "record_failed",
 }
 
 // String returns the kind's name, such as "refreshed".
@@ -114,6 +121,8 @@ type Event struct {
 	// Duration is how long the Zoho call took (EventRefreshed, the failure
 	// kinds).
 	Duration time.Duration
+	// Policy and Action say which policy did what (EventPolicyApplied).
+	Policy, Action string
 	// Err is the failure, for the failure kinds and a failed revoke.
 	Err error
 }
@@ -131,7 +140,7 @@ func (a *Authenticator) tokenEvent(kind EventKind, t *zohoauth.Token) Event {
 // attrs returns the event's fields as slog attributes, the zero ones left
 // out.
 func (ev Event) attrs() []slog.Attr {
-	as := make([]slog.Attr, 0, 12)
+	as := make([]slog.Attr, 0, 14)
 	as = append(as, slog.String("kind", ev.Kind.String()), slog.Time("time", ev.Time))
 	add := func(k, v string) {
 		if v != "" {
@@ -145,6 +154,8 @@ func (ev Event) attrs() []slog.Attr {
 	add("refresh", ev.Refresh)
 	add("old_refresh", ev.OldRefresh)
 	add("old_id", ev.OldTokenID)
+	add("policy", ev.Policy)
+	add("action", ev.Action)
 	if ev.Logins != 0 {
 		as = append(as, slog.Int("logins", ev.Logins))
 	}

@@ -272,7 +272,7 @@ func TestEventKindNames(t *testing.T) {
 		auth.EventRefreshed: "refreshed", auth.EventRefreshFailed: "refresh_failed", auth.EventReauthorize: "reauthorize",
 		auth.EventRevoked: "revoked", auth.EventSaved: "saved", auth.EventLockTakenOver: "lock_taken_over",
 		auth.EventThrottled: "throttled", auth.EventLogin: "login", auth.EventLoginReplaced: "login_replaced",
-		auth.EventLoginLimit: "login_limit", auth.EventPolicyApplied: "policy_applied", 0: "EventKind(0)",
+		auth.EventLoginLimit: "login_limit", auth.EventPolicyApplied: "policy_applied", auth.EventRecordFailed: "record_failed", 0: "EventKind(0)",
 	}
 	for k, name := range want {
 		if k.String() != name {
@@ -284,7 +284,7 @@ func TestEventKindNames(t *testing.T) {
 // A kind past the last one is printed by number (the first unnamed one
 // included), without indexing past the names.
 func TestEventKindPastTheLast(t *testing.T) {
-	last := auth.EventPolicyApplied
+	last := auth.EventRecordFailed
 	for k := last + 1; k <= last+2; k++ {
 		if got, want := k.String(), fmt.Sprintf("EventKind(%d)", uint8(k)); got != want {
 			t.Errorf("%q, want %q", got, want)

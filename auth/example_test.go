@@ -20,7 +20,11 @@ func ExampleAuthenticator() {
 	srv.AddUser(zohotest.User{Email: "ann@example.com", ZGID: "700"})
 	code, _ := srv.IssueGrant("1000.X", "ann@example.com")
 
-	a := auth.New(memory.New(), auth.Options{Accounts: &accounts.Client{Environment: srv.Environment()}})
+	a, err := auth.New(memory.New(), auth.Options{Accounts: &accounts.Client{Environment: srv.Environment()}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	defer a.Close()
 
 	// One Handle per user; the first use exchanges the grant code and saves.

@@ -157,7 +157,7 @@ func TestInvalidCodeCooldownAndRecovery(t *testing.T) {
 		t.Fatal("stored refresh token lost")
 	}
 	// Another process logs the user in again: the store has a new token.
-	a2 := auth.New(e.store, e.opts)
+	a2 := mustNew(e.store, e.opts)
 	defer a2.Close()
 	if _, err := a2.Login(ctx, e.grantToken(), ""); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
@@ -27,6 +28,9 @@ type Handle struct {
 func (h *Handle) AccessToken(ctx context.Context) (string, error) {
 	if e := h.e.Load(); e != nil {
 		if s := e.cur.Load(); s.phase == fresh {
+			if !e.used.Load() { // a load, not a store, on the hot path: no contended write
+				e.used.Store(true)
+			}
 			return s.access, nil
 		}
 	}
@@ -95,6 +99,9 @@ func (h *Handle) invalidate(ctx context.Context, access string) (*state, error) 
 func (h *Handle) current(ctx context.Context) (*state, error) {
 	if e := h.e.Load(); e != nil {
 		if s := e.cur.Load(); s.phase == fresh {
+			if !e.used.Load() {
+				e.used.Store(true)
+			}
 			return s, nil
 		}
 	}
@@ -137,6 +144,7 @@ func (h *Handle) state(ctx context.Context) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.used.Store(true)
 	switch s := e.cur.Load(); s.phase {
 	case fresh:
 		return s, nil
@@ -244,17 +252,27 @@ func (a *Authenticator) resolveEntry(ctx context.Context, partial *zohoauth.Toke
 	}
 	if tok.ID == "" {
 		// Not stored yet: obtain and save it; the save gives it an id.
-		tok, err = a.renew(ctx, renewReq{seed: tok})
+		note := &lifeNote{}
+		tok, err = a.renew(ctx, renewReq{seed: tok, life: note})
 		if err != nil {
 			return nil, err
 		}
-		return a.adopt(tok)
+		return a.adopt(tok, note)
+	}
+	now := a.clock.Now()
+	var end time.Time // the session's end
+	refused := false  // by a policy: the renewal says why
+	if a.needsLife() {
+		lc, err := a.keeper.Lifecycle(ctx, tok.ID)
+		if err != nil {
+			return nil, fmt.Errorf("auth: token %s: read lifecycle: %w", tok.ID, err)
+		}
+		end, refused = a.sessionEnd(lc.LoginAt), a.refusal(lc, now) != nil
 	}
 	e, err := a.entry(tok.ID)
 	if err != nil {
 		return nil, err
 	}
-	now := a.clock.Now()
 	e.mu.Lock()
 	if cur := e.cur.Load(); cur != nil && cur.tok != nil && !sameOwner(cur.tok, tok) {
 		// The token this entry holds was deleted and its id given to
@@ -271,7 +289,8 @@ func (a *Authenticator) resolveEntry(ctx context.Context, partial *zohoauth.Toke
 		e.mu.Unlock()
 		return e, nil // another handle manages this token already
 	}
-	if tok.AccessToken != "" && (tok.Expiry.IsZero() || now.Before(tok.Expiry)) {
+	e.end = end
+	if !refused && tok.AccessToken != "" && (tok.Expiry.IsZero() || now.Before(tok.Expiry)) {
 		// Usable (valid: used as it is): publish it; inside the margin, the first caller
 		// starts a background renewal.
 		e.installLocked(tok, false)

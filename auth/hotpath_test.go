@@ -72,7 +72,7 @@ func validHandle(tb testing.TB) (*auth.Handle, *auth.Authenticator) {
 	if err := st.SaveToken(context.Background(), tok); err != nil {
 		tb.Fatal(err)
 	}
-	a := auth.New(st, auth.Options{Clock: clock.System()})
+	a := mustNew(st, auth.Options{Clock: clock.System()})
 	h := a.For(&zohoauth.Token{ID: tok.ID})
 	if got, err := h.AccessToken(context.Background()); err != nil || got != "1000.valid" {
 		tb.Fatalf("%q %v", got, err)

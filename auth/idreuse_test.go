@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
-	"github.com/zohoauth/zohoauth/auth"
 	"github.com/zohoauth/zohoauth/filestore"
 	"github.com/zohoauth/zohoauth/zohotest"
 )
@@ -31,7 +30,7 @@ func TestReusedIDNeverServesAnotherUser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p1 := auth.New(fs, e.opts) // this process
+			p1 := mustNew(fs, e.opts) // this process
 			defer p1.Close()
 
 			annH, err := p1.Login(ctx, e.grantToken(), "")
@@ -55,7 +54,7 @@ func TestReusedIDNeverServesAnotherUser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p2 := auth.New(fs2, e.opts)
+			p2 := mustNew(fs2, e.opts)
 			defer p2.Close()
 			bobH, err := p2.Login(ctx, &zohoauth.Token{ClientID: clientID, ClientSecret: clientSecret, GrantToken: e.grant("bob@example.com")}, "")
 			if err != nil {

@@ -50,7 +50,7 @@ func TestLoginRevokesReplacedRefreshToken(t *testing.T) {
 	sl := &saveLog{Store: memory.New(), revokes: func() int { return e.srv.Stats().Revokes }}
 	_ = e.a.Close()
 	e.store = sl
-	e.a = auth.New(sl, e.opts)
+	e.a = mustNew(sl, e.opts)
 	t.Cleanup(func() { _ = e.a.Close() })
 
 	h, _ := e.login()
@@ -215,7 +215,7 @@ func TestLoginPastRefreshTokenLimitWarns(t *testing.T) {
 	e := newEnv(t, func(o *auth.Options) { o.OnEvent = rec.hook })
 	_ = e.a.Close()
 	e.store = &rowPerLogin{}
-	e.a = auth.New(e.store, e.opts)
+	e.a = mustNew(e.store, e.opts)
 	t.Cleanup(func() { _ = e.a.Close() })
 	var ids []string
 	for i := range auth.MaxRefreshTokens + 1 {

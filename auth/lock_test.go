@@ -131,7 +131,7 @@ func lockEnv(t *testing.T, cas bool, mod func(*auth.Options)) (*env, *lockStore)
 	} else {
 		e.store = ls
 	}
-	e.a = auth.New(e.store, e.opts)
+	e.a = mustNew(e.store, e.opts)
 	t.Cleanup(func() { _ = e.a.Close() })
 	ls.requests = e.tokenRequests
 	return e, ls

@@ -42,7 +42,8 @@ const (
 	MetricLockWait = "zohoauth.lock.wait"
 	// MetricStoreDuration is the duration of each store call, by
 	// zohoauth.store.operation (find, find_by_id, save, swap, delete,
-	// tokens, delete_all) and zohoauth.outcome (ok, not_found, stale,
+	// tokens, delete_all, and lifecycle, update_lifecycle,
+	// delete_lifecycle, lifecycles for lifecycle records) and zohoauth.outcome (ok, not_found, stale,
 	// error).
 	MetricStoreDuration = "zohoauth.store.duration"
 	// MetricTokens is the number of tokens the Authenticator manages in
@@ -232,6 +233,13 @@ func (a *Authenticator) renew(ctx context.Context, req renewReq) (*zohoauth.Toke
 		ev := a.tokenEvent(EventRefreshed, tok)
 		ev.Duration = obs.zoho
 		a.emit(ctx, ev)
+	}
+	if a.keeper != nil && obs.called && obs.act == refresh {
+		rid := id
+		if obs.tok != nil && obs.tok.ID != "" {
+			rid = obs.tok.ID
+		}
+		a.recordRefresh(ctx, rid, obs.tok, err)
 	}
 	act := "none" // failed before deciding (a store error, the lock, a remembered failure)
 	if obs.decided {
@@ -423,4 +431,45 @@ func (a *Authenticator) observe(store zohoauth.Store) {
 	if c, ok := store.(zohoauth.CompareAndSwapper); ok {
 		a.cas = &observedSwapper{c: c, t: a.tel}
 	}
+	if k, ok := store.(zohoauth.LifecycleKeeper); ok {
+		a.keeper = &observedKeeper{k: k, t: a.tel}
+	}
+}
+
+// observedKeeper is a zohoauth.LifecycleKeeper observed as the store is.
+type observedKeeper struct {
+	k zohoauth.LifecycleKeeper
+	t *telemetry
+}
+
+func (o *observedKeeper) Lifecycle(ctx context.Context, id string) (zohoauth.Lifecycle, error) {
+	ctx, end := o.t.storeCall(ctx, "lifecycle", id)
+	l, err := o.k.Lifecycle(ctx, id)
+	end(err)
+	return l, err
+}
+
+func (o *observedKeeper) UpdateLifecycle(ctx context.Context, id string, fn func(*zohoauth.Lifecycle) error) (zohoauth.Lifecycle, error) {
+	ctx, end := o.t.storeCall(ctx, "update_lifecycle", id)
+	l, err := o.k.UpdateLifecycle(ctx, id, fn)
+	if errors.Is(err, errSkip) {
+		end(nil)
+	} else {
+		end(err)
+	}
+	return l, err
+}
+
+func (o *observedKeeper) DeleteLifecycle(ctx context.Context, id string) error {
+	ctx, end := o.t.storeCall(ctx, "delete_lifecycle", id)
+	err := o.k.DeleteLifecycle(ctx, id)
+	end(err)
+	return err
+}
+
+func (o *observedKeeper) LifecyclesAfter(ctx context.Context, after string, limit int) ([]zohoauth.Lifecycle, error) {
+	ctx, end := o.t.storeCall(ctx, "lifecycles", "")
+	l, err := o.k.LifecyclesAfter(ctx, after, limit)
+	end(err)
+	return l, err
 }

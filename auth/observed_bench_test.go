@@ -24,7 +24,7 @@ func validHandleWith(tb testing.TB, opts auth.Options) (*auth.Handle, *auth.Auth
 		tb.Fatal(err)
 	}
 	opts.Clock = clock.System()
-	a := auth.New(st, opts)
+	a := mustNew(st, opts)
 	h := a.For(&zohoauth.Token{ID: tok.ID})
 	if got, err := h.AccessToken(context.Background()); err != nil || got != "1000.valid" {
 		tb.Fatalf("%q %v", got, err)

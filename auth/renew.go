@@ -25,6 +25,7 @@ type renewReq struct {
 	grant          bool            // a grant code was exchanged: the save is a login's
 	obs            *renewObs       // what renew reports; nil outside renew
 	owner          *zohoauth.Token // the token the entry held: a re-read must find the same login
+	life           *lifeNote       // where the renewal notes the session's end; may be nil
 }
 
 // action is a decision of Zoho's get_token rules.
@@ -112,6 +113,13 @@ func (a *Authenticator) renewIn(ctx context.Context, req renewReq, h *holder) (*
 	req.obs.note(act, cur)
 	if err != nil {
 		return nil, err
+	}
+	if cur.ID != "" && (act == refresh || act == useAsIs) && a.needsLife() {
+		// A stored token, not a login: its policies first, before Zoho is
+		// asked or the token handed out.
+		if err := a.checkPolicy(ctx, cur, now, req.life); err != nil {
+			return nil, err
+		}
 	}
 	log := a.log
 	if cur.ID != "" {
@@ -288,6 +296,10 @@ func (a *Authenticator) save(ctx context.Context, req renewReq, tok, old *zohoau
 	log.Debug("zohoauth: token saved", "id", tok.ID, "user", tok.UserName, "guarded", guarded)
 	a.emit(ctx, a.tokenEvent(EventSaved, tok))
 	if login {
+		a.recordLogin(ctx, tok)
+		if req.life != nil {
+			req.life.set, req.life.end = true, a.sessionEnd(a.clock.Now())
+		}
 		a.afterLogin(ctx, tok, replaced, log)
 	}
 	return tok, nil

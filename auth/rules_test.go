@@ -275,7 +275,7 @@ func TestUnknownUserWithClient(t *testing.T) {
 // A token without api_domain and no environment: Zoho's ENVIRONMENT_ERROR.
 func TestNoEnvironment(t *testing.T) {
 	e := newEnv(t, nil)
-	a := auth.New(e.store, auth.Options{Clock: e.clk})
+	a := mustNew(e.store, auth.Options{Clock: e.clk})
 	defer a.Close()
 	_, err := a.AccessToken(ctx, &zohoauth.Token{ClientID: clientID, ClientSecret: clientSecret, RefreshToken: "r"})
 	var ze *zohoauth.Error
@@ -449,7 +449,7 @@ func (bareStore) FindTokenByID(_ context.Context, id string) (*zohoauth.Token, e
 // code; here it is an error without a request.
 func TestNothingToRenewWithInStore(t *testing.T) {
 	e := newEnv(t, nil)
-	a := auth.New(bareStore{e.store}, e.opts)
+	a := mustNew(bareStore{e.store}, e.opts)
 	defer a.Close()
 	_, err := a.AccessToken(ctx, &zohoauth.Token{ID: "9"})
 	var ze *zohoauth.Error

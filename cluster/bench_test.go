@@ -156,7 +156,7 @@ func benchCoordinated(b *testing.B, sc storeCase, delay time.Duration) {
 		Accounts: &accounts.Client{Environment: srv.Environment(), HTTPClient: &http.Client{Transport: tm}},
 		Clock:    clk,
 	}
-	login := auth.New(store, opts)
+	login := mustNew(store, opts)
 	h0, err := login.Login(ctx, &zohoauth.Token{ClientID: clientID, ClientSecret: clientSecret, GrantToken: code}, "")
 	_ = login.Close()
 	if err != nil {
@@ -164,7 +164,7 @@ func benchCoordinated(b *testing.B, sc storeCase, delay time.Duration) {
 	}
 	handles := make([]*auth.Handle, procs)
 	for i := range handles {
-		a := auth.New(store, opts)
+		a := mustNew(store, opts)
 		b.Cleanup(func() { _ = a.Close() })
 		handles[i] = a.For(&zohoauth.Token{ID: h0.ID()})
 		if _, err := handles[i].AccessToken(ctx); err != nil {

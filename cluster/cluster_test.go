@@ -174,7 +174,7 @@ func newClusterWith(t testing.TB, sc storeCase, opts clusterOptions) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := auth.New(c.tokens, auth.Options{Accounts: &accounts.Client{Environment: environment(c.srv.URL)}})
+	a := mustNew(c.tokens, auth.Options{Accounts: &accounts.Client{Environment: environment(c.srv.URL)}})
 	h, err := a.Login(ctx, &zohoauth.Token{ClientID: clientID, ClientSecret: clientSecret, GrantToken: code}, "")
 	_ = a.Close()
 	if err != nil {
@@ -505,7 +505,7 @@ func TestClusterChild(t *testing.T) {
 		}
 		st = sealed.New(s, keys)
 	}
-	a := auth.New(st, auth.Options{
+	a := mustNew(st, auth.Options{
 		Accounts: &accounts.Client{Environment: environment(os.Getenv(envEmulator))},
 		Margin:   time.Millisecond,
 		Lease:    lease,

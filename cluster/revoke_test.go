@@ -172,7 +172,7 @@ func TestRevokeChild(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t, os.Getenv(envStore))
 	base := os.Getenv(envEmulator)
-	a := auth.New(s, auth.Options{Accounts: &accounts.Client{Environment: environment(base)}})
+	a := mustNew(s, auth.Options{Accounts: &accounts.Client{Environment: environment(base)}})
 	defer a.Close()
 	h := a.For(&zohoauth.Token{ID: os.Getenv(envID)})
 	client := h.Client(nil)

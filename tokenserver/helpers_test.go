@@ -108,7 +108,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 		aopts.OnEvent = cfg.Activity.Record
 		e.act = cfg.Activity
 	}
-	e.auth = auth.New(e.store, aopts)
+	e.auth = mustNew(e.store, aopts)
 	t.Cleanup(func() { e.auth.Close() })
 	path := o.keys
 	if path == "" {

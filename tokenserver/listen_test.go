@@ -58,7 +58,7 @@ func TestCheckAddr(t *testing.T) {
 func newServer(t *testing.T, cfg tokenserver.Config) *tokenserver.Server {
 	t.Helper()
 	st := memory.New()
-	a := auth.New(st, auth.Options{})
+	a := mustNew(st, auth.Options{})
 	t.Cleanup(func() { a.Close() })
 	keys, err := tokenserver.OpenKeyFile(filepath.Join(t.TempDir(), "keys.json"))
 	if err != nil {
@@ -83,7 +83,7 @@ func TestListenRefusesPlainHTTPOnTheNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	ln.Close()
-	if _, err := tokenserver.New(memory.New(), auth.New(memory.New(), auth.Options{}), nil, tokenserver.Config{}); err == nil {
+	if _, err := tokenserver.New(memory.New(), mustNew(memory.New(), auth.Options{}), nil, tokenserver.Config{}); err == nil {
 		t.Error("New without a key file succeeded")
 	}
 }

@@ -9,9 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/auth"
 	"github.com/zohoauth/zohoauth/storeurl"
 )
 
@@ -30,17 +33,64 @@ type config struct {
 	clientID    string
 	dc          string
 	accountsURL string
+	// The lifecycle policies (auth.Policies) and the sweep's interval, as
+	// written; checked by checkConfigValue, read by policies.
+	sessionLifetime string
+	idleTimeout     string
+	failureDays     string
+	sweepInterval   string
 }
 
 // configKeys are the keys of the config file, each with the field it
 // sets.
 func configKeys(c *config) map[string]*string {
 	return map[string]*string{
-		"store":        &c.store,
-		"client_id":    &c.clientID,
-		"dc":           &c.dc,
-		"accounts_url": &c.accountsURL,
+		"store":            &c.store,
+		"client_id":        &c.clientID,
+		"dc":               &c.dc,
+		"accounts_url":     &c.accountsURL,
+		"session_lifetime": &c.sessionLifetime,
+		"idle_timeout":     &c.idleTimeout,
+		"failure_days":     &c.failureDays,
+		"sweep_interval":   &c.sweepInterval,
 	}
+}
+
+// policies returns the lifecycle policies and the sweep interval the config
+// file sets (zero when it sets none). The values were checked when the
+// file was read.
+func (c config) policies() (auth.Policies, time.Duration) {
+	var p auth.Policies
+	p.SessionLifetime, _ = parseDays(c.sessionLifetime)
+	p.IdleTimeout, _ = parseDays(c.idleTimeout)
+	if c.failureDays != "" {
+		p.FailureDays, _ = strconv.Atoi(c.failureDays)
+	}
+	every, _ := parseDays(c.sweepInterval)
+	return p, every
+}
+
+// parseDays parses a duration of the config file: Go's form (90m, 12h) or
+// whole days (30d); "" and "0" are none. A negative duration is refused.
+func parseDays(v string) (time.Duration, error) {
+	if v == "" || v == "0" {
+		return 0, nil
+	}
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > 100*365 {
+			return 0, fmt.Errorf("%q is not a number of days (such as 30d)", v)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (such as 30d, 12h or 90m)", v)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%q is negative", v)
+	}
+	return d, nil
 }
 
 // or returns v, or def when v is "".
@@ -116,7 +166,11 @@ func parseConfig(path string, data []byte) (config, error) {
 		}
 		field, known := keys[key]
 		if !known {
-			return config{}, &configError{path: path, line: n, msg: fmt.Sprintf("unknown key %q (the keys are %s)", printable(key), strings.Join(knownKeys(keys), ", "))}
+			msg := fmt.Sprintf("unknown key %q (the keys are %s)", printable(key), strings.Join(knownKeys(keys), ", "))
+			if near := nearestKey(key, keys); near != "" {
+				msg = fmt.Sprintf("unknown key %q: did you mean %s? (the keys are %s)", printable(key), near, strings.Join(knownKeys(keys), ", "))
+			}
+			return config{}, &configError{path: path, line: n, msg: msg}
 		}
 		if seen[key] {
 			return config{}, &configError{path: path, line: n, msg: fmt.Sprintf("%s is set twice", key)}
@@ -142,6 +196,39 @@ func secretKey(key string) bool {
 		}
 	}
 	return false
+}
+
+// nearestKey returns the known key within two edits of key, if there is
+// one: the key a typo meant.
+func nearestKey(key string, keys map[string]*string) string {
+	best, bestD := "", 3
+	for _, k := range knownKeys(keys) {
+		if d := editDistance(strings.ToLower(key), k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 func knownKeys(keys map[string]*string) []string {
@@ -171,6 +258,14 @@ func checkConfigValue(key, value string) error {
 	case "dc":
 		if _, err := zohoauth.LookupEnvironment(value); err != nil {
 			return fmt.Errorf("dc: %w", err)
+		}
+	case "session_lifetime", "idle_timeout", "sweep_interval":
+		if _, err := parseDays(value); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	case "failure_days":
+		if n, err := strconv.Atoi(value); err != nil || n < 0 {
+			return fmt.Errorf("failure_days: %q is not a number of days (0 or more)", printable(value))
 		}
 	}
 	return nil

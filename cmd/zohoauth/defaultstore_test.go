@@ -193,7 +193,7 @@ func TestConfigFileHostile(t *testing.T) {
 		{"refresh token", "refresh_token = 1000.RefreshSecret\n", 0o600, "refresh_token: a secret", "RefreshSecret"},
 		{"store password", "store = mysql://root:DbPassw0rd@127.0.0.1:3306/db\n", 0o600, "store: the URL holds a password", "DbPassw0rd"},
 		{"accounts password", "accounts_url = https://u:AcctPw9@accounts.example\n", 0o600, "accounts_url: the URL holds a password", "AcctPw9"},
-		{"unknown key", "stor = sqlite:x.db\n", 0o600, `unknown key "stor" (the keys are accounts_url, client_id, dc, store)`, ""},
+		{"unknown key", "stor = sqlite:x.db\n", 0o600, `unknown key "stor": did you mean store? (the keys are accounts_url, client_id, dc, failure_days, idle_timeout, session_lifetime, store, sweep_interval)`, ""},
 		{"not key=value", "store sqlite:x.db\n", 0o600, `line 1: not a "key = value" line`, ""},
 		{"twice", "dc = eu\ndc = us\n", 0o600, "line 2: dc is set twice", ""},
 		{"bad dc", "dc = mars\n", 0o600, "dc:", ""},

@@ -20,7 +20,7 @@ const (
 	exitAuth        = 4   // Zoho refused the client, grant or refresh token: log in again
 	exitUnavailable = 5   // store or Zoho unreachable, or Zoho's throttle: try again later
 	exitHTTP        = 6   // api: the server answered with a status of 400 or more
-	exitPartial     = 7   // revoke --all-clients / --all-users: some tokens were not revoked (the others were)
+	exitPartial     = 7   // revoke --all-clients / --all-users: some tokens were not revoked (the others were); sweep: some actions failed
 	exitInterrupted = 130 // interrupted (Ctrl-C)
 )
 
@@ -37,7 +37,7 @@ func exitCode(ctx context.Context, err error) int {
 		he *httpStatusError
 	)
 	switch {
-	case errors.As(err, &ue), errors.As(err, &ce):
+	case errors.As(err, &ue), errors.As(err, &ce), errors.Is(err, auth.ErrPolicyUnsupported), errors.Is(err, auth.ErrInvalidPolicy):
 		return exitUsage
 	case errors.As(err, &he):
 		return exitHTTP

@@ -93,9 +93,16 @@ func (a *app) login(ctx context.Context, o *loginOptions) error {
 	}
 	defer s.Close()
 
+	// Made before the consent, so that a config the store cannot serve
+	// stops the login before Zoho issues anything.
+	authn, err := a.authenticator(s, env)
+	if err != nil {
+		return err
+	}
+	defer authn.Close()
 	t := &zohoauth.Token{ClientID: o.clientID, ClientSecret: o.clientSecret}
 	if o.device {
-		return a.loginDevice(ctx, o, s, env, t)
+		return a.loginDevice(ctx, o, authn, env, t)
 	}
 	var accountsServer string
 	if o.grantToken != "" {
@@ -107,8 +114,6 @@ func (a *app) login(ctx context.Context, o *loginOptions) error {
 		}
 		t.GrantToken, t.RedirectURL, accountsServer = res.code, o.redirectURI, res.accountsServer
 	}
-	authn := a.authenticator(s, env)
-	defer authn.Close()
 	h, err := authn.Login(ctx, t, accountsServer)
 	if err != nil {
 		return fmt.Errorf("login: %w", err)

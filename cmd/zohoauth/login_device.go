@@ -7,14 +7,14 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
-	"github.com/zohoauth/zohoauth/storeurl"
+	"github.com/zohoauth/zohoauth/auth"
 )
 
 // loginDevice logs in with Zoho's device flow, as gh auth login shows its
 // one-time code: it asks for a user code, shows it with the verification
 // URL on standard error, polls until the user approves on any device (or
 // denies, or the code expires), then saves the token as login does.
-func (a *app) loginDevice(ctx context.Context, o *loginOptions, s storeurl.Store, env zohoauth.Environment, t *zohoauth.Token) error {
+func (a *app) loginDevice(ctx context.Context, o *loginOptions, authn *auth.Authenticator, env zohoauth.Environment, t *zohoauth.Token) error {
 	ac := a.accountsClient()
 	ac.Environment = env
 	d, err := ac.StartDevice(ctx, t, accounts.DeviceOptions{Scopes: strings.Split(o.scopes, ","), Offline: true, Consent: true})
@@ -30,8 +30,6 @@ func (a *app) loginDevice(ctx context.Context, o *loginOptions, s storeurl.Store
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
-	authn := a.authenticator(s, env)
-	defer authn.Close()
 	h, err := authn.LoginToken(ctx, tok)
 	if err != nil {
 		return fmt.Errorf("login: %w", err)

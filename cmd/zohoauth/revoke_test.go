@@ -23,7 +23,7 @@ func (h *harness) loginAs(client, user string) *zohoauth.Token {
 		h.t.Fatal(err)
 	}
 	s := h.store()
-	a := auth.New(s, auth.Options{Accounts: &accounts.Client{Environment: h.emu.Environment()}, Clock: h.clock})
+	a := mustNew(s, auth.Options{Accounts: &accounts.Client{Environment: h.emu.Environment()}, Clock: h.clock})
 	defer a.Close()
 	hd, err := a.Login(ctx, &zohoauth.Token{ClientID: client, ClientSecret: client + "-secret", GrantToken: code}, "")
 	if err != nil {

@@ -61,6 +61,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.revokeCmd(),
 		a.deleteCmd(),
 		a.purgeCmd(),
+		a.sweepCmd(),
 		a.migrateCmd(),
 		a.keysCmd(),
 		a.rekeyCmd(),

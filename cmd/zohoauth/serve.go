@@ -122,7 +122,10 @@ func (a *app) serve(ctx context.Context, keysFlag string, o serveOptions) error 
 	defer metrics.Shutdown(context.WithoutCancel(ctx))
 	ac := a.accountsClient()
 	activity := tokenserver.NewActivity(0, 0) // the console's chart
-	au := auth.New(s, auth.Options{Accounts: ac, Clock: a.clock, Logger: log, MeterProvider: metrics.Provider, OnEvent: activity.Record})
+	au, err := auth.New(s, auth.Options{Accounts: ac, Clock: a.clock, Logger: log, MeterProvider: metrics.Provider, OnEvent: activity.Record})
+	if err != nil {
+		return err
+	}
 	defer au.Close()
 	srv, err := tokenserver.New(s, au, keys, tokenserver.Config{
 		Addr: o.addr, CertFile: o.cert, KeyFile: o.key, Insecure: o.insecure,

@@ -76,9 +76,38 @@ type statusView struct {
 	// Zoho's error code in ZohoError.
 	Error     string `json:"error,omitempty"`
 	ZohoError string `json:"zoho_error,omitempty"`
+	// Lifecycle is what the store keeps of the token's life, when it keeps
+	// lifecycle records.
+	Lifecycle *lifecycleView `json:"lifecycle,omitempty"`
 	// OK is whether the token can work: it has a refresh token and, with
 	// --check, Zoho accepted it.
 	OK bool `json:"ok"`
+}
+
+// lifecycleView is the JSON of a token's lifecycle record (the times that
+// are not known are left out). It holds no secret.
+type lifecycleView struct {
+	LoginAt       *time.Time `json:"login_at,omitempty"`
+	LastUsedAt    *time.Time `json:"last_used_at,omitempty"`
+	LastRefreshAt *time.Time `json:"last_refresh_at,omitempty"`
+	LastFailureAt *time.Time `json:"last_failure_at,omitempty"`
+	Failures      int        `json:"failures"`
+	FailureDays   int        `json:"failure_days"`
+	LastError     string     `json:"last_error,omitempty"`
+	ExhaustedAt   *time.Time `json:"exhausted_at,omitempty"`
+}
+
+// lifecycleOf returns the view of l.
+func lifecycleOf(l zohoauth.Lifecycle) *lifecycleView {
+	at := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		u := t.UTC()
+		return &u
+	}
+	return &lifecycleView{LoginAt: at(l.LoginAt), LastUsedAt: at(l.LastUsedAt), LastRefreshAt: at(l.LastRefreshAt), LastFailureAt: at(l.LastFailureAt),
+		Failures: l.Failures, FailureDays: l.FailureDays, LastError: l.LastError, ExhaustedAt: at(l.ExhaustedAt)}
 }
 
 // statusReport is the JSON of status --json.
@@ -136,14 +165,27 @@ func (a *app) status(ctx context.Context, o *statusOptions) error {
 	}
 	var authn *auth.Authenticator
 	if o.check {
-		authn = a.authenticator(s, zohoauth.Environment{})
+		if authn, err = a.authenticator(s, zohoauth.Environment{}); err != nil {
+			return err
+		}
 		defer authn.Close()
 	}
 	rep := statusReport{Store: a.printableStore(), Checked: o.check, Tokens: make([]statusView, 0, len(tokens)), OK: true}
 	var fail statusError
 	fail.total = len(tokens)
+	keeper, _ := s.(zohoauth.LifecycleKeeper)
 	for _, t := range tokens {
 		v := a.statusOf(t)
+		if keeper != nil {
+			l, err := keeper.Lifecycle(ctx, t.ID)
+			if err != nil {
+				return err
+			}
+			v.Lifecycle = lifecycleOf(l)
+			if !l.ExhaustedAt.IsZero() {
+				v.OK = false
+			}
+		}
 		if o.check {
 			a.checkToken(ctx, authn, t, &v)
 			if ctx.Err() != nil {
@@ -312,6 +354,9 @@ func writeStatus(w io.Writer, rep statusReport) error {
 		} else {
 			fmt.Fprintln(w, "    - Refresh token: missing: the token stops working when its access token expires; run zohoauth login")
 		}
+		if l := v.Lifecycle; l != nil {
+			writeLifecycle(w, l)
+		}
 		switch v.Check {
 		case checkAccepted:
 			fmt.Fprintln(w, "    - Zoho: accepts the token")
@@ -328,4 +373,23 @@ func writeStatus(w io.Writer, rep statusReport) error {
 		}
 	}
 	return nil
+}
+
+// writeLifecycle writes the lines of a token's lifecycle record.
+func writeLifecycle(w io.Writer, l *lifecycleView) {
+	when := func(t *time.Time) string {
+		if t == nil {
+			return "unknown"
+		}
+		return t.Format(time.RFC3339)
+	}
+	fmt.Fprintf(w, "    - Logged in: %s\n", when(l.LoginAt))
+	fmt.Fprintf(w, "    - Last used: %s\n", when(l.LastUsedAt))
+	fmt.Fprintf(w, "    - Last refresh: %s\n", when(l.LastRefreshAt))
+	if l.Failures > 0 {
+		fmt.Fprintf(w, "    - Failed refreshes: %d (on %d days) since the last success, the last %s (%s)\n", l.Failures, l.FailureDays, when(l.LastFailureAt), orDash(printable(l.LastError)))
+	}
+	if l.ExhaustedAt != nil {
+		fmt.Fprintf(w, "    - Exhausted since %s: refused until a new login (zohoauth login)\n", when(l.ExhaustedAt))
+	}
 }

@@ -15,10 +15,18 @@ import (
 
 // authenticator returns an Authenticator over s that talks to Zoho (or the
 // emulator of --accounts-url) with this run's clock and HTTP client.
-func (a *app) authenticator(s zohoauth.Store, env zohoauth.Environment) *auth.Authenticator {
+//
+// It applies the lifecycle policies of the config file; a policy the store
+// cannot serve (it keeps no lifecycle records) is a config error (exit 2).
+func (a *app) authenticator(s zohoauth.Store, env zohoauth.Environment) (*auth.Authenticator, error) {
 	ac := a.accountsClient()
 	ac.Environment = env
-	return auth.New(s, auth.Options{Accounts: ac, Clock: a.clock})
+	p, _ := a.cfg.policies()
+	authn, err := auth.New(s, auth.Options{Accounts: ac, Clock: a.clock, Policies: p})
+	if err != nil {
+		return nil, &configError{path: a.cfg.path, msg: err.Error()}
+	}
+	return authn, nil
 }
 
 // handle opens the store, picks the token the selector names and returns
@@ -36,7 +44,11 @@ func (a *app) handle(ctx context.Context, sel *selector) (h *auth.Handle, tok *z
 	// The authenticator's own look-up is answered with the token just
 	// read: a valid token costs one read of the store, an expired one a
 	// second read under the refresh lock.
-	authn := a.authenticator(seeded(s, tok), zohoauth.Environment{})
+	authn, err := a.authenticator(seeded(s, tok), zohoauth.Environment{})
+	if err != nil {
+		s.Close()
+		return nil, nil, nil, err
+	}
 	done = func() {
 		_ = authn.Close()
 		_ = s.Close()
@@ -218,7 +230,10 @@ func (a *app) revokeAll(ctx context.Context, sel *selector, allClients, allUsers
 	if err := a.confirm(ctx, yes, fmt.Sprintf("revoke at Zoho and delete the %d tokens %s in %s", n, what, a.printableStore())); err != nil {
 		return err
 	}
-	authn := a.authenticator(s, zohoauth.Environment{})
+	authn, err := a.authenticator(s, zohoauth.Environment{})
+	if err != nil {
+		return err
+	}
 	defer authn.Close()
 	var rep *auth.RevokeReport
 	if allClients {

@@ -53,7 +53,10 @@ func run(ctx context.Context, out, logw io.Writer) error {
 		Accounts: &accounts.Client{Environment: srv.Environment()},
 		Logger:   slog.New(slog.NewTextHandler(logw, nil)),
 	}
-	a := auth.New(store, opts)
+	a, err := auth.New(store, opts)
+	if err != nil {
+		return err
+	}
 
 	// 3. Log in with the grant code: the first use exchanges it, looks up
 	// the user (email:zgid) and saves the token.
@@ -81,7 +84,10 @@ func run(ctx context.Context, out, logw io.Writer) error {
 	// 5. "Restart": a new Authenticator over the same store finds the token
 	// by user name; it is still valid, so Zoho is not asked again.
 	before := srv.Stats().TokenRequests
-	a2 := auth.New(store, opts)
+	a2, err := auth.New(store, opts)
+	if err != nil {
+		return err
+	}
 	defer a2.Close()
 	h2 := a2.For(&zohoauth.Token{UserName: tok.UserName})
 	access, err := h2.AccessToken(ctx)

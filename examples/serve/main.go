@@ -71,7 +71,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	ac := &accounts.Client{BaseURL: strings.TrimRight(*accountsURL, "/")}
 	activity := tokenserver.NewActivity(0, 0) // the console's chart of refreshes
-	a := auth.New(store, auth.Options{Accounts: ac, Logger: log, OnEvent: activity.Record})
+	a, err := auth.New(store, auth.Options{Accounts: ac, Logger: log, OnEvent: activity.Record})
+	if err != nil {
+		return err
+	}
 	defer a.Close()
 	srv, err := tokenserver.New(store, a, keys, tokenserver.Config{
 		Addr: *addr, CertFile: *cert, KeyFile: *key, Insecure: *insecure, Accounts: ac, Logger: log,

@@ -113,7 +113,7 @@ func runSDKStoreTests(t *testing.T, dir, ownUser, name string, args ...string) s
 		t.Fatal(err)
 	}
 	defer store.Close()
-	a := auth.New(store, auth.Options{Accounts: &accounts.Client{BaseURL: emu.URL}})
+	a := mustNew(store, auth.Options{Accounts: &accounts.Client{BaseURL: emu.URL}})
 	login := func(client, secret, email string) *zohoauth.Token {
 		code, err := emu.IssueGrant(client, email, "ZohoCRM.modules.ALL", "ZohoCRM.users.READ", "ZohoCRM.org.READ")
 		if err != nil {
