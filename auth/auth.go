@@ -58,6 +58,25 @@
 // A renewal waits at most Options.LockWait for the lock. Before failing
 // with ErrLockTimeout it re-reads the store: the holder may have saved a
 // valid token meanwhile, which is then returned.
+//
+// # Lifecycle records and policies
+//
+// When the store is a zohoauth.LifecycleKeeper, the Authenticator keeps
+// each token's zohoauth.Lifecycle beside Zoho's columns: the login (a grant
+// exchange, Login, LoginToken), each successful refresh (which clears the
+// failures), each failed refresh (Failures, FailureDays counted at most
+// once a UTC day, LastError a short class such as "http_503" or
+// "invalid_code"), and the last use, written by a timer at most once per
+// Options.UseInterval per token: the valid-token path only sets a flag. A
+// record that cannot be written is logged and reported (EventRecordFailed);
+// it never fails what it records.
+//
+// Options.Policies act on these records: a session lifetime refuses a token
+// whose login is too old (no call to Zoho), a failure limit gives up a token
+// after days of failed refreshes, and an idle timeout lets Sweep revoke at
+// Zoho and delete tokens nobody uses. Sweep runs once per interval across a
+// fleet, under the store's lock, a page at a time; Options.SweepInterval
+// runs it in the background. Each action is an EventPolicyApplied.
 package auth
 
 import (

@@ -35,11 +35,15 @@ const (
 //
 // TODO: the book lives in memory, so each process of a fleet keeps its own
 // and a restart forgets it: a login made by another process, or before a
-// restart, is not counted. Once stores can keep lifecycle metadata beside
-// Zoho's columns, the count and the live refresh tokens (fingerprints,
-// store ids and login times) belong there, read and written under the
-// store's lock; until then EventLogin and MetricLogins expose every login
-// so that a program can keep the fleet's count itself.
+// restart, is not counted. The lifecycle records of zohoauth.LifecycleKeeper
+// do not make a fleet-wide count cheap: they are one per stored token id
+// (a login of a user already stored updates that token's record), with the
+// login's time but neither a count of logins nor the fingerprints of the
+// refresh tokens earlier logins minted elsewhere; counting from them would
+// take a scan of every token at each login. The count belongs in a record
+// keyed by user and client, read and written under the store's lock, which
+// no store keeps yet; until then EventLogin and MetricLogins expose every
+// login so that a program can keep the fleet's count itself.
 type logins struct {
 	mu sync.Mutex
 	m  map[loginKey]*loginLog

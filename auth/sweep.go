@@ -159,9 +159,9 @@ type SweepItem struct {
 // followed by the delete even if ctx ends; nothing is deleted before Zoho
 // confirms. Failed actions give an error matching ErrSweepIncomplete with
 // the report.
-func (a *Authenticator) Sweep(ctx context.Context, opts SweepOptions) (SweepReport, error) {
+func (a *Authenticator) Sweep(ctx context.Context, opts SweepOptions) (rep SweepReport, err error) {
 	now := a.clock.Now()
-	rep := SweepReport{DryRun: opts.DryRun, Started: now, Items: []SweepItem{}}
+	rep = SweepReport{DryRun: opts.DryRun, Started: now, Items: []SweepItem{}}
 	start := time.Now()
 	defer func() { rep.Duration = time.Since(start) }()
 	a.mu.Lock()
@@ -200,7 +200,7 @@ func (a *Authenticator) Sweep(ctx context.Context, opts SweepOptions) (SweepRepo
 	if size <= 0 {
 		size = DefaultSweepPage
 	}
-	err := sw.run(ctx, size)
+	err = sw.run(ctx, size)
 	a.log.Info("zohoauth: sweep done", "dry_run", rep.DryRun, "tokens", rep.Tokens, "records", rep.Records,
 		"revoked", rep.Revoked, "exhausted", rep.Exhausted, "session_ended", rep.SessionEnded, "stamped", rep.Stamped,
 		"removed", rep.Removed, "failed", rep.Failed, "duration", time.Since(start), "error", err)

@@ -115,8 +115,12 @@
 //
 // Shows each stored login, as gh auth status does: the user and client,
 // the token's id, the data center, how long the access token stays valid,
-// and whether a refresh token is present (the store does not record when a
-// token was last refreshed, so that is not shown). --check also asks Zoho
+// and whether a refresh token is present; when the store keeps lifecycle
+// records (every store of the project does), also when the user logged in,
+// when the token was last used and refreshed, its failed refreshes since
+// the last success (how many, on how many days, the last one and its class)
+// and since when it is exhausted (refused until a new login; such a token
+// is not OK). --check also asks Zoho
 // whether each token still works: one user-info call (the CRM's current
 // user) with the access token, which Zoho answers only while the refresh
 // token that issued it stands; the access token is refreshed first only
@@ -127,7 +131,9 @@
 // --json prints {store, checked, ok, tokens: [{id, user, email,
 // client_id, data_center, api_domain, has_access_token,
 // access_token_valid, expiry, expires_in_seconds, has_refresh_token,
-// check, refreshed, checked_user, error, zoho_error, ok}]}, where check
+// check, refreshed, checked_user, error, zoho_error, lifecycle: {login_at,
+// last_used_at, last_refresh_at, last_failure_at, failures, failure_days,
+// last_error, exhausted_at}, ok}]}, where check
 // is accepted, rejected, no_refresh or failed. The exit code is 0 only
 // when every listed token can work: it has a refresh token and, with
 // --check, Zoho accepted it; 4 when one cannot (no refresh token, or Zoho
@@ -186,6 +192,32 @@
 // a Go duration, or days: 90d, 1d12h. --dry-run only lists them. Otherwise
 // it lists them and asks first on a terminal (how many of how many);
 // without a terminal it refuses (exit 2) unless --yes is given.
+//
+// sweep [--dry-run] [--json] [--interval D]
+//
+// Applies the lifecycle policies of the config file (session_lifetime,
+// idle_timeout, failure_days) to every stored token, reading the store a
+// page at a time: a token unused (neither used, refreshed nor logged in)
+// for idle_timeout is revoked at Zoho, then deleted, inside its refresh
+// lock after its record is read again (a use meanwhile keeps it); a token
+// Zoho does not confirm revoked (out of reach, 5xx) is kept and reported,
+// and the command exits 7 once it has done the others. A token with
+// failed refreshes on failure_days days is marked exhausted (refused until
+// a new login); a token whose session ended is reported and kept (refused
+// when used). A token without a lifecycle record (saved by Zoho's SDK) is
+// stamped: its idle time counts from this sweep. Lifecycle records whose
+// token is gone (deleted by Zoho's SDK) are removed. One sweep runs per
+// interval (--interval, else sweep_interval, else 1h) across every process
+// sharing the store: it holds the store's lock zohoauth:sweep until one
+// interval after its start; a sweep that finds it held says it was
+// skipped (exit 0; JSON "skipped": true). A process that dies mid-sweep
+// blocks the next one until that time. --dry-run changes nothing, takes no
+// lock and reports what would be done now. The actions go to standard
+// error, or as JSON to standard output with --json: {store, dry_run,
+// skipped, started, tokens, records, revoked, exhausted, session_ended,
+// stamped, removed, failed, items: [{id, user, client_id, policy, action,
+// since, error}], truncated, duration_ms}. A store that keeps no lifecycle
+// records is exit 2.
 //
 // migrate --from URL --to URL [--delete-source [-y|--yes]] [--batch N]
 //
@@ -384,6 +416,19 @@
 //	client_id = 1000.XXXX
 //	dc = eu
 //	accounts_url = http://127.0.0.1:8920
+//	session_lifetime = 30d   # a login older than this must log in again
+//	idle_timeout = 90d       # sweep revokes and deletes tokens unused this long
+//	failure_days = 7         # refreshes failing on 7 days: the token is given up
+//	sweep_interval = 1h      # one sweep per hour across the fleet
+//
+// Durations are Go's (90m, 12h) or whole days (30d); 0 or no key means no
+// policy. Every command that uses the tokens applies session_lifetime and
+// failure_days; idle_timeout acts through sweep and must be at least 2h
+// (uses are recorded hourly). serve applies them too and, when
+// sweep_interval is set, sweeps in the background every interval (one
+// process of a fleet per interval, as sweep does). A policy on a store that keeps no lifecycle
+// records, a misspelt key (the nearest key is suggested) or a bad value is
+// exit 2.
 //
 // The environment variables win over it, and the flags over both. It never
 // holds a secret: a client_secret (or any key naming a secret or token),
@@ -459,7 +504,8 @@
 //	4    Zoho refused the client, the grant code or the refresh token: log in again
 //	5    the store or Zoho could not be reached, or Zoho's throttle: try again later
 //	6    api: the server answered with an HTTP status of 400 or more (the body is printed)
-//	7    revoke --all-clients / --all-users: some tokens were not revoked (the others were; the report lists them)
+//	7    revoke --all-clients / --all-users: some tokens were not revoked (the others were; the report lists them);
+//	     sweep: some actions failed (the tokens concerned are kept; the report lists them)
 //	130  interrupted
 package main
 

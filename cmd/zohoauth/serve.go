@@ -122,9 +122,13 @@ func (a *app) serve(ctx context.Context, keysFlag string, o serveOptions) error 
 	defer metrics.Shutdown(context.WithoutCancel(ctx))
 	ac := a.accountsClient()
 	activity := tokenserver.NewActivity(0, 0) // the console's chart
-	au, err := auth.New(s, auth.Options{Accounts: ac, Clock: a.clock, Logger: log, MeterProvider: metrics.Provider, OnEvent: activity.Record})
+	// The config file's policies; with its sweep_interval, the service
+	// sweeps in the background (one process of a fleet per interval).
+	policies, every := a.cfg.policies()
+	au, err := auth.New(s, auth.Options{Accounts: ac, Clock: a.clock, Logger: log, MeterProvider: metrics.Provider, OnEvent: activity.Record,
+		Policies: policies, SweepInterval: every})
 	if err != nil {
-		return err
+		return &configError{path: a.cfg.path, msg: err.Error()}
 	}
 	defer au.Close()
 	srv, err := tokenserver.New(s, au, keys, tokenserver.Config{

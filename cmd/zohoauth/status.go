@@ -49,8 +49,7 @@ const (
 )
 
 // statusView is the JSON of one token in status --json. It holds no
-// secret. The store does not record when a token was last refreshed, so
-// there is no such field.
+// secret.
 type statusView struct {
 	ID               string     `json:"id"`
 	User             string     `json:"user,omitempty"`

@@ -65,7 +65,7 @@ func (a *app) sweep(ctx context.Context, o *sweepOptions) error {
 	}
 	defer s.Close()
 	if _, ok := s.(zohoauth.LifecycleKeeper); !ok {
-		return &configError{path: a.printableStore(), msg: fmt.Sprintf("this store (%T) keeps no lifecycle records, so there is nothing to sweep and no policy can apply", s)}
+		return usageErrorf("the store %s keeps no lifecycle records: there is nothing to sweep, and no policy can apply to it", a.printableStore())
 	}
 	authn, err := a.authenticator(s, zohoauth.Environment{})
 	if err != nil {
