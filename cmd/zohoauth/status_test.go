@@ -23,9 +23,10 @@ func decodeStatus(t *testing.T, r result) statusReport {
 }
 
 // TestStatusShowsWhatTheStoreKnows: each stored login with its client,
-// data center, access-token time left and refresh token; no secret, no
-// last-refresh column (the store does not record it); no call to Zoho
-// without --check; exit 0 when every token has a refresh token.
+// data center, access-token time left and refresh token, and its lifecycle
+// record (the login's time; no refresh yet, said as unknown); no secret; no
+// call to Zoho without --check; exit 0 when every token has a refresh
+// token.
 func TestStatusShowsWhatTheStoreKnows(t *testing.T) {
 	h := newHarness(t)
 	tok := h.login()
@@ -34,12 +35,13 @@ func TestStatusShowsWhatTheStoreKnows(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("status: %+v", r)
 	}
-	for _, want := range []string{"✓ " + testEmail, "client " + testClientID, "token " + tok.ID, "Data center: 127.0.0.1:", "Access token: valid for 1h00m", "Refresh token: present"} {
+	for _, want := range []string{"✓ " + testEmail, "client " + testClientID, "token " + tok.ID, "Data center: 127.0.0.1:", "Access token: valid for 1h00m", "Refresh token: present",
+		"Logged in: " + t0.UTC().Format(time.RFC3339), "Last refresh: unknown"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("status lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	if strings.Contains(strings.ToLower(r.stdout), "last refresh") || strings.Contains(r.stdout, "Zoho:") {
+	if strings.Contains(r.stdout, "Failed refreshes") || strings.Contains(r.stdout, "Exhausted") || strings.Contains(r.stdout, "Zoho:") {
 		t.Errorf("status shows what it does not know:\n%s", r.stdout)
 	}
 	noSecrets(t, r, tokenSecrets(tok)...)
@@ -54,8 +56,8 @@ func TestStatusShowsWhatTheStoreKnows(t *testing.T) {
 	if v.ID != tok.ID || v.Email != testEmail || !v.HasRefreshToken || !v.AccessValid || *v.ExpiresInSeconds != 3600 || v.Check != "" || !v.OK {
 		t.Errorf("status --json token: %+v", v)
 	}
-	if strings.Contains(r.stdout, "last_refresh") {
-		t.Errorf("a last_refresh field: %s", r.stdout)
+	if l := v.Lifecycle; l == nil || l.LoginAt == nil || !l.LoginAt.Equal(t0) || l.LastRefreshAt != nil || l.Failures != 0 {
+		t.Errorf("status --json lifecycle: %+v", l)
 	}
 }
 
