@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -370,5 +371,57 @@ func TestSweepNeedsLifecycles(t *testing.T) {
 	_, err := a.Sweep(ctx, auth.SweepOptions{})
 	if !errors.Is(err, auth.ErrPolicyUnsupported) {
 		t.Fatal(err)
+	}
+}
+
+// The events of the policies (a refusal, an exhaustion, an idle token
+// revoked, an orphan removed) and of a failed record hold no secret,
+// however they are printed.
+func TestPolicyEventsHoldNoSecret(t *testing.T) {
+	e, st, rec := sweepEnv(t, func(o *auth.Options) {
+		o.Policies.SessionLifetime = 24 * time.Hour
+		o.Policies.FailureDays = 1
+	})
+	ann := e.userLogin("ann@example.com")
+	bob := e.userLogin("bob@example.com")
+	var secrets []string
+	for _, h := range []*auth.Handle{ann, bob} {
+		tok := e.stored(h.ID())
+		secrets = append(secrets, tok.AccessToken, tok.RefreshToken, tok.ClientSecret)
+	}
+	st.put(zohoauth.Lifecycle{ID: "99", LoginAt: t0})
+	e.failRefreshes()
+	e.clk.Advance(2 * time.Hour)
+	_, _ = bob.AccessToken(ctx) // fails: exhausted at once (one day)
+	e.srv.ClearFaults()
+	e.clk.Advance(23 * time.Hour)
+	_, _ = ann.AccessToken(ctx) // session ended: refused
+	st.failUpdates.Store(true)
+	e.clk.Advance(idle) // use recorder: record_failed
+	st.failUpdates.Store(false)
+	if _, err := e.a.Sweep(ctx, quick); err != nil { // both idle: revoked; the orphan removed
+		t.Fatal(err)
+	}
+	e.a.FlushEvents()
+	actions := map[string]bool{}
+	for _, ev := range rec.events() {
+		if ev.Kind == auth.EventPolicyApplied {
+			actions[ev.Action] = true
+		}
+		if ev.Kind == auth.EventRecordFailed {
+			actions["record_failed"] = true
+		}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []string{fmt.Sprintf("%v", ev), fmt.Sprintf("%+v", ev), fmt.Sprintf("%#v", ev), string(b)} {
+			assertNoSecret(t, ev.Kind.String()+" event", s, secrets...)
+		}
+	}
+	for _, a := range []string{auth.ActionRefused, auth.ActionExhausted, auth.ActionRevoked, auth.ActionRemoved, "record_failed"} {
+		if !actions[a] {
+			t.Errorf("no %s event: %v", a, rec.kinds())
+		}
 	}
 }
