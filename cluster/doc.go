@@ -31,6 +31,15 @@
 // auth.ErrReauthorize after Zoho's 401, without using the stale token nor
 // saving the token again.
 //
+// TestSweepOneProcessPerInterval runs, for each persistent store, 4
+// processes that call auth.Authenticator.Sweep at the same moment over a
+// store of idle tokens and orphan lifecycle records: exactly one sweeps
+// (the others report the sweep skipped), the idle tokens and orphans are
+// removed once, and 4 more processes within the interval all skip.
+// BenchmarkSweep times a dry and an acting sweep of ZOHOAUTH_SWEEP_TOKENS
+// tokens (2000 by default) on SQLite and PostgreSQL and counts the store
+// calls.
+//
 // The database servers are named by ZOHOAUTH_TEST_MYSQL_DSN,
 // ZOHOAUTH_TEST_POSTGRES_DSN, ZOHOAUTH_TEST_REDIS_ADDR,
 // ZOHOAUTH_TEST_REDIS_CLUSTER_ADDRS and ZOHOAUTH_TEST_REDIS_FAILOVER_ADDRS:

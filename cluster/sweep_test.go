@@ -63,7 +63,7 @@ func seedSweep(t testing.TB, s storeurl.Store, n, orphans int) (idle int) {
 		}
 	}
 	for i := range orphans {
-		id := strconv.Itoa(n + 1000 + i)
+		id := strconv.Itoa(1_000_000_000 + i) // past every token's id
 		if _, err := k.UpdateLifecycle(ctx, id, func(l *zohoauth.Lifecycle) error { l.LoginAt = now; return nil }); err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +79,8 @@ func seedRecords(t testing.TB, s storeurl.Store, k zohoauth.LifecycleKeeper, now
 	ctx := context.Background()
 	old := now.Add(-90 * 24 * time.Hour)
 	if sq, ok := s.(*sqlstore.Store); ok && sq.Dialect() != sqlstore.MySQL {
-		// ids are 1..n in save order; token i has id i+1.
+		// A SQL store numbers the tokens of an empty table 1..n in save
+		// order: token i has id i+1.
 		table := sq.Table()
 		q := fmt.Sprintf(`INSERT INTO %s_lifecycle (num, id, login_at, last_used_at, last_error)
 			SELECT CAST(id AS BIGINT), id, %d, CASE WHEN (CAST(id AS BIGINT) - 1) %% 10 = 0 THEN %d ELSE %d END, '' FROM %s`,
@@ -89,17 +90,25 @@ func seedRecords(t testing.TB, s storeurl.Store, k zohoauth.LifecycleKeeper, now
 		}
 		return
 	}
-	for i := range n {
-		used := now
-		if i%10 == 0 {
-			used = old
+	i := 0 // the tokens in id order (a Redis store does not reuse ids: they need not start at 1)
+	err := zohoauth.EachPage(ctx, s, 500, func(page []*zohoauth.Token) error {
+		for _, tok := range page {
+			used := now
+			if i%10 == 0 {
+				used = old
+			}
+			i++
+			if _, err := k.UpdateLifecycle(ctx, tok.ID, func(l *zohoauth.Lifecycle) error {
+				l.LoginAt, l.LastUsedAt = old, used
+				return nil
+			}); err != nil {
+				return err
+			}
 		}
-		if _, err := k.UpdateLifecycle(ctx, strconv.Itoa(i+1), func(l *zohoauth.Lifecycle) error {
-			l.LoginAt, l.LastUsedAt = old, used
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		return nil
+	})
+	if err != nil || i != n {
+		t.Fatalf("seed records: %d of %d: %v", i, n, err)
 	}
 }
 
