@@ -338,9 +338,24 @@ func (a *Authenticator) flushUses(ctx context.Context) {
 	}
 	a.mu.Unlock()
 	now := a.clock.Now()
+	recent := func(l zohoauth.Lifecycle) bool {
+		return !l.LastUsedAt.IsZero() && now.Sub(l.LastUsedAt) < a.useEvery && !now.Before(l.LastUsedAt)
+	}
 	for _, id := range ids {
+		// A plain read first: most flushes find the use recorded already
+		// (by this process an interval ago, or by another), and an update
+		// opens a write transaction on SQL stores (SQLite's takes the
+		// database's write lock) that a short-lived process would pay at
+		// every run. A failed read falls through to the update, which
+		// re-checks and reports.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		l, err := a.keeper.Lifecycle(rctx, id)
+		cancel()
+		if err == nil && recent(l) {
+			continue
+		}
 		a.record(ctx, id, "use", func(l *zohoauth.Lifecycle) error {
-			if !l.LastUsedAt.IsZero() && now.Sub(l.LastUsedAt) < a.useEvery && !now.Before(l.LastUsedAt) {
+			if recent(*l) {
 				return errSkip
 			}
 			l.LastUsedAt = now

@@ -170,9 +170,16 @@ func TestUseNotRewrittenWithinInterval(t *testing.T) {
 	h, _ := e.login()
 	mustAccess(t, h)
 	st.put(zohoauth.Lifecycle{ID: h.ID(), LoginAt: t0, LastUsedAt: t0.Add(50 * time.Minute)}) // another process
+	updates := st.updates.Load()
 	e.clk.Advance(time.Hour)
 	if got := st.rec(h.ID()); !got.LastUsedAt.Equal(t0.Add(50 * time.Minute)) {
 		t.Fatalf("rewritten within the interval: %+v", got)
+	}
+	// Not even a write transaction to find that out: on SQL stores an
+	// update opens one (SQLite's takes the database's write lock), which a
+	// short-lived process such as `zohoauth token` would pay at each run.
+	if n := st.updates.Load() - updates; n != 0 {
+		t.Fatalf("%d UpdateLifecycle calls for a use already recorded within the interval", n)
 	}
 }
 
