@@ -55,7 +55,11 @@ func (l Lifecycle) IsZero() bool {
 // Records are keyed by token id. Deleting a token through the store deletes
 // its record; a token deleted by another program (Zoho's SDK) leaves an
 // orphan record, which LifecyclesAfter still lists and a sweeper removes
-// with DeleteLifecycle.
+// with DeleteLifecycle. A save that creates a token (an insert, whether the
+// store picks the id or the caller gives it) deletes the record of its id
+// with the insert, so a new token never inherits an orphan: the file and
+// SQL stores give a new token the greatest id plus one, as Zoho's SDKs do,
+// which is the id of a deleted top token.
 //
 // Stores keep the times of a record to the millisecond (truncated), in UTC,
 // as Zoho keeps a token's expiry: a time read back Equals the time stored

@@ -120,6 +120,11 @@ func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 	if n, err := strconv.ParseUint(plan.Token.ID, 10, 64); err == nil && n > s.maxID {
 		s.maxID = n
 	}
+	if plan.Old == nil {
+		// A created token starts with no record: its id's record is an
+		// orphan (ids are never reused, but a caller may give one).
+		s.life.Delete(plan.Token.ID)
+	}
 	*t = *plan.Token.Clone()
 	return nil
 }

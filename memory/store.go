@@ -63,25 +63,36 @@ func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Tok
 }
 
 // SaveToken inserts or updates t (see zohoauth.Store) and updates t to the
-// stored value.
+// stored value. A token it creates starts with no lifecycle record: the
+// record of its id, an orphan (ids are never reused, but a caller may give
+// one), is deleted under the same lock.
 func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 	if err := ctx.Err(); err != nil {
 		return storekit.StoreError(MsgSaveToken, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.t.Save(t, MsgDetailsNotFound)
+	created, err := s.t.SaveCreated(t, MsgDetailsNotFound)
+	if created {
+		s.life.Delete(t.ID)
+	}
+	return err
 }
 
-// SaveTokens saves tokens in order as SaveToken does, all or nothing. It
-// implements zohoauth.BatchSaver.
+// SaveTokens saves tokens in order as SaveToken does, all or nothing, the
+// records of the tokens it creates deleted. It implements
+// zohoauth.BatchSaver.
 func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error {
 	if err := ctx.Err(); err != nil {
 		return storekit.StoreError(MsgSaveToken, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.t.SaveAll(tokens, MsgDetailsNotFound)
+	created, err := s.t.SaveAllCreated(tokens, MsgDetailsNotFound)
+	for _, id := range created {
+		s.life.Delete(id)
+	}
+	return err
 }
 
 // DeleteToken deletes the token with the given id.
@@ -143,7 +154,8 @@ func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, 
 
 // Load adds tokens as they are, without the saving rules, as a store loads
 // what it has read or a migration copies a store: each must have a valid id
-// that is not in use. On an error nothing is added.
+// that is not in use. On an error nothing is added. Loaded tokens start
+// with no lifecycle record, as created ones do.
 func (s *Store) Load(tokens []*zohoauth.Token) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -158,5 +170,8 @@ func (s *Store) Load(tokens []*zohoauth.Token) error {
 		seen[t.ID] = true
 	}
 	_ = s.t.InsertAll(tokens) // checked above
+	for _, t := range tokens {
+		s.life.Delete(t.ID)
+	}
 	return nil
 }

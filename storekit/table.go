@@ -191,18 +191,36 @@ func (t *Table) ByID(id string) *zohoauth.Token { return t.byID[id] }
 // tok is updated to the stored value; on failure nothing changes.
 // detailsNotFoundMsg is the Zoho text of the calling store's errors.
 func (t *Table) Save(tok *zohoauth.Token, detailsNotFoundMsg string) error {
+	_, err := t.SaveCreated(tok, detailsNotFoundMsg)
+	return err
+}
+
+// SaveCreated is Save that also reports whether the save created the token:
+// an insert, whose id (picked by the table or given by the caller) no token
+// of the table had. A store that keeps lifecycle records deletes the record
+// of a created id with the save, so that a new token never inherits the
+// orphan record of a token that a program unaware of records deleted.
+func (t *Table) SaveCreated(tok *zohoauth.Token, detailsNotFoundMsg string) (created bool, err error) {
 	plan, err := PlanSave(context.Background(), t, tok, detailsNotFoundMsg)
 	if err != nil {
-		return err
+		return false, err
 	}
 	t.put(plan.Old, plan.Token)
 	*tok = *plan.Token
-	return nil
+	return plan.Old == nil, nil
 }
 
 // SaveAll saves tokens in order as Save does, all or nothing: on an error
 // the table is as it was and no token is changed.
 func (t *Table) SaveAll(tokens []*zohoauth.Token, detailsNotFoundMsg string) error {
+	_, err := t.SaveAllCreated(tokens, detailsNotFoundMsg)
+	return err
+}
+
+// SaveAllCreated is SaveAll that also returns the ids of the tokens the
+// batch created (see SaveCreated), in the order of their saves; nil on an
+// error.
+func (t *Table) SaveAllCreated(tokens []*zohoauth.Token, detailsNotFoundMsg string) (created []string, err error) {
 	plans := make([]SavePlan, 0, len(tokens))
 	for _, tok := range tokens {
 		plan, err := PlanSave(context.Background(), t, tok, detailsNotFoundMsg)
@@ -217,15 +235,18 @@ func (t *Table) SaveAll(tokens []*zohoauth.Token, detailsNotFoundMsg string) err
 					t.add(plans[i].Old)
 				}
 			}
-			return err
+			return nil, err
 		}
 		t.put(plan.Old, plan.Token)
 		plans = append(plans, plan)
+		if plan.Old == nil {
+			created = append(created, plan.Token.ID)
+		}
 	}
 	for i, tok := range tokens {
 		*tok = *plans[i].Token
 	}
-	return nil
+	return created, nil
 }
 
 // Insert adds tok as it is, without the saving rules: the way a store loads

@@ -1,6 +1,7 @@
 package storekit_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -162,5 +163,38 @@ func TestTableAfterTies(t *testing.T) {
 		if got := ids(page); !slices.Equal(got, w) {
 			t.Errorf("After(%q) = %v, want %v", after, got, w)
 		}
+	}
+}
+
+// TestSaveCreated checks which saves report a created token: an insert
+// under a picked id or a given one, not an update by id or by keys, and a
+// batch lists its inserts in order, none when it fails.
+func TestSaveCreated(t *testing.T) {
+	tb := storekit.NewTable()
+	tok := func(n int) *zohoauth.Token {
+		return &zohoauth.Token{UserName: fmt.Sprintf("u%d@x", n), ClientID: "c", RefreshToken: fmt.Sprintf("r%d", n)}
+	}
+	for _, tc := range []struct {
+		name string
+		in   *zohoauth.Token
+		want bool
+	}{
+		{"picked id", tok(1), true},
+		{"given id", &zohoauth.Token{ID: "40", UserName: "u2@x", ClientID: "c", RefreshToken: "r2"}, true},
+		{"update by id", &zohoauth.Token{ID: "40", AccessToken: "a"}, false},
+		{"update by keys", &zohoauth.Token{UserName: "u1@x", ClientID: "c", AccessToken: "a"}, false},
+	} {
+		created, err := tb.SaveCreated(tc.in, "not found")
+		if err != nil || created != tc.want {
+			t.Errorf("%s: SaveCreated = %v, %v; want %v", tc.name, created, err, tc.want)
+		}
+	}
+	ids, err := tb.SaveAllCreated([]*zohoauth.Token{tok(3), {ID: "1", AccessToken: "b"}, {ID: "7", UserName: "u7@x", ClientID: "c", RefreshToken: "r7"}}, "not found")
+	if err != nil || strings.Join(ids, ",") != "41,7" {
+		t.Fatalf("SaveAllCreated = %v, %v; want 41,7", ids, err)
+	}
+	ids, err = tb.SaveAllCreated([]*zohoauth.Token{tok(9), {UserName: "nobody@x", ClientID: "c"}}, "not found")
+	if err == nil || ids != nil {
+		t.Fatalf("SaveAllCreated of a failing batch = %v, %v; want nil and an error", ids, err)
 	}
 }
