@@ -198,6 +198,82 @@ func (s *Store) writeLifecycles(t *storekit.Lifecycles, durable bool) error {
 	return write(s.LifecyclePath(), appendLifecycles(nil, t.All()), s.mode, durable)
 }
 
+// dropOrphans deletes from the side file the records of ids, the tokens a
+// save is about to create: records that a program unaware of them (Zoho's
+// SDK, an editor) left when it deleted the token that last had the id, and
+// that the new token, which takes the greatest id plus one as Zoho's SDKs
+// give it, must not inherit. It runs under the file lock, before the token
+// file is written, so no reader sees the new token with the old record, and
+// a crash between the two writes leaves the old token file and no orphan.
+//
+// The side file is rewritten only when it holds a record of one of ids, so
+// an insert without orphans costs a read of the side file (none when it is
+// missing) and a search of its bytes. A side file that cannot be read, or
+// that holds one of the ids but cannot be parsed or was made read-only by
+// its owner, refuses the save (an error wrapping the read's error, a
+// *ParseError, or matching ErrReadOnly): nothing is written.
+func (s *Store) dropOrphans(ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	data, err := os.ReadFile(s.LifecyclePath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return s.lifeFail(err)
+	}
+	if !holdsRecordOf(data, ids) {
+		return nil
+	}
+	if err := s.lifecycleWritable(); err != nil {
+		return s.lifeFail(err)
+	}
+	ls, err := parseLifecycles(data)
+	if err != nil {
+		return s.lifeFail(err)
+	}
+	t := &storekit.Lifecycles{}
+	for _, l := range ls {
+		t.Put(l)
+	}
+	for _, id := range ids {
+		t.Delete(id)
+	}
+	if err := s.writeLifecycles(t, true); err != nil {
+		return s.lifeFail(readOnlyErr(err))
+	}
+	return nil
+}
+
+// holdsRecordOf reports whether the side file data has a line that starts
+// with one of ids and a comma. Only a record's line can: a line break ends
+// every line (last_error is quoted, so it holds none) and the header starts
+// with a letter.
+func holdsRecordOf(data []byte, ids []string) bool {
+	if len(ids) == 1 {
+		var buf [12]byte
+		needle := append(append(append(buf[:0], '\n'), ids[0]...), ',')
+		return bytes.Contains(data, needle)
+	}
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if i := bytes.IndexByte(line, ','); i > 0 && want[string(line[:i])] {
+			return true
+		}
+	}
+	return false
+}
+
 // removeLifecycles removes the side file (DeleteTokens). The caller holds
 // the file lock.
 func (s *Store) removeLifecycles() error {

@@ -155,3 +155,93 @@ func TestLifecycleBadSideFileKept(t *testing.T) {
 		t.Fatalf("DeleteToken deleted the token although its record could not be deleted: %v", err)
 	}
 }
+
+// TestLifecycleTopTokenDeletedByAnotherProgram is the reuse of an id: a
+// program that does not know about lifecycle records (Zoho's SDK, an
+// editor) deletes the token with the greatest id from the CSV file, which
+// leaves its record; the next token saved takes the same id (the greatest
+// plus one, as Zoho's SDKs give it) and must start with no record, not
+// inherit the old one's ExhaustedAt, LoginAt and Failures. The other
+// records stay. A second insert, with no orphan left, leaves the side file
+// as it is (it is not rewritten).
+func TestLifecycleTopTokenDeletedByAnotherProgram(t *testing.T) {
+	ctx := t.Context()
+	s := newStore(t, filestore.WithRecheck(0))
+	a := mustSave(t, s, storetest.Token(1, "A"))
+	b := mustSave(t, s, storetest.Token(2, "A"))
+	for _, id := range []string{a.ID, b.ID} {
+		if _, err := s.UpdateLifecycle(ctx, id, func(l *zohoauth.Lifecycle) error { *l = storetest.FullLifecycle(id); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another program deletes b's line, the last of the file, and renames
+	// the new file over the old one as an editor does (a rewrite in place
+	// that shrinks the file looks torn for a moment, see the package doc).
+	data, err := os.ReadFile(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := bytes.TrimRight(data, "\r\n")
+	cut := bytes.LastIndexByte(body, '\n') + 1
+	if !bytes.Contains(body[cut:], []byte(b.RefreshToken)) {
+		t.Fatalf("the last line of the file is not b's")
+	}
+	tmp := s.Path() + ".edit"
+	if err := os.WriteFile(tmp, data[:cut], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, s.Path()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindTokenByID(ctx, b.ID); !errors.Is(err, zohoauth.ErrNotFound) {
+		t.Fatalf("b is still found after the other program deleted it: %v", err)
+	}
+	c := mustSave(t, s, storetest.Token(3, "A"))
+	if c.ID != b.ID {
+		t.Fatalf("the new token has id %s, want %s (the greatest plus one)", c.ID, b.ID)
+	}
+	if l, err := s.Lifecycle(ctx, c.ID); err != nil || !l.IsZero() {
+		t.Fatalf("the new token %s has the record %+v (%v), want none", c.ID, l, err)
+	}
+	if l, err := s.Lifecycle(ctx, a.ID); err != nil || l.Failures != storetest.FullLifecycle(a.ID).Failures {
+		t.Fatalf("a's record changed: %+v, %v", l, err)
+	}
+	before, err := os.Stat(s.LifecyclePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSave(t, s, storetest.Token(4, "A"))
+	after, err := os.Stat(s.LifecyclePath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) {
+		t.Fatal("an insert with no orphan record rewrote the side file")
+	}
+}
+
+// TestLifecycleOrphanInBadSideFile checks that a save that creates an id
+// whose record is in a side file that cannot be parsed is refused (a
+// *ParseError), and writes neither file: the new token would otherwise be
+// stored beside a record it must not inherit.
+func TestLifecycleOrphanInBadSideFile(t *testing.T) {
+	s := newStore(t)
+	a := mustSave(t, s, storetest.Token(1, "A"))
+	bad := []byte("id,login_at\n2,1\n")
+	if err := os.WriteFile(s.LifecyclePath(), bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(s.Path())
+	var pe *filestore.ParseError
+	if err := s.SaveToken(t.Context(), storetest.Token(2, "A")); !errors.As(err, &pe) {
+		t.Fatalf("SaveToken of id 2 beside a bad side file holding 2 = %v, want a *ParseError", err)
+	}
+	if after, _ := os.ReadFile(s.Path()); !bytes.Equal(after, before) {
+		t.Fatal("a refused save wrote the token file")
+	}
+	if after, _ := os.ReadFile(s.LifecyclePath()); !bytes.Equal(after, bad) {
+		t.Fatal("a side file that cannot be parsed was rewritten")
+	}
+	// An update of a stored token does not read the side file.
+	mustSave(t, s, &zohoauth.Token{ID: a.ID, AccessToken: "1000.access.again"})
+}

@@ -364,17 +364,23 @@ func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
 
 // save saves t through the file's read-modify-write. check, when not nil,
 // runs first on the current tokens, under the file lock; its error saves
-// nothing. On success t holds the stored value.
+// nothing. On success t holds the stored value. A token the save creates
+// starts with no lifecycle record (see dropOrphans).
 func (s *Store) save(ctx context.Context, t *zohoauth.Token, check func(*storekit.Table) error) error {
 	c := t.Clone()
-	if err := s.update(ctx, storekit.MsgSaveTokenFile, func(tb *storekit.Table) error {
+	var created []string
+	if err := s.updateThen(ctx, storekit.MsgSaveTokenFile, func(tb *storekit.Table) error {
 		if check != nil {
 			if err := check(tb); err != nil {
 				return err
 			}
 		}
-		return tb.Save(c, storekit.MsgDetailsNotFoundFile)
-	}); err != nil {
+		isNew, err := tb.SaveCreated(c, storekit.MsgDetailsNotFoundFile)
+		if isNew {
+			created = []string{c.ID}
+		}
+		return err
+	}, func() error { return s.dropOrphans(created) }, nil); err != nil {
 		return err
 	}
 	*t = *c
@@ -383,15 +389,18 @@ func (s *Store) save(ctx context.Context, t *zohoauth.Token, check func(*storeki
 
 // SaveTokens saves tokens in order as SaveToken does, with one rewrite of
 // the file, all or nothing. It implements zohoauth.BatchSaver: an import of
-// many tokens costs one write, not one per token.
+// many tokens costs one write, not one per token. The tokens it creates
+// start with no lifecycle record (see dropOrphans).
 func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error {
 	cs := make([]*zohoauth.Token, len(tokens))
 	for i, t := range tokens {
 		cs[i] = t.Clone()
 	}
-	if err := s.update(ctx, storekit.MsgSaveTokenFile, func(tb *storekit.Table) error {
-		return tb.SaveAll(cs, storekit.MsgDetailsNotFoundFile)
-	}); err != nil {
+	var created []string
+	if err := s.updateThen(ctx, storekit.MsgSaveTokenFile, func(tb *storekit.Table) (err error) {
+		created, err = tb.SaveAllCreated(cs, storekit.MsgDetailsNotFoundFile)
+		return err
+	}, func() error { return s.dropOrphans(created) }, nil); err != nil {
 		return err
 	}
 	for i, t := range tokens {
@@ -424,7 +433,7 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 			life = t
 		}
 		return nil
-	}, func() error {
+	}, nil, func() error {
 		if life == nil {
 			return nil
 		}
@@ -440,7 +449,7 @@ func (s *Store) DeleteTokens(ctx context.Context) error {
 	return s.updateFrom(ctx, storekit.MsgDeleteTokensFile, s.unread, func(tb *storekit.Table) error {
 		tb.Reset()
 		return nil
-	}, s.removeLifecycles)
+	}, nil, s.removeLifecycles)
 }
 
 // fail wraps an I/O or parse error with Zoho's message and the file's path.
@@ -485,25 +494,24 @@ func (s *Store) fresh(sn *snapshot) bool {
 	return s.counter != nil && s.recheck > 0 && !s.stale.Load() && s.counter.Load() == sn.gen
 }
 
-// update runs change on the current tokens under the file lock and, when it
-// succeeds, writes the file. A file that cannot be parsed is never
-// rewritten: update returns its error.
-func (s *Store) update(ctx context.Context, msg string, change func(*storekit.Table) error) error {
-	return s.updateThen(ctx, msg, change, nil)
-}
-
-// updateThen is update that, when then is not nil, calls then after the
-// token file is written, still under the file lock: the cascade of a delete
-// to the side file of lifecycle records. then's error is returned wrapped
-// with msg; the token file is written by then.
-func (s *Store) updateThen(ctx context.Context, msg string, change func(*storekit.Table) error, then func() error) error {
-	return s.updateFrom(ctx, msg, nil, change, then)
+// updateThen runs change on the current tokens under the file lock and,
+// when it succeeds, writes the file. A file that cannot be parsed is never
+// rewritten: updateThen returns its error. When before is not nil,
+// updateThen calls it once change has succeeded and before the token file
+// is written, and, when then is not nil, calls then after the token file is
+// written, both still under the file lock: the side file of lifecycle
+// records is cleaned of orphans before a save creates their ids (before),
+// and loses the record of a deleted token after the delete (then). before's
+// error is returned as it is and writes no token; then's error is returned
+// wrapped with msg, the token file being written by then.
+func (s *Store) updateThen(ctx context.Context, msg string, change func(*storekit.Table) error, before, then func() error) error {
+	return s.updateFrom(ctx, msg, nil, change, before, then)
 }
 
 // updateFrom is updateThen with a way to skip the read of the file: skip,
 // when not nil, runs under the locks and returns the snapshot change is to
 // run on instead of the file's, or nil to read the file.
-func (s *Store) updateFrom(ctx context.Context, msg string, skip func() *snapshot, change func(*storekit.Table) error, then func() error) error {
+func (s *Store) updateFrom(ctx context.Context, msg string, skip func() *snapshot, change func(*storekit.Table) error, before, then func() error) error {
 	if err := s.writable(); err != nil {
 		return s.fail(msg, err)
 	}
@@ -533,6 +541,11 @@ func (s *Store) updateFrom(ctx context.Context, msg string, skip func() *snapsho
 	// From here on the index holds the change; if the write fails, drop it
 	// so that the next call reads the file again.
 	s.snap = nil
+	if before != nil {
+		if err := before(); err != nil {
+			return err
+		}
+	}
 	if !s.cleaned {
 		// Best effort: a leftover that cannot be removed only takes space.
 		_ = cleanTemps(s.path)
