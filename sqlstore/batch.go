@@ -133,6 +133,9 @@ func (s *Store) saveBatchTx(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Tok
 	if err := s.insertRows(ctx, tx, view.Table, inserts); err != nil {
 		return nil, err
 	}
+	if err := s.deleteLivesTx(ctx, tx, inserts); err != nil {
+		return nil, err
+	}
 	return saved, nil
 }
 

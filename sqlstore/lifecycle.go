@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/zohoauth/zohoauth"
@@ -393,6 +394,36 @@ func (s *Store) deleteLifeTx(ctx context.Context, tx *sql.Tx, id string) error {
 	} else {
 		_, err = tx.StmtContext(ctx, st.del).ExecContext(ctx, lifeNum(id), id)
 	}
+	if err != nil {
+		return fmt.Errorf("delete lifecycle: %w", err)
+	}
+	return nil
+}
+
+// deleteLivesTx deletes, in tx, the records of ids, when the store has its
+// lifecycle table: the orphans that the tokens a batch creates must not
+// inherit (see saveTx), batchRows ids per statement. num IN and id IN
+// select exactly the records of ids: an id's num is its value.
+func (s *Store) deleteLivesTx(ctx context.Context, tx *sql.Tx, ids []string) error {
+	if len(ids) == 0 || s.lifeSt.Load() == nil {
+		return nil
+	}
+	q := s.d.quote(s.table + LifecycleTableSuffix)
+	query := func(n int) string {
+		in := "(?" + strings.Repeat(", ?", n-1) + ")"
+		return "DELETE FROM " + q + " WHERE num IN " + in + " AND id IN " + in
+	}
+	err := inChunks(ctx, tx, s.d, len(ids), query, func(st *sql.Stmt, start, end int) error {
+		args := make([]any, 0, 2*(end-start))
+		for _, id := range ids[start:end] {
+			args = append(args, lifeNum(id))
+		}
+		for _, id := range ids[start:end] {
+			args = append(args, id)
+		}
+		_, err := st.ExecContext(ctx, args...)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete lifecycle: %w", err)
 	}

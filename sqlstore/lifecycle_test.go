@@ -179,3 +179,79 @@ func TestLifecycleMultiProcess(t *testing.T) {
 		})
 	}
 }
+
+// TestLifecycleTopTokenDeletedByZoho is the reuse of an id: Zoho's SDK (or
+// an operator's DELETE) deletes the row with the greatest id and leaves its
+// record; the next token saved takes the same id (the greatest plus one,
+// as Zoho's SDKs give it) and must start with no record. A batch of 600
+// new tokens (two INSERT statements) over orphans in both of its chunks
+// likewise, while the records of the rows it updates stay.
+func TestLifecycleTopTokenDeletedByZoho(t *testing.T) {
+	for _, zt := range zohoTables(t) {
+		t.Run(zt.name, func(t *testing.T) {
+			z := zt.make(t)
+			ctx := t.Context()
+			s, err := openShared(ctx, z.d, z.dsn, z.table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			a, b := storetest.Token(1, "A"), storetest.Token(2, "A")
+			for _, tok := range []*zohoauth.Token{a, b} {
+				if err := s.SaveToken(ctx, tok); err != nil {
+					t.Fatal(err)
+				}
+			}
+			set := func(id string) {
+				t.Helper()
+				if _, err := s.UpdateLifecycle(ctx, id, func(l *zohoauth.Lifecycle) error { *l = storetest.FullLifecycle(id); return nil }); err != nil {
+					t.Fatalf("UpdateLifecycle(%s): %v", id, err)
+				}
+			}
+			wantZero := func(id string) {
+				t.Helper()
+				if l, err := s.Lifecycle(ctx, id); err != nil || !l.IsZero() {
+					t.Fatalf("the new token %s has the record %+v (%v), want none", id, l, err)
+				}
+			}
+			set(a.ID)
+			set(b.ID)
+			if _, err := z.db.ExecContext(ctx, "delete from "+z.table+" where id = "+ph(z.d, 1), b.ID); err != nil {
+				t.Fatal(err)
+			}
+			c := storetest.Token(3, "A")
+			if err := s.SaveToken(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			if c.ID != b.ID {
+				t.Fatalf("the new token has id %s, want %s", c.ID, b.ID)
+			}
+			wantZero(c.ID)
+			if l, err := s.Lifecycle(ctx, a.ID); err != nil || l.IsZero() {
+				t.Fatalf("a's record: %+v, %v", l, err)
+			}
+
+			// A batch: orphans at 3 (the first new id), 300 and 602 (in the
+			// second INSERT), and an update of a.
+			for _, id := range []string{"3", "300", "602"} {
+				set(id)
+			}
+			batch := []*zohoauth.Token{{ID: a.ID, AccessToken: "1000.access.batch"}}
+			for i := 0; i < 600; i++ {
+				batch = append(batch, storetest.Token(10+i, "B"))
+			}
+			if err := s.SaveTokens(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+			if batch[1].ID != "3" || batch[600].ID != "602" {
+				t.Fatalf("the batch's ids run from %s to %s, want 3 to 602", batch[1].ID, batch[600].ID)
+			}
+			for _, id := range []string{"3", "300", "602"} {
+				wantZero(id)
+			}
+			if l, err := s.Lifecycle(ctx, a.ID); err != nil || l.IsZero() {
+				t.Fatalf("the record of a token the batch updated: %+v, %v", l, err)
+			}
+		})
+	}
+}

@@ -371,7 +371,8 @@ func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 
 // saveTx is the save of one token (checked with checkLengths) inside a
 // transaction that holds the write lock: find, merge and check
-// (storekit.PlanSave), then insert or update. It returns the stored token.
+// (storekit.PlanSave), then insert or update. An insert deletes the
+// lifecycle record of its id in tx. It returns the stored token.
 func (s *Store) saveTx(ctx context.Context, tx *sql.Tx, in *zohoauth.Token) (*zohoauth.Token, error) {
 	plan, err := storekit.PlanSave(ctx, rows{s: s, tx: tx, memo: &userRows{}}, in, storekit.MsgDetailsNotFoundDB)
 	if err != nil {
@@ -379,7 +380,13 @@ func (s *Store) saveTx(ctx context.Context, tx *sql.Tx, in *zohoauth.Token) (*zo
 	}
 	if plan.Old == nil {
 		args := values(plan.Token)
-		_, err = tx.StmtContext(ctx, s.insert).ExecContext(ctx, args[:]...)
+		if _, err = tx.StmtContext(ctx, s.insert).ExecContext(ctx, args[:]...); err == nil {
+			// A created token starts with no lifecycle record: the record
+			// of its id is an orphan, left by a program that deleted the
+			// token that last had the id (the greatest id plus one, which
+			// Zoho's SDKs give too).
+			err = s.deleteLifeTx(ctx, tx, plan.Token.ID)
+		}
 	} else {
 		err = s.updateChanged(ctx, tx, plan.Old, plan.Token)
 	}
