@@ -58,3 +58,42 @@ func TestLifecycleKeysBesideToken(t *testing.T) {
 		}
 	}
 }
+
+// TestLifecycleTokenDeletedByAnotherProgram deletes a token behind the
+// store's back (a DEL of its hash and a ZREM of its id, as a program that
+// does not know about lifecycle records would), which leaves its record;
+// a token saved again under that id, as a migration or an operator gives
+// it, must start with no record. (The raw delete leaves the token's index
+// entries, which the store skips: no consistency check at the end.)
+func TestLifecycleTokenDeletedByAnotherProgram(t *testing.T) {
+	s := newBareStore(t)
+	ctx := t.Context()
+	tok := fullToken(1)
+	tok.ID = "70"
+	if err := s.SaveToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateLifecycle(ctx, tok.ID, func(l *zohoauth.Lifecycle) error {
+		*l = storetest.FullLifecycle(tok.ID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Client().Del(ctx, s.k.token(tok.ID)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Client().ZRem(ctx, s.k.ids(), tok.ID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	again := fullToken(2)
+	again.ID = tok.ID
+	if err := s.SaveToken(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := s.Lifecycle(ctx, again.ID); err != nil || !l.IsZero() {
+		t.Fatalf("the new token %s has the record %+v (%v), want none", again.ID, l, err)
+	}
+	if n, _ := s.Client().ZCard(ctx, s.k.lifeIDs()).Result(); n != 0 {
+		t.Fatalf("the record set still lists %d ids", n)
+	}
+}

@@ -390,6 +390,11 @@ func (v *view) commit(ctx context.Context) error {
 			n, _ := strconv.ParseUint(id, 10, 64) // ValidID: 1 to 10 digits
 			w.op("ZADD", k.ids(), "zset", n, id)
 			w.op("RAISE", k.counter(), "counter", id)
+			// A created token starts with no lifecycle record: a record of
+			// its id is an orphan (the counter never gives an id twice, but
+			// a caller may give one whose token another program deleted).
+			w.op("DEL", k.life(id), "hash")
+			w.op("ZREM", k.lifeIDs(), "zset", id)
 		}
 	}
 	for _, id := range v.dropped {
