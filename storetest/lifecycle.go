@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -403,4 +404,100 @@ func contextCancelled(t *testing.T) (context.Context, context.CancelFunc) {
 	c, cancel := context.WithCancel(ctx(t))
 	cancel()
 	return c, cancel
+}
+
+// testLifecycleNewTokenOrphan checks that a token a save creates never
+// inherits the record of its id. A program that does not know about
+// lifecycle records (Zoho's SDK, an editor, a DELETE in SQL) may delete a
+// token and leave its record; the file and SQL stores then give the next
+// token that same id (the greatest id plus one, as Zoho's SDKs do), and a
+// stale ExhaustedAt, LoginAt or Failures would make the authenticator's
+// policies expire, refuse or drop a brand-new login. The kit cannot delete a
+// token behind the store's back, so it writes the orphan first: a record for
+// the id the next insert takes (the greatest id plus one, which every store
+// of the repository picks after a fresh save), and for ids given by the
+// caller. A save that updates a token keeps its record.
+func testLifecycleNewTokenOrphan(t *testing.T, s zohoauth.Store) {
+	k := keeper(s)
+	stale := func(l *zohoauth.Lifecycle) {
+		*l = FullLifecycle(l.ID)
+	}
+	wantZero := func(what, id string) {
+		t.Helper()
+		if l := mustLifecycle(t, k, id); !l.IsZero() {
+			t.Fatalf("%s: the new token %s inherited the orphan record %+v", what, id, l)
+		}
+	}
+	a := save(t, s, full(1, "A"))
+	mustUpdate(t, k, a.ID, stale)
+	next := nextID(t, a.ID)
+
+	// SaveToken, the store picks the id.
+	mustUpdate(t, k, next, stale)
+	b := save(t, s, full(2, "A"))
+	if b.ID == next {
+		wantZero("SaveToken", b.ID)
+	} else if l := mustLifecycle(t, k, b.ID); !l.IsZero() {
+		t.Fatalf("SaveToken: the new token %s has the record %+v", b.ID, l)
+	}
+	// SaveToken, the caller gives an id no token has.
+	mustUpdate(t, k, "4000000000", stale)
+	c := full(3, "A")
+	c.ID = "4000000000"
+	save(t, s, c)
+	wantZero("SaveToken with an id", "4000000000")
+
+	// An update of a token, by id or by its keys, keeps its record.
+	save(t, s, &zohoauth.Token{ID: a.ID, AccessToken: "1000.access.again"})
+	save(t, s, &zohoauth.Token{UserName: a.UserName, ClientID: a.ClientID, AccessToken: "1000.access.again2"})
+	sameLifecycle(t, "the record of an updated token", mustLifecycle(t, k, a.ID), truncated(FullLifecycle(a.ID)))
+
+	if bs, ok := s.(zohoauth.BatchSaver); ok {
+		// A batch that inserts with picked and given ids, and updates a.
+		picked := nextID(t, "4000000000")
+		for _, id := range []string{picked, "3999999000", a.ID} {
+			mustUpdate(t, k, id, stale)
+		}
+		d, e := full(4, "A"), full(5, "A")
+		e.ID = "3999999000"
+		upd := &zohoauth.Token{ID: a.ID, AccessToken: "1000.access.batch"}
+		if err := bs.SaveTokens(ctx(t), []*zohoauth.Token{d, e, upd}); err != nil {
+			t.Fatalf("SaveTokens: %v", err)
+		}
+		if d.ID == picked {
+			wantZero("SaveTokens", d.ID)
+		} else if l := mustLifecycle(t, k, d.ID); !l.IsZero() {
+			t.Fatalf("SaveTokens: the new token %s has the record %+v", d.ID, l)
+		}
+		wantZero("SaveTokens with an id", e.ID)
+		sameLifecycle(t, "the record of a token a batch updates", mustLifecycle(t, k, a.ID), truncated(FullLifecycle(a.ID)))
+	}
+	if cs, ok := s.(zohoauth.CompareAndSwapper); ok {
+		cur := mustByID(t, s, a.ID)
+		if err := cs.SwapToken(ctx(t), cur, &zohoauth.Token{AccessToken: "1000.access.swapped", Expiry: cur.Expiry}); err != nil {
+			t.Fatalf("SwapToken: %v", err)
+		}
+		sameLifecycle(t, "the record of a swapped token", mustLifecycle(t, k, a.ID), truncated(FullLifecycle(a.ID)))
+	}
+	// A failed save deletes no record: a conflict (the user of b, for the
+	// client of b, under a new id) inserts nothing.
+	orphan := "3999999999"
+	mustUpdate(t, k, orphan, stale)
+	dup := full(2, "A")
+	dup.ID = orphan
+	if err := s.SaveToken(ctx(t), dup); err == nil {
+		t.Fatalf("SaveToken of a second token of one user and client under id %s: no error", orphan)
+	}
+	sameLifecycle(t, "an orphan record after a failed save", mustLifecycle(t, k, orphan), truncated(FullLifecycle(orphan)))
+}
+
+// nextID returns the id after id (the greatest so far), as the stores pick
+// it: storekit.NextID.
+func nextID(t *testing.T, id string) string {
+	t.Helper()
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		t.Fatalf("id %q: %v", id, err)
+	}
+	return storekit.NextID(n)
 }

@@ -119,6 +119,7 @@ var checks = []check{
 	{"LifecycleUpdateAborts", LifecycleKeeper, testLifecycleAborts},
 	{"LifecycleDeletedWithToken", LifecycleKeeper, testLifecycleDeleted},
 	{"LifecycleOrphans", LifecycleKeeper, testLifecycleOrphans},
+	{"LifecycleNewTokenNoOrphan", LifecycleKeeper, testLifecycleNewTokenOrphan},
 	{"LifecyclePages", LifecycleKeeper, testLifecyclePages},
 }
 
