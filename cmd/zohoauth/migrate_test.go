@@ -208,7 +208,7 @@ func TestMigrateFileToPostgres(t *testing.T) {
 }
 
 // privateTable returns a table name that belongs to this test process, and
-// drops the table (and its lock table) when the test ends.
+// drops the table (and its lock and lifecycle tables) when the test ends.
 func privateTable(t *testing.T, d sqlstore.Dialect, dsn, prefix string) string {
 	t.Helper()
 	name := fmt.Sprintf("%s_%d_%d", prefix, os.Getpid(), time.Now().UnixNano()%1_000_000)
@@ -219,7 +219,7 @@ func privateTable(t *testing.T, d sqlstore.Dialect, dsn, prefix string) string {
 			return
 		}
 		defer db.Close()
-		for _, tb := range []string{name, name + sqlstore.LockTableSuffix} {
+		for _, tb := range []string{name, name + sqlstore.LockTableSuffix, name + sqlstore.LifecycleTableSuffix} {
 			if _, err := db.Exec("DROP TABLE IF EXISTS " + tb); err != nil {
 				t.Errorf("drop table %s: %v", tb, err)
 			}
