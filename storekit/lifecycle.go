@@ -78,8 +78,16 @@ var ErrInvalidLifecycle = errors.New("lifecycle record cannot be stored")
 // id: what memory, list and the file store keep beside their tokens. It is
 // not safe for concurrent use: its store guards it with the lock that guards
 // its tokens. The zero value is empty and ready to use.
+//
+// Beside the map, the ids are kept in the order of CompareLifecycleIDs, so
+// that a page of After costs a binary search and the page, not a sort of
+// every record: a 100k-record sweep by pages is linear. A deleted id stays
+// in the order as a tombstone (the map no longer has it) until tombstones
+// outnumber the records, when the order is compacted; so a delete costs a
+// map delete, amortised.
 type Lifecycles struct {
-	m map[string]zohoauth.Lifecycle
+	m     map[string]zohoauth.Lifecycle
+	order []string // ids of m and tombstones, by CompareLifecycleIDs
 }
 
 // Get returns the record of id, zero (with ID set) when none is kept.
@@ -106,24 +114,48 @@ func (t *Lifecycles) Update(id string, fn func(*zohoauth.Lifecycle) error) (zoho
 // is zero.
 func (t *Lifecycles) Put(l zohoauth.Lifecycle) {
 	if l.IsZero() {
-		delete(t.m, l.ID)
+		t.Delete(l.ID)
 		return
 	}
 	if t.m == nil {
 		t.m = make(map[string]zohoauth.Lifecycle)
 	}
+	if _, ok := t.m[l.ID]; !ok {
+		t.place(l.ID)
+	}
 	t.m[l.ID] = l
+}
+
+// place puts id in the order, unless it is there as a tombstone: at the end
+// when it is the greatest (ids come in increasing order, mostly), otherwise
+// where it belongs.
+func (t *Lifecycles) place(id string) {
+	n := len(t.order)
+	if n == 0 || CompareLifecycleIDs(t.order[n-1], id) < 0 {
+		t.order = append(t.order, id)
+		return
+	}
+	i, found := slices.BinarySearchFunc(t.order, id, CompareLifecycleIDs)
+	if !found {
+		t.order = slices.Insert(t.order, i, id)
+	}
 }
 
 // Delete deletes the record of id and reports whether there was one.
 func (t *Lifecycles) Delete(id string) bool {
 	_, ok := t.m[id]
+	if !ok {
+		return false
+	}
 	delete(t.m, id)
-	return ok
+	if tomb := len(t.order) - len(t.m); tomb > 64 && tomb > len(t.m) {
+		t.order = slices.DeleteFunc(t.order, func(id string) bool { _, ok := t.m[id]; return !ok })
+	}
+	return true
 }
 
 // Reset deletes every record.
-func (t *Lifecycles) Reset() { t.m = nil }
+func (t *Lifecycles) Reset() { t.m, t.order = nil, nil }
 
 // Len returns the number of records kept.
 func (t *Lifecycles) Len() int { return len(t.m) }
@@ -132,18 +164,25 @@ func (t *Lifecycles) Len() int { return len(t.m) }
 // the first page) in the order of CompareLifecycleIDs. A limit below 1 gives
 // none.
 func (t *Lifecycles) After(after string, limit int) []zohoauth.Lifecycle {
-	if limit < 1 {
+	if limit < 1 || len(t.m) == 0 {
 		return nil
 	}
-	var out []zohoauth.Lifecycle
-	for id, l := range t.m {
-		if after == "" || CompareLifecycleIDs(id, after) > 0 {
+	start := 0
+	if after != "" {
+		i, found := slices.BinarySearchFunc(t.order, after, CompareLifecycleIDs)
+		if found {
+			i++
+		}
+		start = i
+	}
+	out := make([]zohoauth.Lifecycle, 0, min(limit, len(t.m)))
+	for _, id := range t.order[start:] {
+		if len(out) == limit {
+			break
+		}
+		if l, ok := t.m[id]; ok {
 			out = append(out, l)
 		}
-	}
-	slices.SortFunc(out, func(a, b zohoauth.Lifecycle) int { return CompareLifecycleIDs(a.ID, b.ID) })
-	if len(out) > limit {
-		out = out[:limit]
 	}
 	return out
 }
