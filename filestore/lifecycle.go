@@ -246,6 +246,16 @@ func (s *Store) dropOrphans(ids []string) error {
 	return nil
 }
 
+// dropper returns the step of updateThen that drops the orphan records of
+// the ids *created holds once change has run (nil for the test baseline,
+// keepOrphans).
+func (s *Store) dropper(created *[]string) func() error {
+	if s.keepOrphans {
+		return nil
+	}
+	return func() error { return s.dropOrphans(*created) }
+}
+
 // holdsRecordOf reports whether the side file data has a line that starts
 // with one of ids and a comma. Only a record's line can: a line break ends
 // every line (last_error is quoted, so it holds none) and the header starts

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -116,5 +117,28 @@ func TestLifecycleCrashHalfway(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(filepath.Dir(s.Path()), tempPattern(s.LifecyclePath())))
 	if len(left) != 0 {
 		t.Fatalf("temporary files left: %v", left)
+	}
+}
+
+// BenchmarkDropOrphansNone is the work an insert adds when the side file
+// (500 records) holds no record of its id: a read of the side file and a
+// byte search, the whole of the cost of dropOrphans on that path.
+func BenchmarkDropOrphansNone(b *testing.B) {
+	s, err := New(filepath.Join(b.TempDir(), DefaultFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for i := 1; i <= 500; i++ {
+		id := strconv.Itoa(i)
+		if _, err := s.UpdateLifecycle(b.Context(), id, func(l *zohoauth.Lifecycle) error { l.Failures, l.LastError = 1, "timeout"; return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ids := []string{"1001"}
+	for b.Loop() {
+		if err := s.dropOrphans(ids); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -80,6 +80,10 @@ type Store struct {
 	// writeLife writes the side file of lifecycle records (writeFile when
 	// nil): a test makes it fail halfway.
 	writeLife func(path string, data []byte, perm fs.FileMode, durable bool) error
+	// keepOrphans, set by tests only, makes inserts leave the records of
+	// their ids: the insert before dropOrphans, the baseline of its
+	// benchmark.
+	keepOrphans bool
 
 	pager pager // the walk of TokensAfter under way
 }
@@ -380,7 +384,7 @@ func (s *Store) save(ctx context.Context, t *zohoauth.Token, check func(*storeki
 			created = []string{c.ID}
 		}
 		return err
-	}, func() error { return s.dropOrphans(created) }, nil); err != nil {
+	}, s.dropper(&created), nil); err != nil {
 		return err
 	}
 	*t = *c
@@ -400,7 +404,7 @@ func (s *Store) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error 
 	if err := s.updateThen(ctx, storekit.MsgSaveTokenFile, func(tb *storekit.Table) (err error) {
 		created, err = tb.SaveAllCreated(cs, storekit.MsgDetailsNotFoundFile)
 		return err
-	}, func() error { return s.dropOrphans(created) }, nil); err != nil {
+	}, s.dropper(&created), nil); err != nil {
 		return err
 	}
 	for i, t := range tokens {
