@@ -105,7 +105,11 @@
 // rewrites the side file after the token file, DeleteTokens removes it: a
 // crash between the two writes leaves an orphan record, which
 // LifecyclesAfter lists and DeleteLifecycle removes. Zoho's SDKs delete
-// tokens without it and leave orphans too.
+// tokens without it and leave orphans too; since a new token takes the
+// greatest id plus one, as with Zoho's SDKs, a save that creates a token
+// first deletes the record of its id (rewriting the side file, durably and
+// before the token file, only when a byte search finds a line of that id),
+// so the new token never inherits the record of a deleted one.
 //
 // # File mode
 //

@@ -30,7 +30,9 @@
 //	                                   scored by their value (orphans included)
 //
 // A record is written by WATCH and MULTI/EXEC on its hash, and deleted with
-// its token by the same script. DeleteTokens removes every record.
+// its token by the same script; the script that inserts a token deletes the
+// record of its id (an orphan, for an id given by the caller whose token
+// another program deleted). DeleteTokens removes every record.
 //
 // Secrets never appear in key names: the index of a grant, refresh or access
 // token is named by the SHA-256 of the token, so a SCAN, MONITOR or the slow

@@ -121,7 +121,10 @@
 // UPDATE in one transaction (on SQLite, the write transaction), so
 // concurrent updates of one id queue on its row without taking the token
 // table's write lock. DeleteToken and DeleteTokens delete the records in
-// their own transaction.
+// their own transaction, and an insert (SaveToken, SaveTokens) deletes the
+// record of its id in its own: a new token takes the greatest id plus one,
+// as with Zoho's SDKs, which may be the id of a row that Zoho's SDK deleted,
+// leaving its record, and must not inherit it.
 //
 // # Drivers
 //
