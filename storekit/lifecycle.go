@@ -1,11 +1,13 @@
 package storekit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -223,4 +225,66 @@ func CompareLifecycleIDs(a, b string) int {
 		return c
 	}
 	return strings.Compare(a, b)
+}
+
+// LockedLifecycles is the LifecycleKeeper of an in-memory store written
+// once: its Lifecycles guarded by the store's lock, each call checked
+// (context, id, page) and its errors reported with the store's message.
+// A store's methods call these, with the same lock that guards its
+// tokens, so that a token and its record change together.
+type LockedLifecycles struct {
+	Mu   *sync.RWMutex
+	Life *Lifecycles
+	Msg  string // the Message of the errors, e.g. "Exception in lifecycle - MemoryStore"
+}
+
+// Lifecycle returns the record of id under the read lock.
+func (k LockedLifecycles) Lifecycle(ctx context.Context, id string) (zohoauth.Lifecycle, error) {
+	if err := k.check(ctx, id); err != nil {
+		return zohoauth.Lifecycle{}, err
+	}
+	k.Mu.RLock()
+	defer k.Mu.RUnlock()
+	return k.Life.Get(id), nil
+}
+
+// UpdateLifecycle applies fn to the record of id under the write lock.
+func (k LockedLifecycles) UpdateLifecycle(ctx context.Context, id string, fn func(*zohoauth.Lifecycle) error) (zohoauth.Lifecycle, error) {
+	if err := k.check(ctx, id); err != nil {
+		return zohoauth.Lifecycle{}, err
+	}
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	return k.Life.Update(id, fn)
+}
+
+// DeleteLifecycle deletes the record of id under the write lock.
+func (k LockedLifecycles) DeleteLifecycle(ctx context.Context, id string) error {
+	if err := k.check(ctx, id); err != nil {
+		return err
+	}
+	k.Mu.Lock()
+	defer k.Mu.Unlock()
+	k.Life.Delete(id)
+	return nil
+}
+
+// LifecyclesAfter returns a page of records under the read lock.
+func (k LockedLifecycles) LifecyclesAfter(ctx context.Context, after string, limit int) ([]zohoauth.Lifecycle, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, StoreError(k.Msg, err)
+	}
+	if err := CheckLifecyclePage(k.Msg, after, limit); err != nil {
+		return nil, err
+	}
+	k.Mu.RLock()
+	defer k.Mu.RUnlock()
+	return k.Life.After(after, limit), nil
+}
+
+func (k LockedLifecycles) check(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return StoreError(k.Msg, err)
+	}
+	return CheckLifecycleID(k.Msg, id)
 }
