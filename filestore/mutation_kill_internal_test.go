@@ -1,0 +1,49 @@
+package filestore
+
+// Tests of unexported helpers, written for mutants of scripts/mutation.sh
+// that lived: each names the line it guards.
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestCleanTempsReportsWhatItCannotRemove kills the mutant err == nil of
+// atomic.go:91: a leftover temporary it cannot remove (here a non-empty
+// directory of that name) is an error, the others are removed all the same,
+// and files of other names are left alone.
+func TestCleanTempsReportsWhatItCannotRemove(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tokens.csv")
+	left := filepath.Join(dir, ".tokens.csv.tmp-1")
+	stuck := filepath.Join(dir, ".tokens.csv.tmp-2")
+	other := filepath.Join(dir, "tokens.csv.bak")
+	for _, f := range []string{path, left, other, filepath.Join(stuck, "x")} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cleanTemps(path); err == nil {
+		t.Error("cleanTemps = nil with a temporary it cannot remove")
+	}
+	if _, err := os.Stat(left); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the removable temporary is still there: %v", err)
+	}
+	for _, f := range []string{path, other} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("cleanTemps removed %s: %v", filepath.Base(f), err)
+		}
+	}
+	if err := os.RemoveAll(stuck); err != nil {
+		t.Fatal(err)
+	}
+	if err := cleanTemps(path); err != nil {
+		t.Errorf("cleanTemps with nothing to clean = %v", err)
+	}
+}
