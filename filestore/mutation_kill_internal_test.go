@@ -47,3 +47,14 @@ func TestCleanTempsReportsWhatItCannotRemove(t *testing.T) {
 		t.Errorf("cleanTemps with nothing to clean = %v", err)
 	}
 }
+
+// TestHeaderWidthMessage kills the mutants of csv.go:146 (the older
+// format's width in the message): a header of the wrong width names both
+// widths a file may have, 10 columns or the older 9.
+func TestHeaderWidthMessage(t *testing.T) {
+	_, err := header([]string{"id", "user_name", "client_id"}, 1)
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Line != 1 || pe.Reason != "header has 3 fields, want 10 (or 9 in the older format)" {
+		t.Fatalf("header of 3 fields = %#v", err)
+	}
+}
