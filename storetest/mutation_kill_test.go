@@ -1,0 +1,169 @@
+package storetest_test
+
+// Tests written for mutants of scripts/mutation.sh that lived in the kit:
+// a check that stops passing a correct store, or stops catching a broken
+// one, must fail a test of the kit's own package.
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/filestore"
+	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/storetest"
+)
+
+// TestKitPassesFileStore runs every check on the file store, the one with
+// a Pager.
+func TestKitPassesFileStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) zohoauth.Store {
+		s, err := filestore.New(filepath.Join(t.TempDir(), filestore.DefaultFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+		return s
+	}, storetest.Claim(storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker, storetest.Pager))
+}
+
+// Deliberately broken locks, each with the check of the kit that must catch
+// it: the mutants of the lock checks that lived made these checks pass them.
+var brokenLocks = []struct {
+	name, check string
+	make        func() zohoauth.Store
+}{
+	// Kills locker.go:49 (wantHeld waiting 0) and locker.go:104, 108 (no
+	// contending worker or round).
+	{"lock granted while held", "LockExclusive", func() zohoauth.Store { return grantAll{memory.New()} }},
+	{"lock granted while held", "LockContention", func() zohoauth.Store { return grantAll{memory.New()} }},
+	// Kills locker.go:85, 86 and 92 (no extension, no pause, no wait).
+	{"extend does nothing", "LockExtend", func() zohoauth.Store { return extendNoop{memory.New()} }},
+	// Kills locker.go:67 (a lock taken at once passes for one taken after
+	// the lease).
+	{"leases a quarter of the time asked", "LockLeaseTakeover", func() zohoauth.Store { return quarterLease{memory.New()} }},
+	// Kills locker.go:76 (wantHeld waiting 0 after the stale Unlock).
+	{"stale owner's unlock releases the new owner", "LockLeaseTakeover", func() zohoauth.Store {
+		return &staleUnlock{Store: memory.New(), cur: map[string]*staleLock{}}
+	}},
+}
+
+// TestKitCatchesBrokenLocks runs a lock check of the kit on each broken
+// lock in a child process and expects it to fail there.
+func TestKitCatchesBrokenLocks(t *testing.T) {
+	for i, b := range brokenLocks {
+		t.Run(b.name+" "+b.check, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenLockChild$/^"+b.check+"$", "-test.v", "-test.count=1")
+			cmd.Env = append(os.Environ(), "STORETEST_BROKEN_LOCK="+strconv.Itoa(i))
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("the kit passed a store whose %s:\n%s", b.name, out)
+			}
+			if !strings.Contains(string(out), "--- FAIL: TestBrokenLockChild/"+b.check) {
+				t.Fatalf("the kit did not fail check %s on a store whose %s:\n%s", b.check, b.name, out)
+			}
+		})
+	}
+}
+
+func TestBrokenLockChild(t *testing.T) {
+	v := os.Getenv("STORETEST_BROKEN_LOCK")
+	if v == "" {
+		t.Skip("run by TestKitCatchesBrokenLocks in a child process")
+	}
+	i, _ := strconv.Atoi(v)
+	storetest.Run(t, func(*testing.T) zohoauth.Store { return brokenLocks[i].make() }, storetest.Claim(storetest.Locker))
+}
+
+// grantAll grants every lock at once, held or not (but not with a done
+// context).
+type grantAll struct{ *memory.Store }
+
+func (grantAll) Lock(ctx context.Context, _ string, _ time.Duration) (zohoauth.Lock, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return noLock{}, nil
+}
+
+type noLock struct{}
+
+func (noLock) Extend(context.Context, time.Duration) error { return nil }
+func (noLock) Unlock(context.Context) error                { return nil }
+
+// extendNoop's Extend reports success and extends nothing.
+type extendNoop struct{ *memory.Store }
+
+func (s extendNoop) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
+	lk, err := s.Store.Lock(ctx, name, lease)
+	if err != nil {
+		return nil, err
+	}
+	return noExtend{lk}, nil
+}
+
+type noExtend struct{ zohoauth.Lock }
+
+func (noExtend) Extend(context.Context, time.Duration) error { return nil }
+
+// quarterLease gives every lock a quarter of the lease asked (a unit
+// mix-up): a waiter takes a lock over while its owner's lease is live.
+type quarterLease struct{ *memory.Store }
+
+func (s quarterLease) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
+	return s.Store.Lock(ctx, name, lease/4)
+}
+
+// staleUnlock's Unlock by an owner whose lease ran out reports ErrLockLost
+// but releases the lock of whoever holds the name now (whose own Unlock
+// then reports success).
+type staleUnlock struct {
+	*memory.Store
+	mu  sync.Mutex
+	cur map[string]*staleLock
+}
+
+func (s *staleUnlock) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
+	lk, err := s.Store.Lock(ctx, name, lease)
+	if err != nil {
+		return nil, err
+	}
+	l := &staleLock{Lock: lk, s: s, name: name}
+	s.mu.Lock()
+	s.cur[name] = l
+	s.mu.Unlock()
+	return l, nil
+}
+
+type staleLock struct {
+	zohoauth.Lock
+	s        *staleUnlock
+	name     string
+	released bool // by a stale owner's Unlock; under s.mu
+}
+
+func (l *staleLock) Unlock(ctx context.Context) error {
+	l.s.mu.Lock()
+	defer l.s.mu.Unlock()
+	if l.released {
+		return nil
+	}
+	err := l.Lock.Unlock(ctx)
+	if cur := l.s.cur[l.name]; errors.Is(err, zohoauth.ErrLockLost) && cur != nil && cur != l {
+		_ = cur.Lock.Unlock(ctx)
+		cur.released = true
+	}
+	return err
+}
