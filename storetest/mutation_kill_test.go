@@ -167,3 +167,14 @@ func (l *staleLock) Unlock(ctx context.Context) error {
 	}
 	return err
 }
+
+// TestMultiProcessSmallestRun kills the mutants of process.go:83 that
+// refused a count of 1 (processes, goroutines, users, rounds): the smallest
+// run is a valid one. Under -short MultiProcess checks the options and
+// skips; without it the run spawns one child.
+func TestMultiProcessSmallestRun(t *testing.T) {
+	storetest.MultiProcess(t, openFile, storetest.ProcessOptions{
+		Setup: func(t *testing.T) string { return filepath.Join(t.TempDir(), "tokens.csv") },
+		Procs: 1, Goroutines: 1, Users: 1, Rounds: 1, LockRounds: 1,
+	})
+}
