@@ -58,3 +58,26 @@ func TestHeaderWidthMessage(t *testing.T) {
 		t.Fatalf("header of 3 fields = %#v", err)
 	}
 }
+
+// TestHeaderFieldMessage kills the mutant i-1 of csv.go:154: a header
+// field that is not the column's name is named by its 1-based position.
+func TestHeaderFieldMessage(t *testing.T) {
+	fields := []string{"id", "user_name", "client_id", "client_secret", "refresh_token", "access_token", "grant_token", "expiry", "redirect_url", "api_domain"}
+	_, err := header(fields, 1)
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Reason != "header field 8 is not expiry_time" {
+		t.Fatalf("header with expiry for expiry_time = %#v", err)
+	}
+}
+
+// TestParseCarriageReturnAtEndOfQuotedField kills the mutant <= of
+// csv.go:276: a file that ends inside a quoted field right after a
+// carriage return is a parse error, not an index out of range.
+func TestParseCarriageReturnAtEndOfQuotedField(t *testing.T) {
+	data := []byte("id,user_name,client_id,client_secret,refresh_token,access_token,grant_token,expiry_time,redirect_url,api_domain\n1,\"u\r")
+	_, err := Parse(data)
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("Parse of a file ending in an open quoted field = %v, want a *ParseError", err)
+	}
+}
