@@ -7,6 +7,7 @@ package storetest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/filestore"
@@ -39,9 +41,9 @@ func TestKitPassesFileStore(t *testing.T) {
 	}, storetest.Claim(storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker, storetest.Pager))
 }
 
-// Deliberately broken locks, each with the check of the kit that must catch
-// it: the mutants of the lock checks that lived made these checks pass them.
-var brokenLocks = []struct {
+// Deliberately broken stores, each with the check of the kit that must
+// catch it: the mutants of the checks that lived made them pass these.
+var moreBroken = []struct {
 	name, check string
 	make        func() zohoauth.Store
 }{
@@ -58,33 +60,39 @@ var brokenLocks = []struct {
 	{"stale owner's unlock releases the new owner", "LockLeaseTakeover", func() zohoauth.Store {
 		return &staleUnlock{Store: memory.New(), cur: map[string]*staleLock{}}
 	}},
+	// Kills secrets.go:107 (no batch save).
+	{"batch save error quotes a value", "SecretsNotInErrors", func() zohoauth.Store { return quoteInBatch{memory.New()} }},
+	// Kills secrets.go:114 and 115 (no delete).
+	{"delete error quotes the refresh token", "SecretsNotInErrors", func() zohoauth.Store { return quoteInDelete{memory.New()} }},
+	// Kills secrets.go:100 (the user name in the wrong queries).
+	{"not-found error quotes the refresh token", "SecretsNotInErrors", func() zohoauth.Store { return quoteInFind{memory.New()} }},
 }
 
-// TestKitCatchesBrokenLocks runs a lock check of the kit on each broken
-// lock in a child process and expects it to fail there.
-func TestKitCatchesBrokenLocks(t *testing.T) {
-	for i, b := range brokenLocks {
+// TestKitCatchesMoreBrokenStores runs a check of the kit on each store of
+// moreBroken in a child process and expects it to fail there.
+func TestKitCatchesMoreBrokenStores(t *testing.T) {
+	for i, b := range moreBroken {
 		t.Run(b.name+" "+b.check, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenLockChild$/^"+b.check+"$", "-test.v", "-test.count=1")
-			cmd.Env = append(os.Environ(), "STORETEST_BROKEN_LOCK="+strconv.Itoa(i))
+			cmd := exec.Command(os.Args[0], "-test.run=^TestMoreBrokenChild$/^"+b.check+"$", "-test.v", "-test.count=1")
+			cmd.Env = append(os.Environ(), "STORETEST_MORE_BROKEN="+strconv.Itoa(i))
 			out, err := cmd.CombinedOutput()
 			if err == nil {
 				t.Fatalf("the kit passed a store whose %s:\n%s", b.name, out)
 			}
-			if !strings.Contains(string(out), "--- FAIL: TestBrokenLockChild/"+b.check) {
+			if !strings.Contains(string(out), "--- FAIL: TestMoreBrokenChild/"+b.check) {
 				t.Fatalf("the kit did not fail check %s on a store whose %s:\n%s", b.check, b.name, out)
 			}
 		})
 	}
 }
 
-func TestBrokenLockChild(t *testing.T) {
-	v := os.Getenv("STORETEST_BROKEN_LOCK")
+func TestMoreBrokenChild(t *testing.T) {
+	v := os.Getenv("STORETEST_MORE_BROKEN")
 	if v == "" {
-		t.Skip("run by TestKitCatchesBrokenLocks in a child process")
+		t.Skip("run by TestKitCatchesMoreBrokenStores in a child process")
 	}
 	i, _ := strconv.Atoi(v)
-	storetest.Run(t, func(*testing.T) zohoauth.Store { return brokenLocks[i].make() }, storetest.Claim(storetest.Locker))
+	storetest.Run(t, func(*testing.T) zohoauth.Store { return moreBroken[i].make() }, storetest.Claim(storetest.Locker))
 }
 
 // grantAll grants every lock at once, held or not (but not with a done
@@ -177,4 +185,38 @@ func TestMultiProcessSmallestRun(t *testing.T) {
 		Setup: func(t *testing.T) string { return filepath.Join(t.TempDir(), "tokens.csv") },
 		Procs: 1, Goroutines: 1, Users: 1, Rounds: 1, LockRounds: 1,
 	})
+}
+
+// quoteInBatch's batch save refuses a refresh token that is not UTF-8,
+// quoting it.
+type quoteInBatch struct{ *memory.Store }
+
+func (s quoteInBatch) SaveTokens(ctx context.Context, tokens []*zohoauth.Token) error {
+	for _, t := range tokens {
+		if !utf8.ValidString(t.RefreshToken) {
+			return fmt.Errorf("batch: bad refresh_token %q", t.RefreshToken)
+		}
+	}
+	return s.Store.SaveTokens(ctx, tokens)
+}
+
+// quoteInDelete's delete fails on a token whose refresh token is not UTF-8,
+// quoting it.
+type quoteInDelete struct{ *memory.Store }
+
+func (s quoteInDelete) DeleteToken(ctx context.Context, id string) error {
+	if t, err := s.Store.FindTokenByID(ctx, id); err == nil && !utf8.ValidString(t.RefreshToken) {
+		return fmt.Errorf("cannot delete the token of refresh_token %q", t.RefreshToken)
+	}
+	return s.Store.DeleteToken(ctx, id)
+}
+
+// quoteInFind's find by refresh token alone quotes it in its error.
+type quoteInFind struct{ *memory.Store }
+
+func (s quoteInFind) FindToken(ctx context.Context, q *zohoauth.Token) (*zohoauth.Token, error) {
+	if q.UserName == "" && q.RefreshToken != "" {
+		return nil, fmt.Errorf("no token of refresh_token %q: %w", q.RefreshToken, zohoauth.ErrNotFound)
+	}
+	return s.Store.FindToken(ctx, q)
 }
