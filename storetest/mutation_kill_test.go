@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,6 +67,8 @@ var moreBroken = []struct {
 	{"delete error quotes the refresh token", "SecretsNotInErrors", func() zohoauth.Store { return quoteInDelete{memory.New()} }},
 	// Kills secrets.go:100 (the user name in the wrong queries).
 	{"not-found error quotes the refresh token", "SecretsNotInErrors", func() zohoauth.Store { return quoteInFind{memory.New()} }},
+	// Kills storetest.go:250 (the order of Tokens unchecked).
+	{"Tokens in reverse id order", "SaveAssignsNumericIDs", func() zohoauth.Store { return reversed{memory.New()} }},
 }
 
 // TestKitCatchesMoreBrokenStores runs a check of the kit on each store of
@@ -219,4 +222,13 @@ func (s quoteInFind) FindToken(ctx context.Context, q *zohoauth.Token) (*zohoaut
 		return nil, fmt.Errorf("no token of refresh_token %q: %w", q.RefreshToken, zohoauth.ErrNotFound)
 	}
 	return s.Store.FindToken(ctx, q)
+}
+
+// reversed's Tokens lists the tokens in reverse id order.
+type reversed struct{ *memory.Store }
+
+func (s reversed) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
+	all, err := s.Store.Tokens(ctx)
+	slices.Reverse(all)
+	return all, err
 }
