@@ -5,8 +5,13 @@ package main
 // mutation run selects for migrate.go.
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/filestore"
 )
 
 // TestMigrateBatchOfOne kills the mutant batch <= 1 of migrate.go:51: a
@@ -18,5 +23,28 @@ func TestMigrateBatchOfOne(t *testing.T) {
 	r := h.must("migrate", "--from", from, "--to", "memory:", "--batch", "1")
 	if !strings.Contains(r.stderr, "copied 3 tokens") || !strings.Contains(r.stderr, "verified 3 of 3") {
 		t.Errorf("migrate --batch 1: %q", r.stderr)
+	}
+}
+
+// TestMigrateIDsOfEqualValue kills the mutants of migrate.go:247: the
+// verification keeps a target token whose id has the value of the page's
+// last id ("7" after "007") for the next page, where the source's token of
+// that id comes.
+func TestMigrateIDsOfEqualValue(t *testing.T) {
+	h := newHarness(t)
+	data, err := filestore.Marshal([]*zohoauth.Token{
+		{ID: "007", UserName: "a@example.com:1", ClientID: "1000.MIGRATE", RefreshToken: "1000.refresh.a"},
+		{ID: "7", UserName: "b@example.com:2", ClientID: "1000.MIGRATE", RefreshToken: "1000.refresh.b"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "sdk_tokens.txt")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := h.must("migrate", "--from", "file:"+path, "--to", "memory:", "--batch", "1")
+	if !strings.Contains(r.stderr, "copied 2 tokens") || !strings.Contains(r.stderr, "verified 2 of 2") {
+		t.Errorf("migrate of ids 007 and 7: %q", r.stderr)
 	}
 }
