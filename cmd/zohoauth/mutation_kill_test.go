@@ -5,6 +5,8 @@ package main
 // mutation run selects for migrate.go.
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/filestore"
+	"github.com/zohoauth/zohoauth/storeurl"
 )
 
 // TestMigrateBatchOfOne kills the mutant batch <= 1 of migrate.go:51: a
@@ -46,5 +49,38 @@ func TestMigrateIDsOfEqualValue(t *testing.T) {
 	r := h.must("migrate", "--from", "file:"+path, "--to", "memory:", "--batch", "1")
 	if !strings.Contains(r.stderr, "copied 2 tokens") || !strings.Contains(r.stderr, "verified 2 of 2") {
 		t.Errorf("migrate of ids 007 and 7: %q", r.stderr)
+	}
+}
+
+// TestMigrateSourceChangedEndsTheBar kills the mutant err != nil of
+// migrate.go:254: on a terminal, when the source changed during the
+// migration, the verification's bar ends its line before the error, which
+// starts a line of its own.
+func TestMigrateSourceChangedEndsTheBar(t *testing.T) {
+	h := newHarness(t)
+	h.isTerm = true
+	const n = 20
+	from, _ := writeTokenFile(t, n)
+	to := "sqlite:" + filepath.Join(t.TempDir(), "t.db")
+	var stderr bytes.Buffer
+	a := h.app(nil, &bytes.Buffer{}, &stderr)
+	open := a.openStore
+	a.openStore = func(ctx context.Context, raw string) (storeurl.Store, error) {
+		s, err := open(ctx, raw)
+		if err != nil || raw != to {
+			return s, err
+		}
+		return &changingStore{Store: s, t: t, from: from, total: n}, nil
+	}
+	if code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to}); code == 0 {
+		t.Fatalf("migrate while the source changed: exit 0, %q", stderr.String())
+	}
+	out := stderr.String()
+	i := strings.Index(out, "the source changed during the migration")
+	if i < 0 || !strings.Contains(out, "\rverifying") {
+		t.Fatalf("migrate while the source changed: %q", out)
+	}
+	if line := out[strings.LastIndexByte(out[:i], '\n')+1 : i]; strings.Contains(line, "verifying") {
+		t.Errorf("the error shares the bar's line: %q", out)
 	}
 }
