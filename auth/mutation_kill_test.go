@@ -1,0 +1,63 @@
+package auth_test
+
+// Tests written for mutants of scripts/mutation.sh that lived: each names
+// the line it guards.
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/accounts"
+	"github.com/zohoauth/zohoauth/auth"
+)
+
+// toEmulator sends the requests for host to the emulator at base instead,
+// and records the hosts it was asked for.
+type toEmulator struct {
+	host, base string
+	mu         sync.Mutex
+	asked      []string
+}
+
+func (r *toEmulator) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.asked = append(r.asked, req.URL.Host)
+	r.mu.Unlock()
+	if req.URL.Host == r.host {
+		base, err := url.Parse(r.base)
+		if err != nil {
+			return nil, err
+		}
+		req = req.Clone(req.Context())
+		req.URL.Scheme, req.URL.Host, req.Host = base.Scheme, base.Host, base.Host
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestLoginWithoutEnvironment kills the mutant of renew.go:106: with no
+// environment and no accounts URL configured, a login goes to the accounts
+// server of its redirect (a known data center's); without one it fails
+// with ErrUnknownEnvironment.
+func TestLoginWithoutEnvironment(t *testing.T) {
+	var rt *toEmulator
+	e := newEnv(t, func(o *auth.Options) {
+		rt = &toEmulator{host: "accounts.zoho.eu"}
+		o.Accounts = &accounts.Client{HTTPClient: &http.Client{Transport: rt}, APIDomains: []string{o.Accounts.Environment.APIURL}}
+	})
+	rt.base = e.srv.URL
+	if _, err := e.a.Login(ctx, e.grantToken(), ""); !errors.Is(err, zohoauth.ErrUnknownEnvironment) {
+		t.Errorf("Login without environment nor accounts-server = %v, want ErrUnknownEnvironment", err)
+	}
+	if _, err := e.a.Login(ctx, e.grantToken(), "https://accounts.zoho.eu"); err != nil {
+		t.Fatalf("Login with the accounts-server of the EU data center: %v", err)
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if len(rt.asked) == 0 || rt.asked[0] != "accounts.zoho.eu" {
+		t.Errorf("the login asked %v, want accounts.zoho.eu first", rt.asked)
+	}
+}
