@@ -7,8 +7,10 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
@@ -59,5 +61,22 @@ func TestLoginWithoutEnvironment(t *testing.T) {
 	defer rt.mu.Unlock()
 	if len(rt.asked) == 0 || rt.asked[0] != "accounts.zoho.eu" {
 		t.Errorf("the login asked %v, want accounts.zoho.eu first", rt.asked)
+	}
+}
+
+// TestRenewalErrorNamesTheToken kills the mutant of renew.go:232: a failed
+// renewal of a stored token names its id; a failed login, which has none
+// yet, names no token.
+func TestRenewalErrorNamesTheToken(t *testing.T) {
+	e := newEnv(t, nil)
+	h, _ := e.login()
+	e.srv.Inject(zohoTestFault("/oauth/v2/token", 400))
+	e.srv.Inject(zohoTestFault("/oauth/v2/token", 400))
+	e.clk.Advance(2 * time.Hour)
+	if _, err := h.AccessToken(ctx); err == nil || !strings.Contains(err.Error(), "auth: token "+h.ID()+": ") {
+		t.Errorf("failed renewal of token %s: %v", h.ID(), err)
+	}
+	if _, err := e.a.Login(ctx, e.grantToken(), ""); err == nil || strings.Contains(err.Error(), "token :") || !strings.HasPrefix(err.Error(), "auth: ") {
+		t.Errorf("failed login: %v", err)
 	}
 }
