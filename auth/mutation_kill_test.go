@@ -4,6 +4,7 @@ package auth_test
 // the line it guards.
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/auth"
+	"github.com/zohoauth/zohoauth/memory"
 )
 
 // toEmulator sends the requests for host to the emulator at base instead,
@@ -78,5 +80,46 @@ func TestRenewalErrorNamesTheToken(t *testing.T) {
 	}
 	if _, err := e.a.Login(ctx, e.grantToken(), ""); err == nil || strings.Contains(err.Error(), "token :") || !strings.HasPrefix(err.Error(), "auth: ") {
 		t.Errorf("failed login: %v", err)
+	}
+}
+
+// racingStore saves another process's renewal of a token just before the
+// authenticator's guarded save of it, once armed: that save is stale.
+type racingStore struct {
+	*memory.Store
+	mu    sync.Mutex
+	other *zohoauth.Token // saved before the next SwapToken, then cleared
+}
+
+func (s *racingStore) SwapToken(ctx context.Context, old, next *zohoauth.Token) error {
+	s.mu.Lock()
+	other := s.other
+	s.other = nil
+	s.mu.Unlock()
+	if other != nil {
+		if err := s.Store.SaveToken(ctx, other); err != nil {
+			return err
+		}
+	}
+	return s.Store.SwapToken(ctx, old, next)
+}
+
+// TestInvalidateAdoptsAnotherProcessRenewal kills the mutant of
+// renew.go:171: when the forced renewal of a rejected access token loses
+// its guarded save to another process's renewal, the authenticator hands
+// out that process's token (it is not the rejected one) without an error.
+func TestInvalidateAdoptsAnotherProcessRenewal(t *testing.T) {
+	rs := &racingStore{Store: memory.New()}
+	e := newEnv(t, nil)
+	e.store = rs
+	e.a = auth.New(rs, e.opts)
+	t.Cleanup(func() { _ = e.a.Close() })
+	h, rejected := e.login()
+	rs.mu.Lock()
+	rs.other = &zohoauth.Token{ID: h.ID(), AccessToken: "1000.access.other-process", Expiry: e.clk.Now().Add(time.Hour)}
+	rs.mu.Unlock()
+	got, err := h.Invalidate(ctx, rejected)
+	if err != nil || got != "1000.access.other-process" {
+		t.Fatalf("Invalidate after another process's renewal = %q, %v; want its access token", got, err)
 	}
 }
