@@ -123,3 +123,30 @@ func TestInvalidateAdoptsAnotherProcessRenewal(t *testing.T) {
 		t.Fatalf("Invalidate after another process's renewal = %q, %v; want its access token", got, err)
 	}
 }
+
+// TestLoginIntoAnIDReplacesItsToken kills the mutants of renew.go:263 and
+// 265: a login that names the id of a stored token (no user name known
+// yet) replaces that token, and revokes the refresh token it replaces.
+func TestLoginIntoAnIDReplacesItsToken(t *testing.T) {
+	rec := &recorder{}
+	e := newEnv(t, func(o *auth.Options) { o.OnEvent = rec.hook })
+	h, _ := e.login()
+	old := e.stored(h.ID())
+	g := e.grantToken()
+	g.ID = h.ID()
+	h2, err := e.a.Login(ctx, g, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h2.ID() != h.ID() {
+		t.Fatalf("login into id %s saved id %s", h.ID(), h2.ID())
+	}
+	e.a.FlushEvents()
+	ev := rec.of(auth.EventLoginReplaced)
+	if len(ev) != 1 || ev[0].OldRefresh != zohoauth.Fingerprint(old.RefreshToken) || ev[0].OldTokenID != h.ID() {
+		t.Fatalf("login_replaced events %v, want one of the old refresh token", ev)
+	}
+	if len(rec.of(auth.EventRevoked)) != 1 {
+		t.Fatalf("revoked events %v, want one", rec.of(auth.EventRevoked))
+	}
+}
