@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,5 +149,102 @@ func TestLoginIntoAnIDReplacesItsToken(t *testing.T) {
 	}
 	if len(rec.of(auth.EventRevoked)) != 1 {
 		t.Fatalf("revoked events %v, want one", rec.of(auth.EventRevoked))
+	}
+}
+
+// casOnly is a store with a guarded save (CompareAndSwapper) and no lock,
+// which counts its guarded saves.
+type casOnly struct {
+	zohoauth.Store
+	cas   zohoauth.CompareAndSwapper
+	swaps atomic.Int32
+}
+
+func (s *casOnly) SwapToken(ctx context.Context, old, next *zohoauth.Token) error {
+	s.swaps.Add(1)
+	return s.cas.SwapToken(ctx, old, next)
+}
+
+// TestRenewalRereadsWithoutLock kills the mutant of renew.go:87 (and
+// cur != nil at renew.go:88, which its other tests kill too): without a
+// store lock, the renewal of a stored token re-reads it when it has no copy
+// of it (a store with neither lock nor guarded save) and when the store
+// guards its saves (the guard is the token as re-read).
+func TestRenewalRereadsWithoutLock(t *testing.T) {
+	t.Run("plain store", func(t *testing.T) {
+		e := newEnv(t, nil)
+		plain := struct{ zohoauth.Store }{e.store}
+		e.a = auth.New(plain, e.opts)
+		t.Cleanup(func() { _ = e.a.Close() })
+		h, first := e.login()
+		e.clk.Advance(2 * time.Hour)
+		if got, err := h.AccessToken(ctx); err != nil || got == first {
+			t.Fatalf("AccessToken after expiry = %q, %v; want a renewed token", got, err)
+		}
+	})
+	t.Run("guarded store", func(t *testing.T) {
+		e := newEnv(t, nil)
+		m := memory.New()
+		s := &casOnly{Store: m, cas: m}
+		e.a = auth.New(s, e.opts)
+		h, first := e.login()
+		_ = e.a.Close()
+		e.a = auth.New(s, e.opts) // a new process: it resolves the token from the store
+		t.Cleanup(func() { _ = e.a.Close() })
+		e.clk.Advance(2 * time.Hour)
+		s.swaps.Store(0)
+		got, err := e.a.For(&zohoauth.Token{ID: h.ID()}).AccessToken(ctx)
+		if err != nil || got == first {
+			t.Fatalf("AccessToken after expiry = %q, %v; want a renewed token", got, err)
+		}
+		if n := s.swaps.Load(); n != 1 {
+			t.Fatalf("%d guarded saves of the renewal, want 1", n)
+		}
+	})
+}
+
+// lockOnly is a store with a lock and no guarded save; once armed, its
+// next Lock saves another process's renewal of a token first, as that
+// process would have before releasing the lock.
+type lockOnly struct {
+	zohoauth.Store
+	l     zohoauth.Locker
+	mu    sync.Mutex
+	other *zohoauth.Token
+}
+
+func (s *lockOnly) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
+	s.mu.Lock()
+	other := s.other
+	s.other = nil
+	s.mu.Unlock()
+	if other != nil {
+		if err := s.Store.SaveToken(ctx, other); err != nil {
+			return nil, err
+		}
+	}
+	return s.l.Lock(ctx, name, lease)
+}
+
+// TestRenewalRereadsInsideTheLock kills the mutant h == nil of
+// renew.go:88: inside the store lock the renewal re-reads the token, and
+// adopts the renewal another process saved while it waited for the lock
+// instead of refreshing again.
+func TestRenewalRereadsInsideTheLock(t *testing.T) {
+	e := newEnv(t, nil)
+	m := memory.New()
+	s := &lockOnly{Store: m, l: m}
+	e.a = auth.New(s, e.opts)
+	h, _ := e.login()
+	_ = e.a.Close()
+	e.a = auth.New(s, e.opts) // a new process: it resolves the token from the store
+	t.Cleanup(func() { _ = e.a.Close() })
+	e.clk.Advance(2 * time.Hour)
+	s.mu.Lock()
+	s.other = &zohoauth.Token{ID: h.ID(), AccessToken: "1000.access.other-process", Expiry: e.clk.Now().Add(time.Hour)}
+	s.mu.Unlock()
+	got, err := e.a.For(&zohoauth.Token{ID: h.ID()}).AccessToken(ctx)
+	if err != nil || got != "1000.access.other-process" {
+		t.Fatalf("AccessToken = %q, %v; want the other process's token", got, err)
 	}
 }
