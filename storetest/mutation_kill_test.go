@@ -71,6 +71,10 @@ var moreBroken = []struct {
 	{"Tokens in reverse id order", "SaveAssignsNumericIDs", func() zohoauth.Store { return reversed{memory.New()} }},
 	// Kills storetest.go:700 (Many's finds skipped).
 	{"client id ignored", "ManyUsersAndClients", func() zohoauth.Store { return ignoreClient{memory.New()} }},
+	// Kills storetest.go:608 (no token to delete).
+	{"DeleteTokens deletes nothing", "DeleteTokens", func() zohoauth.Store { return keepAll{memory.New()} }},
+	// Kills storetest.go:478 (the next id may equal 42).
+	{"a new id is the greatest id, not one more", "InsertWithOwnID", func() zohoauth.Store { return maxIsNext{memory.New()} }},
 }
 
 // TestKitCatchesMoreBrokenStores runs a check of the kit on each store of
@@ -233,4 +237,26 @@ func (s reversed) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 	all, err := s.Store.Tokens(ctx)
 	slices.Reverse(all)
 	return all, err
+}
+
+// keepAll's DeleteTokens reports success and deletes nothing.
+type keepAll struct{ *memory.Store }
+
+func (keepAll) DeleteTokens(context.Context) error { return nil }
+
+// maxIsNext gives a new token the greatest stored id, overwriting that
+// token, instead of the next one.
+type maxIsNext struct{ *memory.Store }
+
+func (s maxIsNext) SaveToken(ctx context.Context, t *zohoauth.Token) error {
+	if t.ID == "" {
+		all, err := s.Store.Tokens(ctx)
+		if err != nil {
+			return err
+		}
+		if n := len(all); n > 0 {
+			t.ID = all[n-1].ID
+		}
+	}
+	return s.Store.SaveToken(ctx, t)
 }
