@@ -4,11 +4,15 @@ package filestore
 // that lived: each names the line it guards.
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/zohoauth/zohoauth"
 )
 
 // TestCleanTempsReportsWhatItCannotRemove kills the mutant err == nil of
@@ -79,5 +83,43 @@ func TestParseCarriageReturnAtEndOfQuotedField(t *testing.T) {
 	var pe *ParseError
 	if !errors.As(err, &pe) {
 		t.Fatalf("Parse of a file ending in an open quoted field = %v, want a *ParseError", err)
+	}
+}
+
+// TestSaveOneLongField kills the mutants of csv.go:388 and 389 that
+// subtract a field's length from the write buffer's size: a file of one
+// token with one long field is written (a negative size would panic) and
+// read back whole.
+func TestSaveOneLongField(t *testing.T) {
+	long := strings.Repeat("x", 4096)
+	for _, f := range []struct {
+		name string
+		set  func(*zohoauth.Token)
+	}{
+		{"user_name", func(t *zohoauth.Token) { t.UserName = long + "@example.com:1" }},
+		{"client_id", func(t *zohoauth.Token) { t.ClientID = long }},
+		{"access_token", func(t *zohoauth.Token) { t.AccessToken = long }},
+		{"grant_token", func(t *zohoauth.Token) { t.GrantToken = long }},
+		{"redirect_url", func(t *zohoauth.Token) { t.RedirectURL = "https://example.com/" + long }},
+		{"api_domain", func(t *zohoauth.Token) { t.APIDomain = "https://" + long + ".example.com" }},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			s, err := New(filepath.Join(t.TempDir(), DefaultFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			tok := &zohoauth.Token{RefreshToken: "r"}
+			f.set(tok)
+			want := tok.Clone()
+			if err := s.SaveToken(context.Background(), tok); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.FindTokenByID(context.Background(), tok.ID)
+			want.ID = tok.ID
+			if err != nil || *got != *want {
+				t.Fatalf("read back %v, %v; want %v", got, err, want)
+			}
+		})
 	}
 }
