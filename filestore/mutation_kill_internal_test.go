@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zohoauth/zohoauth"
 )
@@ -121,5 +122,40 @@ func TestSaveOneLongField(t *testing.T) {
 				t.Fatalf("read back %v, %v; want %v", got, err, want)
 			}
 		})
+	}
+}
+
+// TestLockFileTakenAfterGiveUpIsReleased kills the mutant of
+// filelock.go:42: a lock the background wait takes after its caller gave up
+// is released at once, so the next caller gets it.
+func TestLockFileTakenAfterGiveUpIsReleased(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.csv.lock")
+	release, err := lockFile(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gaveUp, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := lockFile(gaveUp, path); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("lockFile of a held lock = %v, want the deadline", err)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	// The abandoned wait now takes the lock and must give it back. Our
+	// own TryLock may win the race for it first: take it a few times, with
+	// a pause (an OS lock has no clock to inject) in which the abandoned
+	// wait, woken by the release, takes it.
+	for i := range 5 {
+		time.Sleep(5 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		again, err := lockFile(ctx, path)
+		cancel()
+		if err != nil {
+			t.Fatalf("lockFile %d after the holder released = %v; the abandoned wait kept the lock", i, err)
+		}
+		if err := again(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
