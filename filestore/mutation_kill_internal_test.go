@@ -159,3 +159,21 @@ func TestLockFileTakenAfterGiveUpIsReleased(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaseFreeAtExpiry kills the mutant < of leaselock.go:59: a lease is
+// free from the instant it expires, as memory's lock is (its owner's
+// Extend fails from that instant).
+func TestLeaseFreeAtExpiry(t *testing.T) {
+	l := lease{owner: [16]byte{1}, expires: 100}
+	for _, c := range []struct {
+		now  int64
+		free bool
+	}{{99, false}, {100, true}, {101, true}} {
+		if got := l.free(c.now); got != c.free {
+			t.Errorf("lease expiring at 100: free(%d) = %v, want %v", c.now, got, c.free)
+		}
+	}
+	if !(lease{expires: 1 << 62}).free(0) {
+		t.Error("a lease without owner is not free")
+	}
+}
