@@ -9,6 +9,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -82,5 +83,17 @@ func TestMigrateSourceChangedEndsTheBar(t *testing.T) {
 	}
 	if line := out[strings.LastIndexByte(out[:i], '\n')+1 : i]; strings.Contains(line, "verifying") {
 		t.Errorf("the error shares the bar's line: %q", out)
+	}
+}
+
+// TestMigrateErrorNamesTenIDs kills the mutant <= of migrate.go:292: an
+// error names the first 10 ids and counts the others.
+func TestMigrateErrorNamesTenIDs(t *testing.T) {
+	var ids []string
+	for i := 1; i <= 12; i++ {
+		ids = appendFew(ids, strconv.Itoa(i))
+	}
+	if got, want := idList(ids, 12), "1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more"; got != want {
+		t.Errorf("idList of 12 ids = %q, want %q", got, want)
 	}
 }
