@@ -248,3 +248,28 @@ func TestRenewalRereadsInsideTheLock(t *testing.T) {
 		t.Fatalf("AccessToken = %q, %v; want the other process's token", got, err)
 	}
 }
+
+// TestUnstoredUserWithGrantOrRefresh kills the mutants of renew.go:317: a
+// user name that is not stored is an error only without grant and refresh
+// token; with either, the token is obtained from Zoho.
+func TestUnstoredUserWithGrantOrRefresh(t *testing.T) {
+	e := newEnv(t, nil)
+	user := email + ":" + zgid
+	g := e.grantToken()
+	g.UserName = user
+	if _, err := e.a.AccessToken(ctx, g); err != nil {
+		t.Fatalf("AccessToken of an unstored user with a grant token: %v", err)
+	}
+	stored, err := e.store.FindToken(ctx, &zohoauth.Token{UserName: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.DeleteTokens(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.restart()
+	r := &zohoauth.Token{UserName: user, ClientID: clientID, ClientSecret: clientSecret, RefreshToken: stored.RefreshToken}
+	if _, err := e.a.AccessToken(ctx, r); err != nil {
+		t.Fatalf("AccessToken of an unstored user with a refresh token: %v", err)
+	}
+}
