@@ -273,3 +273,48 @@ func TestUnstoredUserWithGrantOrRefresh(t *testing.T) {
 		t.Fatalf("AccessToken of an unstored user with a refresh token: %v", err)
 	}
 }
+
+// blockingFind is a store whose FindToken waits until released, and says
+// when it is entered.
+type blockingFind struct {
+	zohoauth.Store
+	entered, release chan struct{}
+}
+
+func (s *blockingFind) FindToken(ctx context.Context, q *zohoauth.Token) (*zohoauth.Token, error) {
+	s.entered <- struct{}{}
+	<-s.release
+	return s.Store.FindToken(ctx, q)
+}
+
+// TestWaitIdleWaitsForResolution kills the mutant running-- of
+// handle.go:219: the count of running resolutions is what the tests'
+// WaitIdle waits on; while a resolution runs, WaitIdle does not return.
+func TestWaitIdleWaitsForResolution(t *testing.T) {
+	e := newEnv(t, nil)
+	_, _ = e.login()
+	s := &blockingFind{Store: e.store, entered: make(chan struct{}), release: make(chan struct{})}
+	a := auth.New(s, e.opts)
+	t.Cleanup(func() { _ = a.Close() })
+	got := make(chan error, 1)
+	go func() {
+		_, err := a.For(&zohoauth.Token{UserName: email + ":" + zgid, ClientID: clientID}).AccessToken(ctx)
+		got <- err
+	}()
+	<-s.entered // the resolution runs
+	idle := make(chan struct{})
+	go func() {
+		a.WaitIdle()
+		close(idle)
+	}()
+	select {
+	case <-idle:
+		t.Fatal("WaitIdle returned while a resolution ran")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(s.release)
+	<-idle
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+}
