@@ -75,6 +75,7 @@ for pkg in "${packages[@]}"; do
   args=()
   flags="-short -count=1" # no multi-process runs: they test processes, not lines
   scan=
+  mutpkg=
   case $pkg in
   .)
     args+=(-E '^[^/]+/') # the root package's files, not its subpackages
@@ -87,10 +88,13 @@ for pkg in "${packages[@]}"; do
       [ "$f" = migrate.go ] || args+=(-E "^${f//./\\.}\$")
     done
     flags="$flags -run=^(TestMigrate|TestDrawBar)"
+    # A package main: gremlins would run the root package's tests for its
+    # mutants (see scripts/mutation-shim/go).
+    mutpkg=github.com/zohoauth/zohoauth/cmd/zohoauth
     ;;
   esac
   echo "== $pkg"
-  if ! PATH="$PWD/scripts/mutation-shim:$PATH" MUTATION_GO=$GO MUTATION_SCAN=$scan \
+  if ! PATH="$PWD/scripts/mutation-shim:$PATH" MUTATION_GO=$GO MUTATION_SCAN=$scan MUTATION_PKG=$mutpkg \
     MUTATION_MIN_COVERAGE=$MIN_COVERAGE \
     GOFLAGS="$flags" timeout "$TIMEOUT" "$GREMLINS" unleash \
     --workers "$WORKERS" --timeout-coefficient "$COEFFICIENT" \
