@@ -113,7 +113,7 @@ func TestInvalidateAdoptsAnotherProcessRenewal(t *testing.T) {
 	rs := &racingStore{Store: memory.New()}
 	e := newEnv(t, nil)
 	e.store = rs
-	e.a = auth.New(rs, e.opts)
+	e.a = mustNew(rs, e.opts)
 	t.Cleanup(func() { _ = e.a.Close() })
 	h, rejected := e.login()
 	rs.mu.Lock()
@@ -174,7 +174,7 @@ func TestRenewalRereadsWithoutLock(t *testing.T) {
 	t.Run("plain store", func(t *testing.T) {
 		e := newEnv(t, nil)
 		plain := struct{ zohoauth.Store }{e.store}
-		e.a = auth.New(plain, e.opts)
+		e.a = mustNew(plain, e.opts)
 		t.Cleanup(func() { _ = e.a.Close() })
 		h, first := e.login()
 		e.clk.Advance(2 * time.Hour)
@@ -186,10 +186,10 @@ func TestRenewalRereadsWithoutLock(t *testing.T) {
 		e := newEnv(t, nil)
 		m := memory.New()
 		s := &casOnly{Store: m, cas: m}
-		e.a = auth.New(s, e.opts)
+		e.a = mustNew(s, e.opts)
 		h, first := e.login()
 		_ = e.a.Close()
-		e.a = auth.New(s, e.opts) // a new process: it resolves the token from the store
+		e.a = mustNew(s, e.opts) // a new process: it resolves the token from the store
 		t.Cleanup(func() { _ = e.a.Close() })
 		e.clk.Advance(2 * time.Hour)
 		s.swaps.Store(0)
@@ -234,10 +234,10 @@ func TestRenewalRereadsInsideTheLock(t *testing.T) {
 	e := newEnv(t, nil)
 	m := memory.New()
 	s := &lockOnly{Store: m, l: m}
-	e.a = auth.New(s, e.opts)
+	e.a = mustNew(s, e.opts)
 	h, _ := e.login()
 	_ = e.a.Close()
-	e.a = auth.New(s, e.opts) // a new process: it resolves the token from the store
+	e.a = mustNew(s, e.opts) // a new process: it resolves the token from the store
 	t.Cleanup(func() { _ = e.a.Close() })
 	e.clk.Advance(2 * time.Hour)
 	s.mu.Lock()
@@ -294,7 +294,7 @@ func TestWaitIdleWaitsForResolution(t *testing.T) {
 	e := newEnv(t, nil)
 	_, _ = e.login()
 	s := &blockingFind{Store: e.store, entered: make(chan struct{}), release: make(chan struct{})}
-	a := auth.New(s, e.opts)
+	a := mustNew(s, e.opts)
 	t.Cleanup(func() { _ = a.Close() })
 	got := make(chan error, 1)
 	go func() {
