@@ -18,6 +18,7 @@ import (
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/auth"
 	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/zohotest"
 )
 
 // toEmulator sends the requests for host to the emulator at base instead,
@@ -316,5 +317,19 @@ func TestWaitIdleWaitsForResolution(t *testing.T) {
 	<-idle
 	if err := <-got; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRevokeKeepsTokenOn500 kills the mutant > 500 of revoke.go:248: a 500
+// answer, even with Zoho's error code, is no proof that Zoho does not know
+// the token, which stays stored and is reported.
+func TestRevokeKeepsTokenOn500(t *testing.T) {
+	e := newEnv(t, nil)
+	tok := e.loginAs("1000.C1", email)
+	e.srv.Inject(zohotest.Fault{Path: "/oauth/v2/token/revoke", Status: 500, Body: []byte(`{"status":"failure","error":"invalid_request"}`)})
+	rep, err := e.a.RevokeUser(ctx, email)
+	_, serr := e.store.FindTokenByID(ctx, tok.ID)
+	if !errors.Is(err, auth.ErrRevokeIncomplete) || len(rep.Failed) != 1 || rep.Failed[0].Stage != auth.StageZoho || serr != nil {
+		t.Fatalf("err %v, report %+v, find %v: want kept and reported", err, rep, serr)
 	}
 }
