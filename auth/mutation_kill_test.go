@@ -333,3 +333,14 @@ func TestRevokeKeepsTokenOn500(t *testing.T) {
 		t.Fatalf("err %v, report %+v, find %v: want kept and reported", err, rep, serr)
 	}
 }
+
+// TestRevokeWithoutLocker kills the mutant of revoke.go:178: on a store
+// without a lock the revoke takes none and completes.
+func TestRevokeWithoutLocker(t *testing.T) {
+	e := newEnvWith(t, struct{ zohoauth.Store }{memory.New()}, nil)
+	tok := e.loginAs("1000.C1", email)
+	rep, err := e.a.RevokeUser(ctx, email)
+	if _, serr := e.store.FindTokenByID(ctx, tok.ID); err != nil || len(rep.Revoked) != 1 || !errors.Is(serr, zohoauth.ErrNotFound) {
+		t.Fatalf("RevokeUser on a store without lock: %+v, %v; find %v", rep, err, serr)
+	}
+}
