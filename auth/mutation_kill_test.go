@@ -344,3 +344,19 @@ func TestRevokeWithoutLocker(t *testing.T) {
 		t.Fatalf("RevokeUser on a store without lock: %+v, %v; find %v", rep, err, serr)
 	}
 }
+
+// TestRenewalReleasesLockQuietly kills the mutant err == nil of
+// lock.go:131: a renewal under the store lock that releases it logs no
+// warning that it did not.
+func TestRenewalReleasesLockQuietly(t *testing.T) {
+	e := newEnv(t, nil)
+	h, first := e.login()
+	e.clk.Advance(2 * time.Hour)
+	if got, err := h.AccessToken(ctx); err != nil || got == first {
+		t.Fatalf("AccessToken after expiry = %q, %v; want a renewed token", got, err)
+	}
+	e.a.WaitIdle()
+	if strings.Contains(e.logs.String(), "refresh lock not released") {
+		t.Fatalf("a released lock logged as not released:\n%s", e.logs.String())
+	}
+}
