@@ -2,6 +2,7 @@ package storekit
 
 import (
 	"context"
+	"errors"
 	mrand "math/rand/v2"
 	"sync"
 	"time"
@@ -26,6 +27,31 @@ type LockWait struct {
 	// Waker, when set, is the store's: its Unlock calls Waker.Wake, and the
 	// goroutines waiting for a lock of the store try again at once.
 	Waker *Waker
+	// Listen, when set, subscribes the waiter to the wake-ups that other
+	// processes send when they release a lock of the store (PostgreSQL's
+	// NOTIFY, a Redis PUBLISH, a change of a lease file). Wait calls it
+	// once, after a first try that failed, and tries again before it
+	// waits, so that a lock free at the first try costs no subscription
+	// and a release between that try and the subscription is not missed.
+	// Listen returns once the subscription is in place, with a channel
+	// that receives when a lock may have been released, or nil when the
+	// wake-ups come through Waker, and a function that ends the
+	// subscription, which Wait calls before it returns. The channel is
+	// closed when the subscription is lost (a dropped connection). An
+	// error from Listen does not end the wait: the waiter polls.
+	//
+	// A wake-up is a hint, never a grant. It may be for another lock,
+	// come late, or never come: a holder killed before it notified, a
+	// listener connection dropped, a lease that simply ran out. So the
+	// waiter tries again after each wake-up, and keeps polling while it
+	// listens, at ListenPoll at most: a lost wake-up costs one poll, it
+	// never hangs a waiter.
+	Listen func(ctx context.Context) (<-chan struct{}, func(), error)
+	// ListenPoll, when positive, replaces MaxPoll while Listen's
+	// subscription is in place: the fallback poll of a waiter that is
+	// woken when the lock is released. A lost subscription brings back
+	// MaxPoll.
+	ListenPoll time.Duration
 }
 
 // Try is one attempt of a store to take a lock. It reports whether it took
@@ -42,14 +68,43 @@ type Try func(ctx context.Context) (taken bool, retryIn time.Duration, err error
 // meanwhile; a store that must not keep it then gives it back in its Try.
 // The error is returned as it is: the store wraps it in its own.
 func (w LockWait) Wait(ctx context.Context, try Try) error {
-	poll := w.MinPoll
+	poll, maxPoll := w.MinPoll, w.MaxPoll
+	var (
+		tried bool            // a first try failed: time to listen
+		heard <-chan struct{} // Listen's channel; nil when none or lost
+	)
+	// lost: Listen's subscription is gone, polls catch releases again.
+	lost := func() {
+		heard, w.MaxPoll, poll = nil, maxPoll, w.MinPoll
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if tried && w.Listen != nil {
+			ch, stop, err := w.Listen(ctx)
+			w.Listen = nil // one subscription per wait, made or failed
+			if err == nil {
+				defer stop()
+				heard = ch
+				if w.ListenPoll > 0 {
+					// Polls now only catch lost wake-ups.
+					w.MaxPoll = max(w.ListenPoll, w.MinPoll)
+				}
+			}
+		}
 		var wake <-chan struct{}
 		if w.Waker != nil {
 			wake = w.Waker.next() // before the try: a release after it wakes us
+		}
+		if heard != nil {
+			select { // a wake-up from before the try: the try sees its release
+			case _, ok := <-heard:
+				if !ok {
+					lost()
+				}
+			default:
+			}
 		}
 		taken, retryIn, err := try(ctx)
 		if err != nil {
@@ -61,6 +116,11 @@ func (w LockWait) Wait(ctx context.Context, try Try) error {
 		if taken {
 			return nil
 		}
+		if !tried && w.Listen != nil {
+			tried = true
+			continue // listen, then try again before waiting
+		}
+		tried = true
 		d := w.pause(&poll)
 		if retryIn > 0 && (d <= 0 || retryIn < d) {
 			d = retryIn
@@ -74,6 +134,10 @@ func (w LockWait) Wait(ctx context.Context, try Try) error {
 		select {
 		case <-ctx.Done():
 		case <-wake:
+		case _, ok := <-heard:
+			if !ok {
+				lost()
+			}
 		case <-fire:
 		}
 		if timer != nil {
@@ -124,5 +188,90 @@ func (w *Waker) Wake() {
 	if w.ch != nil {
 		close(w.ch)
 		w.ch = nil
+	}
+}
+
+// Listener shares one subscription to the wake-ups of a store between the
+// goroutines of the store that wait for its locks (LockWait.Listen): the
+// first waiter starts it, the last one to leave ends it, and each wake-up
+// it hears wakes Waker, whose waiters all try again. A subscription lost
+// (its Run failed) is reported to its waiters, who poll; the next waiter
+// starts a new one. Set Run and Waker before first use; a Listener must
+// not be copied after first use.
+type Listener struct {
+	// Run subscribes, on a connection of its own, calls ready once the
+	// subscription is in place (before that, a wake-up may be missed),
+	// then calls heard for each wake-up until ctx is done, and returns
+	// then; any other return ends the subscription, with its error.
+	Run func(ctx context.Context, ready, heard func()) error
+	// Waker is the store's, woken by each wake-up.
+	Waker *Waker
+
+	mu  sync.Mutex
+	cur *listening // the running subscription, nil when none
+}
+
+// listening is one run of a Listener's subscription.
+type listening struct {
+	users  int
+	cancel context.CancelFunc
+	ready  chan struct{} // closed once subscribed
+	done   chan struct{} // closed when Run returned
+	err    error         // Run's, set before done closes
+}
+
+// Listen joins the subscription, starting it if needed, and returns once it
+// is in place; it is a LockWait.Listen. Its channel is closed when the
+// subscription ends: wake-ups come through Waker.
+func (l *Listener) Listen(ctx context.Context) (<-chan struct{}, func(), error) {
+	l.mu.Lock()
+	cur := l.cur
+	if cur == nil {
+		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		cur = &listening{cancel: cancel, ready: make(chan struct{}), done: make(chan struct{})}
+		l.cur = cur
+		go l.run(rctx, cur)
+	}
+	cur.users++
+	l.mu.Unlock()
+	var once sync.Once
+	stop := func() { once.Do(func() { l.leave(cur) }) }
+	select {
+	case <-cur.ready:
+		return cur.done, stop, nil
+	case <-cur.done:
+		stop()
+		return nil, nil, cur.err
+	case <-ctx.Done():
+		stop()
+		return nil, nil, ctx.Err()
+	}
+}
+
+func (l *Listener) run(ctx context.Context, cur *listening) {
+	var once sync.Once
+	err := l.Run(ctx, func() { once.Do(func() { close(cur.ready) }) }, l.Waker.Wake)
+	if err == nil && ctx.Err() == nil {
+		err = errors.New("subscription ended")
+	}
+	l.mu.Lock()
+	if l.cur == cur {
+		l.cur = nil // the next waiter subscribes again
+	}
+	l.mu.Unlock()
+	cur.err = err
+	close(cur.done)
+}
+
+// leave is a waiter's stop: the last one ends the subscription.
+func (l *Listener) leave(cur *listening) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cur.users--
+	if cur.users == 0 {
+		cur.cancel()
+		if l.cur == cur {
+			l.cur = nil
+		}
 	}
 }
