@@ -1,8 +1,16 @@
 package sqlstore
 
+import "time"
+
 // StoreErr is the error a Store on drv reports for err with the message msg.
 func StoreErr(drv Driver, msg string, err error) error { return (&Store{drv: drv}).storeErr(msg, err) }
 
 // KeepOrphans makes the inserts of s leave the lifecycle records of their
 // ids, as before: the baseline of BenchmarkInsertOrphanCheck.
 func KeepOrphans(s *Store) { s.keepOrphans = true }
+
+// SetLockPolls sets the polls of s's Lock waiters: min to max, and listen
+// while they listen for releases.
+func SetLockPolls(s *Store, min, max, listen time.Duration) {
+	s.polls.min, s.polls.max, s.polls.listen = min, max, listen
+}

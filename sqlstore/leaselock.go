@@ -105,6 +105,12 @@ func (s *Store) lockStatements(ctx context.Context) (*lockStmts, error) {
 		"SELECT COUNT(*) FROM " + q + " WHERE name = ? AND owner = ? AND expires > " + now,
 		"DELETE FROM " + q + " WHERE name = ? AND owner = ?",
 	}
+	if s.d == Postgres {
+		// The release notifies the waiters of other processes (LISTEN
+		// on notifyChannel), at its commit, with the lock's row key.
+		queries[4] = "WITH d AS (DELETE FROM " + q + " WHERE name = ? AND owner = ? RETURNING name)" +
+			" SELECT pg_notify(" + quoteString(notifyChannel(s.table)) + ", name) FROM d"
+	}
 	st := make([]*sql.Stmt, len(queries))
 	for i, query := range queries {
 		if st[i], err = s.db.PrepareContext(ctx, s.d.rebind(query)); err != nil {
@@ -140,8 +146,18 @@ func leaseMS(lease time.Duration) int64 { return max(lease.Milliseconds(), 1) }
 // when its lease ran out), so a holder that crashed or hangs loses the lock
 // when its lease runs out, on whatever machine it ran. A waiter polls every
 // 10 to 50 ms (jittered); the goroutines of one Store are woken at once
-// when the Store releases a lock. Waiting ends with ctx, with an error
-// wrapping ctx.Err().
+// when the Store releases a lock. On PostgreSQL (through a Notifier
+// driver) a waiter that met a held lock also listens, on a connection the
+// Store's waiters share while they wait, for the NOTIFY of a release from
+// any process, and tries again at once; it then polls every 250 ms at
+// most, which only catches a lost notification (a holder killed before
+// it released, a dropped listener) or a lease that ran out: a
+// notification is a hint to try again, never the lock. A waiter that
+// cannot listen polls as above (see WithoutLockWake, WithLockListen). A
+// SQLite file opened by sqlstore/sqlite is watched instead (inotify on
+// Linux): any write to the database wakes its waiters, who try again.
+// MySQL and MariaDB notify nothing: their waiters poll.
+// Waiting ends with ctx, with an error wrapping ctx.Err().
 func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
 	fail := func(err error) (zohoauth.Lock, error) {
 		if ctx.Err() != nil {
@@ -156,7 +172,11 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 	var owner [16]byte
 	_, _ = rand.Read(owner[:]) // never fails (crypto/rand)
 	lk := &sqlLock{s: s, st: st, name: name, key: lockRowKey(name), owner: hex.EncodeToString(owner[:]), lease: lease}
-	err = storekit.LockWait{MinPoll: minLockPoll, MaxPoll: maxLockPoll, Waker: &s.lockWake}.Wait(ctx, func(ctx context.Context) (bool, time.Duration, error) {
+	wait := storekit.LockWait{MinPoll: minLockPoll, MaxPoll: maxLockPoll, Waker: &s.lockWake, Listen: s.lockListen(), ListenPoll: listenPoll}
+	if s.polls.max > 0 {
+		wait.MinPoll, wait.MaxPoll, wait.ListenPoll = s.polls.min, s.polls.max, s.polls.listen
+	}
+	err = wait.Wait(ctx, func(ctx context.Context) (bool, time.Duration, error) {
 		ok, err := lk.try(ctx)
 		if err != nil && s.drv.Retryable(err) {
 			return false, 0, nil

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/zohoauth/zohoauth"
@@ -52,15 +53,19 @@ type Store struct {
 	keep   *sql.Conn // holds an in-memory SQLite database open
 	wal    bool      // a SQLite file in WAL mode: deletes checkpoint it
 
-	writeSem chan struct{}             // one writer of this Store at a time
-	lockKey  int64                     // PostgreSQL advisory lock
-	lockName string                    // MySQL GET_LOCK name
-	idNum    bool                      // MySQL: the table has idNumColumn, indexed
-	lockMu   sync.Mutex                // guards lockSt
-	lockSt   *lockStmts                // lock table statements, prepared on first Lock
-	lockWake storekit.Waker            // wakes the goroutines waiting in Lock when this Store unlocks
-	lifeMu   sync.Mutex                // serialises lifeReady
-	lifeSt   atomic.Pointer[lifeStmts] // lifecycle table statements; nil until the table is known
+	writeSem chan struct{}                                          // one writer of this Store at a time
+	lockKey  int64                                                  // PostgreSQL advisory lock
+	lockName string                                                 // MySQL GET_LOCK name
+	idNum    bool                                                   // MySQL: the table has idNumColumn, indexed
+	lockMu   sync.Mutex                                             // guards lockSt
+	lockSt   *lockStmts                                             // lock table statements, prepared on first Lock
+	lockWake storekit.Waker                                         // wakes the goroutines waiting in Lock when this Store unlocks
+	listener storekit.Listener                                      // LISTEN of PostgreSQL, shared by the waiters of Lock (lockwake.go)
+	listen   func(context.Context) (<-chan struct{}, func(), error) // WithLockListen
+	noWake   bool                                                   // WithoutLockWake
+	polls    struct{ min, max, listen time.Duration }               // of Lock's waiters; zero: the defaults (tests change them)
+	lifeMu   sync.Mutex                                             // serialises lifeReady
+	lifeSt   atomic.Pointer[lifeStmts]                              // lifecycle table statements; nil until the table is known
 	maxLen   [len(columns)]int
 	// keepOrphans, set by tests only, makes SaveToken's inserts leave the
 	// lifecycle records of their ids: the insert before they were deleted,
@@ -86,6 +91,8 @@ type config struct {
 	keep   *sql.Conn
 	wal    bool
 	noSync bool
+	noWake bool                                                   // WithoutLockWake
+	listen func(context.Context) (<-chan struct{}, func(), error) // WithLockListen
 }
 
 // Option configures a Store.
@@ -182,7 +189,7 @@ func newStore(ctx context.Context, db *sql.DB, drv Driver, opts []Option) (*Stor
 	if !ValidTableName(cfg.table) {
 		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: "invalid table name", Detail: fmt.Sprintf("%.60q", cfg.table), Err: ErrBadTableName}
 	}
-	s := &Store{db: db, drv: drv, d: d, table: cfg.table, qtable: d.quote(cfg.table), keep: cfg.keep, wal: cfg.wal, lockKey: advisoryKey(cfg.table), writeSem: make(chan struct{}, 1)}
+	s := &Store{db: db, drv: drv, d: d, table: cfg.table, qtable: d.quote(cfg.table), keep: cfg.keep, wal: cfg.wal, noWake: cfg.noWake, listen: cfg.listen, lockKey: advisoryKey(cfg.table), writeSem: make(chan struct{}, 1)}
 	if d == MySQL {
 		var dbName string
 		if err := db.QueryRowContext(ctx, "SELECT COALESCE(DATABASE(), '')").Scan(&dbName); err != nil {

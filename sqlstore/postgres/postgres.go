@@ -13,7 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 
 	"github.com/zohoauth/zohoauth/sqlstore"
 	"github.com/zohoauth/zohoauth/storekit"
@@ -73,6 +73,34 @@ func (driver) ClassifyError(err error) (found, reduced, kind error) {
 }
 
 func (driver) Retryable(error) bool { return false }
+
+var _ sqlstore.Notifier = driver{}
+
+// Listen implements sqlstore.Notifier: LISTEN on conn, then pgx's
+// WaitForNotification until ctx is done.
+func (driver) Listen(ctx context.Context, conn *sql.Conn, channel string, ready func(), heard func(payload string)) error {
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("listen: a %T, not a pgx connection", dc)
+		}
+		pc := c.Conn()
+		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		ready()
+		for {
+			n, err := pc.WaitForNotification(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("listen: %w", err)
+			}
+			heard(n.Payload)
+		}
+	})
+}
 
 // reduce returns a copy of e without the fields that can quote a value
 // (Detail such as "Key (col)=(value) already exists.", Where,

@@ -107,7 +107,7 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*sqlstore.
 		}
 		return s, err
 	}
-	return sqlstore.Own(ctx, db, Driver(), append(opts, sqlstore.WithWALScrub())...)
+	return sqlstore.Own(ctx, db, Driver(), append([]sqlstore.Option{lockListen(path)}, append(opts, sqlstore.WithWALScrub())...)...)
 }
 
 // New returns a Store on a SQLite pool the caller opened (driver name

@@ -1,0 +1,213 @@
+package sqlstore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/zohoauth/zohoauth/sqlstore"
+)
+
+// wakeEngines are the engines whose waiters hear the releases of other
+// processes: PostgreSQL (LISTEN/NOTIFY) and SQLite files (the database's
+// files watched, on Linux).
+func wakeEngines(t *testing.T) []engine {
+	var es []engine
+	for _, e := range engines() {
+		if e.name == "postgres" || e.name == "sqlite-file" {
+			es = append(es, e)
+		}
+	}
+	return es
+}
+
+// twoStores opens two Stores (two pools: two processes, as far as the
+// database can tell) on one new table of e. waiter's polls are an hour
+// apart unless it listens and loses its subscription, then every 5 ms.
+func twoStores(t *testing.T, e engine) (holder, waiter *sqlstore.Store) {
+	t.Helper()
+	d, dsn, table := sharedTable(t, e)
+	open := func(opts ...sqlstore.Option) *sqlstore.Store {
+		s, err := openDialect(t.Context(), d, dsn, append(opts, sqlstore.WithTable(table))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	holder, waiter = open(), open()
+	sqlstore.SetLockPolls(waiter, time.Hour, time.Hour, time.Hour)
+	return holder, waiter
+}
+
+// lockAsync starts waiter.Lock(name) and returns where its result arrives.
+func lockAsync(ctx context.Context, s *sqlstore.Store, name string) <-chan error {
+	got := make(chan error, 1)
+	go func() {
+		lk, err := s.Lock(ctx, name, time.Minute)
+		if err == nil {
+			err = lk.Unlock(context.WithoutCancel(ctx))
+		}
+		got <- err
+	}()
+	return got
+}
+
+// A release in another process wakes the waiter, whose polls are an hour
+// apart: only the wake-up can end its wait before the test's deadline.
+func TestLockWakeAcrossStores(t *testing.T) {
+	for _, e := range wakeEngines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			holder, waiter := twoStores(t, e)
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			for range 3 { // and again: one listener per wait, ended after it
+				lk, err := holder.Lock(ctx, "wake", time.Minute)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := lockAsync(ctx, waiter, "wake")
+				time.Sleep(50 * time.Millisecond) // most often the waiter listens by now; either way it must get the lock
+				if err := lk.Unlock(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if err := <-got; err != nil {
+					t.Fatalf("waiter not woken by the release: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// A release of another lock wakes the waiter too (one channel per table),
+// but it tries again and waits on: a wake-up is never the lock.
+func TestLockWakeOtherNameRechecks(t *testing.T) {
+	for _, e := range wakeEngines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			holder, waiter := twoStores(t, e)
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			mine, err := holder.Lock(ctx, "mine", time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, err := holder.Lock(ctx, "other", time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := lockAsync(ctx, waiter, "mine")
+			time.Sleep(100 * time.Millisecond)
+			if err := other.Unlock(ctx); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			select {
+			case err := <-got:
+				t.Fatalf("the waiter for %q returned (%v) when %q was released", "mine", err, "other")
+			default:
+			}
+			if err := mine.Extend(ctx, time.Minute); err != nil {
+				t.Fatalf("the holder lost its lock to a waiter woken for another: %v", err)
+			}
+			if err := mine.Unlock(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-got; err != nil {
+				t.Fatalf("waiter: %v", err)
+			}
+		})
+	}
+}
+
+// A holder that dies without releasing sends no wake-up: the waiters take
+// the lock over when its lease runs out, by their fallback poll.
+func TestLockWakeLostNotification(t *testing.T) {
+	for _, e := range wakeEngines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			holder, waiter := twoStores(t, e)
+			sqlstore.SetLockPolls(waiter, time.Millisecond, time.Hour, 20*time.Millisecond)
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			if _, err := holder.Lock(ctx, "dead", 300*time.Millisecond); err != nil {
+				t.Fatal(err) // never released: the holder "died"
+			}
+			if err := <-lockAsync(ctx, waiter, "dead"); err != nil {
+				t.Fatalf("the lease ran out but the waiter did not take the lock: %v", err)
+			}
+		})
+	}
+}
+
+// TestLockWakeListenerDropped cuts the PostgreSQL connection the waiter
+// listens on, in the middle of its wait: it polls again (every 5 ms), and
+// takes the lock when the holder's lease runs out, though its fallback
+// poll while listening is an hour.
+func TestLockWakeListenerDropped(t *testing.T) {
+	for _, e := range engines() {
+		if e.name != "postgres" {
+			continue
+		}
+		t.Run(e.name, func(t *testing.T) {
+			holder, waiter := twoStores(t, e)
+			sqlstore.SetLockPolls(waiter, 5*time.Millisecond, 5*time.Millisecond, time.Hour)
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			if _, err := holder.Lock(ctx, "dropped", time.Second); err != nil {
+				t.Fatal(err)
+			}
+			got := lockAsync(ctx, waiter, "dropped")
+			var killed int
+			for killed == 0 && ctx.Err() == nil {
+				err := holder.DB().QueryRowContext(ctx, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND query LIKE $1",
+					`%"zohoauth:`+holder.Table()+sqlstore.LockTableSuffix+`"%`).Scan(&killed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if err := <-got; err != nil {
+				t.Fatalf("waiter whose listener was dropped: %v", err)
+			}
+		})
+	}
+}
+
+// TestLockWakeDisabled: WithoutLockWake leaves a waiter polling, and it
+// still gets the lock.
+func TestLockWakeDisabled(t *testing.T) {
+	for _, e := range wakeEngines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			d, dsn, table := sharedTable(t, e)
+			s, err := openDialect(t.Context(), d, dsn, sqlstore.WithTable(table), sqlstore.WithoutLockWake())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			h, err := openDialect(t.Context(), d, dsn, sqlstore.WithTable(table))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			ctx := t.Context()
+			lk, err := h.Lock(ctx, "x", time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sqlstore.SetLockPolls(s, time.Hour, time.Hour, time.Hour)
+			c, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			got := lockAsync(c, s, "x")
+			time.Sleep(50 * time.Millisecond)
+			_ = lk.Unlock(ctx)
+			err = <-got
+			cancel()
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("a waiter that does not listen, polling hourly, got %v; want the deadline (no wake-up)", err)
+			}
+			if _, err := s.Lock(ctx, "x", time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
