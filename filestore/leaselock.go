@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/internal/fswake"
 	"github.com/zohoauth/zohoauth/storekit"
 )
 
@@ -27,8 +28,11 @@ const (
 
 	pollMin = 10 * time.Millisecond // a waiter's shortest poll of a held lease
 	pollMax = 50 * time.Millisecond // and its longest
-	spinMin = 100 * time.Microsecond
-	spinMax = time.Millisecond // waits for another process's read-modify-write of a lease file
+	// listenPoll is the longest poll of a waiter that watches the lease
+	// file: it only catches a lost event.
+	listenPoll = 250 * time.Millisecond
+	spinMin    = 100 * time.Microsecond
+	spinMax    = time.Millisecond // waits for another process's read-modify-write of a lease file
 	// busyMax bounds that wait: a lease file's OS lock held this long
 	// belongs to a process stopped inside its read-modify-write (SIGSTOP, a
 	// debugger), and Extend and Unlock give up rather than hang.
@@ -176,8 +180,13 @@ func (s *Store) withLease(ctx context.Context, path string, change func(cur leas
 // release is a read-modify-write of that file under an OS lock held only
 // for it, so a holder that crashes or hangs loses the lock when its lease
 // runs out. A waiter polls every 10 to 50 ms (jittered); the goroutines of
-// one Store are woken at once when the Store releases a lock. Waiting ends
-// with ctx, with an error wrapping ctx.Err(). A lease shorter than a
+// one Store are woken at once when the Store releases a lock. A waiter that
+// met a held lease also watches the lease file (inotify, on Linux) and
+// tries again at once when a release (or an extension) writes it; it then
+// polls every 250 ms at most, and at the lease's end, which catches a
+// holder killed before it released and a lost event: a change of the file
+// is a hint to try again, never the lock (see WithoutLockWake). Waiting
+// ends with ctx, with an error wrapping ctx.Err(). A lease shorter than a
 // millisecond is taken as one millisecond.
 func (s *Store) Lock(ctx context.Context, name string, d time.Duration) (zohoauth.Lock, error) {
 	k := &fileLock{s: s, name: name, path: s.leasePath(name)}
@@ -187,10 +196,12 @@ func (s *Store) Lock(ctx context.Context, name string, d time.Duration) (zohoaut
 	}
 	_, _ = rand.Read(k.owner[:]) // never fails (crypto/rand)
 	d = max(d, time.Millisecond)
-	err := s.lockWait().Wait(ctx, func(ctx context.Context) (bool, time.Duration, error) {
+	err := s.lockWait(k.path).Wait(ctx, func(ctx context.Context) (bool, time.Duration, error) {
 		taken := false
+		var left time.Duration // of the lease met
 		err := s.withLease(ctx, k.path, func(cur lease, now int64) (*lease, error) {
 			if !cur.free(now) {
+				left = time.Duration(cur.expires - now)
 				return nil, nil
 			}
 			taken = true
@@ -201,7 +212,7 @@ func (s *Store) Lock(ctx context.Context, name string, d time.Duration) (zohoaut
 		}
 		// A failed write may have left a torn record: a free lock, never
 		// one held by this owner, who is not told it holds it.
-		return taken, 0, err
+		return taken, left, err
 	})
 	if err != nil {
 		return nil, k.fail("cannot lock", err)
@@ -209,10 +220,24 @@ func (s *Store) Lock(ctx context.Context, name string, d time.Duration) (zohoaut
 	return k, nil
 }
 
-// lockWait is how Lock waits: polls every 10 to 50 ms (jittered), and the
-// goroutines of s are woken at once when s releases a lock.
-func (s *Store) lockWait() storekit.LockWait {
-	return storekit.LockWait{MinPoll: pollMin, MaxPoll: pollMax, Waker: &s.lockWake}
+// lockWait is how Lock waits for the lease file path: polls every 10 to 50
+// ms (jittered), and the goroutines of s are woken at once when s
+// releases a lock; a waiter that met a held lease also watches the lease
+// file (fswake: inotify, on Linux) and then polls every 250 ms at most,
+// and no later than the lease's end.
+func (s *Store) lockWait(path string) storekit.LockWait {
+	w := storekit.LockWait{MinPoll: pollMin, MaxPoll: pollMax, Waker: &s.lockWake}
+	if !s.noWake {
+		dir, base := filepath.Split(path)
+		w.ListenPoll = listenPoll
+		w.Listen = func(context.Context) (<-chan struct{}, func(), error) {
+			return fswake.Watch(dir, func(name string) bool { return name == base })
+		}
+	}
+	if s.polls.max > 0 {
+		w.MinPoll, w.MaxPoll, w.ListenPoll = s.polls.min, s.polls.max, s.polls.listen
+	}
+	return w
 }
 
 // fileLock is a lock held through Store.Lock.
@@ -263,3 +288,9 @@ func (k *fileLock) Unlock(ctx context.Context) error {
 	k.s.lockWake.Wake()
 	return nil
 }
+
+// WithoutLockWake makes the waiters of Store.Lock poll (every 10 to 50 ms)
+// instead of watching the lease file for the releases of other processes
+// (on a network file system, say, whose changes made on other machines
+// inotify does not see).
+func WithoutLockWake() Option { return func(s *Store) { s.noWake = true } }

@@ -71,10 +71,12 @@ type Store struct {
 	unmap   func() error
 	cleaned bool // temporary files of killed writers removed
 
-	busyMax  time.Duration       // see withLease
-	now      func() time.Time    // the wall clock file times are compared with (time.Now)
-	sleep    func(time.Duration) // the pause between reads of a file being rewritten (time.Sleep)
-	lockWake storekit.Waker      // wakes the goroutines waiting in Lock when this Store unlocks
+	busyMax  time.Duration                            // see withLease
+	now      func() time.Time                         // the wall clock file times are compared with (time.Now)
+	sleep    func(time.Duration)                      // the pause between reads of a file being rewritten (time.Sleep)
+	lockWake storekit.Waker                           // wakes the goroutines waiting in Lock when this Store unlocks
+	noWake   bool                                     // WithoutLockWake
+	polls    struct{ min, max, listen time.Duration } // of Lock's waiters; zero: the defaults (tests change them)
 
 	cleanedLife atomic.Bool // temporary side files of killed writers removed
 	// writeLife writes the side file of lifecycle records (writeFile when

@@ -55,15 +55,31 @@ type lock struct {
 // token. While another owner holds a live lease it polls every 10 to 50 ms
 // (with jitter) until ctx is done; a lease that runs out is expired by Redis
 // and the next waiter takes the lock. It implements zohoauth.Locker.
+//
+// A waiter that met a held lock also subscribes, on a connection the
+// Store's waiters share while they wait, to the releases that Unlock
+// publishes (PUBLISH, or sharded SPUBLISH on a Redis Cluster, on the
+// channel "<prefix>lock-released"), and tries again at once on each; it
+// then polls every 250 ms at most, which only catches a lost message (a
+// holder killed before it released, a subscription cut) or a lease that
+// ran out. A message is a hint to try again, never the lock. The
+// goroutines of one Store are woken by its own releases too. See
+// WithoutLockWake.
 func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
 	if lease < time.Millisecond {
 		return nil, storekit.StoreError(MsgLock, fmt.Errorf("lock %q: lease %v: %w", name, lease, ErrLease))
 	}
 	lk := &lock{s: s, name: name, key: s.k.lock(name), owner: rand.Text()}
 	// Waits grow from 10 to 50 ms, each drawn from half to all of its
-	// step, so that waiters do not poll in step. No wake-up: the holder
-	// may be any process.
-	wait := storekit.LockWait{MinPoll: pollMin, MaxPoll: pollMax, Backoff: true}
+	// step, so that waiters do not poll in step, until the waiter hears of
+	// releases.
+	wait := storekit.LockWait{MinPoll: pollMin, MaxPoll: pollMax, Backoff: true, Waker: &s.lockWake}
+	if !s.noWake {
+		wait.Listen, wait.ListenPoll = s.listener.Listen, listenPoll
+	}
+	if s.polls.max > 0 {
+		wait.MinPoll, wait.MaxPoll, wait.ListenPoll, wait.Backoff = s.polls.min, s.polls.max, s.polls.listen, false
+	}
 	err := wait.Wait(ctx, func(ctx context.Context) (bool, time.Duration, error) {
 		ok, err := s.setNX(ctx, lk, lease)
 		if cerr := ctx.Err(); cerr != nil {
@@ -153,5 +169,7 @@ func (k *lock) Unlock(ctx context.Context) error {
 	if n != 1 {
 		return storekit.StoreError(MsgLock, fmt.Errorf("unlock %q: %w", k.name, zohoauth.ErrLockLost))
 	}
+	k.s.lockWake.Wake()
+	k.s.publishRelease(ctx, k.key)
 	return nil
 }

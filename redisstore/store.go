@@ -55,6 +55,10 @@ type Store struct {
 	commit      *redis.Script
 	extend      *redis.Script
 	release     *redis.Script
+	noWake      bool                                     // WithoutLockWake
+	lockWake    storekit.Waker                           // wakes the waiters of Lock (lockwake.go)
+	listener    storekit.Listener                        // their subscription to other processes' releases
+	polls       struct{ min, max, listen time.Duration } // of Lock's waiters; zero: the defaults (tests change them)
 }
 
 var (
@@ -124,6 +128,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	if _, ok := client.(*redis.ClusterClient); ok {
 		s.replicas, s.replicaWait = 1, DefaultReplicaTimeout
 	}
+	s.listener.Run, s.listener.Waker = s.listen, &s.lockWake
 	for _, o := range opts {
 		o(s)
 	}
