@@ -210,4 +210,3 @@ func TestLockWakeDisabled(t *testing.T) {
 		})
 	}
 }
-
