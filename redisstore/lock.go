@@ -57,7 +57,8 @@ type lock struct {
 // and the next waiter takes the lock. It implements zohoauth.Locker.
 //
 // A waiter that met a held lock also subscribes, on a connection the
-// Store's waiters share while they wait, to the releases that Unlock
+// Store's waiters share (kept 30 s after the last one, for the next
+// expiry; Close ends it), to the releases that Unlock
 // publishes (PUBLISH, or sharded SPUBLISH on a Redis Cluster, on the
 // channel "<prefix>lock-released"), and tries again at once on each; it
 // then polls every 250 ms at most, which only catches a lost message (a

@@ -13,6 +13,10 @@ import (
 // subscription cut) or a lease that ran out.
 const listenPoll = 250 * time.Millisecond
 
+// listenLinger keeps the subscription this long after its last waiter
+// left, for the next expiry of a fleet's token.
+const listenLinger = 30 * time.Second
+
 // WithoutLockWake makes the waiters of Store.Lock poll (every 10 to 50 ms)
 // instead of subscribing to the releases of other processes: for a Redis
 // whose ACL denies SUBSCRIBE, or to spare the connection a subscription

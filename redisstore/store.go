@@ -128,7 +128,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 	if _, ok := client.(*redis.ClusterClient); ok {
 		s.replicas, s.replicaWait = 1, DefaultReplicaTimeout
 	}
-	s.listener.Run, s.listener.Waker = s.listen, &s.lockWake
+	s.listener.Run, s.listener.Waker, s.listener.Linger = s.listen, &s.lockWake, listenLinger
 	for _, o := range opts {
 		o(s)
 	}
@@ -184,6 +184,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 // Close closes the client when the store opened it (Open); a store made
 // with New leaves its client open.
 func (s *Store) Close() error {
+	s.listener.Close()
 	if !s.owned {
 		return nil
 	}

@@ -148,7 +148,8 @@ func leaseMS(lease time.Duration) int64 { return max(lease.Milliseconds(), 1) }
 // 10 to 50 ms (jittered); the goroutines of one Store are woken at once
 // when the Store releases a lock. On PostgreSQL (through a Notifier
 // driver) a waiter that met a held lock also listens, on a connection the
-// Store's waiters share while they wait, for the NOTIFY of a release from
+// Store's waiters share (kept 30 s after the last one, for the next
+// expiry; Close ends it), for the NOTIFY of a release from
 // any process, and tries again at once; it then polls every 250 ms at
 // most, which only catches a lost notification (a holder killed before
 // it released, a dropped listener) or a lease that ran out: a

@@ -26,6 +26,10 @@ type Notifier interface {
 // notified, a listener connection dropped) or a lease that ran out.
 const listenPoll = 250 * time.Millisecond
 
+// listenLinger keeps the listener's connection this long after its last
+// waiter left, for the next expiry of a fleet's token.
+const listenLinger = 30 * time.Second
+
 // listenConnTimeout bounds the wait for the listener's connection.
 const listenConnTimeout = 5 * time.Second
 
@@ -66,7 +70,7 @@ func (s *Store) lockListen() func(ctx context.Context) (<-chan struct{}, func(),
 	s.lockMu.Lock()
 	defer s.lockMu.Unlock()
 	if s.listener.Run == nil {
-		s.listener.Waker = &s.lockWake
+		s.listener.Waker, s.listener.Linger = &s.lockWake, listenLinger
 		s.listener.Run = func(ctx context.Context, ready, heard func()) error {
 			cctx, cancel := context.WithTimeout(ctx, listenConnTimeout)
 			conn, err := s.db.Conn(cctx)

@@ -299,6 +299,7 @@ func (s *Store) closeStmts() {
 // pool (Own, and the Open of the driver packages), closes it; an in-memory database is gone then.
 // Close is not safe to call concurrently with other methods.
 func (s *Store) Close() error {
+	s.listener.Close()
 	s.closeStmts()
 	var errs []error
 	if s.keep != nil {

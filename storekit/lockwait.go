@@ -193,7 +193,8 @@ func (w *Waker) Wake() {
 
 // Listener shares one subscription to the wake-ups of a store between the
 // goroutines of the store that wait for its locks (LockWait.Listen): the
-// first waiter starts it, the last one to leave ends it, and each wake-up
+// first waiter starts it, the last one to leave ends it (after Linger),
+// and each wake-up
 // it hears wakes Waker, whose waiters all try again. A subscription lost
 // (its Run failed) is reported to its waiters, who poll; the next waiter
 // starts a new one. Set Run and Waker before first use; a Listener must
@@ -206,6 +207,13 @@ type Listener struct {
 	Run func(ctx context.Context, ready, heard func()) error
 	// Waker is the store's, woken by each wake-up.
 	Waker *Waker
+	// Linger keeps the subscription this long after its last waiter left,
+	// for the next one: a fleet whose token expires everywhere at once
+	// waits again and again, and a new subscription (a new connection to
+	// the database) at each expiry would cost every process, at the
+	// moment the refresh runs, what the wake-up saves. Zero ends it at
+	// once.
+	Linger time.Duration
 
 	mu  sync.Mutex
 	cur *listening // the running subscription, nil when none
@@ -268,10 +276,37 @@ func (l *Listener) leave(cur *listening) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	cur.users--
-	if cur.users == 0 {
-		cur.cancel()
-		if l.cur == cur {
-			l.cur = nil
+	if cur.users > 0 {
+		return
+	}
+	if l.Linger <= 0 {
+		l.end(cur)
+		return
+	}
+	time.AfterFunc(l.Linger, func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if cur.users == 0 {
+			l.end(cur)
 		}
+	})
+}
+
+// end ends the subscription cur; l.mu is held.
+func (l *Listener) end(cur *listening) {
+	cur.cancel()
+	if l.cur == cur {
+		l.cur = nil
+	}
+}
+
+// Close ends the subscription at once, lingering or not, for a store's
+// Close; waiters still subscribed are told it is lost, and poll. A later
+// Listen subscribes again.
+func (l *Listener) Close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cur != nil {
+		l.end(l.cur)
 	}
 }

@@ -208,3 +208,49 @@ func TestListenerRunFailsBeforeReady(t *testing.T) {
 		t.Fatalf("Listen = %v, want %v", err, boom)
 	}
 }
+
+// Linger keeps the subscription for the next waiter, then ends it.
+func TestListenerLinger(t *testing.T) {
+	var w Waker
+	f := &fakeSub{heard: make(chan func(), 4), fail: make(chan error, 1)}
+	l := &Listener{Run: f.run, Waker: &w, Linger: time.Hour}
+	ctx := guard(t)
+	done, stop, err := l.Listen(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-f.heard
+	stop()
+	_, stop2, err := l.Listen(ctx)
+	if err != nil || f.runs.Load() != 1 {
+		t.Fatalf("Listen within the linger: %v, %d runs; want the same run", err, f.runs.Load())
+	}
+	stop2()
+	select {
+	case <-done:
+		t.Fatal("ended within the linger")
+	default:
+	}
+	l.Linger = time.Millisecond // the last leave's timer below is short
+	_, stop3, err := l.Listen(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop3()
+	<-done // ended once the linger ran out with no waiter
+}
+
+func TestListenerClose(t *testing.T) {
+	f := &fakeSub{heard: make(chan func(), 4), fail: make(chan error, 1)}
+	l := &Listener{Run: f.run, Waker: &Waker{}, Linger: time.Hour}
+	var zero Listener
+	zero.Close() // nothing to end: no panic
+	done, stop, err := l.Listen(guard(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-f.heard
+	stop() // lingers for an hour…
+	l.Close()
+	<-done // …but Close ends it
+}
