@@ -14,3 +14,6 @@ func KeepOrphans(s *Store) { s.keepOrphans = true }
 func SetLockPolls(s *Store, min, max, listen time.Duration) {
 	s.polls.min, s.polls.max, s.polls.listen = min, max, listen
 }
+
+// WakeName is the MySQL named lock that the holder of the lock name holds.
+func WakeName(s *Store, name string) string { return s.wakeName(lockRowKey(name)) }

@@ -157,7 +157,13 @@ func leaseMS(lease time.Duration) int64 { return max(lease.Milliseconds(), 1) }
 // cannot listen polls as above (see WithoutLockWake, WithLockListen). A
 // SQLite file opened by sqlstore/sqlite is watched instead (inotify on
 // Linux): any write to the database wakes its waiters, who try again.
-// MySQL and MariaDB notify nothing: their waiters poll.
+// MySQL and MariaDB notify nothing, but wake a session blocked in GET_LOCK
+// when the named lock it waits for is released: the holder holds a named
+// lock of its own lock, on a connection of its own, until Unlock (or until
+// its session ends, when it is killed), and a waiter waits for it in
+// GET_LOCK (a second at a time, on its own connection), releases it at
+// once and tries again; a holder that hangs keeps it, and its waiters
+// catch the end of its lease with the fallback poll.
 // Waiting ends with ctx, with an error wrapping ctx.Err().
 func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
 	fail := func(err error) (zohoauth.Lock, error) {
@@ -174,6 +180,9 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 	_, _ = rand.Read(owner[:]) // never fails (crypto/rand)
 	lk := &sqlLock{s: s, st: st, name: name, key: lockRowKey(name), owner: hex.EncodeToString(owner[:]), lease: lease}
 	wait := storekit.LockWait{MinPoll: minLockPoll, MaxPoll: maxLockPoll, Waker: &s.lockWake, Listen: s.lockListen(), ListenPoll: listenPoll}
+	if s.mysqlWake() {
+		wait.Listen = s.mysqlListen(lk.key)
+	}
 	if s.polls.max > 0 {
 		wait.MinPoll, wait.MaxPoll, wait.ListenPoll = s.polls.min, s.polls.max, s.polls.listen
 	}
@@ -187,6 +196,9 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 	if err != nil {
 		return fail(err)
 	}
+	if s.mysqlWake() {
+		s.holdWake(ctx, lk)
+	}
 	return lk, nil
 }
 
@@ -198,6 +210,7 @@ type sqlLock struct {
 	key   string
 	owner string
 	lease time.Duration // of Lock; Extend takes its own
+	wake  *sql.Conn     // MySQL: holds the lock's named lock (lockwake_mysql.go)
 }
 
 // try makes one attempt to take the lock.
@@ -252,6 +265,7 @@ func (k *sqlLock) Extend(ctx context.Context, lease time.Duration) error {
 // error matching zohoauth.ErrLockLost and releases nothing.
 func (k *sqlLock) Unlock(ctx context.Context) error {
 	res, err := k.st.release.ExecContext(ctx, k.key, k.owner)
+	k.s.releaseWake(ctx, k) // after the row: a woken waiter finds it free
 	var n int64
 	if err == nil {
 		n, err = res.RowsAffected()

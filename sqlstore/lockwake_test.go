@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -10,12 +11,13 @@ import (
 )
 
 // wakeEngines are the engines whose waiters hear the releases of other
-// processes: PostgreSQL (LISTEN/NOTIFY) and SQLite files (the database's
-// files watched, on Linux).
+// processes: PostgreSQL (LISTEN/NOTIFY), MySQL/MariaDB (GET_LOCK on the
+// holder's named lock) and SQLite files (the database's files watched, on
+// Linux).
 func wakeEngines(t *testing.T) []engine {
 	var es []engine
 	for _, e := range engines() {
-		if e.name == "postgres" || e.name == "sqlite-file" {
+		if e.name == "postgres" || e.name == "mysql" || e.name == "sqlite-file" {
 			es = append(es, e)
 		}
 	}
@@ -139,13 +141,13 @@ func TestLockWakeLostNotification(t *testing.T) {
 	}
 }
 
-// TestLockWakeListenerDropped cuts the PostgreSQL connection the waiter
-// listens on, in the middle of its wait: it polls again (every 5 ms), and
-// takes the lock when the holder's lease runs out, though its fallback
-// poll while listening is an hour.
+// TestLockWakeListenerDropped cuts the connection the waiter listens on
+// (PostgreSQL's LISTEN, MySQL's GET_LOCK), in the middle of its wait: it
+// polls again (every 5 ms), and takes the lock when the holder's lease
+// runs out, though its fallback poll while listening is an hour.
 func TestLockWakeListenerDropped(t *testing.T) {
 	for _, e := range engines() {
-		if e.name != "postgres" {
+		if e.name != "postgres" && e.name != "mysql" {
 			continue
 		}
 		t.Run(e.name, func(t *testing.T) {
@@ -159,8 +161,16 @@ func TestLockWakeListenerDropped(t *testing.T) {
 			got := lockAsync(ctx, waiter, "dropped")
 			var killed int
 			for killed == 0 && ctx.Err() == nil {
-				err := holder.DB().QueryRowContext(ctx, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND query LIKE $1",
-					`%"zohoauth:`+holder.Table()+sqlstore.LockTableSuffix+`"%`).Scan(&killed)
+				var err error
+				if holder.Dialect() == sqlstore.Postgres {
+					err = holder.DB().QueryRowContext(ctx, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND query LIKE $1",
+						`%"zohoauth:`+holder.Table()+sqlstore.LockTableSuffix+`"%`).Scan(&killed)
+				} else {
+					// The waiter's GET_LOCK (a prepared statement: the name
+					// is not in the text; the table's write lock waits in
+					// "SELECT GET_LOCK(?, ?)").
+					killed, err = killMySQL(ctx, holder, "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT GET_LOCK(?, 1)'")
+				}
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -170,6 +180,63 @@ func TestLockWakeListenerDropped(t *testing.T) {
 				t.Fatalf("waiter whose listener was dropped: %v", err)
 			}
 		})
+	}
+}
+
+// killMySQL kills the MySQL sessions that query lists.
+func killMySQL(ctx context.Context, s *sqlstore.Store, query string, args ...any) (int, error) {
+	rows, err := s.DB().QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		if _, err := s.DB().ExecContext(ctx, "KILL "+strconv.FormatInt(id, 10)); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), rows.Err()
+}
+
+// TestLockWakeMySQLHolderKilled ends the session that holds the holder's
+// named lock, as the server does when the holder is killed (SIGKILL): its
+// waiter, whose fallback poll is an hour, is woken, finds the lease still
+// running, and keeps trying, at most every 10 ms, until the lease runs out
+// and it takes the lock. No hang, no lock taken early.
+func TestLockWakeMySQLHolderKilled(t *testing.T) {
+	for _, e := range engines() {
+		if e.name != "mysql" {
+			continue
+		}
+		holder, waiter := twoStores(t, e)
+		sqlstore.SetLockPolls(waiter, time.Hour, time.Hour, time.Hour)
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		const lease = 500 * time.Millisecond
+		if _, err := holder.Lock(ctx, "killed", lease); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		got := lockAsync(ctx, waiter, "killed")
+		n, err := killMySQL(ctx, holder, "SELECT IS_USED_LOCK(?)", sqlstore.WakeName(holder, "killed"))
+		if err != nil || n != 1 {
+			t.Fatalf("killed %d sessions holding the named lock (%v), want 1", n, err)
+		}
+		if err := <-got; err != nil {
+			t.Fatalf("waiter of a killed holder: %v", err)
+		}
+		if d := time.Since(start); d < lease/2 {
+			t.Fatalf("the waiter took the lock %v after the kill, before the lease (%v) could run out", d, lease)
+		}
 	}
 }
 
