@@ -69,8 +69,8 @@ const envBenchDebug = "ZOHOAUTH_BENCH_DEBUG"
 // expires. Rounds alternate between two authenticators of each process,
 // over two stores on the same data: one whose lock waiters poll
 // (WithoutLockWake: the stores as they were) and one whose waiters are
-// woken by the holder's release (LISTEN/NOTIFY, pub/sub, a watched file;
-// MySQL has none and polls in both). The first round of each is a
+// woken by the holder's release (LISTEN/NOTIFY, pub/sub, GET_LOCK on the
+// holder's named lock, a watched file). The first round of each is a
 // warm-up, left out. Each iteration is one round of each.
 //
 // It reports, for each, the callers' p50 and p99 wait from the expiry

@@ -196,36 +196,56 @@ func saveSection(r *Results) Section {
 }
 
 // followersSection plots the callers' wait against the refresh round trip
-// of cluster's BenchmarkCoordinatedRefresh.
+// of cluster's BenchmarkCoordinatedRefreshProcs: followers in other OS
+// processes, woken by the holder's release and polling, with the memory
+// store's in-process run as the floor.
 func followersSection(r *Results) Section {
 	sec := Section{
-		Title: "Followers' wait against the refresh round trip",
-		Text: "4 authenticators × 250 goroutines over one store ask for a token that has just expired; one refresh " +
-			"reaches the Zoho emulator (with the delay shown) and everyone else waits for it. The bars are the " +
-			"callers' median and 99th-percentile wait ÷ the round trip of that refresh, measured in the same " +
-			"iterations: 1× is a wait no longer than the refresh itself.",
-		Table: Table{Header: []string{"store", "Zoho delay", "refresh round trip", "wait p50", "wait p99", "p50 ÷ round trip", "p99 ÷ round trip", "token requests per expiry"}},
+		Title: "Followers' wait against the refresh round trip, across processes",
+		Text: "4 OS processes × 250 goroutines, each process with its own authenticator and store connections, ask for a " +
+			"token at the moment it expires; one refresh reaches the Zoho emulator (with a 100 ms delay) under the store " +
+			"lock, and the other processes wait for that lock, then read the new token. The processes live through the " +
+			"rounds, as a fleet does. Rounds alternate between the stores' waiters woken by the holder's release " +
+			"(PostgreSQL LISTEN/NOTIFY, Redis pub/sub, MySQL GET_LOCK on the holder's named lock, the lease file or the " +
+			"SQLite database watched with inotify) and the same waiters polling (every 10 to 50 ms). The bars are the " +
+			"callers' median and 99th-percentile wait from the expiry ÷ the round trip of that refresh, measured in the " +
+			"same rounds: 1× is a wait no longer than the refresh itself. A memory store cannot be shared by processes: " +
+			"its row is 4 authenticators over one store in one process, the floor.",
+		Table: Table{Header: []string{"store", "processes", "refresh round trip", "wait p50", "wait p99", "p50 ÷ round trip",
+			"p99 ÷ round trip", "polling: p50 ÷ round trip", "polling: p99 ÷ round trip", "token requests per expiry"}},
 	}
 	var groups []BarGroup
-	for _, b := range r.Each("cluster", "BenchmarkCoordinatedRefresh/") {
+	for _, b := range r.Each("cluster", "BenchmarkCoordinatedRefreshProcs/") {
 		p50, ok1 := b.Metric("p50/rtt")
 		p99, ok2 := b.Metric("p99/rtt")
 		if !ok1 || !ok2 {
 			continue
 		}
-		name := strings.TrimPrefix(b.Name, "BenchmarkCoordinatedRefresh/")
-		store, delay, _ := strings.Cut(name, "/")
-		delay = strings.TrimPrefix(delay, "zoho-delay=")
-		groups = append(groups, BarGroup{Label: store + ", Zoho delay " + delay, Bars: []Bar{
-			{Label: "median wait", Value: p50.Median, Lo: p50.Min, Hi: p50.Max},
-			{Label: "99th percentile wait", Value: p99.Median, Lo: p99.Min, Hi: p99.Max},
-		}})
+		store := strings.TrimPrefix(b.Name, "BenchmarkCoordinatedRefreshProcs/")
+		procs := "4 OS processes"
+		if name, ok := strings.CutSuffix(store, "/in-process"); ok {
+			store, procs = name, "1 (in-process)"
+		}
+		bars := []Bar{
+			{Label: "median wait, woken", Value: p50.Median, Lo: p50.Min, Hi: p50.Max},
+			{Label: "99th percentile, woken", Value: p99.Median, Lo: p99.Min, Hi: p99.Max},
+		}
+		poll50, ok3 := b.Metric("poll-p50/rtt")
+		poll99, ok4 := b.Metric("poll-p99/rtt")
+		pollCells := []string{"–", "–"}
+		if ok3 && ok4 {
+			bars = append(bars,
+				Bar{Label: "median wait, polling", Value: poll50.Median, Lo: poll50.Min, Hi: poll50.Max},
+				Bar{Label: "99th percentile, polling", Value: poll99.Median, Lo: poll99.Min, Hi: poll99.Max})
+			pollCells = []string{ratio(poll50), ratio(poll99)}
+		}
+		groups = append(groups, BarGroup{Label: store + ", " + procs, Bars: bars})
 		rtt, _ := b.Metric("refresh-rtt-ms")
 		w50, _ := b.Metric("wait-p50-ms")
 		w99, _ := b.Metric("wait-p99-ms")
 		calls, _ := b.Metric("token-calls/expiry")
-		sec.Table.Rows = append(sec.Table.Rows, []string{store, delay, duration(rtt.Median * 1e6), duration(w50.Median * 1e6),
-			duration(w99.Median * 1e6), ratio(p50), ratio(p99), tick(calls.Median)})
+		sec.Table.Rows = append(sec.Table.Rows, []string{store, procs, duration(rtt.Median * 1e6), duration(w50.Median * 1e6),
+			duration(w99.Median * 1e6), ratio(p50), ratio(p99), pollCells[0], pollCells[1], tick(calls.Median)})
 	}
 	if len(groups) == 0 {
 		sec.Missing = "The coordinated-refresh benchmark did not run."
@@ -233,11 +253,11 @@ func followersSection(r *Results) Section {
 	}
 	sec.Figures = []Figure{{
 		File: "followers.svg",
-		Alt:  "followers' wait ÷ refresh round trip, per store",
+		Alt:  "followers' wait ÷ refresh round trip, per store, woken and polling",
 		Chart: BarChart{
-			Title:  "Callers' wait ÷ the one refresh's round trip, same run",
+			Title:  "Callers' wait ÷ the one refresh's round trip, across processes, same run",
 			XLabel: "× refresh round trip (1 = no longer than the refresh)",
-			Groups: groups, Refs: []Ref{{1, "round trip"}},
+			Groups: groups, Refs: []Ref{{1, "round trip"}, {1.1, "goal p50"}, {1.3, "goal p99"}},
 		},
 	}}
 	return sec

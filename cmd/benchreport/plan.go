@@ -94,7 +94,7 @@ func Plan(size string) ([]Job, error) {
 		{Pkg: "./sqlstore", Bench: "^(BenchmarkLookup|BenchmarkReportSave)$", Benchtime: c.db, Count: c.dbCount, Rows: c.sqlRows},
 		{Pkg: "./redisstore", Bench: "^(BenchmarkReportFind|BenchmarkReportSave)$", Benchtime: c.db, Count: c.dbCount, Rows: c.redisRows,
 			Needs: []string{envRedis}},
-		{Pkg: "./cluster", Bench: "^BenchmarkCoordinatedRefresh$/./zoho-delay=100ms$", Benchtime: c.cluster, Count: 1},
+		{Pkg: "./cluster", Bench: "^BenchmarkCoordinatedRefreshProcs$", Benchtime: c.cluster, Count: 1},
 	}, nil
 }
 

@@ -123,8 +123,32 @@ func TestSectionsFromTinyRun(t *testing.T) {
 	if !found {
 		t.Errorf("no SQLite save point at 1k of %+v", st)
 	}
-	if n := len(secs[3].Figures[0].Chart.(BarChart).Groups); n != 6 {
-		t.Errorf("%d stores in the followers' figure, want 6", n)
+	// The followers: memory in one process (woken only), the other
+	// stores across processes, woken and polling.
+	groups := secs[3].Figures[0].Chart.(BarChart).Groups
+	if len(groups) != 7 {
+		t.Errorf("%d stores in the followers' figure, want 7", len(groups))
+	}
+	for _, g := range groups {
+		want := 4
+		if strings.HasPrefix(g.Label, "memory") {
+			want = 2
+		}
+		if len(g.Bars) != want || !strings.Contains(g.Label, "process") {
+			t.Errorf("followers' group %q: %d bars, want %d, and its processes named", g.Label, len(g.Bars), want)
+		}
+	}
+	pg, _ := r.Get("cluster", "BenchmarkCoordinatedRefreshProcs/postgres").Metric("poll-p99/rtt")
+	for _, row := range secs[3].Table.Rows {
+		if row[0] == "postgres" && (row[1] != "4 OS processes" || row[8] != ratio(pg)) {
+			t.Errorf("postgres row %q: want 4 OS processes and polling p99 %s", row, ratio(pg))
+		}
+		if row[0] == "memory" && (row[1] != "1 (in-process)" || row[7] != "–") {
+			t.Errorf("memory row %q: want one process, no polling figure", row)
+		}
+	}
+	if strings.Contains(secs[3].Text, "over one store ask") {
+		t.Error("the followers' text still describes one process")
 	}
 }
 
