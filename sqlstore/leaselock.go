@@ -197,7 +197,7 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 		return fail(err)
 	}
 	if s.mysqlWake() {
-		s.holdWake(ctx, lk)
+		s.holdWake(lk)
 	}
 	return lk, nil
 }
@@ -210,7 +210,7 @@ type sqlLock struct {
 	key   string
 	owner string
 	lease time.Duration // of Lock; Extend takes its own
-	wake  *sql.Conn     // MySQL: holds the lock's named lock (lockwake_mysql.go)
+	wake  func()        // MySQL: releases the lock's named lock (lockwake_mysql.go)
 }
 
 // try makes one attempt to take the lock.

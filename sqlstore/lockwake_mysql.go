@@ -26,6 +26,10 @@ import (
 // to the server for this long at most.
 const wakeWaitSeconds = 1
 
+// wakeAnswer is how long past a GET_LOCK's own time-out a waiter waits for
+// the server's answer before it takes its connection for dead.
+const wakeAnswer = 2 * time.Second
+
 // wakePause is the least time between two GET_LOCKs of one waiter that
 // got the named lock: when no one holds it (a holder killed, whose lease
 // still runs), the waiter would otherwise try the lock table without
@@ -50,42 +54,58 @@ func (s *Store) mysqlWake() bool {
 	return m <= 0 || m >= 4 // a waiter's and a holder's connections, besides the lock's own
 }
 
-// holdWake takes the named lock of k on a connection that k keeps until
-// Unlock (releaseWake). A waiter that holds it for a moment (between its
-// GET_LOCK and its RELEASE_LOCK) is waited for a few times; when it cannot
-// be taken, k's waiters fall back to their poll.
-func (s *Store) holdWake(ctx context.Context, k *sqlLock) {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return
+// holdWake has k hold its named lock until Unlock (releaseWake), from a
+// goroutine on a connection of its own: it waits for it in GET_LOCK, for
+// as long as k is held, since a waiter may hold it for a moment (between
+// its GET_LOCK and its RELEASE_LOCK), and a holder whose lease ran out
+// while it hung may hold it until its session ends. Lock does not wait for
+// it; until it is held, k's waiters see it free and try the lock table at
+// most every wakePause.
+func (s *Store) holdWake(k *sqlLock) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	k.wake = func() {
+		cancel()
+		<-done
 	}
 	name := s.wakeName(k.key)
-	for range 5 {
-		var got sql.NullInt64
-		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", name).Scan(&got); err != nil {
-			break
-		}
-		if got.Valid && got.Int64 == 1 {
-			k.wake = conn
+	go func() {
+		defer close(done)
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
 			return
 		}
-		time.Sleep(time.Millisecond)
-	}
-	discard(conn)
+		for ctx.Err() == nil {
+			qctx, qcancel := context.WithTimeout(ctx, wakeWaitSeconds*time.Second+wakeAnswer)
+			var got sql.NullInt64
+			err := conn.QueryRowContext(qctx, "SELECT GET_LOCK(?, "+strconv.Itoa(wakeWaitSeconds)+")", name).Scan(&got)
+			qcancel()
+			if err != nil {
+				discard(conn) // cut by the cancel, or broken
+				return
+			}
+			if got.Valid && got.Int64 == 1 {
+				break
+			}
+		}
+		<-ctx.Done() // Unlock
+		rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer rcancel()
+		if _, err := conn.ExecContext(rctx, "DO RELEASE_LOCK(?)", name); err != nil {
+			discard(conn) // closing the session releases it
+			return
+		}
+		_ = conn.Close()
+	}()
 }
 
-// releaseWake releases k's named lock, waking its waiters.
-func (s *Store) releaseWake(ctx context.Context, k *sqlLock) {
-	if k.wake == nil {
-		return
+// releaseWake releases k's named lock, waking its waiters, and waits for
+// its goroutine to end.
+func (s *Store) releaseWake(_ context.Context, k *sqlLock) {
+	if k.wake != nil {
+		k.wake()
+		k.wake = nil
 	}
-	conn := k.wake
-	k.wake = nil
-	if _, err := conn.ExecContext(ctx, "DO RELEASE_LOCK(?)", s.wakeName(k.key)); err != nil {
-		discard(conn) // closing the session releases it
-		return
-	}
-	_ = conn.Close()
 }
 
 // discard closes conn and keeps it out of the pool (the server then
@@ -112,8 +132,14 @@ func (s *Store) mysqlListen(key string) func(context.Context) (<-chan struct{}, 
 			defer close(done)
 			defer close(ch) // the subscription is lost, or stopped
 			for lctx.Err() == nil {
+				// A server that does not answer when the GET_LOCK is due
+				// (a connection dead without a word) ends the listening:
+				// the waiter polls.
+				qctx, qcancel := context.WithTimeout(lctx, wakeWaitSeconds*time.Second+wakeAnswer)
 				var got sql.NullInt64
-				if err := conn.QueryRowContext(lctx, "SELECT GET_LOCK(?, "+strconv.Itoa(wakeWaitSeconds)+")", name).Scan(&got); err != nil {
+				err := conn.QueryRowContext(qctx, "SELECT GET_LOCK(?, "+strconv.Itoa(wakeWaitSeconds)+")", name).Scan(&got)
+				qcancel()
+				if err != nil {
 					return
 				}
 				if !got.Valid || got.Int64 != 1 {
