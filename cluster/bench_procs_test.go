@@ -85,8 +85,34 @@ func BenchmarkCoordinatedRefreshProcs(b *testing.B) {
 		benchCoordinated(b, storeCase{"memory", func(testing.TB) string { return "memory:" }}, benchZohoDelay)
 	})
 	for _, sc := range storeCases() {
-		b.Run(sc.name, func(b *testing.B) { benchProcs(b, sc) })
+		b.Run(sc.name, func(b *testing.B) { benchProcs(b, ownTable(sc)) })
 	}
+}
+
+// ownTable gives a SQL server's store case a table of this process's own,
+// dropped at the end, so that the cluster tests of other processes on the
+// same server (zohoauth_cluster_test) do not meet its tokens nor its locks.
+func ownTable(sc storeCase) storeCase {
+	if sc.name != "mysql" && sc.name != "postgres" {
+		return sc
+	}
+	table := fmt.Sprintf("zohoauth_benchp_%d", os.Getpid())
+	return storeCase{sc.name, func(t testing.TB) string {
+		raw := strings.Replace(sc.url(t), "table=zohoauth_cluster_test", "table="+table, 1)
+		t.Cleanup(func() {
+			s, err := openURL(context.Background(), raw)
+			if err != nil {
+				return
+			}
+			defer s.Close()
+			if db, ok := s.(*sqlstore.Store); ok {
+				for _, suffix := range []string{"", sqlstore.LockTableSuffix, sqlstore.LifecycleTableSuffix} {
+					_, _ = db.DB().ExecContext(context.Background(), "DROP TABLE IF EXISTS "+table+suffix)
+				}
+			}
+		})
+		return raw
+	}}
 }
 
 // procRound is what one child reported of one round.
