@@ -76,9 +76,11 @@
 // lock between two files, so the directory must stay in place while the
 // store is used), and works with a cancelled context. A process stopped
 // inside a read-modify-write (SIGSTOP) makes Extend and Unlock fail after
-// two seconds rather than hang, and Lock wait on. Waiters poll
-// every 10 to 50 ms, jittered; goroutines of one Store are woken by its
-// Unlock at once. Lease times are read from the store's clock (WithClock),
+// two seconds rather than hang, and Lock wait on. Waiters watch the lease
+// file (inotify, on Linux) and try again when a release writes it, with a
+// fallback poll of 250 ms at most and a try at the lease's end; elsewhere,
+// or WithoutLockWake, they poll every 10 to 50 ms, jittered. Goroutines of
+// one Store are woken by its Unlock at once. Lease times are read from the store's clock (WithClock),
 // the system's wall clock by default, which every process sharing the file
 // must agree on: a step of the clock shortens or stretches live leases.
 // Lease files are not synced: after a power loss an old lease at worst holds

@@ -84,11 +84,16 @@
 // PostgreSQL and SQLite; ON DUPLICATE KEY UPDATE with IF on MySQL, whose
 // owner is then read back); extending and releasing are an UPDATE and a
 // DELETE on name and owner, so a stale owner can do neither
-// (zohoauth.ErrLockLost). Waiters poll every 10 to 50 ms, jittered. On
+// (zohoauth.ErrLockLost). Waiters are woken by a release in any process —
+// PostgreSQL's LISTEN/NOTIFY, MySQL's GET_LOCK on a named lock the holder
+// holds (a wake-up only: the lease decides), a watch of a SQLite file's
+// directory (inotify) — and keep a fallback poll of 250 ms at most; without
+// a wake-up (WithoutLockWake) they poll every 10 to 50 ms, jittered. On
 // PostgreSQL the lock table is UNLOGGED, so that a lock costs no WAL flush:
 // a server crash or a fail-over frees every lock (holders learn it at their
 // next Extend, and their writes are guarded by SwapToken).
-// Locks die with their lease, not with a connection: MySQL's GET_LOCK and
+// Locks die with their lease, not with a connection: MySQL's GET_LOCK (used
+// above for wake-ups only) and
 // PostgreSQL's session advisory locks would free a crashed holder's lock at
 // once, but they cannot lapse under a holder that hangs with its connection
 // open, and a pool hands sessions around, so they are not used. A lock
