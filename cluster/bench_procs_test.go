@@ -294,7 +294,7 @@ func TestBenchChild(t *testing.T) {
 		}
 		defer s.Close()
 		tm := &timing{}
-		a := auth.New(s, auth.Options{
+		a := mustNew(s, auth.Options{
 			Accounts: &accounts.Client{Environment: environment(os.Getenv(envEmulator)), HTTPClient: &http.Client{Transport: tm}},
 			Margin:   time.Millisecond,
 			Logger:   debugLogger(),
