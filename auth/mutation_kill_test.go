@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
 	"github.com/zohoauth/zohoauth/auth"
@@ -358,5 +361,106 @@ func TestRenewalReleasesLockQuietly(t *testing.T) {
 	e.a.WaitIdle()
 	if strings.Contains(e.logs.String(), "refresh lock not released") {
 		t.Fatalf("a released lock logged as not released:\n%s", e.logs.String())
+	}
+}
+
+// failFindByID is a store whose FindTokenByID fails while fail is set.
+type failFindByID struct {
+	zohoauth.Store
+	fail atomic.Bool
+}
+
+var errFindDown = errors.New("the store is down")
+
+func (s *failFindByID) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
+	if s.fail.Load() {
+		return nil, errFindDown
+	}
+	return s.Store.FindTokenByID(ctx, id)
+}
+
+// spanAttr returns the value of the attribute k of span s, or "" if it
+// has none.
+func spanAttr(s sdktrace.ReadOnlySpan, k string) (string, bool) {
+	for _, kv := range s.Attributes() {
+		if string(kv.Key) == k {
+			return kv.Value.Emit(), true
+		}
+	}
+	return "", false
+}
+
+// TestTelemetryNamesTheToken kills the mutants of metrics.go's renew (the
+// token id of the renewal span, of the refresh_failed event when the
+// renewal failed before reading the token), of storeCall (the token id of
+// a store call's span, the error status of a failed call only) and of the
+// tokens gauge (a warning logged when its callback was registered, the
+// callback left registered after Close).
+func TestTelemetryNamesTheToken(t *testing.T) {
+	o := newOtel(t)
+	rec := &recorder{}
+	fs := &failFindByID{Store: memory.New()}
+	e := newEnvWith(t, fs, func(opts *auth.Options) { o.options(opts); opts.OnEvent = rec.hook })
+	h, _ := e.login()
+
+	// A login into the id of a stored token: the renewal span names it.
+	g := e.grantToken()
+	g.ID = h.ID()
+	if _, err := e.a.Login(ctx, g, ""); err != nil {
+		t.Fatal(err)
+	}
+	// A renewal that fails at its first read of the store.
+	fs.fail.Store(true)
+	if _, err := h.Refresh(ctx); !errors.Is(err, errFindDown) {
+		t.Fatalf("Refresh with the store down = %v, want %v", err, errFindDown)
+	}
+	fs.fail.Store(false)
+	e.a.FlushEvents()
+	if ev := rec.of(auth.EventRefreshFailed); len(ev) != 1 || ev[0].TokenID != h.ID() {
+		t.Fatalf("refresh_failed events %+v, want one of token %s", ev, h.ID())
+	}
+
+	var logins, byID, notFound int
+	for _, s := range o.spans.Ended() {
+		id, hasID := spanAttr(s, "zohoauth.token.id")
+		outcome, _ := spanAttr(s, "zohoauth.outcome")
+		switch {
+		case s.Name() == "zohoauth.refresh" && outcome == "exchanged" && id == h.ID():
+			logins++
+		case s.Name() == "zohoauth.store.find_by_id":
+			byID++
+			if id != h.ID() {
+				t.Errorf("span %s names token %q, want %s", s.Name(), id, h.ID())
+			}
+		case s.Name() == "zohoauth.store.find" && hasID:
+			t.Errorf("span %s of a query names token %q", s.Name(), id)
+		}
+		if strings.HasPrefix(s.Name(), "zohoauth.store.") {
+			failed := outcome != "ok" && outcome != "not_found"
+			if got := s.Status().Code == codes.Error; got != failed || (len(s.Events()) > 0) != failed {
+				t.Errorf("span %s with outcome %s: status %v, %d events", s.Name(), outcome, s.Status(), len(s.Events()))
+			}
+			if outcome == "not_found" {
+				notFound++
+			}
+		}
+	}
+	if logins != 1 || byID == 0 || notFound == 0 {
+		t.Errorf("%d exchange spans naming token %s (want 1), %d find_by_id spans, %d not_found store spans", logins, h.ID(), byID, notFound)
+	}
+
+	if strings.Contains(e.logs.String(), "gauge of tokens by state is not observed") {
+		t.Errorf("the gauge's registration logged as failed:\n%s", e.logs.String())
+	}
+	if g := gauge(t, o.collect(t)[auth.MetricTokens]); len(g) == 0 {
+		t.Fatal("no tokens gauge before Close")
+	}
+	if err := e.a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := o.collect(t)[auth.MetricTokens]; ok {
+		if g := gauge(t, m); len(g) != 0 {
+			t.Errorf("tokens gauge still observed after Close: %v", g)
+		}
 	}
 }
