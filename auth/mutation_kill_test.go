@@ -464,3 +464,136 @@ func TestTelemetryNamesTheToken(t *testing.T) {
 		}
 	}
 }
+
+// gatedStore is a memory store (with its lock and guarded save) whose
+// next FindTokenByID, once armed, says it is entered and waits for
+// release; while jump is set, each SaveToken and SwapToken moves clk
+// forward by jump after saving.
+type gatedStore struct {
+	*memory.Store
+	clk              interface{ Advance(time.Duration) }
+	armed            atomic.Bool
+	jump             atomic.Int64
+	entered, release chan struct{}
+}
+
+func newGatedStore() *gatedStore {
+	return &gatedStore{Store: memory.New(), entered: make(chan struct{}, 1), release: make(chan struct{})}
+}
+
+func (s *gatedStore) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
+	if s.armed.CompareAndSwap(true, false) {
+		s.entered <- struct{}{}
+		<-s.release
+	}
+	return s.Store.FindTokenByID(ctx, id)
+}
+
+func (s *gatedStore) SaveToken(ctx context.Context, t *zohoauth.Token) error {
+	err := s.Store.SaveToken(ctx, t)
+	if d := s.jump.Load(); d != 0 {
+		s.clk.Advance(time.Duration(d))
+	}
+	return err
+}
+
+func (s *gatedStore) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
+	err := s.Store.SwapToken(ctx, old, t)
+	if d := s.jump.Load(); d != 0 {
+		s.clk.Advance(time.Duration(d))
+	}
+	return err
+}
+
+// TestInvalidateForcesAfterJoiningAKeptToken kills the mutants of
+// entry.go:238 (f.st.access != failedAccess) and 241 (f.st.phase !=
+// expired): an Invalidate of access that joins a background renewal which
+// kept access (the store held it with a later expiry) forces a renewal of
+// its own and returns the new access token, not the rejected one.
+func TestInvalidateForcesAfterJoiningAKeptToken(t *testing.T) {
+	gs := newGatedStore()
+	e := newEnvWith(t, gs, nil)
+	gs.clk = e.clk
+	h, first := e.login()
+	e.clk.Advance(56 * time.Minute) // in the 5-minute margin: stale
+	tok := e.stored(h.ID())
+	tok.Expiry = e.clk.Now().Add(time.Hour).Truncate(time.Millisecond)
+	if err := gs.Store.SaveToken(ctx, tok); err != nil { // same access, later expiry
+		t.Fatal(err)
+	}
+	gs.armed.Store(true)
+	if got, err := h.AccessToken(ctx); err != nil || got != first { // stale: kicks a renewal
+		t.Fatalf("AccessToken in the margin = %q, %v; want the current token", got, err)
+	}
+	<-gs.entered // the background renewal reads the store
+	type result struct {
+		access string
+		err    error
+	}
+	got := make(chan result, 1)
+	go func() {
+		a, err := h.Invalidate(ctx, first)
+		got <- result{a, err}
+	}()
+	time.Sleep(50 * time.Millisecond) // let Invalidate join the renewal (if it does not, it starts one: no false failure)
+	close(gs.release)
+	r := <-got
+	if r.err != nil || r.access == first || r.access != e.stored(h.ID()).AccessToken {
+		t.Fatalf("Invalidate(rejected) after joining a renewal that kept it = %q, %v; want a new stored token", r.access, r.err)
+	}
+}
+
+// TestTokenIssuedPastItsExpiryIsUsable kills the three mutants of
+// entry.go:282: a token Zoho just issued is handed out even if the clock
+// says it expired by the time it was saved (here each save takes two
+// hours of the fake clock); without that, every renewal's token is
+// expired on arrival and AccessToken fails.
+func TestTokenIssuedPastItsExpiryIsUsable(t *testing.T) {
+	gs := newGatedStore()
+	e := newEnvWith(t, gs, nil)
+	gs.clk = e.clk
+	h, first := e.login()
+	e.clk.Advance(2 * time.Hour)
+	gs.jump.Store(int64(2 * time.Hour))
+	got, err := h.AccessToken(ctx)
+	gs.jump.Store(0)
+	if err != nil || got == first || got != e.stored(h.ID()).AccessToken {
+		t.Fatalf("AccessToken renewed by a save that outlived the token = %q, %v; want the new stored token", got, err)
+	}
+}
+
+// TestCloseDuringRenewal kills the mutant err != nil of entry.go:278: a
+// renewal that succeeds after Close does not install its token; its waiter
+// gets ErrClosed.
+func TestCloseDuringRenewal(t *testing.T) {
+	gs := newGatedStore()
+	e := newEnvWith(t, gs, nil)
+	gs.clk = e.clk
+	h, _ := e.login()
+	e.clk.Advance(2 * time.Hour)
+	gs.armed.Store(true)
+	got := make(chan error, 1)
+	go func() {
+		_, err := h.AccessToken(ctx)
+		got <- err
+	}()
+	<-gs.entered // the renewal reads the store
+	closed := make(chan error, 1)
+	go func() { closed <- e.a.Close() }()
+	for { // until Close has reached the token's entry
+		c, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
+		_, err := h.AccessToken(c)
+		cancel()
+		if errors.Is(err, auth.ErrClosed) {
+			break
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // the entry is marked closed just after it is marked dead
+	close(gs.release)
+	if err := <-got; !errors.Is(err, auth.ErrClosed) {
+		t.Fatalf("AccessToken whose renewal ended after Close = %v, want ErrClosed", err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+}
