@@ -597,3 +597,48 @@ func TestCloseDuringRenewal(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// onRevoke runs before each revoke request it forwards to the emulator.
+type onRevoke struct {
+	mu     sync.Mutex
+	before func()
+}
+
+func (r *onRevoke) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/oauth/v2/token/revoke") {
+		r.mu.Lock()
+		f := r.before
+		r.mu.Unlock()
+		if f != nil {
+			f()
+		}
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestRevokeKeepsALoginThatReplacedTheToken kills the mutant err != nil of
+// revoke.go:225: when a new login replaced the token in the store while
+// Zoho revoked the old one, the revoke keeps the new token and reports a
+// store-stage failure.
+func TestRevokeKeepsALoginThatReplacedTheToken(t *testing.T) {
+	hook := &onRevoke{}
+	e := newEnv(t, func(o *auth.Options) { o.Accounts.HTTPClient = &http.Client{Transport: hook} })
+	tok := e.loginAs(clientID, email)
+	replaced := tok.Clone()
+	replaced.RefreshToken = "1000.replaced-by-a-new-login.0123456789abcdef"
+	hook.before = func() { // another process's login saves its new token
+		if err := e.store.SaveToken(context.Background(), replaced); err != nil {
+			t.Error(err)
+		}
+	}
+	rep, err := e.a.RevokeUser(ctx, email)
+	if err == nil && (rep == nil || len(rep.Failed) == 0) {
+		t.Fatalf("RevokeUser with a login in between = %+v, %v; want a failure", rep, err)
+	}
+	if rep != nil && (len(rep.Failed) != 1 || rep.Failed[0].Stage != auth.StageStore) {
+		t.Errorf("failures %+v, want one at the store stage", rep.Failed)
+	}
+	if got := e.stored(tok.ID); got.RefreshToken != replaced.RefreshToken {
+		t.Fatalf("stored refresh token %s, want the new login's", zohoauth.Fingerprint(got.RefreshToken))
+	}
+}
