@@ -6,6 +6,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -640,5 +641,63 @@ func TestRevokeKeepsALoginThatReplacedTheToken(t *testing.T) {
 	}
 	if got := e.stored(tok.ID); got.RefreshToken != replaced.RefreshToken {
 		t.Fatalf("stored refresh token %s, want the new login's", zohoauth.Fingerprint(got.RefreshToken))
+	}
+}
+
+// rejecting answers every request with Zoho's 401 INVALID_TOKEN, closing
+// its body, and records the Authorization header of each.
+type rejecting struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (r *rejecting) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.seen = append(r.seen, req.Header.Get("Authorization"))
+	r.mu.Unlock()
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+	return &http.Response{StatusCode: http.StatusUnauthorized, Header: http.Header{}, Request: req,
+		Body: io.NopCloser(strings.NewReader(`{"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"}`))}, nil
+}
+
+// closeCount is a request body that counts its Close calls.
+type closeCount struct {
+	io.Reader
+	n *atomic.Int32
+}
+
+func (c closeCount) Close() error { c.n.Add(1); return nil }
+
+// TestTransportChecksTheRenewedTokensHost kills the mutants of
+// transport.go:109 (fresh.access == access: the host check of the replay
+// skipped for a renewed token) and 114 (replay == req: the replay's body
+// left open on failure): after a 401, a renewal whose token names another
+// API domain (Zoho's EU data center) is not replayed to the old one; the
+// call fails with ErrForeignHost, the new token is sent nowhere and the
+// body prepared for the replay is closed.
+func TestTransportChecksTheRenewedTokensHost(t *testing.T) {
+	srv, calls := forgingAccounts(t, "https://www.zohoapis.eu")
+	h := storedHandle(t, "https://www.zohoapis.com", &accounts.Client{BaseURL: srv.URL})
+	base := &rejecting{}
+	var closes atomic.Int32
+	req, err := http.NewRequest(http.MethodPost, "https://www.zohoapis.com/crm/v8/Leads", strings.NewReader(`{"data":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.GetBody = func() (io.ReadCloser, error) {
+		return closeCount{Reader: strings.NewReader(`{"data":[]}`), n: &closes}, nil
+	}
+	resp, err := h.Client(base).Do(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	isErr(t, err, auth.ErrForeignHost)
+	if calls.Load() != 1 || len(base.seen) != 1 || base.seen[0] != auth.HeaderPrefix+"1000.the-access-token" {
+		t.Fatalf("%d renewals, requests sent with %q; want one renewal, one request with the old token", calls.Load(), base.seen)
+	}
+	if closes.Load() != 1 {
+		t.Fatalf("the replay's body closed %d times, want once", closes.Load())
 	}
 }
