@@ -701,3 +701,44 @@ func TestTransportChecksTheRenewedTokensHost(t *testing.T) {
 		t.Fatalf("the replay's body closed %d times, want once", closes.Load())
 	}
 }
+
+// TestLoginBookForgetsTheRevokedToken kills the mutant r.sum != old of
+// limits.go:87: a login that replaced and revoked a refresh token drops
+// that one from the book of live refresh tokens, not another (here the
+// oldest, which the next login past Zoho's limit must name).
+func TestLoginBookForgetsTheRevokedToken(t *testing.T) {
+	rec := &recorder{}
+	e := newEnv(t, func(o *auth.Options) { o.OnEvent = rec.hook })
+	_ = e.a.Close()
+	e.store = &rowPerLogin{}
+	e.a = mustNew(e.store, e.opts)
+	t.Cleanup(func() { _ = e.a.Close() })
+	login := func(id string) string {
+		t.Helper()
+		g := e.grantToken()
+		g.ID = id
+		h, err := e.a.Login(ctx, g, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clk.Advance(time.Minute) // Zoho's grant-code limit
+		return h.ID()
+	}
+	var ids []string
+	for range auth.MaxRefreshTokens { // the limit reached, one row each
+		ids = append(ids, login(""))
+	}
+	last := ids[len(ids)-1]
+	if got := login(last); got != last { // replaces (and revokes) the newest: still 20 live
+		t.Fatalf("login into %s saved %s", last, got)
+	}
+	e.a.FlushEvents()
+	if ev := rec.of(auth.EventLoginLimit); len(ev) != 0 || len(rec.of(auth.EventRevoked)) != 1 {
+		t.Fatalf("after replacing the newest: login_limit %v, %d revoked events; want none and one", ev, len(rec.of(auth.EventRevoked)))
+	}
+	login("") // the 21st live refresh token: Zoho deletes the oldest
+	e.a.FlushEvents()
+	if ev := rec.of(auth.EventLoginLimit); len(ev) != 1 || ev[0].OldTokenID != ids[0] {
+		t.Fatalf("login_limit events %v, want one naming the oldest token %s", ev, ids[0])
+	}
+}
