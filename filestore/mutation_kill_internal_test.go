@@ -177,3 +177,21 @@ func TestLeaseFreeAtExpiry(t *testing.T) {
 		t.Error("a lease without owner is not free")
 	}
 }
+
+// TestParseCRAtTheEndOfAnOpenQuotedField kills the mutant r.pos-1 of
+// csv.go:284: a file that ends with a CR inside a quoted field never
+// closed (a torn write) is a ParseError naming the field's line, not an
+// index out of range.
+func TestParseCRAtTheEndOfAnOpenQuotedField(t *testing.T) {
+	for _, data := range []string{
+		Header + "1,\"user\r",
+		Header + "1,\"user\r\n",
+		Header + "\"\r",
+	} {
+		_, err := Parse([]byte(data))
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Line != 2 || !strings.Contains(pe.Reason, "not closed") {
+			t.Errorf("Parse(%q) = %v, want a ParseError of line 2: quoted field not closed", data, err)
+		}
+	}
+}
