@@ -195,3 +195,49 @@ func TestParseCRAtTheEndOfAnOpenQuotedField(t *testing.T) {
 		}
 	}
 }
+
+// TestTornFileSettleBoundaries kills the mutants of store.go:704 (>= and
+// <= at ±settleWindow: a version changed exactly settleWindow ago, or
+// that far in the future, is not recent) and 710 (== '\r': a file that
+// grew by a row cut before its line break is unfinished, even when what
+// was written parses).
+func TestTornFileSettleBoundaries(t *testing.T) {
+	ctx := t.Context()
+	s, path, freeze, slept := tornStore(t)
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindTokenByID(ctx, "10"); err != nil {
+		t.Fatal(err)
+	}
+	slept()
+
+	// A row being appended: it parses, but has no line break yet.
+	writeInPlace(t, path, string(whole)+"12,g@h.com:1,cid,cs,rt12,at12,,1795879420615,,https://www.zoh")
+	freeze(0)
+	if got, err := s.FindTokenByID(ctx, "12"); !errors.Is(err, zohoauth.ErrNotFound) {
+		t.Fatalf("a row cut before its line break was read: %v, %v", got, err)
+	}
+	if d := slept(); d == 0 {
+		t.Fatal("a file that grew by an unfinished row was not read again")
+	}
+
+	// Emptied exactly settleWindow ago, or stamped that far ahead: not
+	// being written, an empty store at once.
+	for _, age := range []time.Duration{settleWindow, -settleWindow} {
+		writeInPlace(t, path, string(whole))
+		freeze(2 * settleWindow)
+		if _, err := s.FindTokenByID(ctx, "10"); err != nil {
+			t.Fatal(err)
+		}
+		writeInPlace(t, path, "")
+		freeze(age)
+		if _, err := s.FindTokenByID(ctx, "10"); !errors.Is(err, zohoauth.ErrNotFound) {
+			t.Fatalf("a file emptied %v ago: %v, want ErrNotFound", age, err)
+		}
+		if d := slept(); d != 0 {
+			t.Fatalf("a file emptied %v ago was read again after %v", age, d)
+		}
+	}
+}
