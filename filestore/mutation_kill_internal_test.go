@@ -4,6 +4,7 @@ package filestore
 // that lived: each names the line it guards.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -238,6 +239,111 @@ func TestTornFileSettleBoundaries(t *testing.T) {
 		}
 		if d := slept(); d != 0 {
 			t.Fatalf("a file emptied %v ago was read again after %v", age, d)
+		}
+	}
+}
+
+// TestHoldsRecordOfSeveralIDs kills the mutants of lifecycle.go:264
+// (len(ids) != 1: with several ids, a record of any of them counts, not
+// only of the first), 273 (len(data) >= 0: the scan of a side file without
+// the ids ends) and 275 (i > 0: an empty line, an operator's edit, ends a
+// line like any other).
+func TestHoldsRecordOfSeveralIDs(t *testing.T) {
+	data := []byte(lifecycleHeader + "\n1,x\n\n22,y\n")
+	for _, tc := range []struct {
+		ids  []string
+		want bool
+	}{
+		{[]string{"22"}, true},
+		{[]string{"2"}, false},
+		{[]string{"9", "22"}, true},
+		{[]string{"9", "2"}, false},
+		{[]string{"22", "9"}, true},
+	} {
+		if got := holdsRecordOf(data, tc.ids); got != tc.want {
+			t.Errorf("holdsRecordOf(%q) = %v, want %v", tc.ids, got, tc.want)
+		}
+	}
+}
+
+// TestLifecycleEmptyLineIsNotTorn kills the mutant i <= 0 of
+// lifecycle.go:340: an empty line in the side file is a line with the
+// wrong number of fields, not a torn last line.
+func TestLifecycleEmptyLineIsNotTorn(t *testing.T) {
+	_, err := parseLifecycles([]byte(lifecycleHeader + "\n\n"))
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Line != 2 || strings.Contains(pe.Reason, "torn") {
+		t.Fatalf("parseLifecycles(header, empty line) = %v, want a ParseError of line 2 that is not a torn write", err)
+	}
+}
+
+// TestWalkRestartsFromAnotherID kills the mutant w.last != after of
+// pager.go:136: a page asked after an id other than where the kept walk
+// ended (here the first page again) starts a new walk instead of resuming
+// the old one.
+func TestWalkRestartsFromAnotherID(t *testing.T) {
+	want := walkTokens(10)
+	s := walkFile(t, marshal(t, want))
+	for i := range 2 {
+		page, err := s.TokensAfter(t.Context(), "", 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sameTokens(page, want[:3]); err != nil {
+			t.Fatalf("first page, walk %d: %v", i+1, err)
+		}
+	}
+	page, err := s.TokensAfter(t.Context(), want[2].ID, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sameTokens(page, want[3:6]); err != nil {
+		t.Fatalf("second page: %v", err)
+	}
+}
+
+// TestWalkOfRepeatedIDFails kills the mutant compareOrder(…) > 0 of
+// pager.go:242: a file that holds one id twice is not streamed (the walk
+// would hand out both tokens); the whole read refuses it.
+func TestWalkOfRepeatedIDFails(t *testing.T) {
+	tokens := walkTokens(4)
+	dup := tokens[2].Clone()
+	dup.ID = tokens[1].ID
+	data := marshal(t, tokens)
+	row := appendRow(nil, dup, crlf)
+	i := bytes.Index(data, appendRow(nil, tokens[2], crlf))
+	data = append(append(append([]byte{}, data[:i]...), row...), data[i:]...)
+	s := walkFile(t, data)
+	if page, err := s.TokensAfter(t.Context(), "", 10); err == nil {
+		t.Fatalf("TokensAfter of a file with id %s twice = %d tokens, no error", dup.ID, len(page))
+	}
+}
+
+// TestRowCacheChangesLineBreak kills the mutant c.eol == eol of
+// rowcache.go:43: after a file written with CRLF, one written with LF
+// copies no CRLF line.
+func TestRowCacheChangesLineBreak(t *testing.T) {
+	tokens := walkTokens(5)
+	var c rowCache
+	if got, want := c.file(tokens, crlf), appendRows(nil, tokens, crlf); !bytes.Equal(got, want) {
+		t.Fatalf("CRLF file:\n%q\nwant\n%q", got, want)
+	}
+	if got, want := c.file(tokens, lf), appendRows(nil, tokens, lf); !bytes.Equal(got, want) {
+		t.Fatalf("LF file after a CRLF one:\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestLifecycleBadTimeNamesItsColumn kills the mutant names[1-i] of
+// lifecycle.go:380: a time that is not epoch milliseconds is reported
+// with its own column's name.
+func TestLifecycleBadTimeNamesItsColumn(t *testing.T) {
+	for i, col := range []string{"login_at", "last_used_at", "last_refresh_at", "last_failure_at", "exhausted_at"} {
+		f := []string{"1", "", "", "", "", "", "0", "0", `""`}
+		f[1+i] = "yesterday"
+		_, err := parseLifecycles([]byte(lifecycleHeader + "\n" + strings.Join(f, ",") + "\n"))
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Line != 2 || pe.Column != col {
+			t.Errorf("a bad %s: %v, want a ParseError of line 2, column %s", col, err, col)
 		}
 	}
 }
