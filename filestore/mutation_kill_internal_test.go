@@ -347,3 +347,35 @@ func TestLifecycleBadTimeNamesItsColumn(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkOfUnfinishedFileWaits kills the mutant sc.last != '\r' of
+// pager.go:424: a file without its last line break, changed half a second
+// ago (past the racy window, inside the settle window), is not streamed:
+// the whole read waits for the writer to finish.
+func TestWalkOfUnfinishedFileWaits(t *testing.T) {
+	want := walkTokens(5)
+	data := marshal(t, want)
+	path := filepath.Join(t.TempDir(), DefaultFile)
+	if err := os.WriteFile(path, data[:len(data)-len(crlf)], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mtime := time.Now().Add(-settleWindow / 2)
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	var slept time.Duration
+	s.sleep = func(d time.Duration) { slept += d }
+	s.now = func() time.Time { return mtime.Add(settleWindow / 2) }
+	page, err := s.TokensAfter(t.Context(), "", 10)
+	if err != nil || len(page) != len(want) {
+		t.Fatalf("TokensAfter of an unfinished file = %d tokens, %v", len(page), err)
+	}
+	if slept == 0 {
+		t.Fatal("an unfinished file changed within the settle window was streamed at once")
+	}
+}
