@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/zohoauth/zohoauth/storetest"
 )
 
 // wakePair returns two Stores on one token file (two processes, as far as
@@ -21,39 +23,12 @@ func wakePair(t *testing.T) (holder, waiter *Store) {
 	return holder, waiter
 }
 
-func lockAsync(ctx context.Context, s *Store, name string) <-chan error {
-	got := make(chan error, 1)
-	go func() {
-		lk, err := s.Lock(ctx, name, time.Minute)
-		if err == nil {
-			err = lk.Unlock(context.WithoutCancel(ctx))
-		}
-		got <- err
-	}()
-	return got
-}
-
 // A release by another process wakes the waiter, whose polls are an hour
 // apart and whose holder's lease runs a minute: only the watch of the lease
 // file can end its wait in time.
 func TestLockWakeAcrossStores(t *testing.T) {
 	holder, waiter := wakePair(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	for range 3 {
-		lk, err := holder.Lock(ctx, "wake", time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := lockAsync(ctx, waiter, "wake")
-		time.Sleep(50 * time.Millisecond)
-		if err := lk.Unlock(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-got; err != nil {
-			t.Fatalf("waiter not woken by the release: %v", err)
-		}
-	}
+	storetest.LockWake(t, holder, waiter)
 }
 
 // The release of another lock (another lease file) does not end the wait,
@@ -62,39 +37,7 @@ func TestLockWakeAcrossStores(t *testing.T) {
 func TestLockWakeOtherNameRechecks(t *testing.T) {
 	holder, waiter := wakePair(t)
 	waiter.polls.min, waiter.polls.max = time.Millisecond, time.Hour // hour-long waits, but tries again after each event
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	mine, err := holder.Lock(ctx, "mine", time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := holder.Lock(ctx, "other", time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := lockAsync(ctx, waiter, "mine")
-	time.Sleep(100 * time.Millisecond)
-	if err := other.Unlock(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := mine.Extend(ctx, time.Minute); err != nil { // wakes the waiter: it must wait on
-		t.Fatal(err)
-	}
-	time.Sleep(100 * time.Millisecond)
-	select {
-	case err := <-got:
-		t.Fatalf("the waiter returned (%v) while the lock is held", err)
-	default:
-	}
-	if err := mine.Extend(ctx, time.Minute); err != nil {
-		t.Fatalf("the holder lost its lock to a woken waiter: %v", err)
-	}
-	if err := mine.Unlock(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-got; err != nil {
-		t.Fatalf("waiter: %v", err)
-	}
+	storetest.LockWakeOtherName(t, holder, waiter)
 }
 
 // A holder that dies without releasing writes nothing: the waiter takes
@@ -107,7 +50,7 @@ func TestLockWakeLostRelease(t *testing.T) {
 	if _, err := holder.Lock(ctx, "dead", 300*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-lockAsync(ctx, waiter, "dead"); err != nil {
+	if err := <-storetest.LockAsync(ctx, waiter, "dead"); err != nil {
 		t.Fatalf("the lease ran out but the waiter did not take the lock: %v", err)
 	}
 }
@@ -124,7 +67,7 @@ func TestLockWakeDisabled(t *testing.T) {
 	}
 	c, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
-	got := lockAsync(c, waiter, "x")
+	got := storetest.LockAsync(c, waiter, "x")
 	time.Sleep(50 * time.Millisecond)
 	_ = lk.Unlock(ctx)
 	if err := <-got; err == nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/zohoauth/zohoauth/storetest"
 )
 
 // wakePair returns two Stores on one prefix, each with a client of its own
@@ -30,40 +32,13 @@ func wakePairs(t *testing.T) map[string]func(t *testing.T) (holder, waiter *Stor
 	}
 }
 
-func lockAsync(ctx context.Context, s *Store, name string) <-chan error {
-	got := make(chan error, 1)
-	go func() {
-		lk, err := s.Lock(ctx, name, time.Minute)
-		if err == nil {
-			err = lk.Unlock(context.WithoutCancel(ctx))
-		}
-		got <- err
-	}()
-	return got
-}
-
 // A release published by another process wakes the waiter, whose polls
-// are an hour apart: only the message can end its wait in time.
+// are an hour apart: only the message can end its wait.
 func TestLockWakeAcrossClients(t *testing.T) {
 	for name, pair := range wakePairs(t) {
 		t.Run(name, func(t *testing.T) {
 			holder, waiter := pair(t)
-			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-			defer cancel()
-			for range 3 {
-				lk, err := holder.Lock(ctx, "wake", time.Minute)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := lockAsync(ctx, waiter, "wake")
-				time.Sleep(50 * time.Millisecond)
-				if err := lk.Unlock(ctx); err != nil {
-					t.Fatal(err)
-				}
-				if err := <-got; err != nil {
-					t.Fatalf("waiter not woken by the release: %v", err)
-				}
-			}
+			storetest.LockWake(t, holder, waiter)
 		})
 	}
 }
@@ -74,36 +49,7 @@ func TestLockWakeOtherNameRechecks(t *testing.T) {
 	for name, pair := range wakePairs(t) {
 		t.Run(name, func(t *testing.T) {
 			holder, waiter := pair(t)
-			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-			defer cancel()
-			mine, err := holder.Lock(ctx, "mine", time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
-			other, err := holder.Lock(ctx, "other", time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := lockAsync(ctx, waiter, "mine")
-			time.Sleep(100 * time.Millisecond)
-			if err := other.Unlock(ctx); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(100 * time.Millisecond)
-			select {
-			case err := <-got:
-				t.Fatalf("the waiter for %q returned (%v) when %q was released", "mine", err, "other")
-			default:
-			}
-			if err := mine.Extend(ctx, time.Minute); err != nil {
-				t.Fatalf("the holder lost its lock to a waiter woken for another: %v", err)
-			}
-			if err := mine.Unlock(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if err := <-got; err != nil {
-				t.Fatalf("waiter: %v", err)
-			}
+			storetest.LockWakeOtherName(t, holder, waiter)
 		})
 	}
 }
@@ -120,7 +66,7 @@ func TestLockWakeLostMessage(t *testing.T) {
 			if _, err := holder.Lock(ctx, "dead", 300*time.Millisecond); err != nil {
 				t.Fatal(err)
 			}
-			if err := <-lockAsync(ctx, waiter, "dead"); err != nil {
+			if err := <-storetest.LockAsync(ctx, waiter, "dead"); err != nil {
 				t.Fatalf("the lease ran out but the waiter did not take the lock: %v", err)
 			}
 		})
@@ -143,7 +89,7 @@ func TestLockWakeSubscriptionKilled(t *testing.T) {
 	if _, err := holder.Lock(ctx, "cut", time.Second); err != nil {
 		t.Fatal(err)
 	}
-	got := lockAsync(ctx, waiter, "cut")
+	got := storetest.LockAsync(ctx, waiter, "cut")
 	admin := holder.c.(*redis.Client)
 	killed := false
 	for !killed && ctx.Err() == nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth/sqlstore"
+	"github.com/zohoauth/zohoauth/storetest"
 )
 
 // wakeEngines are the engines whose waiters hear the releases of other
@@ -44,41 +45,13 @@ func twoStores(t *testing.T, e engine) (holder, waiter *sqlstore.Store) {
 	return holder, waiter
 }
 
-// lockAsync starts waiter.Lock(name) and returns where its result arrives.
-func lockAsync(ctx context.Context, s *sqlstore.Store, name string) <-chan error {
-	got := make(chan error, 1)
-	go func() {
-		lk, err := s.Lock(ctx, name, time.Minute)
-		if err == nil {
-			err = lk.Unlock(context.WithoutCancel(ctx))
-		}
-		got <- err
-	}()
-	return got
-}
-
 // A release in another process wakes the waiter, whose polls are an hour
 // apart: only the wake-up can end its wait before the test's deadline.
 func TestLockWakeAcrossStores(t *testing.T) {
 	for _, e := range wakeEngines(t) {
 		t.Run(e.name, func(t *testing.T) {
 			holder, waiter := twoStores(t, e)
-			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-			defer cancel()
-			for range 3 { // and again: one listener per wait, ended after it
-				lk, err := holder.Lock(ctx, "wake", time.Minute)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got := lockAsync(ctx, waiter, "wake")
-				time.Sleep(50 * time.Millisecond) // most often the waiter listens by now; either way it must get the lock
-				if err := lk.Unlock(ctx); err != nil {
-					t.Fatal(err)
-				}
-				if err := <-got; err != nil {
-					t.Fatalf("waiter not woken by the release: %v", err)
-				}
-			}
+			storetest.LockWake(t, holder, waiter)
 		})
 	}
 }
@@ -89,36 +62,7 @@ func TestLockWakeOtherNameRechecks(t *testing.T) {
 	for _, e := range wakeEngines(t) {
 		t.Run(e.name, func(t *testing.T) {
 			holder, waiter := twoStores(t, e)
-			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-			defer cancel()
-			mine, err := holder.Lock(ctx, "mine", time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
-			other, err := holder.Lock(ctx, "other", time.Minute)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := lockAsync(ctx, waiter, "mine")
-			time.Sleep(100 * time.Millisecond)
-			if err := other.Unlock(ctx); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(100 * time.Millisecond)
-			select {
-			case err := <-got:
-				t.Fatalf("the waiter for %q returned (%v) when %q was released", "mine", err, "other")
-			default:
-			}
-			if err := mine.Extend(ctx, time.Minute); err != nil {
-				t.Fatalf("the holder lost its lock to a waiter woken for another: %v", err)
-			}
-			if err := mine.Unlock(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if err := <-got; err != nil {
-				t.Fatalf("waiter: %v", err)
-			}
+			storetest.LockWakeOtherName(t, holder, waiter)
 		})
 	}
 }
@@ -135,7 +79,7 @@ func TestLockWakeLostNotification(t *testing.T) {
 			if _, err := holder.Lock(ctx, "dead", 300*time.Millisecond); err != nil {
 				t.Fatal(err) // never released: the holder "died"
 			}
-			if err := <-lockAsync(ctx, waiter, "dead"); err != nil {
+			if err := <-storetest.LockAsync(ctx, waiter, "dead"); err != nil {
 				t.Fatalf("the lease ran out but the waiter did not take the lock: %v", err)
 			}
 		})
@@ -166,7 +110,7 @@ func TestLockWakeListenerDropped(t *testing.T) {
 			if holder.Dialect() == sqlstore.MySQL {
 				before = mysqlIDs(t, holder, "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT GET_LOCK(?, 1)'")
 			}
-			got := lockAsync(ctx, waiter, "dropped")
+			got := storetest.LockAsync(ctx, waiter, "dropped")
 			var killed int
 			for killed == 0 && ctx.Err() == nil {
 				var err error
@@ -260,7 +204,7 @@ func TestLockWakeMySQLHolderKilled(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		got := lockAsync(ctx, waiter, "killed")
+		got := storetest.LockAsync(ctx, waiter, "killed")
 		// The holder takes its named lock in the background: once it has
 		// it, end its session.
 		n := 0
@@ -305,7 +249,7 @@ func TestLockWakeDisabled(t *testing.T) {
 			}
 			sqlstore.SetLockPolls(s, time.Hour, time.Hour, time.Hour)
 			c, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-			got := lockAsync(c, s, "x")
+			got := storetest.LockAsync(c, s, "x")
 			time.Sleep(50 * time.Millisecond)
 			_ = lk.Unlock(ctx)
 			err = <-got
