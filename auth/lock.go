@@ -69,24 +69,33 @@ func (a *Authenticator) lockFailed(ctx context.Context, req renewReq, err error,
 }
 
 // holder is a held store lock whose lease is extended every third of it
-// until release.
+// until it is stopped or released: the refresh lock of a renewal or a
+// revocation, and the sweep lock while a sweep runs.
 type holder struct {
-	a    *Authenticator
-	lk   zohoauth.Lock
-	ctx  context.Context // detached from the renewal's cancellation
-	log  *slog.Logger
-	lost atomic.Bool // an extension reported zohoauth.ErrLockLost
+	a     *Authenticator
+	lk    zohoauth.Lock
+	ctx   context.Context // detached from the work's cancellation
+	log   *slog.Logger
+	what  string        // "refresh lock", "sweep lock": for the log
+	lease time.Duration // of each extension
+	lost  atomic.Bool   // an extension reported zohoauth.ErrLockLost
 
 	mu    sync.Mutex // held while extending, so that release waits for it
 	done  bool
 	timer clock.Timer
 }
 
-// hold starts extending lk's lease on a's clock.
+// hold starts extending the refresh lock lk's lease (Options.Lease) on a's
+// clock.
 func (a *Authenticator) hold(ctx context.Context, lk zohoauth.Lock, log *slog.Logger) *holder {
-	h := &holder{a: a, lk: lk, ctx: context.WithoutCancel(ctx), log: log}
+	return a.holdFor(ctx, lk, "refresh lock", a.lease, log)
+}
+
+// holdFor starts extending lk's lease to lease, every third of it.
+func (a *Authenticator) holdFor(ctx context.Context, lk zohoauth.Lock, what string, lease time.Duration, log *slog.Logger) *holder {
+	h := &holder{a: a, lk: lk, ctx: context.WithoutCancel(ctx), log: log, what: what, lease: lease}
 	h.mu.Lock()
-	h.timer = a.clock.AfterFunc(a.extendEvery(), h.extend)
+	h.timer = a.clock.AfterFunc(h.every(), h.extend)
 	h.mu.Unlock()
 	return h
 }
@@ -100,35 +109,41 @@ func (h *holder) extend() {
 	if h.done {
 		return
 	}
-	every := h.a.extendEvery()
+	every := h.every()
 	ctx, cancel := context.WithTimeout(h.ctx, every)
-	err := h.lk.Extend(ctx, h.a.lease)
+	err := h.lk.Extend(ctx, h.lease)
 	cancel()
 	switch {
 	case errors.Is(err, zohoauth.ErrLockLost):
 		h.lost.Store(true)
-		h.log.Warn("zohoauth: refresh lock lost: its lease ran out", "error", err)
+		h.log.Warn("zohoauth: "+h.what+" lost: its lease ran out", "error", err)
 		return
 	case err != nil:
-		h.log.Warn("zohoauth: refresh lock lease not extended; retrying", "error", err)
+		h.log.Warn("zohoauth: "+h.what+" lease not extended; retrying", "error", err)
 	}
 	h.timer.Reset(every)
 }
 
-// extendEvery is the interval of lease extensions: a third of the lease, and
-// at least a millisecond.
-func (a *Authenticator) extendEvery() time.Duration { return max(a.lease/3, time.Millisecond) }
+// every is the interval of lease extensions: a third of the lease, and at
+// least a millisecond.
+func (h *holder) every() time.Duration { return max(h.lease/3, time.Millisecond) }
 
-// release stops the extensions and releases the lock, on a context detached
-// from the renewal's.
-func (h *holder) release() {
+// stop stops the extensions, waiting for one in flight; the lock stays held
+// until its lease runs out or it is released.
+func (h *holder) stop() {
 	h.mu.Lock()
 	h.done = true
 	h.timer.Stop()
 	h.mu.Unlock()
+}
+
+// release stops the extensions and releases the lock, on a context detached
+// from the renewal's.
+func (h *holder) release() {
+	h.stop()
 	ctx, cancel := context.WithTimeout(h.ctx, unlockTimeout)
 	defer cancel()
 	if err := h.lk.Unlock(ctx); err != nil && !h.lost.Load() {
-		h.log.Warn("zohoauth: refresh lock not released", "error", err)
+		h.log.Warn("zohoauth: "+h.what+" not released", "error", err)
 	}
 }

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/zohoauth/zohoauth"
-	"github.com/zohoauth/zohoauth/clock"
 	"github.com/zohoauth/zohoauth/storekit"
 )
 
@@ -189,8 +187,8 @@ func (a *Authenticator) Sweep(ctx context.Context, opts SweepOptions) (rep Sweep
 			}
 			return rep, fmt.Errorf("auth: sweep: lock: %w", err)
 		}
-		sl := a.holdSweep(ctx, lk, now, interval)
-		defer sl.end()
+		sl := a.holdFor(ctx, lk, "sweep lock", interval, a.log)
+		defer a.endSweepHold(sl, now, interval)
 	}
 	sw := &sweeper{a: a, rep: &rep, now: now, dry: opts.DryRun, max: opts.MaxItems}
 	if sw.max <= 0 {
@@ -213,63 +211,21 @@ func (a *Authenticator) Sweep(ctx context.Context, opts SweepOptions) (rep Sweep
 	return rep, nil
 }
 
-// sweepHold keeps the sweep lock while a sweep runs (extending its lease
-// every third of it), and at the end leaves it to run out one interval
-// after the sweep's start.
-type sweepHold struct {
-	a        *Authenticator
-	lk       zohoauth.Lock
-	ctx      context.Context
-	start    time.Time
-	interval time.Duration
-	timer    clock.Timer
-	mu       sync.Mutex
-	done     bool
-}
-
-func (a *Authenticator) holdSweep(ctx context.Context, lk zohoauth.Lock, start time.Time, interval time.Duration) *sweepHold {
-	h := &sweepHold{a: a, lk: lk, ctx: context.WithoutCancel(ctx), start: start, interval: interval}
-	h.mu.Lock()
-	h.timer = a.clock.AfterFunc(max(interval/3, time.Millisecond), h.extend)
-	h.mu.Unlock()
-	return h
-}
-
-func (h *sweepHold) extend() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.done {
-		return
-	}
-	ctx, cancel := context.WithTimeout(h.ctx, unlockTimeout)
-	err := h.lk.Extend(ctx, h.interval)
-	cancel()
-	if err != nil {
-		h.a.log.Warn("zohoauth: sweep lock lease not extended", "error", err)
-		if errors.Is(err, zohoauth.ErrLockLost) {
-			return
-		}
-	}
-	h.timer.Reset(max(h.interval/3, time.Millisecond))
-}
-
-// end stops the extensions and sets the lease to end one interval after the
-// sweep's start; a sweep that took longer releases the lock.
-func (h *sweepHold) end() {
-	h.mu.Lock()
-	h.done = true
-	h.timer.Stop()
-	h.mu.Unlock()
+// endSweepHold stops the extensions of the sweep lock h and sets its lease
+// to end one interval after the sweep's start; a sweep that took longer
+// releases the lock.
+func (a *Authenticator) endSweepHold(h *holder, start time.Time, interval time.Duration) {
+	h.stop()
 	ctx, cancel := context.WithTimeout(h.ctx, unlockTimeout)
 	defer cancel()
 	var err error
-	if left := h.start.Add(h.interval).Sub(h.a.clock.Now()); left > 0 {
+	if left := start.Add(interval).Sub(a.clock.Now()); left > 0 {
 		err = h.lk.Extend(ctx, left)
 	} else {
 		err = h.lk.Unlock(ctx)
 	}
 	if err != nil {
-		h.a.log.Warn("zohoauth: sweep lock not left to its interval", "error", err)
+		a.log.Warn("zohoauth: sweep lock not left to its interval", "error", err)
 	}
 }
 
