@@ -10,6 +10,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/accounts"
+	"github.com/zohoauth/zohoauth/clock"
 )
 
 // Names of the policies, in errors, events and reports.
@@ -366,6 +367,13 @@ func (a *Authenticator) flushUses(ctx context.Context) {
 
 // useTick is the timer function of the use recorder: flush, re-arm.
 func (a *Authenticator) useTick() {
+	a.tick(&a.useTimer, a.useEvery, func() { a.flushUses(context.Background()) })
+}
+
+// tick runs work as the timer *t's function, counted in a.wg so that Close
+// waits for it, and re-arms *t after every; it runs nothing once a is
+// closed. The background jobs (the use recorder, the sweeper) share it.
+func (a *Authenticator) tick(t *clock.Timer, every time.Duration, work func()) {
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
@@ -374,10 +382,10 @@ func (a *Authenticator) useTick() {
 	a.wg.Add(1)
 	a.mu.Unlock()
 	defer a.wg.Done()
-	a.flushUses(context.Background())
+	work()
 	a.mu.Lock()
 	if !a.closed {
-		a.useTimer.Reset(a.useEvery)
+		(*t).Reset(every)
 	}
 	a.mu.Unlock()
 }

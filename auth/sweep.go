@@ -522,21 +522,10 @@ func (a *Authenticator) startSweeps() {
 
 // sweepTick runs one background sweep and re-arms the timer.
 func (a *Authenticator) sweepTick(ctx context.Context) {
-	a.mu.Lock()
-	if a.closed {
-		a.mu.Unlock()
-		return
-	}
-	a.wg.Add(1)
-	a.mu.Unlock()
-	defer a.wg.Done()
-	rep, err := a.Sweep(ctx, SweepOptions{Interval: a.sweepEvery})
-	if err != nil {
-		a.log.Warn("zohoauth: background sweep failed", "error", err, "failed", rep.Failed)
-	}
-	a.mu.Lock()
-	if !a.closed {
-		a.sweepTimer.Reset(a.sweepEvery)
-	}
-	a.mu.Unlock()
+	a.tick(&a.sweepTimer, a.sweepEvery, func() {
+		rep, err := a.Sweep(ctx, SweepOptions{Interval: a.sweepEvery})
+		if err != nil {
+			a.log.Warn("zohoauth: background sweep failed", "error", err, "failed", rep.Failed)
+		}
+	})
 }
