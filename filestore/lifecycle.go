@@ -41,7 +41,7 @@ func (s *Store) LifecyclePath() string { return s.path + LifecycleSuffix }
 // so the token file stays theirs byte for byte. Times are kept to the
 // millisecond. A read takes no lock: the side file is replaced whole.
 func (s *Store) Lifecycle(ctx context.Context, id string) (zohoauth.Lifecycle, error) {
-	if err := lifecycleCheck(ctx, id); err != nil {
+	if err := storekit.CheckLifecycleID(ctx, MsgLifecycle, id); err != nil {
 		return zohoauth.Lifecycle{}, err
 	}
 	t, err := s.readLifecycles()
@@ -54,10 +54,7 @@ func (s *Store) Lifecycle(ctx context.Context, id string) (zohoauth.Lifecycle, e
 // LifecyclesAfter returns at most limit records whose id is numerically
 // greater than after, in numeric id order, orphans included.
 func (s *Store) LifecyclesAfter(ctx context.Context, after string, limit int) ([]zohoauth.Lifecycle, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, storekit.StoreError(MsgLifecycle, err)
-	}
-	if err := storekit.CheckLifecyclePage(MsgLifecycle, after, limit); err != nil {
+	if err := storekit.CheckLifecyclePage(ctx, MsgLifecycle, after, limit); err != nil {
 		return nil, err
 	}
 	t, err := s.readLifecycles()
@@ -76,7 +73,7 @@ func (s *Store) LifecyclesAfter(ctx context.Context, after string, limit int) ([
 // permission, is an error matching ErrReadOnly; a side file that cannot be
 // parsed is an error wrapping a *ParseError and is never rewritten.
 func (s *Store) UpdateLifecycle(ctx context.Context, id string, fn func(*zohoauth.Lifecycle) error) (zohoauth.Lifecycle, error) {
-	if err := lifecycleCheck(ctx, id); err != nil {
+	if err := storekit.CheckLifecycleID(ctx, MsgLifecycle, id); err != nil {
 		return zohoauth.Lifecycle{}, err
 	}
 	var out zohoauth.Lifecycle
@@ -98,17 +95,10 @@ func (s *Store) UpdateLifecycle(ctx context.Context, id string, fn func(*zohoaut
 // DeleteLifecycle deletes the record of id, under the lock as
 // UpdateLifecycle writes.
 func (s *Store) DeleteLifecycle(ctx context.Context, id string) error {
-	if err := lifecycleCheck(ctx, id); err != nil {
+	if err := storekit.CheckLifecycleID(ctx, MsgLifecycle, id); err != nil {
 		return err
 	}
 	return s.changeLifecycles(ctx, func(t *storekit.Lifecycles) (bool, error) { return t.Delete(id), nil })
-}
-
-func lifecycleCheck(ctx context.Context, id string) error {
-	if err := ctx.Err(); err != nil {
-		return storekit.StoreError(MsgLifecycle, err)
-	}
-	return storekit.CheckLifecycleID(MsgLifecycle, id)
 }
 
 func (s *Store) lifeFail(err error) *zohoauth.Error {

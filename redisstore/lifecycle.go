@@ -77,20 +77,13 @@ func decodeLife(id string, m map[string]string) (zohoauth.Lifecycle, error) {
 	return l, nil
 }
 
-func lifeCheck(ctx context.Context, id string) error {
-	if err := ctx.Err(); err != nil {
-		return storekit.StoreError(MsgLifecycle, err)
-	}
-	return storekit.CheckLifecycleID(MsgLifecycle, id)
-}
-
 // Lifecycle returns the lifecycle record of the token with the given id,
 // zero when none is kept. It implements zohoauth.LifecycleKeeper: a record
 // is the hash "<prefix>life:<id>", listed in the sorted set
 // "<prefix>life_ids"; Zoho's SDKs have no Redis store, and the token's own
 // hash keeps Zoho's ten columns only. Times are kept to the millisecond.
 func (s *Store) Lifecycle(ctx context.Context, id string) (zohoauth.Lifecycle, error) {
-	if err := lifeCheck(ctx, id); err != nil {
+	if err := storekit.CheckLifecycleID(ctx, MsgLifecycle, id); err != nil {
 		return zohoauth.Lifecycle{}, err
 	}
 	m, err := s.c.HGetAll(ctx, s.k.life(id)).Result()
@@ -114,7 +107,7 @@ func (s *Store) Lifecycle(ctx context.Context, id string) (zohoauth.Lifecycle, e
 // writes nothing. On a Redis Cluster the write waits for the replicas as
 // every write does (WithReplicas).
 func (s *Store) UpdateLifecycle(ctx context.Context, id string, fn func(*zohoauth.Lifecycle) error) (zohoauth.Lifecycle, error) {
-	if err := lifeCheck(ctx, id); err != nil {
+	if err := storekit.CheckLifecycleID(ctx, MsgLifecycle, id); err != nil {
 		return zohoauth.Lifecycle{}, err
 	}
 	key := s.k.life(id)
@@ -187,7 +180,7 @@ func (s *Store) UpdateLifecycle(ctx context.Context, id string, fn func(*zohoaut
 // DeleteLifecycle deletes the record of id (its hash and its entry in the
 // sorted set, in one MULTI/EXEC).
 func (s *Store) DeleteLifecycle(ctx context.Context, id string) error {
-	if err := lifeCheck(ctx, id); err != nil {
+	if err := storekit.CheckLifecycleID(ctx, MsgLifecycle, id); err != nil {
 		return err
 	}
 	if err := s.deleteLives(ctx, []string{id}); err != nil {
@@ -218,10 +211,7 @@ func (s *Store) deleteLives(ctx context.Context, ids []string) error {
 // greater than after, in numeric id order, orphans included: the sorted
 // set by score (ties by id text), then the hashes in one pipeline.
 func (s *Store) LifecyclesAfter(ctx context.Context, after string, limit int) ([]zohoauth.Lifecycle, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, storekit.StoreError(MsgLifecycle, err)
-	}
-	if err := storekit.CheckLifecyclePage(MsgLifecycle, after, limit); err != nil {
+	if err := storekit.CheckLifecyclePage(ctx, MsgLifecycle, after, limit); err != nil {
 		return nil, err
 	}
 	out := make([]zohoauth.Lifecycle, 0, min(limit, pageSize))

@@ -160,13 +160,6 @@ func (s *Store) lifeReady(ctx context.Context) (*lifeStmts, error) {
 // lifeErr is storeErr for the lifecycle methods.
 func (s *Store) lifeErr(err error) error { return s.storeErr(MsgLifecycle, err) }
 
-func lifeCheck(ctx context.Context, id string) error {
-	if err := ctx.Err(); err != nil {
-		return storekit.StoreError(MsgLifecycle, err)
-	}
-	return storekit.CheckLifecycleID(MsgLifecycle, id)
-}
-
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
@@ -205,7 +198,7 @@ func lifeArgs(l zohoauth.Lifecycle) []any {
 // LifecycleTableSuffix, which Zoho's SDKs never read; times are epoch
 // milliseconds in BIGINT columns, NULL for the zero time.
 func (s *Store) Lifecycle(ctx context.Context, id string) (zohoauth.Lifecycle, error) {
-	if err := lifeCheck(ctx, id); err != nil {
+	if err := storekit.CheckLifecycleID(ctx, MsgLifecycle, id); err != nil {
 		return zohoauth.Lifecycle{}, err
 	}
 	st, err := s.lifeReady(ctx)
@@ -234,7 +227,7 @@ func (s *Store) Lifecycle(ctx context.Context, id string) (zohoauth.Lifecycle, e
 // or serialisation failure reported by the database is retried, calling
 // fn again.
 func (s *Store) UpdateLifecycle(ctx context.Context, id string, fn func(*zohoauth.Lifecycle) error) (zohoauth.Lifecycle, error) {
-	if err := lifeCheck(ctx, id); err != nil {
+	if err := storekit.CheckLifecycleID(ctx, MsgLifecycle, id); err != nil {
 		return zohoauth.Lifecycle{}, err
 	}
 	st, err := s.lifeReady(ctx)
@@ -314,7 +307,7 @@ func (s *Store) lifeTx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // DeleteLifecycle deletes the record of id.
 func (s *Store) DeleteLifecycle(ctx context.Context, id string) error {
-	if err := lifeCheck(ctx, id); err != nil {
+	if err := storekit.CheckLifecycleID(ctx, MsgLifecycle, id); err != nil {
 		return err
 	}
 	st, err := s.lifeReady(ctx)
@@ -339,10 +332,7 @@ func (s *Store) DeleteLifecycle(ctx context.Context, id string) error {
 // greater than after, in numeric id order, orphans included: a range of
 // the table's primary key.
 func (s *Store) LifecyclesAfter(ctx context.Context, after string, limit int) ([]zohoauth.Lifecycle, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, storekit.StoreError(MsgLifecycle, err)
-	}
-	if err := storekit.CheckLifecyclePage(MsgLifecycle, after, limit); err != nil {
+	if err := storekit.CheckLifecyclePage(ctx, MsgLifecycle, after, limit); err != nil {
 		return nil, err
 	}
 	if _, err := s.lifeReady(ctx); err != nil {

@@ -192,27 +192,31 @@ func (t *Lifecycles) After(after string, limit int) []zohoauth.Lifecycle {
 // All returns every record in numeric id order.
 func (t *Lifecycles) All() []zohoauth.Lifecycle { return t.After("", len(t.m)+1) }
 
-// CheckLifecycleID returns an error matching zohoauth.ErrInvalidID, with the
-// store's message msg, when id is not a valid token id (ValidID); nil
-// otherwise. The methods of a zohoauth.LifecycleKeeper check their id with it
-// before they touch their medium, so a hostile id ("../x", "1; DROP TABLE")
-// writes nothing.
-func CheckLifecycleID(msg, id string) error {
+// CheckLifecycleID returns the error of a lifecycle call on id: ctx done
+// (an error wrapping ctx.Err()), or id not a valid id (matching
+// zohoauth.ErrInvalidID); nil otherwise. msg is the store's Message.
+func CheckLifecycleID(ctx context.Context, msg, id string) error {
+	if err := ctx.Err(); err != nil {
+		return StoreError(msg, err)
+	}
 	if !ValidID(id) {
 		return &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: msg, Detail: "lifecycle of an invalid token id", Err: zohoauth.ErrInvalidID}
 	}
 	return nil
 }
 
-// CheckLifecyclePage returns the error of a LifecyclesAfter call whose after
-// is neither "" nor a valid id (matching zohoauth.ErrInvalidID) or whose
-// limit is below 1; nil otherwise.
-func CheckLifecyclePage(msg, after string, limit int) error {
+// CheckLifecyclePage returns the error of a LifecyclesAfter call: ctx done
+// (an error wrapping ctx.Err()), after neither "" nor a valid id (matching
+// zohoauth.ErrInvalidID), or limit below 1; nil otherwise.
+func CheckLifecyclePage(ctx context.Context, msg, after string, limit int) error {
+	if err := ctx.Err(); err != nil {
+		return StoreError(msg, err)
+	}
 	if limit < 1 {
 		return &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: msg, Detail: "page size " + strconv.Itoa(limit) + ", want at least 1"}
 	}
 	if after != "" {
-		return CheckLifecycleID(msg, after)
+		return CheckLifecycleID(ctx, msg, after)
 	}
 	return nil
 }
@@ -271,10 +275,7 @@ func (k LockedLifecycles) DeleteLifecycle(ctx context.Context, id string) error 
 
 // LifecyclesAfter returns a page of records under the read lock.
 func (k LockedLifecycles) LifecyclesAfter(ctx context.Context, after string, limit int) ([]zohoauth.Lifecycle, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, StoreError(k.Msg, err)
-	}
-	if err := CheckLifecyclePage(k.Msg, after, limit); err != nil {
+	if err := CheckLifecyclePage(ctx, k.Msg, after, limit); err != nil {
 		return nil, err
 	}
 	k.Mu.RLock()
@@ -283,8 +284,5 @@ func (k LockedLifecycles) LifecyclesAfter(ctx context.Context, after string, lim
 }
 
 func (k LockedLifecycles) check(ctx context.Context, id string) error {
-	if err := ctx.Err(); err != nil {
-		return StoreError(k.Msg, err)
-	}
-	return CheckLifecycleID(k.Msg, id)
+	return CheckLifecycleID(ctx, k.Msg, id)
 }
