@@ -25,20 +25,7 @@ func TestLifecycleBesideZohoTable(t *testing.T) {
 		t.Run(zt.name, func(t *testing.T) {
 			z := zt.make(t)
 			ctx := t.Context()
-			if _, err := z.db.ExecContext(ctx, sqlstore.ZohoDDL(z.table)); err != nil {
-				t.Fatalf("Zoho's DDL: %v", err)
-			}
-			insert := "insert into " + z.table + " (id,user_name,client_id,client_secret,refresh_token,access_token,grant_token,expiry_time,redirect_url,api_domain) values (" + ph(z.d, 10) + ")"
-			for i := 1; i <= 11; i++ {
-				if _, err := z.db.ExecContext(ctx, insert, zohoRow(i)...); err != nil {
-					t.Fatalf("Zoho's insert: %v", err)
-				}
-			}
-			s, err := openShared(ctx, z.d, z.dsn, z.table)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := z.filled(t)
 			before := map[string][10]sql.NullString{}
 			for _, id := range []string{"9", "10", "11"} {
 				before[id] = readByPosition(t, z.db, z.d, z.table, id)

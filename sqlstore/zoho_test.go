@@ -99,6 +99,29 @@ func readByPosition(t *testing.T, db *sql.DB, d sqlstore.Dialect, table, id stri
 	return v
 }
 
+// filled makes Zoho's table with Zoho's DDL, inserts rows 1 to 11 as
+// Zoho's SDK would (zohoRow), and opens a store on it, closed with the
+// test.
+func (z zohoTable) filled(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	ctx := t.Context()
+	if _, err := z.db.ExecContext(ctx, sqlstore.ZohoDDL(z.table)); err != nil {
+		t.Fatalf("Zoho's DDL: %v", err)
+	}
+	insert := "insert into " + z.table + " (id,user_name,client_id,client_secret,refresh_token,access_token,grant_token,expiry_time,redirect_url,api_domain) values (" + ph(z.d, 10) + ")"
+	for i := 1; i <= 11; i++ {
+		if _, err := z.db.ExecContext(ctx, insert, zohoRow(i)...); err != nil {
+			t.Fatalf("Zoho's insert: %v", err)
+		}
+	}
+	s, err := openShared(ctx, z.d, z.dsn, z.table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // TestZohoTable checks both directions of compatibility with a table made
 // and filled by Zoho's SDK: its rows read right, and rows we write read
 // right by position; ids go on numerically past "10".
@@ -107,20 +130,7 @@ func TestZohoTable(t *testing.T) {
 		t.Run(zt.name, func(t *testing.T) {
 			z := zt.make(t)
 			ctx := t.Context()
-			if _, err := z.db.ExecContext(ctx, sqlstore.ZohoDDL(z.table)); err != nil {
-				t.Fatalf("Zoho's DDL: %v", err)
-			}
-			insert := "insert into " + z.table + " (id,user_name,client_id,client_secret,refresh_token,access_token,grant_token,expiry_time,redirect_url,api_domain) values (" + ph(z.d, 10) + ")"
-			for i := 1; i <= 11; i++ {
-				if _, err := z.db.ExecContext(ctx, insert, zohoRow(i)...); err != nil {
-					t.Fatalf("Zoho's insert: %v", err)
-				}
-			}
-			s, err := openShared(ctx, z.d, z.dsn, z.table)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := z.filled(t)
 
 			// Zoho's rows read right, by every key.
 			want := &zohoauth.Token{ID: "10", UserName: "user10@example.com:6000010", ClientID: "1000.CLIENT", ClientSecret: "secret",
