@@ -96,14 +96,9 @@ func TestMigrateSourceChangedMidWalk(t *testing.T) {
 	to := "sqlite:" + filepath.Join(t.TempDir(), "t.db")
 	var stderr bytes.Buffer
 	a := h.app(nil, &bytes.Buffer{}, &stderr)
-	open := a.openStore
-	a.openStore = func(ctx context.Context, raw string) (storeurl.Store, error) {
-		s, err := open(ctx, raw)
-		if err != nil || raw != to {
-			return s, err
-		}
-		return &changingStore{Store: s, t: t, from: from, total: batch}, nil
-	}
+	wrapOpened(a, to, func(s storeurl.Store) storeurl.Store {
+		return &changingStore{Store: s, t: t, from: from, total: batch}
+	})
 	code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to, "--batch", "1000", "--delete-source", "--yes"})
 	if code == 0 || !strings.Contains(stderr.String(), "the source changed during the migration") {
 		t.Fatalf("migrate while the source changed: exit %d, %s", code, stderr.String())

@@ -117,14 +117,9 @@ func testMigrate(t *testing.T, to string, n int) {
 
 	// A failure midway: the error says so, the source is untouched.
 	a := h.app(nil, &bytes.Buffer{}, &bytes.Buffer{})
-	open := a.openStore
-	a.openStore = func(ctx context.Context, raw string) (storeurl.Store, error) {
-		s, err := open(ctx, raw)
-		if err != nil || raw != to {
-			return s, err
-		}
-		return &failingStore{Store: s, after: int64(n / 2)}, nil
-	}
+	wrapOpened(a, to, func(s storeurl.Store) storeurl.Store {
+		return &failingStore{Store: s, after: int64(n / 2)}
+	})
 	var stderr bytes.Buffer
 	a.stderr = &stderr
 	if code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to, "--delete-source", "--yes"}); code == 0 || !strings.Contains(stderr.String(), "injected failure") || !strings.Contains(stderr.String(), "source is untouched") {
@@ -329,6 +324,19 @@ func (c *changingStore) SaveToken(ctx context.Context, t *zohoauth.Token) error 
 	return nil
 }
 
+// wrapOpened makes a open the store at url through wrap (a faulty or
+// spying store over the real one); every other store opens as before.
+func wrapOpened(a *app, url string, wrap func(storeurl.Store) storeurl.Store) {
+	open := a.openStore
+	a.openStore = func(ctx context.Context, raw string) (storeurl.Store, error) {
+		s, err := open(ctx, raw)
+		if err != nil || raw != url {
+			return s, err
+		}
+		return wrap(s), nil
+	}
+}
+
 func TestMigrateSourceChanged(t *testing.T) {
 	h := newHarness(t)
 	const n = 20
@@ -336,14 +344,9 @@ func TestMigrateSourceChanged(t *testing.T) {
 	to := "sqlite:" + filepath.Join(t.TempDir(), "t.db")
 	var stderr bytes.Buffer
 	a := h.app(nil, &bytes.Buffer{}, &stderr)
-	open := a.openStore
-	a.openStore = func(ctx context.Context, raw string) (storeurl.Store, error) {
-		s, err := open(ctx, raw)
-		if err != nil || raw != to {
-			return s, err
-		}
-		return &changingStore{Store: s, t: t, from: from, total: n}, nil
-	}
+	wrapOpened(a, to, func(s storeurl.Store) storeurl.Store {
+		return &changingStore{Store: s, t: t, from: from, total: n}
+	})
 	code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to, "--delete-source", "--yes"})
 	if code == 0 || !strings.Contains(stderr.String(), "the source changed during the migration") {
 		t.Fatalf("migrate while the source changed: exit %d, %s", code, stderr.String())

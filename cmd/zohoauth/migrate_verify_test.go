@@ -94,18 +94,13 @@ func TestMigrateVerificationCatchesBadTarget(t *testing.T) {
 				to := "sqlite:" + filepath.Join(t.TempDir(), "target.db")
 				var stderr bytes.Buffer
 				a := h.app(nil, &bytes.Buffer{}, &stderr)
-				open := a.openStore
-				a.openStore = func(ctx context.Context, raw string) (storeurl.Store, error) {
-					s, err := open(ctx, raw)
-					if err != nil || raw != to {
-						return s, err
-					}
+				wrapOpened(a, to, func(s storeurl.Store) storeurl.Store {
 					f := &faultyTarget{Store: s, fault: tc.fault}
 					if paged {
-						return pagedFaultyTarget{f}, nil
+						return pagedFaultyTarget{f}
 					}
-					return f, nil
-				}
+					return f
+				})
 				code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to, "--batch", "5", "--delete-source", "--yes"})
 				msg := stderr.String()
 				if code == 0 {

@@ -65,14 +65,9 @@ func TestMigrateSourceChangedEndsTheBar(t *testing.T) {
 	to := "sqlite:" + filepath.Join(t.TempDir(), "t.db")
 	var stderr bytes.Buffer
 	a := h.app(nil, &bytes.Buffer{}, &stderr)
-	open := a.openStore
-	a.openStore = func(ctx context.Context, raw string) (storeurl.Store, error) {
-		s, err := open(ctx, raw)
-		if err != nil || raw != to {
-			return s, err
-		}
-		return &changingStore{Store: s, t: t, from: from, total: n}, nil
-	}
+	wrapOpened(a, to, func(s storeurl.Store) storeurl.Store {
+		return &changingStore{Store: s, t: t, from: from, total: n}
+	})
 	if code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to}); code == 0 {
 		t.Fatalf("migrate while the source changed: exit 0, %q", stderr.String())
 	}
