@@ -1,7 +1,6 @@
 package filestore_test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/zohoauth/zohoauth"
@@ -13,18 +12,7 @@ import (
 // 50 of which have a record, in a temporary directory (the rewrites fsync).
 func BenchmarkLifecycle(b *testing.B) {
 	s := newStore(b)
-	toks := storetest.Tokens(100)
-	for _, t := range toks {
-		t.ID = ""
-	}
-	if err := s.SaveTokens(b.Context(), toks); err != nil {
-		b.Fatal(err)
-	}
-	for _, t := range toks[:50] {
-		if _, err := s.UpdateLifecycle(b.Context(), t.ID, func(l *zohoauth.Lifecycle) error { l.Failures = 1; return nil }); err != nil {
-			b.Fatal(fmt.Errorf("record %s: %w", t.ID, err))
-		}
-	}
+	storetest.FillLifecycles(b, s, 100, 50)
 	storetest.BenchLifecycle(b, s)
 }
 

@@ -11,11 +11,6 @@ import (
 // tokens.
 func BenchmarkLifecycle(b *testing.B) {
 	s := list.New()
-	for _, t := range storetest.Tokens(1000) {
-		t.ID = ""
-		if err := s.SaveToken(b.Context(), t); err != nil {
-			b.Fatal(err)
-		}
-	}
+	storetest.FillLifecycles(b, s, 1000, 0)
 	storetest.BenchLifecycle(b, s)
 }

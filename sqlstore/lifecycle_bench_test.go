@@ -19,18 +19,7 @@ func BenchmarkLifecycle(b *testing.B) {
 		}
 		b.Run(e.name, func(b *testing.B) {
 			s := e.open(b)
-			toks := storetest.Tokens(1000)
-			for _, t := range toks {
-				t.ID = ""
-			}
-			if err := s.SaveTokens(b.Context(), toks); err != nil {
-				b.Fatal(err)
-			}
-			for _, t := range toks[:500] {
-				if _, err := s.UpdateLifecycle(b.Context(), t.ID, func(l *zohoauth.Lifecycle) error { l.Failures = 1; return nil }); err != nil {
-					b.Fatal(err)
-				}
-			}
+			storetest.FillLifecycles(b, s, 1000, 500)
 			storetest.BenchLifecycle(b, s)
 		})
 	}

@@ -91,3 +91,26 @@ func BenchLifecycle(b *testing.B, s zohoauth.Store) {
 	b.ReportMetric(per(cascade, 1)/per(bare, 1), "x-cascade")
 	b.ReportMetric(per(again, 1)/per(save, 2), "x-update-save")
 }
+
+// FillLifecycles fills s, a zohoauth.LifecycleKeeper, with n new tokens
+// (storetest.Tokens, saved with zohoauth.SaveAll) and gives the first
+// withRecord of them a lifecycle record: the background of BenchLifecycle.
+func FillLifecycles(b testing.TB, s zohoauth.Store, n, withRecord int) {
+	b.Helper()
+	k, ok := s.(zohoauth.LifecycleKeeper)
+	if !ok {
+		b.Fatal("the store is not a zohoauth.LifecycleKeeper")
+	}
+	toks := Tokens(n)
+	for _, t := range toks {
+		t.ID = ""
+	}
+	if err := zohoauth.SaveAll(b.Context(), s, toks); err != nil {
+		b.Fatal(err)
+	}
+	for _, t := range toks[:withRecord] {
+		if _, err := k.UpdateLifecycle(b.Context(), t.ID, func(l *zohoauth.Lifecycle) error { l.Failures = 1; return nil }); err != nil {
+			b.Fatal(fmt.Errorf("record %s: %w", t.ID, err))
+		}
+	}
+}
