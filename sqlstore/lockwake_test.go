@@ -196,7 +196,11 @@ func TestLockWakeMySQLHolderKilled(t *testing.T) {
 			continue
 		}
 		holder, waiter := twoStores(t, e)
-		sqlstore.SetLockPolls(waiter, time.Hour, time.Hour, time.Hour)
+		// The kill frees the holder's named lock at once, so the waiter is
+		// woken while the lease still runs; as documented, its fallback
+		// poll catches the lease's end. With hour-long polls the take-over
+		// hung on the timing of the GET_LOCK loop (a CI run waited 30 s).
+		sqlstore.SetLockPolls(waiter, 50*time.Millisecond, 50*time.Millisecond, 50*time.Millisecond)
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
 		const lease = 500 * time.Millisecond
