@@ -37,7 +37,24 @@ func (a *Authenticator) renewLocked(ctx context.Context, l zohoauth.Locker, req 
 	}
 	start := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, a.lockWait)
-	lk, err := l.Lock(wctx, storekit.LockName(req.id), a.lease)
+	defer cancel()
+	var fresh *zohoauth.Token // what done found renewed
+	lk, err := zohoauth.LockUnless(wctx, l, storekit.LockName(req.id), a.lease, func(ctx context.Context) (bool, error) {
+		fresh = a.renewedMeanwhile(ctx, req)
+		return fresh != nil, nil
+	})
+	if errors.Is(err, zohoauth.ErrLockUnneeded) && fresh != nil {
+		log.Debug("zohoauth: the lock holder renewed the token; not taking the lock", "waited", time.Since(start))
+		use := req
+		use.seed, use.useOnly = fresh, true
+		tok, err := a.renewIn(ctx, use, nil)
+		if !errors.Is(err, errNeedsLock) {
+			return tok, err
+		}
+		// Valid when checked, in the refresh margin by now: wait for the
+		// lock after all.
+		lk, err = l.Lock(wctx, storekit.LockName(req.id), a.lease)
+	}
 	cancel()
 	waited := time.Since(start)
 	if err != nil {
@@ -47,6 +64,25 @@ func (a *Authenticator) renewLocked(ctx context.Context, l zohoauth.Locker, req 
 	h := a.hold(ctx, lk, log)
 	defer h.release()
 	return a.renewIn(ctx, req, h)
+}
+
+// errNeedsLock reports a renewal with renewReq.useOnly that found the token
+// in need of renewal after all.
+var errNeedsLock = errors.New("auth: the token needs renewing under the lock")
+
+// renewedMeanwhile re-reads the stored token req.id, outside the lock, after
+// a wait for it: it returns the token when it can be used as it is (the
+// holder of the lock renewed it), and nil otherwise, a failed read
+// included (the waiter then tries the lock, and re-reads inside it).
+func (a *Authenticator) renewedMeanwhile(ctx context.Context, req renewReq) *zohoauth.Token {
+	cur, err := a.reread(ctx, req)
+	if err != nil || (req.owner != nil && !sameOwner(req.owner, cur)) {
+		return nil
+	}
+	if act, err := a.decide(cur, a.clock.Now(), req); err != nil || act != useAsIs {
+		return nil
+	}
+	return cur
 }
 
 // lockFailed handles a failed wait for the store lock: the holder may have

@@ -38,7 +38,9 @@ const (
 	// wait for it (lock wait, store calls and the Zoho call), by outcome.
 	MetricRefreshDuration = "zohoauth.refresh.duration"
 	// MetricLockWait is the wait for the store lock (zohoauth.Locker)
-	// before a renewal, by zohoauth.outcome: acquired, timeout, error.
+	// before a renewal, by zohoauth.outcome: acquired, timeout, error, and
+	// unneeded (a waiter that found the token renewed by the holder and
+	// left without the lock).
 	MetricLockWait = "zohoauth.lock.wait"
 	// MetricStoreDuration is the duration of each store call, by
 	// zohoauth.store.operation (find, find_by_id, save, swap, delete,
@@ -361,16 +363,28 @@ type observedLocker struct {
 }
 
 func (o *observedLocker) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
+	return o.LockUnless(ctx, name, lease, nil)
+}
+
+// LockUnless is the store's LockUnless when it is a zohoauth.LockChecker,
+// and its Lock otherwise; a wait that done ended is recorded with the
+// outcome "unneeded".
+func (o *observedLocker) LockUnless(ctx context.Context, name string, lease time.Duration, done func(context.Context) (bool, error)) (zohoauth.Lock, error) {
 	t := o.a.tel
 	id := lockID(name)
 	ctx, span := t.tracer.Start(ctx, "zohoauth.store.lock", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrOp.String("lock"), attrTokenID.String(id)))
 	defer span.End()
 	start := time.Now()
-	lk, err := o.l.Lock(ctx, name, lease)
+	lk, err := zohoauth.LockUnless(ctx, o.l, name, lease, done)
 	outcome := "acquired"
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		outcome = "timeout"
+	case errors.Is(err, zohoauth.ErrLockUnneeded):
+		outcome = "unneeded"
+		span.SetAttributes(attrOutcome.String(outcome))
+		t.lockWait.Record(ctx, time.Since(start).Seconds(), metric.WithAttributeSet(attribute.NewSet(attrOutcome.String(outcome))))
+		return nil, err
 	case err != nil:
 		outcome = "error"
 	}

@@ -26,6 +26,7 @@ type renewReq struct {
 	obs            *renewObs       // what renew reports; nil outside renew
 	owner          *zohoauth.Token // the token the entry held: a re-read must find the same login
 	life           *lifeNote       // where the renewal notes the session's end; may be nil
+	useOnly        bool            // outside the lock: use the stored token as it is, or fail with errNeedsLock
 }
 
 // action is a decision of Zoho's get_token rules.
@@ -86,7 +87,7 @@ func (a *Authenticator) renewIn(ctx context.Context, req renewReq, h *holder) (*
 	cur := req.seed
 	var old *zohoauth.Token // the stored token as read: the guard of the save
 	guarded := a.cas != nil
-	if req.id != "" && (cur == nil || h != nil || guarded) {
+	if req.id != "" && !req.useOnly && (cur == nil || h != nil || guarded) {
 		stored, err := a.store.FindTokenByID(ctx, req.id)
 		if err != nil {
 			return nil, fmt.Errorf("auth: token %s: re-read: %w", req.id, err)
@@ -110,6 +111,9 @@ func (a *Authenticator) renewIn(ctx context.Context, req renewReq, h *holder) (*
 	}
 	now := a.clock.Now()
 	act, err := a.decide(cur, now, req)
+	if req.useOnly && (err != nil || act != useAsIs) {
+		return nil, errNeedsLock
+	}
 	req.obs.note(act, cur)
 	if err != nil {
 		return nil, err

@@ -189,6 +189,13 @@ func (s *Store) withLease(ctx context.Context, path string, change func(cur leas
 // ends with ctx, with an error wrapping ctx.Err(). A lease shorter than a
 // millisecond is taken as one millisecond.
 func (s *Store) Lock(ctx context.Context, name string, d time.Duration) (zohoauth.Lock, error) {
+	return s.LockUnless(ctx, name, d, nil)
+}
+
+// LockUnless is Lock, but after each wait it calls done, and returns an
+// error matching zohoauth.ErrLockUnneeded when done reports true
+// (zohoauth.LockChecker).
+func (s *Store) LockUnless(ctx context.Context, name string, d time.Duration, done func(context.Context) (bool, error)) (zohoauth.Lock, error) {
 	k := &fileLock{s: s, name: name, path: s.leasePath(name)}
 	if err := s.writable(); err != nil {
 		// The renewal the lock is for could not be saved.
@@ -196,7 +203,9 @@ func (s *Store) Lock(ctx context.Context, name string, d time.Duration) (zohoaut
 	}
 	_, _ = rand.Read(k.owner[:]) // never fails (crypto/rand)
 	d = max(d, time.Millisecond)
-	err := s.lockWait(k.path).Wait(ctx, func(ctx context.Context) (bool, time.Duration, error) {
+	wait := s.lockWait(k.path)
+	wait.Done = done
+	err := wait.Wait(ctx, func(ctx context.Context) (bool, time.Duration, error) {
 		taken := false
 		var left time.Duration // of the lease met
 		err := s.withLease(ctx, k.path, func(cur lease, now int64) (*lease, error) {

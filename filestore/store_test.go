@@ -37,7 +37,7 @@ func newStore(t testing.TB, opts ...filestore.Option) *filestore.Store {
 
 // claims are the capabilities the file store promises; the kit fails a
 // claimed one that is missing instead of skipping its checks.
-var claims = storetest.Claim(storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker, storetest.Pager, storetest.LifecycleKeeper)
+var claims = storetest.Claim(storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker, storetest.LockChecker, storetest.Pager, storetest.LifecycleKeeper)
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) zohoauth.Store { return newStore(t) }, claims)

@@ -30,9 +30,16 @@ type lock struct {
 // the lock is shared by the goroutines of one process, as the store is.
 // Waiting ends with ctx, with an error wrapping ctx.Err().
 func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
+	return s.LockUnless(ctx, name, lease, nil)
+}
+
+// LockUnless is Lock, but after each wait it calls done, and returns an
+// error matching zohoauth.ErrLockUnneeded when done reports true
+// (zohoauth.LockChecker).
+func (s *Store) LockUnless(ctx context.Context, name string, lease time.Duration, done func(context.Context) (bool, error)) (zohoauth.Lock, error) {
 	l := &s.locks
 	var lk *lock
-	err := storekit.LockWait{Waker: &l.wake}.Wait(ctx, func(context.Context) (bool, time.Duration, error) {
+	err := storekit.LockWait{Waker: &l.wake, Done: done}.Wait(ctx, func(context.Context) (bool, time.Duration, error) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		if l.held == nil {

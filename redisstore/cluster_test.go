@@ -64,7 +64,7 @@ func newClusterTestStore(t testing.TB, opts ...Option) *Store {
 // TestClusterConformance runs the conformance kit on a Redis Cluster.
 func TestClusterConformance(t *testing.T) {
 	clusterURL(t)
-	storetest.Run(t, func(t *testing.T) zohoauth.Store { return newClusterTestStore(t) }, storetest.Claim(storetest.LifecycleKeeper))
+	storetest.Run(t, func(t *testing.T) zohoauth.Store { return newClusterTestStore(t) }, storetest.Claim(storetest.LifecycleKeeper, storetest.LockChecker))
 }
 
 // openClusterPrefix opens a store of the test cluster by URL under the

@@ -12,5 +12,5 @@ import (
 // each.
 func TestConformance(t *testing.T) {
 	testAddr(t)
-	storetest.Run(t, func(t *testing.T) zohoauth.Store { return newTestStore(t) }, storetest.Claim(storetest.LifecycleKeeper))
+	storetest.Run(t, func(t *testing.T) zohoauth.Store { return newTestStore(t) }, storetest.Claim(storetest.LifecycleKeeper, storetest.LockChecker))
 }

@@ -67,6 +67,13 @@ type lock struct {
 // goroutines of one Store are woken by its own releases too. See
 // WithoutLockWake.
 func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
+	return s.LockUnless(ctx, name, lease, nil)
+}
+
+// LockUnless is Lock, but after each wait it calls done, and returns an
+// error matching zohoauth.ErrLockUnneeded when done reports true
+// (zohoauth.LockChecker).
+func (s *Store) LockUnless(ctx context.Context, name string, lease time.Duration, done func(context.Context) (bool, error)) (zohoauth.Lock, error) {
 	if lease < time.Millisecond {
 		return nil, storekit.StoreError(MsgLock, fmt.Errorf("lock %q: lease %v: %w", name, lease, ErrLease))
 	}
@@ -74,7 +81,7 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 	// Waits grow from 10 to 50 ms, each drawn from half to all of its
 	// step, so that waiters do not poll in step, until the waiter hears of
 	// releases.
-	wait := storekit.LockWait{MinPoll: pollMin, MaxPoll: pollMax, Backoff: true, Waker: &s.lockWake}
+	wait := storekit.LockWait{MinPoll: pollMin, MaxPoll: pollMax, Backoff: true, Waker: &s.lockWake, Done: done}
 	if !s.noWake {
 		wait.Listen, wait.ListenPoll = s.listener.Listen, listenPoll
 	}

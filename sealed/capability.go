@@ -19,6 +19,16 @@ func (p lockPart) Lock(ctx context.Context, name string, lease time.Duration) (z
 	return p.s.lock(ctx, name, lease)
 }
 
+// checkPart is lockPart for an inner store that is a
+// zohoauth.LockChecker.
+type checkPart struct{ lockPart }
+
+// LockUnless takes the inner store's lock unless done finds it no longer
+// needed (zohoauth.LockChecker).
+func (p checkPart) LockUnless(ctx context.Context, name string, lease time.Duration, done func(context.Context) (bool, error)) (zohoauth.Lock, error) {
+	return p.s.inner.(zohoauth.LockChecker).LockUnless(ctx, name, lease, done)
+}
+
 type swapPart struct{ s *Store }
 
 // SwapToken saves t, encrypted, only if the stored token still has old's
@@ -51,6 +61,9 @@ func (s *Store) wrap() zohoauth.Store {
 	var p storekit.Parts
 	if inner.Locker != nil {
 		p.Locker = lockPart{s}
+		if _, ok := inner.Locker.(zohoauth.LockChecker); ok {
+			p.Locker = checkPart{lockPart{s}}
+		}
 	}
 	if inner.CompareAndSwapper != nil {
 		p.CompareAndSwapper = swapPart{s}

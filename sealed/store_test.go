@@ -30,7 +30,7 @@ func TestConformance(t *testing.T) {
 func claimsOf(t *testing.T, b backend) storetest.Option {
 	probe, _ := b.open(t)
 	var caps []storetest.Capability
-	for _, c := range []storetest.Capability{storetest.Locker, storetest.CompareAndSwapper, storetest.BatchSaver, storetest.Pager, storetest.LifecycleKeeper} {
+	for _, c := range []storetest.Capability{storetest.Locker, storetest.LockChecker, storetest.CompareAndSwapper, storetest.BatchSaver, storetest.Pager, storetest.LifecycleKeeper} {
 		if len(storetest.Missing(probe, c)) == 0 {
 			caps = append(caps, c)
 		}

@@ -14,7 +14,7 @@ import (
 func TestConformance(t *testing.T) {
 	for _, e := range engines() {
 		t.Run(e.name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) zohoauth.Store { return e.open(t) }, storetest.Claim(storetest.LifecycleKeeper))
+			storetest.Run(t, func(t *testing.T) zohoauth.Store { return e.open(t) }, storetest.Claim(storetest.LifecycleKeeper, storetest.LockChecker))
 		})
 	}
 }
@@ -29,5 +29,5 @@ func TestConformanceMySQLFoundRows(t *testing.T) {
 	}
 	cfg.ClientFoundRows = true
 	dsn := cfg.FormatDSN()
-	storetest.Run(t, func(t *testing.T) zohoauth.Store { return openServer(t, sqlstore.MySQL, dsn, tableName()) }, storetest.Claim(storetest.LifecycleKeeper))
+	storetest.Run(t, func(t *testing.T) zohoauth.Store { return openServer(t, sqlstore.MySQL, dsn, tableName()) }, storetest.Claim(storetest.LifecycleKeeper, storetest.LockChecker))
 }

@@ -166,6 +166,13 @@ func leaseMS(lease time.Duration) int64 { return max(lease.Milliseconds(), 1) }
 // catch the end of its lease with the fallback poll.
 // Waiting ends with ctx, with an error wrapping ctx.Err().
 func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
+	return s.LockUnless(ctx, name, lease, nil)
+}
+
+// LockUnless is Lock, but after each wait it calls done, and returns an
+// error matching zohoauth.ErrLockUnneeded when done reports true
+// (zohoauth.LockChecker).
+func (s *Store) LockUnless(ctx context.Context, name string, lease time.Duration, done func(context.Context) (bool, error)) (zohoauth.Lock, error) {
 	fail := func(err error) (zohoauth.Lock, error) {
 		if ctx.Err() != nil {
 			err = ctx.Err()
@@ -179,7 +186,7 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 	var owner [16]byte
 	_, _ = rand.Read(owner[:]) // never fails (crypto/rand)
 	lk := &sqlLock{s: s, st: st, name: name, key: lockRowKey(name), owner: hex.EncodeToString(owner[:]), lease: lease}
-	wait := storekit.LockWait{MinPoll: minLockPoll, MaxPoll: maxLockPoll, Waker: &s.lockWake, Listen: s.lockListen(), ListenPoll: listenPoll}
+	wait := storekit.LockWait{MinPoll: minLockPoll, MaxPoll: maxLockPoll, Waker: &s.lockWake, Listen: s.lockListen(), ListenPoll: listenPoll, Done: done}
 	if s.mysqlWake() {
 		wait.Listen = s.mysqlListen(lk.key)
 	}

@@ -9,7 +9,8 @@ import (
 //go:generate go run gen_compose.go
 
 // Parts are the optional capabilities a wrapper of a store passes on (or
-// implements itself): Compose embeds each part that is not nil.
+// implements itself): Compose embeds each part that is not nil. A Locker
+// that is also a zohoauth.LockChecker is passed on as one.
 type Parts struct {
 	Locker            zohoauth.Locker
 	CompareAndSwapper zohoauth.CompareAndSwapper

@@ -12,6 +12,7 @@ type (
 	cStore   = zohoauth.Store
 	cCloser  = io.Closer
 	cLocker  = zohoauth.Locker
+	cChecker = zohoauth.LockChecker
 	cSwapper = zohoauth.CompareAndSwapper
 	cBatch   = zohoauth.BatchSaver
 	cPager   = zohoauth.Pager
@@ -26,6 +27,10 @@ func compose(s zohoauth.Store, c io.Closer, p Parts) zohoauth.Store {
 		if set {
 			bits |= 1 << i
 		}
+	}
+	checker, ok := p.Locker.(zohoauth.LockChecker)
+	if ok {
+		bits |= 1 << 6
 	}
 	switch bits {
 	case 0:
@@ -156,6 +161,70 @@ func compose(s zohoauth.Store, c io.Closer, p Parts) zohoauth.Store {
 		return composed62{s, p.Locker, p.CompareAndSwapper, p.BatchSaver, p.Pager, p.LifecycleKeeper}
 	case 63:
 		return composed63{s, c, p.Locker, p.CompareAndSwapper, p.BatchSaver, p.Pager, p.LifecycleKeeper}
+	case 66:
+		return composed66{s, checker}
+	case 67:
+		return composed67{s, c, checker}
+	case 70:
+		return composed70{s, checker, p.CompareAndSwapper}
+	case 71:
+		return composed71{s, c, checker, p.CompareAndSwapper}
+	case 74:
+		return composed74{s, checker, p.BatchSaver}
+	case 75:
+		return composed75{s, c, checker, p.BatchSaver}
+	case 78:
+		return composed78{s, checker, p.CompareAndSwapper, p.BatchSaver}
+	case 79:
+		return composed79{s, c, checker, p.CompareAndSwapper, p.BatchSaver}
+	case 82:
+		return composed82{s, checker, p.Pager}
+	case 83:
+		return composed83{s, c, checker, p.Pager}
+	case 86:
+		return composed86{s, checker, p.CompareAndSwapper, p.Pager}
+	case 87:
+		return composed87{s, c, checker, p.CompareAndSwapper, p.Pager}
+	case 90:
+		return composed90{s, checker, p.BatchSaver, p.Pager}
+	case 91:
+		return composed91{s, c, checker, p.BatchSaver, p.Pager}
+	case 94:
+		return composed94{s, checker, p.CompareAndSwapper, p.BatchSaver, p.Pager}
+	case 95:
+		return composed95{s, c, checker, p.CompareAndSwapper, p.BatchSaver, p.Pager}
+	case 98:
+		return composed98{s, checker, p.LifecycleKeeper}
+	case 99:
+		return composed99{s, c, checker, p.LifecycleKeeper}
+	case 102:
+		return composed102{s, checker, p.CompareAndSwapper, p.LifecycleKeeper}
+	case 103:
+		return composed103{s, c, checker, p.CompareAndSwapper, p.LifecycleKeeper}
+	case 106:
+		return composed106{s, checker, p.BatchSaver, p.LifecycleKeeper}
+	case 107:
+		return composed107{s, c, checker, p.BatchSaver, p.LifecycleKeeper}
+	case 110:
+		return composed110{s, checker, p.CompareAndSwapper, p.BatchSaver, p.LifecycleKeeper}
+	case 111:
+		return composed111{s, c, checker, p.CompareAndSwapper, p.BatchSaver, p.LifecycleKeeper}
+	case 114:
+		return composed114{s, checker, p.Pager, p.LifecycleKeeper}
+	case 115:
+		return composed115{s, c, checker, p.Pager, p.LifecycleKeeper}
+	case 118:
+		return composed118{s, checker, p.CompareAndSwapper, p.Pager, p.LifecycleKeeper}
+	case 119:
+		return composed119{s, c, checker, p.CompareAndSwapper, p.Pager, p.LifecycleKeeper}
+	case 122:
+		return composed122{s, checker, p.BatchSaver, p.Pager, p.LifecycleKeeper}
+	case 123:
+		return composed123{s, c, checker, p.BatchSaver, p.Pager, p.LifecycleKeeper}
+	case 126:
+		return composed126{s, checker, p.CompareAndSwapper, p.BatchSaver, p.Pager, p.LifecycleKeeper}
+	case 127:
+		return composed127{s, c, checker, p.CompareAndSwapper, p.BatchSaver, p.Pager, p.LifecycleKeeper}
 	}
 	panic("unreachable")
 }
@@ -735,3 +804,307 @@ type composed63 struct {
 }
 
 func (v composed63) composedBase() zohoauth.Store { return v.cStore }
+
+type composed66 struct {
+	cStore
+	cChecker
+}
+
+func (v composed66) composedBase() zohoauth.Store { return v.cStore }
+
+type composed67 struct {
+	cStore
+	cCloser
+	cChecker
+}
+
+func (v composed67) composedBase() zohoauth.Store { return v.cStore }
+
+type composed70 struct {
+	cStore
+	cChecker
+	cSwapper
+}
+
+func (v composed70) composedBase() zohoauth.Store { return v.cStore }
+
+type composed71 struct {
+	cStore
+	cCloser
+	cChecker
+	cSwapper
+}
+
+func (v composed71) composedBase() zohoauth.Store { return v.cStore }
+
+type composed74 struct {
+	cStore
+	cChecker
+	cBatch
+}
+
+func (v composed74) composedBase() zohoauth.Store { return v.cStore }
+
+type composed75 struct {
+	cStore
+	cCloser
+	cChecker
+	cBatch
+}
+
+func (v composed75) composedBase() zohoauth.Store { return v.cStore }
+
+type composed78 struct {
+	cStore
+	cChecker
+	cSwapper
+	cBatch
+}
+
+func (v composed78) composedBase() zohoauth.Store { return v.cStore }
+
+type composed79 struct {
+	cStore
+	cCloser
+	cChecker
+	cSwapper
+	cBatch
+}
+
+func (v composed79) composedBase() zohoauth.Store { return v.cStore }
+
+type composed82 struct {
+	cStore
+	cChecker
+	cPager
+}
+
+func (v composed82) composedBase() zohoauth.Store { return v.cStore }
+
+type composed83 struct {
+	cStore
+	cCloser
+	cChecker
+	cPager
+}
+
+func (v composed83) composedBase() zohoauth.Store { return v.cStore }
+
+type composed86 struct {
+	cStore
+	cChecker
+	cSwapper
+	cPager
+}
+
+func (v composed86) composedBase() zohoauth.Store { return v.cStore }
+
+type composed87 struct {
+	cStore
+	cCloser
+	cChecker
+	cSwapper
+	cPager
+}
+
+func (v composed87) composedBase() zohoauth.Store { return v.cStore }
+
+type composed90 struct {
+	cStore
+	cChecker
+	cBatch
+	cPager
+}
+
+func (v composed90) composedBase() zohoauth.Store { return v.cStore }
+
+type composed91 struct {
+	cStore
+	cCloser
+	cChecker
+	cBatch
+	cPager
+}
+
+func (v composed91) composedBase() zohoauth.Store { return v.cStore }
+
+type composed94 struct {
+	cStore
+	cChecker
+	cSwapper
+	cBatch
+	cPager
+}
+
+func (v composed94) composedBase() zohoauth.Store { return v.cStore }
+
+type composed95 struct {
+	cStore
+	cCloser
+	cChecker
+	cSwapper
+	cBatch
+	cPager
+}
+
+func (v composed95) composedBase() zohoauth.Store { return v.cStore }
+
+type composed98 struct {
+	cStore
+	cChecker
+	cLife
+}
+
+func (v composed98) composedBase() zohoauth.Store { return v.cStore }
+
+type composed99 struct {
+	cStore
+	cCloser
+	cChecker
+	cLife
+}
+
+func (v composed99) composedBase() zohoauth.Store { return v.cStore }
+
+type composed102 struct {
+	cStore
+	cChecker
+	cSwapper
+	cLife
+}
+
+func (v composed102) composedBase() zohoauth.Store { return v.cStore }
+
+type composed103 struct {
+	cStore
+	cCloser
+	cChecker
+	cSwapper
+	cLife
+}
+
+func (v composed103) composedBase() zohoauth.Store { return v.cStore }
+
+type composed106 struct {
+	cStore
+	cChecker
+	cBatch
+	cLife
+}
+
+func (v composed106) composedBase() zohoauth.Store { return v.cStore }
+
+type composed107 struct {
+	cStore
+	cCloser
+	cChecker
+	cBatch
+	cLife
+}
+
+func (v composed107) composedBase() zohoauth.Store { return v.cStore }
+
+type composed110 struct {
+	cStore
+	cChecker
+	cSwapper
+	cBatch
+	cLife
+}
+
+func (v composed110) composedBase() zohoauth.Store { return v.cStore }
+
+type composed111 struct {
+	cStore
+	cCloser
+	cChecker
+	cSwapper
+	cBatch
+	cLife
+}
+
+func (v composed111) composedBase() zohoauth.Store { return v.cStore }
+
+type composed114 struct {
+	cStore
+	cChecker
+	cPager
+	cLife
+}
+
+func (v composed114) composedBase() zohoauth.Store { return v.cStore }
+
+type composed115 struct {
+	cStore
+	cCloser
+	cChecker
+	cPager
+	cLife
+}
+
+func (v composed115) composedBase() zohoauth.Store { return v.cStore }
+
+type composed118 struct {
+	cStore
+	cChecker
+	cSwapper
+	cPager
+	cLife
+}
+
+func (v composed118) composedBase() zohoauth.Store { return v.cStore }
+
+type composed119 struct {
+	cStore
+	cCloser
+	cChecker
+	cSwapper
+	cPager
+	cLife
+}
+
+func (v composed119) composedBase() zohoauth.Store { return v.cStore }
+
+type composed122 struct {
+	cStore
+	cChecker
+	cBatch
+	cPager
+	cLife
+}
+
+func (v composed122) composedBase() zohoauth.Store { return v.cStore }
+
+type composed123 struct {
+	cStore
+	cCloser
+	cChecker
+	cBatch
+	cPager
+	cLife
+}
+
+func (v composed123) composedBase() zohoauth.Store { return v.cStore }
+
+type composed126 struct {
+	cStore
+	cChecker
+	cSwapper
+	cBatch
+	cPager
+	cLife
+}
+
+func (v composed126) composedBase() zohoauth.Store { return v.cStore }
+
+type composed127 struct {
+	cStore
+	cCloser
+	cChecker
+	cSwapper
+	cBatch
+	cPager
+	cLife
+}
+
+func (v composed127) composedBase() zohoauth.Store { return v.cStore }

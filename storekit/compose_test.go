@@ -16,24 +16,35 @@ func (f closerFunc) Close() error { return f() }
 // TestComposeHasExactlyItsParts builds every set of parts over a memory
 // store (which has all but Pager, given here by a stand-in) and checks that
 // the value has exactly the capabilities of the set, each answered by its
-// part.
+// part. Bit 64 makes the Locker the memory store's, a LockChecker, rather
+// than a plain Locker.
 func TestComposeHasExactlyItsParts(t *testing.T) {
 	m := memory.New()
 	all := storekit.PartsOf(m)
 	if all.Pager != nil || all.Locker == nil || all.LifecycleKeeper == nil {
 		t.Fatalf("PartsOf(memory) = %+v", all)
 	}
+	if _, ok := all.Locker.(zohoauth.LockChecker); !ok {
+		t.Fatal("the memory store is not a LockChecker")
+	}
+	var plainLocker zohoauth.Locker = struct{ zohoauth.Locker }{all.Locker}
 	var pager zohoauth.Pager = struct{ zohoauth.Pager }{}
 	closed := false
 	var c io.Closer = closerFunc(func() error { closed = true; return nil })
-	for bits := 0; bits < 64; bits++ {
+	for bits := 0; bits < 128; bits++ {
+		if bits&64 != 0 && bits&2 == 0 {
+			continue // a LockChecker is a Locker
+		}
 		var p storekit.Parts
 		var cl io.Closer
 		if bits&1 != 0 {
 			cl = c
 		}
 		if bits&2 != 0 {
-			p.Locker = all.Locker
+			p.Locker = plainLocker
+			if bits&64 != 0 {
+				p.Locker = all.Locker
+			}
 		}
 		if bits&4 != 0 {
 			p.CompareAndSwapper = all.CompareAndSwapper
@@ -54,20 +65,21 @@ func TestComposeHasExactlyItsParts(t *testing.T) {
 		_, isB := s.(zohoauth.BatchSaver)
 		_, isP := s.(zohoauth.Pager)
 		_, isK := s.(zohoauth.LifecycleKeeper)
+		_, isLC := s.(zohoauth.LockChecker)
 		got := 0
-		for i, ok := range []bool{isC, isL, isW, isB, isP, isK} {
+		for i, ok := range []bool{isC, isL, isW, isB, isP, isK, isLC} {
 			if ok {
 				got |= 1 << i
 			}
 		}
 		if got != bits {
-			t.Errorf("parts %06b: the value has %06b", bits, got)
+			t.Errorf("parts %07b: the value has %07b", bits, got)
 		}
 		if isC {
 			closed = false
 			_ = s.(io.Closer).Close()
 			if !closed {
-				t.Errorf("parts %06b: Close is not the closer's", bits)
+				t.Errorf("parts %07b: Close is not the closer's", bits)
 			}
 		}
 	}

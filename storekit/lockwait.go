@@ -3,9 +3,12 @@ package storekit
 import (
 	"context"
 	"errors"
+	"fmt"
 	mrand "math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/zohoauth/zohoauth"
 )
 
 // LockWait is how a store's zohoauth.Locker waits while another owner holds
@@ -52,6 +55,10 @@ type LockWait struct {
 	// woken when the lock is released. A lost subscription brings back
 	// MaxPoll.
 	ListenPoll time.Duration
+	// Done, when set, is the check of zohoauth.LockChecker.LockUnless:
+	// Wait calls it after each wait, before it tries again, and returns
+	// an error matching zohoauth.ErrLockUnneeded when it reports true.
+	Done func(ctx context.Context) (bool, error)
 }
 
 // Try is one attempt of a store to take a lock. It reports whether it took
@@ -61,8 +68,9 @@ type LockWait struct {
 // file busy for a moment) is reported as (false, 0, nil).
 type Try func(ctx context.Context) (taken bool, retryIn time.Duration, err error)
 
-// Wait calls try until it takes the lock (nil), try fails (try's error), or
-// ctx is done (ctx.Err()). ctx is checked before each try, and a try that
+// Wait calls try until it takes the lock (nil), try fails (try's error),
+// Done finds the lock no longer needed (zohoauth.ErrLockUnneeded), or ctx is
+// done (ctx.Err()). ctx is checked before each try, and a try that
 // fails once ctx is done reports ctx.Err() rather than its own error. A
 // lock taken by a try that returned true is the caller's even if ctx ended
 // meanwhile; a store that must not keep it then gives it back in its Try.
@@ -142,6 +150,15 @@ func (w LockWait) Wait(ctx context.Context, try Try) error {
 		}
 		if timer != nil {
 			timer.Stop()
+		}
+		if w.Done != nil && ctx.Err() == nil {
+			done, err := w.Done(ctx)
+			if err != nil {
+				return fmt.Errorf("check before trying again: %w", err)
+			}
+			if done {
+				return zohoauth.ErrLockUnneeded
+			}
 		}
 	}
 }

@@ -16,6 +16,7 @@ const (
 	BatchSaver        Capability = "zohoauth.BatchSaver"
 	CompareAndSwapper Capability = "zohoauth.CompareAndSwapper"
 	Locker            Capability = "zohoauth.Locker"
+	LockChecker       Capability = "zohoauth.LockChecker"
 	Pager             Capability = "zohoauth.Pager"
 	LifecycleKeeper   Capability = "zohoauth.LifecycleKeeper"
 )
@@ -30,6 +31,8 @@ func (c Capability) of(s zohoauth.Store) bool {
 		_, ok = s.(zohoauth.CompareAndSwapper)
 	case Locker:
 		_, ok = s.(zohoauth.Locker)
+	case LockChecker:
+		_, ok = s.(zohoauth.LockChecker)
 	case Pager:
 		_, ok = s.(zohoauth.Pager)
 	case LifecycleKeeper:

@@ -196,3 +196,106 @@ func testSwapHalfStale(t *testing.T, s zohoauth.Store) {
 		})
 	}
 }
+
+// testLockUnless checks zohoauth.LockChecker: a free lock is taken without
+// a check; a waiter whose check finds the work done leaves without the
+// lock while the holder keeps it; a check's error ends the wait; a check
+// that finds the lock still needed keeps the waiter waiting until the
+// release. A check runs after a wait ends: while the holder keeps the
+// lock, the kit wakes the waiters (a release of another lock, an
+// extension of the held one) or lets them poll.
+func testLockUnless(t *testing.T, s zohoauth.Store) {
+	l := s.(zohoauth.LockChecker)
+	never := func(context.Context) (bool, error) {
+		t.Error("done called before the first try")
+		return false, nil
+	}
+	free, err := l.LockUnless(ctx(t), "free", 10*time.Second, never)
+	if err != nil {
+		t.Fatalf("LockUnless on a free lock: %v", err)
+	}
+	if err := free.Unlock(ctx(t)); err != nil {
+		t.Fatalf("Unlock: %v", err)
+	}
+
+	held := mustLock(t, l, "held", time.Minute)
+	stop := pokeWaiters(t, l, held)
+	var checks atomic.Int32
+	c, cancel := context.WithTimeout(ctx(t), 20*time.Second)
+	defer cancel()
+	lk, err := l.LockUnless(c, "held", time.Minute, func(context.Context) (bool, error) {
+		return checks.Add(1) >= 2, nil // done at the second check
+	})
+	if lk != nil || !errors.Is(err, zohoauth.ErrLockUnneeded) {
+		t.Fatalf("LockUnless with a check reporting done = (%v, %v), want (nil, an error matching ErrLockUnneeded)", lk, err)
+	}
+	if n := checks.Load(); n != 2 {
+		t.Errorf("done called %d times, want 2 (it reported done at the second)", n)
+	}
+	boom := errors.New("check failed")
+	_, err = l.LockUnless(c, "held", time.Minute, func(context.Context) (bool, error) { return false, boom })
+	if !errors.Is(err, boom) {
+		t.Fatalf("LockUnless with a failing check = %v, want an error wrapping the check's", err)
+	}
+	stop()
+	if err := held.Extend(ctx(t), time.Minute); err != nil {
+		t.Fatalf("the holder lost its lock to a waiter that left: %v", err)
+	}
+
+	got := make(chan error, 1)
+	go func() {
+		lk, err := l.LockUnless(c, "held", time.Minute, func(context.Context) (bool, error) { return false, nil })
+		if err == nil {
+			err = lk.Unlock(context.WithoutCancel(c))
+		}
+		got <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case err := <-got:
+		t.Fatalf("LockUnless returned (%v) while the lock is held and its check says not done", err)
+	default:
+	}
+	if err := held.Unlock(ctx(t)); err != nil {
+		t.Fatalf("Unlock: %v", err)
+	}
+	if err := <-got; err != nil {
+		t.Fatalf("LockUnless after the release: %v", err)
+	}
+}
+
+// pokeWaiters wakes the waiters for held's lock every 20 ms, without
+// releasing it, until the function it returns is called: it extends held
+// and takes and releases another lock of l.
+func pokeWaiters(t *testing.T, l zohoauth.Locker, held zohoauth.Lock) (stop func()) {
+	t.Helper()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			if err := held.Extend(ctx(t), time.Minute); err != nil {
+				t.Errorf("Extend: %v", err)
+				return
+			}
+			lk, err := l.Lock(ctx(t), "poke", time.Second)
+			if err != nil {
+				t.Errorf("Lock(poke): %v", err)
+				return
+			}
+			if err := lk.Unlock(ctx(t)); err != nil {
+				t.Errorf("Unlock(poke): %v", err)
+				return
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}

@@ -112,6 +112,7 @@ var checks = []check{
 	{"LockLeaseTakeover", Locker, testLockLeaseTakeover},
 	{"LockExtend", Locker, testLockExtend},
 	{"LockContention", Locker, testLockContention},
+	{"LockUnless", LockChecker, testLockUnless},
 	{"LifecycleRoundTrip", LifecycleKeeper, testLifecycleRoundTrip},
 	{"LifecycleZeroWhenNone", LifecycleKeeper, testLifecycleZero},
 	{"LifecycleInvalidID", LifecycleKeeper, testLifecycleInvalidID},

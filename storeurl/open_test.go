@@ -40,9 +40,9 @@ func openOrFail(t *testing.T, raw string) storeurl.Store {
 
 // The capabilities each store promises through Open, by scheme.
 var (
-	memoryClaims = []storetest.Capability{storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker}
+	memoryClaims = []storetest.Capability{storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker, storetest.LockChecker}
 	fileClaims   = sqlClaims
-	sqlClaims    = []storetest.Capability{storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker, storetest.Pager}
+	sqlClaims    = []storetest.Capability{storetest.BatchSaver, storetest.CompareAndSwapper, storetest.Locker, storetest.LockChecker, storetest.Pager}
 	redisClaims  = sqlClaims
 )
 

@@ -1,0 +1,106 @@
+package auth_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/auth"
+	"github.com/zohoauth/zohoauth/memory"
+)
+
+// takenStore is a memory store (a zohoauth.LockChecker) that counts the
+// locks taken and the waits that ended without the lock.
+type takenStore struct {
+	*memory.Store
+	taken, unneeded, calls atomic.Int32
+	gate                   chan struct{} // when set, SwapToken waits for it to close
+}
+
+func (s *takenStore) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
+	if s.gate != nil {
+		<-s.gate
+	}
+	return s.Store.SwapToken(ctx, old, t)
+}
+
+func (s *takenStore) Lock(ctx context.Context, name string, lease time.Duration) (zohoauth.Lock, error) {
+	return s.LockUnless(ctx, name, lease, nil)
+}
+
+func (s *takenStore) LockUnless(ctx context.Context, name string, lease time.Duration, done func(context.Context) (bool, error)) (zohoauth.Lock, error) {
+	s.calls.Add(1)
+	lk, err := s.Store.LockUnless(ctx, name, lease, done)
+	switch {
+	case err == nil:
+		s.taken.Add(1)
+	case done != nil:
+		s.unneeded.Add(1)
+	}
+	return lk, err
+}
+
+// TestWaitersLeaveWithoutTheLock: four processes (authenticators) over one
+// store that is a LockChecker ask for an expired token at once. One takes
+// the lock and refreshes; the three others, woken by its release, find the
+// renewed token outside the lock and leave, instead of taking the lock one
+// after another to find it inside: one lock taken, one refresh.
+func TestWaitersLeaveWithoutTheLock(t *testing.T) {
+	st := &takenStore{Store: memory.New()}
+	e := newEnvWith(t, st, nil)
+	h, _ := e.login()
+	handles := []*auth.Handle{h}
+	for range 3 {
+		a := mustNew(e.store, e.opts)
+		t.Cleanup(func() { _ = a.Close() })
+		o := a.For(&zohoauth.Token{ID: h.ID()})
+		if _, err := o.AccessToken(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		handles = append(handles, o)
+	}
+	e.clk.Advance(2 * time.Hour)
+	st.taken.Store(0)
+	st.calls.Store(0)
+	st.gate = make(chan struct{}) // the holder's save waits, inside the lock
+	got := make([]string, len(handles))
+	errs := make([]error, len(handles))
+	var wg sync.WaitGroup
+	run := func(i int) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errs[i] = handles[i].AccessToken(context.Background())
+		}()
+	}
+	run(0)
+	for e.srv.Stats().Refreshes == 0 { // the holder is inside the lock
+		time.Sleep(time.Millisecond)
+	}
+	for i := 1; i < len(handles); i++ {
+		run(i)
+	}
+	for st.calls.Load() < int32(len(handles)) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // each waiter's first try, microseconds after its call
+	close(st.gate)
+	wg.Wait()
+	for i := range handles {
+		if errs[i] != nil || got[i] != got[0] {
+			t.Fatalf("caller %d: %v (same token as the holder: %v)", i, errs[i], got[i] == got[0])
+		}
+	}
+	if n := e.srv.Stats().Refreshes; n != 1 {
+		t.Errorf("refreshes %d, want 1", n)
+	}
+	if n := st.taken.Load(); n != 1 {
+		t.Errorf("locks taken %d, want 1 (the waiters take it after the release to re-read inside it)", n)
+	}
+	if n := st.unneeded.Load(); n != 3 {
+		t.Errorf("waits ended without the lock %d, want 3", n)
+	}
+}
