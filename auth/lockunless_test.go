@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -102,5 +103,51 @@ func TestWaitersLeaveWithoutTheLock(t *testing.T) {
 	}
 	if n := st.unneeded.Load(); n != 3 {
 		t.Errorf("waits ended without the lock %d, want 3", n)
+	}
+}
+
+// ownerSwapStore is a memory store whose LockUnless, before it checks,
+// lets another login take the token's id with a valid access token, as a
+// process that deleted the token and logged another user in would.
+type ownerSwapStore struct {
+	*memory.Store
+	id      string
+	checked atomic.Bool
+}
+
+func (s *ownerSwapStore) LockUnless(ctx context.Context, name string, lease time.Duration, done func(context.Context) (bool, error)) (zohoauth.Lock, error) {
+	if done != nil && !s.checked.Swap(true) {
+		if err := s.DeleteToken(ctx, s.id); err != nil {
+			return nil, err
+		}
+		eve := &zohoauth.Token{ID: s.id, UserName: "eve@example.com:9", ClientID: clientID, RefreshToken: "eve-refresh", AccessToken: "eve-access-token", Expiry: t0.Add(5 * time.Hour)}
+		if err := s.SaveToken(ctx, eve); err != nil {
+			return nil, err
+		}
+		if ok, err := done(ctx); err != nil || ok {
+			return nil, zohoauth.ErrLockUnneeded
+		}
+	}
+	return s.Store.Lock(ctx, name, lease)
+}
+
+// TestWaiterDoesNotAdoptAnotherLogin: a waiter's check outside the lock
+// must not hand out the valid token of another login that took the id
+// while it waited.
+func TestWaiterDoesNotAdoptAnotherLogin(t *testing.T) {
+	st := &ownerSwapStore{Store: memory.New()}
+	e := newEnvWith(t, st, nil)
+	h, _ := e.login()
+	st.id = h.ID()
+	e.clk.Advance(2 * time.Hour)
+	got, err := h.AccessToken(context.Background())
+	if got == "eve-access-token" {
+		t.Fatal("the waiter handed out another login's access token")
+	}
+	if !st.checked.Load() {
+		t.Fatal("the renewal did not wait with LockUnless")
+	}
+	if !errors.Is(err, zohoauth.ErrNotFound) {
+		t.Fatalf("AccessToken = %v, want an error matching ErrNotFound (the id holds another login)", err)
 	}
 }
