@@ -47,9 +47,9 @@ func (a *Authenticator) renewLocked(ctx context.Context, l zohoauth.Locker, req 
 		log.Debug("zohoauth: the lock holder renewed the token; not taking the lock", "waited", time.Since(start))
 		use := req
 		use.seed, use.useOnly = fresh, true
-		tok, err := a.renewIn(ctx, use, nil)
-		if !errors.Is(err, errNeedsLock) {
-			return tok, err
+		tok, uerr := a.renewIn(ctx, use, nil)
+		if !errors.Is(uerr, errNeedsLock) {
+			return tok, uerr
 		}
 		// Valid when checked, in the refresh margin by now: wait for the
 		// lock after all.

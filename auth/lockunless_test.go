@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/auth"
+	"github.com/zohoauth/zohoauth/clock"
 	"github.com/zohoauth/zohoauth/memory"
 )
 
@@ -149,5 +151,53 @@ func TestWaiterDoesNotAdoptAnotherLogin(t *testing.T) {
 	}
 	if !errors.Is(err, zohoauth.ErrNotFound) {
 		t.Fatalf("AccessToken = %v, want an error matching ErrNotFound (the id holds another login)", err)
+	}
+}
+
+// marginStore is a memory store whose LockUnless lets another process
+// renew the token (a valid access token for 10 minutes) before it checks,
+// and moves the clock into the refresh margin once the check has found the
+// token valid.
+type marginStore struct {
+	*memory.Store
+	id  string
+	clk *clock.Fake
+}
+
+func (s *marginStore) LockUnless(ctx context.Context, name string, lease time.Duration, done func(context.Context) (bool, error)) (zohoauth.Lock, error) {
+	if done != nil {
+		renewed := &zohoauth.Token{ID: s.id, AccessToken: "renewed-elsewhere", Expiry: s.clk.Now().Add(10 * time.Minute)}
+		if err := s.SaveToken(ctx, renewed); err != nil {
+			return nil, err
+		}
+		if ok, err := done(ctx); err != nil || !ok {
+			return nil, fmt.Errorf("check = %v, %v; want true", ok, err)
+		}
+		s.clk.Advance(10*time.Minute - auth.DefaultMargin/2)
+		return nil, zohoauth.ErrLockUnneeded
+	}
+	return s.Store.Lock(ctx, name, lease)
+}
+
+// TestWaiterTakesTheLockWhenTheTokenAgedMeanwhile: a token the check found
+// valid but that entered the refresh margin before it was handed out is
+// renewed under the lock, never outside it.
+func TestWaiterTakesTheLockWhenTheTokenAgedMeanwhile(t *testing.T) {
+	st := &marginStore{Store: memory.New()}
+	e := newEnvWith(t, st, nil)
+	st.clk = e.clk
+	h, _ := e.login()
+	st.id = h.ID()
+	e.clk.Advance(2 * time.Hour)
+	before := e.srv.Stats().Refreshes
+	got, err := h.AccessToken(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got == "renewed-elsewhere" {
+		t.Fatal("handed out a token inside the refresh margin")
+	}
+	if n := e.srv.Stats().Refreshes - before; n != 1 {
+		t.Fatalf("refreshes %d, want 1 (under the lock)", n)
 	}
 }
