@@ -1,6 +1,9 @@
 package memory
 
-import "github.com/zohoauth/zohoauth"
+import (
+	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
+)
 
 // The capabilities the store promises, checked by the compiler: a method
 // whose signature drifts from its interface breaks the build instead of
@@ -11,4 +14,5 @@ var (
 	_ zohoauth.CompareAndSwapper = (*Store)(nil)
 	_ zohoauth.Locker            = (*Store)(nil)
 	_ zohoauth.LifecycleKeeper   = (*Store)(nil)
+	_ storekit.Deriver           = (*Store)(nil)
 )

@@ -27,4 +27,10 @@
 // tokens in one transaction) and zohoauth.Pager (the tokens a page at a
 // time). The package storetest checks a store and each capability it has
 // against the contract in one line of test: storetest.Run(t, newStore).
+//
+// A store that keeps its tokens in the process may also be a Deriver: it
+// keeps, beside each stored token, the token a wrapper derived from it (the
+// sealed store: the token decrypted) until the stored token changes, so a
+// find through the wrapper costs no more than the store's own. Table does
+// the keeping for a store built on it.
 package storekit

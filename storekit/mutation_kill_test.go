@@ -260,7 +260,7 @@ func TestAfterInvalid(t *testing.T) {
 	}
 	// No exported method stores an id that is not numeric (Insert and Save
 	// refuse it): add stands for a future way in, which After must report.
-	tb.add(&zohoauth.Token{ID: "x", RefreshToken: "rx"})
+	tb.add(newRow(&zohoauth.Token{ID: "x", RefreshToken: "rx"}))
 	if page, invalid := tb.After("", 10); len(page) != 1 || !invalid {
 		t.Fatalf("After with id x = %v, %v; want 1 token, true", page, invalid)
 	}

@@ -24,20 +24,36 @@ import (
 //
 // The table keeps its tokens in id order as they change, each id parsed
 // once, so that All and After cost a copy, not a sort. Its read methods
-// (Lookup, Find, ByID, All, After, Len, MaxID, WithUserName) change
-// nothing: callers may run them concurrently under a read lock.
+// (Lookup, Find, ByID, All, After, Len, MaxID, WithUserName, LookupDerived,
+// ByIDDerived) change nothing: callers may run them concurrently under a
+// read lock. Beside each token it keeps what a wrapper derived from it
+// (Derive, see Deriver), dropped when the token changes.
 type Table struct {
-	byID  map[string]*zohoauth.Token
+	byID  map[string]*row
 	index [4]index // user name, access, grant, refresh
 	email index    // the e-mail of user names email:zgid
 	order []entry  // every token, by (key, id text)
 	maxID uint64
 }
 
+// row is a token as the table holds it: the token, never changed once
+// stored (a save puts a new row), and the secret values of the token a
+// wrapper derived from it, if any (see Deriver): 256 bytes, four cache
+// lines read side by side, so that a find of a derived token waits for no
+// other memory than a find of the stored one.
+type row struct {
+	tok     zohoauth.Token
+	owner   *Owner    // of derived; nil when nothing is derived
+	derived [4]string // the secret values of the derived token (secretFields)
+}
+
+// newRow returns a row holding a copy of t.
+func newRow(t *zohoauth.Token) *row { return &row{tok: *t} }
+
 // entry is a token of Table.order with its id parsed.
 type entry struct {
 	key uint64 // the numeric value of the id; invalidKey when it is not numeric
-	tok *zohoauth.Token
+	r   *row
 }
 
 // invalidKey is the key of an id that is not numeric: such ids sort after
@@ -63,7 +79,7 @@ func compareEntry(a entry, key uint64, id string) int {
 	if c := cmp.Compare(a.key, key); c != 0 {
 		return c
 	}
-	return strings.Compare(a.tok.ID, id)
+	return strings.Compare(a.r.tok.ID, id)
 }
 
 // search returns the position in t.order of the id with the given key, or
@@ -77,26 +93,28 @@ func (t *Table) search(key uint64, id string) (int, bool) {
 // nothing else); the tokens of a value that several share (a user of
 // several clients, an e-mail of several zgids) are in one and more.
 type index struct {
-	one  map[string]*zohoauth.Token   // a token of each value
-	more map[string][]*zohoauth.Token // the other tokens of a shared value
+	one  map[string]*row   // a token of each value
+	more map[string][]*row // the other tokens of a shared value
 }
 
 func newIndex() index {
-	return index{one: make(map[string]*zohoauth.Token), more: make(map[string][]*zohoauth.Token)}
+	return index{one: make(map[string]*row), more: make(map[string][]*row)}
 }
 
 // all appends to dst the tokens of value v.
 func (x *index) all(dst []*zohoauth.Token, v string) []*zohoauth.Token {
 	if s := x.one[v]; s != nil {
-		dst = append(dst, s)
+		dst = append(dst, &s.tok)
 		if len(x.more) > 0 {
-			dst = append(dst, x.more[v]...)
+			for _, m := range x.more[v] {
+				dst = append(dst, &m.tok)
+			}
 		}
 	}
 	return dst
 }
 
-func (x *index) add(v string, s *zohoauth.Token) {
+func (x *index) add(v string, s *row) {
 	if x.one[v] == nil {
 		x.one[v] = s
 		return
@@ -104,7 +122,7 @@ func (x *index) add(v string, s *zohoauth.Token) {
 	x.more[v] = append(x.more[v], s)
 }
 
-func (x *index) remove(v string, s *zohoauth.Token) {
+func (x *index) remove(v string, s *row) {
 	more := x.more[v]
 	if x.one[v] == s {
 		if len(more) == 0 {
@@ -113,7 +131,7 @@ func (x *index) remove(v string, s *zohoauth.Token) {
 		}
 		x.one[v], more = more[0], more[1:]
 	} else {
-		more = slices.DeleteFunc(more, func(x *zohoauth.Token) bool { return x == s })
+		more = slices.DeleteFunc(more, func(x *row) bool { return x == s })
 	}
 	if len(more) == 0 {
 		delete(x.more, v)
@@ -126,7 +144,7 @@ var indexed = [4]Field{FieldUserName, FieldAccessToken, FieldGrantToken, FieldRe
 
 // NewTable returns an empty Table.
 func NewTable() *Table {
-	t := &Table{byID: make(map[string]*zohoauth.Token), email: newIndex()}
+	t := &Table{byID: make(map[string]*row), email: newIndex()}
 	for i := range t.index {
 		t.index[i] = newIndex()
 	}
@@ -139,23 +157,26 @@ func (t *Table) Len() int { return len(t.byID) }
 // Lookup returns the token with the lowest id that matches k, or nil.
 // It implements Rows.
 func (t *Table) Lookup(_ context.Context, k Key) (*zohoauth.Token, error) {
-	return t.lookup(k), nil
+	if r := t.lookup(k); r != nil {
+		return &r.tok, nil
+	}
+	return nil, nil
 }
 
-func (t *Table) lookup(k Key) *zohoauth.Token {
+func (t *Table) lookup(k Key) *row {
 	if k.Field == FieldID {
 		return t.byID[k.Value]
 	}
 	x := &t.index[slot(k.Field)]
-	var best *zohoauth.Token
-	if s := x.one[k.Value]; s != nil && SameClient(k.ClientID, s.ClientID) {
+	var best *row
+	if s := x.one[k.Value]; s != nil && SameClient(k.ClientID, s.tok.ClientID) {
 		best = s
 	}
 	if len(x.more) == 0 {
 		return best // the common case: no value is shared
 	}
 	for _, s := range x.more[k.Value] {
-		if SameClient(k.ClientID, s.ClientID) && (best == nil || CompareIDs(s.ID, best.ID) < 0) {
+		if SameClient(k.ClientID, s.tok.ClientID) && (best == nil || CompareIDs(s.tok.ID, best.tok.ID) < 0) {
 			best = s
 		}
 	}
@@ -185,7 +206,12 @@ func (t *Table) Find(tok *zohoauth.Token) (*zohoauth.Token, error) {
 }
 
 // ByID returns the table's token with the given id, or nil.
-func (t *Table) ByID(id string) *zohoauth.Token { return t.byID[id] }
+func (t *Table) ByID(id string) *zohoauth.Token {
+	if r := t.byID[id]; r != nil {
+		return &r.tok
+	}
+	return nil
+}
 
 // Save applies PlanSave to tok and stores the result. On success
 // tok is updated to the stored value; on failure nothing changes.
@@ -205,9 +231,20 @@ func (t *Table) SaveCreated(tok *zohoauth.Token, detailsNotFoundMsg string) (cre
 	if err != nil {
 		return false, err
 	}
-	t.put(plan.Old, plan.Token)
+	t.put(t.rowOf(plan.Old), newRow(plan.Token))
 	*tok = *plan.Token
 	return plan.Old == nil, nil
+}
+
+// rowOf returns the row of a token the table holds (nil for nil).
+func (t *Table) rowOf(tok *zohoauth.Token) *row {
+	if tok == nil {
+		return nil
+	}
+	if r := t.byID[tok.ID]; r != nil && &r.tok == tok {
+		return r
+	}
+	panic("storekit: a token the table does not hold") // unreachable: plans are made on this table
 }
 
 // SaveAll saves tokens in order as Save does, all or nothing: on an error
@@ -221,30 +258,32 @@ func (t *Table) SaveAll(tokens []*zohoauth.Token, detailsNotFoundMsg string) err
 // batch created (see SaveCreated), in the order of their saves; nil on an
 // error.
 func (t *Table) SaveAllCreated(tokens []*zohoauth.Token, detailsNotFoundMsg string) (created []string, err error) {
-	plans := make([]SavePlan, 0, len(tokens))
+	type step struct{ old, r *row }
+	steps := make([]step, 0, len(tokens))
 	for _, tok := range tokens {
 		plan, err := PlanSave(context.Background(), t, tok, detailsNotFoundMsg)
 		if err != nil {
-			for i := len(plans) - 1; i >= 0; i-- {
-				if old := plans[i].Old; old != nil && old.ID == plans[i].Token.ID {
-					t.put(plans[i].Token, old)
+			for i := len(steps) - 1; i >= 0; i-- {
+				if old := steps[i].old; old != nil && old.tok.ID == steps[i].r.tok.ID {
+					t.put(steps[i].r, old)
 					continue
 				}
-				t.remove(plans[i].Token)
-				if plans[i].Old != nil {
-					t.add(plans[i].Old)
+				t.remove(steps[i].r)
+				if steps[i].old != nil {
+					t.add(steps[i].old)
 				}
 			}
 			return nil, err
 		}
-		t.put(plan.Old, plan.Token)
-		plans = append(plans, plan)
-		if plan.Old == nil {
+		st := step{t.rowOf(plan.Old), newRow(plan.Token)}
+		t.put(st.old, st.r)
+		steps = append(steps, st)
+		if st.old == nil {
 			created = append(created, plan.Token.ID)
 		}
 	}
 	for i, tok := range tokens {
-		*tok = *plans[i].Token
+		*tok = steps[i].r.tok
 	}
 	return created, nil
 }
@@ -258,7 +297,7 @@ func (t *Table) Insert(tok *zohoauth.Token) error {
 	if _, dup := t.byID[tok.ID]; dup {
 		return zohoauth.ErrConflict
 	}
-	t.add(tok.Clone())
+	t.add(newRow(tok))
 	return nil
 }
 
@@ -279,16 +318,16 @@ func (t *Table) InsertAll(tokens []*zohoauth.Token) error {
 	}
 	sorted := true
 	for _, tok := range tokens {
-		c := tok.Clone()
-		t.link(c)
-		e := entry{idKey(c.ID), c}
-		if n := len(t.order); n > 0 && compareEntry(t.order[n-1], e.key, c.ID) > 0 {
+		r := newRow(tok)
+		t.link(r)
+		e := entry{idKey(r.tok.ID), r}
+		if n := len(t.order); n > 0 && compareEntry(t.order[n-1], e.key, r.tok.ID) > 0 {
 			sorted = false
 		}
 		t.order = append(t.order, e)
 	}
 	if !sorted {
-		slices.SortFunc(t.order, func(a, b entry) int { return compareEntry(a, b.key, b.tok.ID) })
+		slices.SortFunc(t.order, func(a, b entry) int { return compareEntry(a, b.key, b.r.tok.ID) })
 	}
 	return nil
 }
@@ -310,7 +349,7 @@ func (t *Table) Reset() { *t = *NewTable() }
 func (t *Table) All() []*zohoauth.Token {
 	out := make([]*zohoauth.Token, len(t.order))
 	for i, e := range t.order {
-		out[i] = e.tok
+		out[i] = &e.r.tok
 	}
 	return out
 }
@@ -333,7 +372,7 @@ func (t *Table) After(after string, limit int) (page []*zohoauth.Token, invalid 
 		if len(page) == limit || e.key == invalidKey {
 			break
 		}
-		page = append(page, e.tok)
+		page = append(page, &e.r.tok)
 	}
 	n := len(t.order)
 	return page, n > 0 && t.order[n-1].key == invalidKey
@@ -349,12 +388,12 @@ func slot(f Field) int {
 }
 
 // put stores s in place of old (nil for a new token).
-func (t *Table) put(old, s *zohoauth.Token) {
-	if old != nil && old.ID == s.ID {
-		if i, ok := t.search(idKey(old.ID), old.ID); ok && t.order[i].tok == old {
+func (t *Table) put(old, s *row) {
+	if old != nil && old.tok.ID == s.tok.ID {
+		if i, ok := t.search(idKey(old.tok.ID), old.tok.ID); ok && t.order[i].r == old {
 			t.unlink(old)
 			t.link(s)
-			t.order[i].tok = s
+			t.order[i].r = s
 			return
 		}
 	}
@@ -367,52 +406,52 @@ func (t *Table) put(old, s *zohoauth.Token) {
 // add indexes s and puts it in order: at the end when its id is the
 // greatest (a new token's id, a sorted file's next line), otherwise where
 // it belongs.
-func (t *Table) add(s *zohoauth.Token) {
+func (t *Table) add(s *row) {
 	t.link(s)
-	e := entry{idKey(s.ID), s}
-	if n := len(t.order); n == 0 || compareEntry(t.order[n-1], e.key, s.ID) < 0 {
+	e := entry{idKey(s.tok.ID), s}
+	if n := len(t.order); n == 0 || compareEntry(t.order[n-1], e.key, s.tok.ID) < 0 {
 		t.order = append(t.order, e)
 		return
 	}
-	i, _ := t.search(e.key, s.ID)
+	i, _ := t.search(e.key, s.tok.ID)
 	t.order = slices.Insert(t.order, i, e)
 }
 
 // remove removes s from the indexes and the order.
-func (t *Table) remove(s *zohoauth.Token) {
+func (t *Table) remove(s *row) {
 	t.unlink(s)
-	if i, ok := t.search(idKey(s.ID), s.ID); ok && t.order[i].tok == s {
+	if i, ok := t.search(idKey(s.tok.ID), s.tok.ID); ok && t.order[i].r == s {
 		t.order = slices.Delete(t.order, i, i+1)
 	}
 }
 
 // link adds s to the look-up indexes.
-func (t *Table) link(s *zohoauth.Token) {
-	t.byID[s.ID] = s
-	if n, err := strconv.ParseUint(s.ID, 10, 64); err == nil && n > t.maxID {
+func (t *Table) link(s *row) {
+	t.byID[s.tok.ID] = s
+	if n, err := strconv.ParseUint(s.tok.ID, 10, 64); err == nil && n > t.maxID {
 		t.maxID = n
 	}
 	for i, f := range indexed {
-		if v := f.Value(s); v != "" {
+		if v := f.Value(&s.tok); v != "" {
 			t.index[i].add(v, s)
 		}
 	}
-	if e, ok := Email(s.UserName); ok {
+	if e, ok := Email(s.tok.UserName); ok {
 		t.email.add(e, s)
 	}
 }
 
 // unlink removes s from the look-up indexes.
-func (t *Table) unlink(s *zohoauth.Token) {
-	delete(t.byID, s.ID)
+func (t *Table) unlink(s *row) {
+	delete(t.byID, s.tok.ID)
 	for i, f := range indexed {
-		v := f.Value(s)
+		v := f.Value(&s.tok)
 		if v == "" {
 			continue
 		}
 		t.index[i].remove(v, s)
 	}
-	if e, ok := Email(s.UserName); ok {
+	if e, ok := Email(s.tok.UserName); ok {
 		t.email.remove(e, s)
 	}
 }
