@@ -67,6 +67,16 @@
 // memory); a process that must not keep secrets between calls sets
 // WithCacheSize(0).
 //
+// Over a store that is a storekit.Deriver (the memory store), the wrapper
+// also hands each token it opens to the inner store, which keeps its plain
+// secrets beside the stored token: a later find through the wrapper is the
+// inner store's find and nothing more. The inner store serves an opening
+// only to the keyset that made it, and drops it as soon as the stored token
+// is saved, swapped or deleted, so a value changed under the wrapper is
+// opened (and checked) again; it keeps one opening per stored token at
+// most (the tokens of a memory store are in the process anyway).
+// WithCacheSize(0) keeps none there either.
+//
 // # Errors
 //
 // A value that cannot be read fails with a *ValueError naming the field,

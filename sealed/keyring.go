@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tink-crypto/tink-go/v2/tink"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // DefaultCacheSize is the number of encryptions, and of openings of
@@ -41,6 +42,9 @@ type ring struct {
 	prims   map[KeyID]tink.DeterministicAEAD
 	enc     encCache // look-up values' stored forms
 	tokens  tokCache // tokens' plain values
+	// owner owns the openings of this ring that an inner store keeps
+	// (storekit.Deriver); nil when the keyring remembers nothing.
+	owner *storekit.Owner
 }
 
 // KeyringOption configures a Keyring.
@@ -56,9 +60,11 @@ type KeyringOption func(*Keyring)
 // by two hashes, in two tables of n), at most 4 KiB each (a token with
 // longer values is not remembered). Over the memory
 // store the plain values are the caller's anyway; over any other store
-// they are what the cache adds to the process's memory. A process that
-// must not keep secrets beyond a call sets 0, and every find then runs
-// AES-SIV once per secret field.
+// they are what the cache adds to the process's memory. Over a
+// storekit.Deriver (the memory store), the openings the store keeps beside
+// its tokens (one per stored token at most; see the package doc) are kept
+// only when n is not 0. A process that must not keep secrets beyond a call
+// sets 0, and every find then runs AES-SIV once per secret field.
 func WithCacheSize(n int) KeyringOption { return func(k *Keyring) { k.cacheSize = max(n, 0) } }
 
 // NewKeyring reads the keyset of src and returns its keyring. A missing,
@@ -129,6 +135,9 @@ func newRing(ks *Keyset, raw []byte, cacheSize int) (*ring, error) {
 	}
 	r := &ring{raw: slices.Clone(raw), primary: ks.Primary(), prims: prims,
 		enc: newEncCache(cacheSize), tokens: newTokCache(cacheSize)}
+	if cacheSize > 0 {
+		r.owner = storekit.NewOwner()
+	}
 	keys := ks.Keys()
 	r.order = append(r.order, r.primary)
 	for i := len(keys) - 1; i >= 0; i-- {

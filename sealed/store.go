@@ -43,6 +43,10 @@ type Store struct {
 	inner zohoauth.Store
 	keys  *Keyring
 	mode  Mode
+	// der is the inner store as a storekit.Deriver, when it is one: it
+	// keeps each token this store opened beside the stored token, under the
+	// owner of the ring that opened it, until the stored token changes.
+	der storekit.Deriver
 }
 
 // New returns a store that keeps the client secret, grant token, refresh
@@ -53,6 +57,7 @@ type Store struct {
 // secret).
 func New(inner zohoauth.Store, keys *Keyring, opts ...Option) zohoauth.Store {
 	s := &Store{inner: inner, keys: keys}
+	s.der, _ = inner.(storekit.Deriver)
 	for _, o := range opts {
 		o(s)
 	}
@@ -138,7 +143,11 @@ func (s *Store) seal(ctx context.Context, t *zohoauth.Token, r **ring) (*zohoaut
 // known, when not nil, holds plain values the caller knows for some fields
 // (a find's query value, a save's own values): one is taken without a
 // decryption when the stored value is a form of it (knownForm).
-func (s *Store) open(ctx context.Context, t *zohoauth.Token, known *zohoauth.Token) error {
+//
+// It returns the ring whose opening t is, when every value was encrypted
+// and opened by that ring (what the ring's cache and a Deriver may
+// remember), else nil.
+func (s *Store) open(ctx context.Context, t *zohoauth.Token, known *zohoauth.Token) (*ring, error) {
 	var r *ring
 	if s.mode != plainOnly {
 		r = s.keys.forRead()
@@ -152,7 +161,7 @@ func (s *Store) open(ctx context.Context, t *zohoauth.Token, known *zohoauth.Tok
 			for i, f := range fields {
 				*f.ptr(t) = plain[i]
 			}
-			return nil
+			return r, nil
 		}
 	}
 	// The opening is remembered when every value is encrypted and r opened
@@ -175,7 +184,7 @@ func (s *Store) open(ctx context.Context, t *zohoauth.Token, known *zohoauth.Tok
 		}
 		p, by, err := s.openWith(ctx, r, f, t.ID, v)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if by != r {
 			remember = false
@@ -188,7 +197,29 @@ func (s *Store) open(ctx context.Context, t *zohoauth.Token, known *zohoauth.Tok
 	for i, f := range fields {
 		*f.ptr(t) = plain[i]
 	}
-	return nil
+	if !remember {
+		return nil, nil
+	}
+	return r, nil
+}
+
+// derive gives the inner store, when it is a Deriver, the opening t of the
+// stored token stored (nil: none to give), made by the ring r (nil: an
+// opening not to keep).
+func (s *Store) derive(r *ring, stored, t *zohoauth.Token) {
+	if s.der != nil && stored != nil && r != nil && r.owner != nil {
+		s.der.Derive(r.owner, stored, t)
+	}
+}
+
+// owner returns the owner of the openings the inner store keeps for the
+// ring read now, or nil when it keeps none (no Deriver, no cache, or
+// RequirePlain).
+func (s *Store) owner() *storekit.Owner {
+	if s.der == nil || s.mode == plainOnly {
+		return nil
+	}
+	return s.keys.forRead().owner
 }
 
 // knownForm reports whether the stored value v of field f is a form of the
@@ -285,36 +316,54 @@ type hit struct {
 // re-reads its source, and when the keyset changed (a key promoted
 // elsewhere, under which another process wrote the value) the look-up runs
 // once more.
-func (s *Store) find(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, hit, error) {
+//
+// The token returned is the inner store's copy of the stored token, or,
+// with derived true, the opening of it the inner store kept (see
+// storekit.Deriver), to be returned as it is.
+func (s *Store) find(ctx context.Context, t *zohoauth.Token) (got *zohoauth.Token, h hit, derived bool, err error) {
 	var r *ring
 	if s.keys != nil {
 		r = s.keys.forRead()
 	}
-	got, h, secret, err := s.findOnce(ctx, t)
+	got, h, derived, secret, err := s.findOnce(ctx, t)
 	if err == nil || !secret || !errors.Is(err, zohoauth.ErrNotFound) || s.mode == plainOnly {
-		return got, h, err
+		return got, h, derived, err
 	}
 	if r2, rerr := s.keys.reload(ctx, r); rerr != nil || r2 == r {
-		return nil, hit{}, err
+		return nil, hit{}, false, err
 	}
-	got, h, _, err = s.findOnce(ctx, t)
-	return got, h, err
+	got, h, derived, _, err = s.findOnce(ctx, t)
+	return got, h, derived, err
 }
 
 // findOnce is one look-up of find; secret reports whether a secret key was
 // tried.
-func (s *Store) findOnce(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, hit, bool, error) {
+func (s *Store) findOnce(ctx context.Context, t *zohoauth.Token) (got *zohoauth.Token, h hit, derived, secret bool, err error) {
 	var kbuf [2]storekit.Key
 	keys := storekit.FindKeys(kbuf[:0], t)
 	if len(keys) == 0 {
 		got, err := s.inner.FindToken(ctx, &zohoauth.Token{})
-		return got, hit{}, false, err
+		return got, hit{}, false, false, err
+	}
+	owner := s.owner()
+	// ask finds the stored token of one key with value v.
+	ask := func(k storekit.Key, v string) (*zohoauth.Token, bool, error) {
+		if owner != nil {
+			k.Value = v
+			return s.der.FindDerived(ctx, owner, k)
+		}
+		got, err := s.inner.FindToken(ctx, query(k, v))
+		return got, false, err
 	}
 	if _, secret := secretOf(keys[0].Field); !secret && len(keys) == 1 {
 		// One plain key (user name or id): the inner store computes the
 		// same key from t, so t is asked as it is.
+		if owner != nil {
+			got, derived, err := s.der.FindDerived(ctx, owner, keys[0])
+			return got, hit{}, derived, false, err
+		}
 		got, err := s.inner.FindToken(ctx, t)
-		return got, hit{}, false, err
+		return got, hit{}, false, false, err
 	}
 	tried := false
 	var last error
@@ -322,36 +371,39 @@ func (s *Store) findOnce(ctx context.Context, t *zohoauth.Token) (*zohoauth.Toke
 	for _, k := range keys {
 		f, secret := secretOf(k.Field)
 		if !secret {
-			got, err := s.inner.FindToken(ctx, query(k, k.Value))
+			got, derived, err := ask(k, k.Value)
 			if err == nil || !errors.Is(err, zohoauth.ErrNotFound) {
-				return got, hit{}, tried, err
+				return got, hit{}, derived, tried, err
 			}
 			last = err
 			continue
 		}
 		cands, err := s.candidates(cbuf[:0], f, k.Value)
 		if err != nil {
-			return nil, hit{}, tried, readErr(err)
+			return nil, hit{}, false, tried, readErr(err)
 		}
 		tried = true
 		for _, c := range cands {
-			got, err := s.inner.FindToken(ctx, query(k, c))
+			got, derived, err := ask(k, c)
 			if err == nil || !errors.Is(err, zohoauth.ErrNotFound) {
-				return got, hit{f: f, plain: k.Value}, tried, err
+				return got, hit{f: f, plain: k.Value}, derived, tried, err
 			}
 			last = err
 		}
 	}
-	return nil, hit{}, tried, last
+	return nil, hit{}, false, tried, last
 }
 
 // FindToken returns the stored token that matches t, decrypted. The secret
 // look-up keys are tried in their stored forms under the primary key first,
 // then under the older keys (see Mode for plain values).
 func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Token, error) {
-	got, h, err := s.find(ctx, t)
+	got, h, derived, err := s.find(ctx, t)
 	if err != nil {
 		return nil, err
+	}
+	if derived {
+		return got, nil
 	}
 	// The field a secret key matched holds a stored form of the caller's
 	// value: it is not decrypted again (open checks it is that value's
@@ -361,22 +413,44 @@ func (s *Store) FindToken(ctx context.Context, t *zohoauth.Token) (*zohoauth.Tok
 		known = &zohoauth.Token{}
 		*h.f.ptr(known) = h.plain
 	}
-	if err := s.open(ctx, got, known); err != nil {
+	return s.openFound(ctx, got, known)
+}
+
+// openFound opens the token got a find read from the inner store, and
+// gives the opening to the inner store when it is a Deriver.
+func (s *Store) openFound(ctx context.Context, got, known *zohoauth.Token) (*zohoauth.Token, error) {
+	stored := s.storedCopy(got)
+	r, err := s.open(ctx, got, known)
+	if err != nil {
 		return nil, readErr(err)
 	}
+	s.derive(r, stored, got)
 	return got, nil
+}
+
+// storedCopy returns a copy of the stored token t for derive, or nil when
+// the inner store keeps no openings (no copy is made then).
+func (s *Store) storedCopy(t *zohoauth.Token) *zohoauth.Token {
+	if s.owner() == nil {
+		return nil
+	}
+	return t.Clone()
 }
 
 // FindTokenByID returns the token with the given id, decrypted.
 func (s *Store) FindTokenByID(ctx context.Context, id string) (*zohoauth.Token, error) {
+	if owner := s.owner(); owner != nil {
+		got, derived, err := s.der.FindDerivedByID(ctx, owner, id)
+		if err != nil || derived {
+			return got, err
+		}
+		return s.openFound(ctx, got, nil)
+	}
 	got, err := s.inner.FindTokenByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.open(ctx, got, nil); err != nil {
-		return nil, readErr(err)
-	}
-	return got, nil
+	return s.openFound(ctx, got, nil)
 }
 
 // Tokens returns every stored token, decrypted.
@@ -390,7 +464,7 @@ func (s *Store) Tokens(ctx context.Context) ([]*zohoauth.Token, error) {
 
 func (s *Store) openAll(ctx context.Context, list []*zohoauth.Token) ([]*zohoauth.Token, error) {
 	for _, t := range list {
-		if err := s.open(ctx, t, nil); err != nil {
+		if _, err := s.open(ctx, t, nil); err != nil {
 			return nil, readErr(err)
 		}
 	}
@@ -421,7 +495,7 @@ func (s *Store) prepare(ctx context.Context, t *zohoauth.Token, r **ring) (*zoho
 	if r := s.keys.forRead(); len(r.order) == 1 && s.mode == Strict {
 		return enc, nil // one stored form only: the inner store's own look-up is exact
 	}
-	got, _, err := s.find(ctx, t)
+	got, _, _, err := s.find(ctx, t)
 	switch {
 	case errors.Is(err, zohoauth.ErrNotFound):
 		return enc, nil
@@ -447,10 +521,15 @@ func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 }
 
 // finish updates t to the stored value enc, decrypted.
+// When the inner store is a Deriver, it keeps the opening for the next
+// finds.
 func (s *Store) finish(ctx context.Context, t, enc *zohoauth.Token) error {
-	if err := s.open(ctx, enc, t); err != nil {
+	stored := s.storedCopy(enc)
+	r, err := s.open(ctx, enc, t)
+	if err != nil {
 		return storekit.StoreError("sealed: token saved, but a stored field it kept does not decrypt", err)
 	}
+	s.derive(r, stored, enc)
 	*t = *enc
 	return nil
 }
