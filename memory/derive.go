@@ -38,6 +38,19 @@ func (s *Store) FindDerivedByID(ctx context.Context, owner *storekit.Owner, id s
 	return found, derived, nil
 }
 
+// FindByDerived finds by a derived access, grant or refresh token (see
+// storekit.Deriver); ok is false when the caller must find by the stored
+// value. Its errors are FindToken's.
+func (s *Store) FindByDerived(ctx context.Context, owner *storekit.Owner, k storekit.Key) (*zohoauth.Token, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, storekit.StoreError(MsgGetToken, err)
+	}
+	s.mu.RLock()
+	found, ok := s.t.LookupByDerived(owner, k)
+	s.mu.RUnlock()
+	return found, ok, nil
+}
+
 // Derive keeps d as the token owner derived from stored while the store
 // holds stored unchanged (see storekit.Deriver), under the write lock.
 // What is derived goes with the stored token: a save, swap or delete of it

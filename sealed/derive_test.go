@@ -35,6 +35,14 @@ func (c *countingDeriver) FindDerivedByID(ctx context.Context, o *storekit.Owner
 	return tok, d, err
 }
 
+func (c *countingDeriver) FindByDerived(ctx context.Context, o *storekit.Owner, k storekit.Key) (*zohoauth.Token, bool, error) {
+	tok, ok, err := c.Store.FindByDerived(ctx, o, k)
+	if ok {
+		c.derived.Add(1)
+	}
+	return tok, ok, err
+}
+
 // findAll finds want by id, user name and refresh token through s and
 // checks every answer is want.
 func findAll(t *testing.T, s zohoauth.Store, want *zohoauth.Token) error {
@@ -143,5 +151,76 @@ func TestFindServesTheInnerStoresOpening(t *testing.T) {
 	}
 	if n := inner2.derived.Load() + plain.derived.Load(); n != 0 {
 		t.Fatalf("%d finds gave a kept opening without a cache or through RequirePlain", n)
+	}
+}
+
+// TestFindByPlainValueOnlyUnderOneKey: while the keyset has two keys, a
+// plain value has two stored forms, and a find by refresh token takes the
+// token under the primary key first, whatever the inner store derived.
+// Token 1 is under the old key, token 2 (another user, the same refresh
+// token, saved after the rotation) under the new one; token 1 is read after
+// token 2's save, so the inner store last derived that refresh token from
+// token 1.
+func TestFindByPlainValueOnlyUnderOneKey(t *testing.T) {
+	ctx := t.Context()
+	keys, path := newKeyring(t)
+	s := sealed.New(memory.New(), keys)
+	one := secretToken(1)
+	if err := s.SaveToken(ctx, one); err != nil {
+		t.Fatal(err)
+	}
+	rotate(t, path)
+	if err := keys.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	two := secretToken(2)
+	two.RefreshToken = one.RefreshToken
+	if err := s.SaveToken(ctx, two); err != nil {
+		t.Fatal(err)
+	}
+	if two.ID == one.ID {
+		t.Fatal("the second save updated the first token")
+	}
+	if _, err := s.FindTokenByID(ctx, one.ID); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		got, err := s.FindToken(ctx, &zohoauth.Token{ClientID: one.ClientID, ClientSecret: "x", RefreshToken: one.RefreshToken})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != two.ID {
+			t.Fatalf("found token %s, want %s (its refresh token is under the primary key)", got.ID, two.ID)
+		}
+	}
+}
+
+// TestFindByPlainValueNotWhenUnsealing: a store being decrypted in place
+// (Unseal) looks a value up in plain first: a token that holds the plain
+// refresh token comes before one that holds it encrypted, whatever the
+// inner store derived from the latter.
+func TestFindByPlainValueNotWhenUnsealing(t *testing.T) {
+	ctx := t.Context()
+	keys, _ := newKeyring(t)
+	inner := memory.New()
+	enc := secretToken(1)
+	if err := sealed.New(inner, keys).SaveToken(ctx, enc); err != nil {
+		t.Fatal(err)
+	}
+	u := sealed.New(inner, keys, sealed.WithMode(sealed.Unseal))
+	plain := secretToken(2)
+	plain.RefreshToken = enc.RefreshToken
+	if err := u.SaveToken(ctx, plain); err != nil {
+		t.Fatal(err)
+	}
+	if raw(t, inner, plain.ID).RefreshToken != enc.RefreshToken {
+		t.Fatal("the Unseal store did not write a plain value: the test checks nothing")
+	}
+	got, err := u.FindToken(ctx, &zohoauth.Token{ClientID: enc.ClientID, ClientSecret: "x", RefreshToken: enc.RefreshToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != plain.ID {
+		t.Fatalf("found token %s, want %s (its refresh token is plain)", got.ID, plain.ID)
 	}
 }

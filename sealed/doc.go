@@ -70,12 +70,17 @@
 // Over a store that is a storekit.Deriver (the memory store), the wrapper
 // also hands each token it opens to the inner store, which keeps its plain
 // secrets beside the stored token: a later find through the wrapper is the
-// inner store's find and nothing more. The inner store serves an opening
-// only to the keyset that made it, and drops it as soon as the stored token
-// is saved, swapped or deleted, so a value changed under the wrapper is
-// opened (and checked) again; it keeps one opening per stored token at
-// most (the tokens of a memory store are in the process anyway).
-// WithCacheSize(0) keeps none there either.
+// inner store's find and nothing more. In Strict mode under a keyset of one
+// key, where every plain value has exactly one stored form, the inner store
+// is also asked by the plain access, grant or refresh token (it indexes the
+// openings it keeps by them), so that such a find needs no encryption of
+// the value either; during a rotation (two keys) and in the other modes the
+// value's stored forms are looked up in order, as over any store. The inner
+// store serves an opening only to the keyset that made it, and drops it as
+// soon as the stored token is saved, swapped or deleted, so a value changed
+// under the wrapper is opened (and checked) again; it keeps one opening per
+// stored token at most (the tokens of a memory store are in the process
+// anyway). WithCacheSize(0) keeps none there either.
 //
 // # Errors
 //

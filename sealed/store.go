@@ -216,10 +216,20 @@ func (s *Store) derive(r *ring, stored, t *zohoauth.Token) {
 // ring read now, or nil when it keeps none (no Deriver, no cache, or
 // RequirePlain).
 func (s *Store) owner() *storekit.Owner {
+	o, _ := s.ownerOf()
+	return o
+}
+
+// ownerOf is owner that also reports whether the inner store may be asked
+// by a plain value (Deriver.FindByDerived): when the store reads under one
+// key only (Strict, and a keyset of one key), every plain value has one
+// stored form and every stored form one plain value.
+func (s *Store) ownerOf() (o *storekit.Owner, byPlain bool) {
 	if s.der == nil || s.mode == plainOnly {
-		return nil
+		return nil, false
 	}
-	return s.keys.forRead().owner
+	r := s.keys.forRead()
+	return r.owner, r.owner != nil && s.mode == Strict && len(r.order) == 1
 }
 
 // knownForm reports whether the stored value v of field f is a form of the
@@ -345,7 +355,7 @@ func (s *Store) findOnce(ctx context.Context, t *zohoauth.Token) (got *zohoauth.
 		got, err := s.inner.FindToken(ctx, &zohoauth.Token{})
 		return got, hit{}, false, false, err
 	}
-	owner := s.owner()
+	owner, byPlain := s.ownerOf()
 	// ask finds the stored token of one key with value v.
 	ask := func(k storekit.Key, v string) (*zohoauth.Token, bool, error) {
 		if owner != nil {
@@ -377,6 +387,14 @@ func (s *Store) findOnce(ctx context.Context, t *zohoauth.Token) (got *zohoauth.
 			}
 			last = err
 			continue
+		}
+		if byPlain {
+			// The inner store may know the token by the plain value: it
+			// then answers as it would for the value's one stored form.
+			got, ok, err := s.der.FindByDerived(ctx, owner, k)
+			if ok || err != nil {
+				return got, hit{}, ok, true, err
+			}
 		}
 		cands, err := s.candidates(cbuf[:0], f, k.Value)
 		if err != nil {

@@ -36,6 +36,19 @@ type Deriver interface {
 	// FindDerivedByID is FindDerived for the token with the given id; its
 	// errors are FindTokenByID's.
 	FindDerivedByID(ctx context.Context, owner *Owner, id string) (tok *zohoauth.Token, derived bool, err error)
+	// FindByDerived finds by a derived value: k's field is the access,
+	// grant or refresh token, and k.Value a value of that field in a token
+	// owner derived. It returns a copy of that derived token, with ok true,
+	// when its stored token has k's client (SameClient) and is the only
+	// stored token with its stored value of that field; otherwise ok is
+	// false and the caller finds by the stored value. Its errors are
+	// FindToken's (a cancelled ctx).
+	//
+	// When every stored value has a single derived value and the reverse
+	// (the sealed store under one key: deterministic encryption), the token
+	// it gives is the one FindDerived gives for the stored value of k.Value:
+	// a wrapper that asks it only then gets the answers of FindDerived.
+	FindByDerived(ctx context.Context, owner *Owner, k Key) (tok *zohoauth.Token, ok bool, err error)
 	// Derive keeps d as the token owner derived from stored (a copy of a
 	// stored token that FindDerived, FindDerivedByID or a save returned), in
 	// place of any token derived from it before, when the store still holds
@@ -120,9 +133,64 @@ func (t *Table) Derive(owner *Owner, stored, d *zohoauth.Token) bool {
 	if same != *stored {
 		return false // d differs in a value that is not secret
 	}
+	t.undix(r)
 	for i, p := range secretValues(d) {
 		r.derived[i] = *p
 	}
 	r.owner = owner
+	if t.byDerived == nil {
+		t.byDerived = new([3]map[string]*row)
+	}
+	for i, f := range dixFields {
+		if v := r.derived[dixValue[i]]; v != "" && f.Value(&r.tok) != "" {
+			if t.byDerived[i] == nil {
+				t.byDerived[i] = make(map[string]*row)
+			}
+			t.byDerived[i][v] = r
+		}
+	}
 	return true
+}
+
+// dixFields are the fields of Table.byDerived; dixValue their places in a
+// row's derived values.
+var (
+	dixFields = [3]Field{FieldAccessToken, FieldGrantToken, FieldRefreshToken}
+	dixValue  = [3]int{2, 3, 1}
+)
+
+// undix removes r's derived values from byDerived.
+func (t *Table) undix(r *row) {
+	if r.owner == nil || t.byDerived == nil {
+		return
+	}
+	for i := range dixFields {
+		v := r.derived[dixValue[i]]
+		if m := t.byDerived[i]; v != "" && m[v] == r {
+			delete(m, v)
+		}
+	}
+}
+
+// LookupByDerived returns a copy of the token owner derived whose value of
+// k's field (access, grant or refresh token) is k.Value, when its stored
+// token has k's client (SameClient) and no other token of the table has
+// its stored value of that field; ok is false otherwise (see
+// Deriver.FindByDerived).
+func (t *Table) LookupByDerived(owner *Owner, k Key) (tok *zohoauth.Token, ok bool) {
+	i := 0
+	for i < len(dixFields) && dixFields[i] != k.Field {
+		i++
+	}
+	if i == len(dixFields) || t.byDerived == nil || owner == nil {
+		return nil, false
+	}
+	r := t.byDerived[i][k.Value]
+	if r == nil || r.owner != owner || !SameClient(k.ClientID, r.tok.ClientID) {
+		return nil, false
+	}
+	if x := &t.index[slot(k.Field)]; len(x.more) > 0 && len(x.more[k.Field.Value(&r.tok)]) > 0 {
+		return nil, false // the stored value is shared: FindDerived picks among its tokens
+	}
+	return r.copyFor(owner)
 }

@@ -151,3 +151,79 @@ func TestLookupDerivedByEmail(t *testing.T) {
 		t.Fatalf("an e-mail of two users: %v, want ErrAmbiguous", err)
 	}
 }
+
+// TestLookupByDerived finds a token by a value of the token derived from
+// it: for its owner only, while the stored token is unchanged, when its
+// client matches and when no other token shares its stored value.
+func TestLookupByDerived(t *testing.T) {
+	tb, stored := derivedTable(t)
+	owner := storekit.NewOwner()
+	d := opened(stored)
+	byRefresh := storekit.Key{Field: storekit.FieldRefreshToken, Value: d.RefreshToken, ClientID: "c"}
+	if got, ok := tb.LookupByDerived(owner, byRefresh); ok || got != nil {
+		t.Fatalf("before Derive: %+v, %v", got, ok)
+	}
+	tb.Derive(owner, stored, d)
+	for _, k := range []storekit.Key{
+		byRefresh,
+		{Field: storekit.FieldRefreshToken, Value: d.RefreshToken}, // no client: any
+		{Field: storekit.FieldAccessToken, Value: d.AccessToken, ClientID: "c"},
+	} {
+		if got, ok := tb.LookupByDerived(owner, k); !ok || *got != *d {
+			t.Fatalf("%+v: %+v, %v; want the derived token", k, got, ok)
+		}
+	}
+	for name, k := range map[string]storekit.Key{
+		"another client":     {Field: storekit.FieldRefreshToken, Value: d.RefreshToken, ClientID: "c2"},
+		"the stored value":   {Field: storekit.FieldRefreshToken, Value: stored.RefreshToken, ClientID: "c"},
+		"another field":      {Field: storekit.FieldAccessToken, Value: d.RefreshToken, ClientID: "c"},
+		"a field not looked": {Field: storekit.FieldUserName, Value: d.UserName},
+		"the grant token":    {Field: storekit.FieldGrantToken, Value: ""},
+	} {
+		if got, ok := tb.LookupByDerived(owner, k); ok || got != nil {
+			t.Fatalf("%s: %+v, %v; want nothing", name, got, ok)
+		}
+	}
+	if _, ok := tb.LookupByDerived(storekit.NewOwner(), byRefresh); ok {
+		t.Fatal("another owner found the derived token")
+	}
+	if _, ok := tb.LookupByDerived(nil, byRefresh); ok {
+		t.Fatal("no owner found the derived token")
+	}
+
+	// A stored value another token shares: the look-up by stored value
+	// decides between them, not this one.
+	twin := &zohoauth.Token{UserName: "w@x.com:2", ClientID: "c2", RefreshToken: stored.RefreshToken}
+	if err := tb.Save(twin, "not found"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tb.LookupByDerived(owner, byRefresh); ok {
+		t.Fatal("found by a derived value whose stored value two tokens share")
+	}
+	if !tb.Delete(twin.ID) {
+		t.Fatal("Delete")
+	}
+	if _, ok := tb.LookupByDerived(owner, byRefresh); !ok {
+		t.Fatal("not found once the stored value is not shared")
+	}
+
+	// A new derivation replaces the values of the old one.
+	d2 := opened(stored)
+	d2.RefreshToken = "rt2"
+	tb.Derive(owner, stored, d2)
+	if _, ok := tb.LookupByDerived(owner, byRefresh); ok {
+		t.Fatal("found by the value of a derivation replaced")
+	}
+	byRefresh.Value = "rt2"
+	if got, ok := tb.LookupByDerived(owner, byRefresh); !ok || *got != *d2 {
+		t.Fatalf("by the new derived value: %+v, %v", got, ok)
+	}
+
+	// A save drops the token's derived values with it.
+	if err := tb.Save(&zohoauth.Token{ID: stored.ID, AccessToken: "at-sealed-2"}, "not found"); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := tb.LookupByDerived(owner, byRefresh); ok || got != nil {
+		t.Fatalf("after a save: %+v, %v", got, ok)
+	}
+}

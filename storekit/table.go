@@ -34,6 +34,11 @@ type Table struct {
 	email index    // the e-mail of user names email:zgid
 	order []entry  // every token, by (key, id text)
 	maxID uint64
+	// byDerived indexes derived rows by their derived access, grant and
+	// refresh token (see LookupByDerived), one entry per value: a later
+	// Derive of the same value takes it over, and unlink removes a row's
+	// own. nil until a Derive.
+	byDerived *[3]map[string]*row
 }
 
 // row is a token as the table holds it: the token, never changed once
@@ -443,6 +448,7 @@ func (t *Table) link(s *row) {
 
 // unlink removes s from the look-up indexes.
 func (t *Table) unlink(s *row) {
+	t.undix(s)
 	delete(t.byID, s.tok.ID)
 	for i, f := range indexed {
 		v := f.Value(&s.tok)
