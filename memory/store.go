@@ -28,7 +28,9 @@ const (
 // Store is a zohoauth.Store in memory. It is safe for concurrent use; reads
 // share a lock, writes take it alone. Its errors carry Zoho's FileStore
 // texts with the name MemoryStore (MsgGetToken, …). The zero value is not
-// usable; call New.
+// usable; call New. It is a storekit.Deriver: a wrapper (the sealed store)
+// may keep what it derived from a stored token beside it, until the token
+// changes.
 type Store struct {
 	mu    sync.RWMutex
 	t     *storekit.Table
