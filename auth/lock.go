@@ -39,11 +39,11 @@ func (a *Authenticator) renewLocked(ctx context.Context, l zohoauth.Locker, req 
 	wctx, cancel := context.WithTimeout(ctx, a.lockWait)
 	defer cancel()
 	var fresh *zohoauth.Token // what done found renewed
-	lk, err := zohoauth.LockUnless(wctx, l, storekit.LockName(req.id), a.lease, func(ctx context.Context) (bool, error) {
+	lk, err := storekit.LockUnless(wctx, l, storekit.LockName(req.id), a.lease, func(ctx context.Context) (bool, error) {
 		fresh = a.renewedMeanwhile(ctx, req)
 		return fresh != nil, nil
 	})
-	if errors.Is(err, zohoauth.ErrLockUnneeded) && fresh != nil {
+	if errors.Is(err, storekit.ErrLockUnneeded) && fresh != nil {
 		log.Debug("zohoauth: the lock holder renewed the token; not taking the lock", "waited", time.Since(start))
 		use := req
 		use.seed, use.useOnly = fresh, true

@@ -13,9 +13,10 @@ import (
 	"github.com/zohoauth/zohoauth/auth"
 	"github.com/zohoauth/zohoauth/clock"
 	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
-// takenStore is a memory store (a zohoauth.LockChecker) that counts the
+// takenStore is a memory store (a storekit.LockChecker) that counts the
 // locks taken and the waits that ended without the lock.
 type takenStore struct {
 	*memory.Store
@@ -127,7 +128,7 @@ func (s *ownerSwapStore) LockUnless(ctx context.Context, name string, lease time
 			return nil, err
 		}
 		if ok, err := done(ctx); err != nil || ok {
-			return nil, zohoauth.ErrLockUnneeded
+			return nil, storekit.ErrLockUnneeded
 		}
 	}
 	return s.Store.Lock(ctx, name, lease)
@@ -174,7 +175,7 @@ func (s *marginStore) LockUnless(ctx context.Context, name string, lease time.Du
 			return nil, fmt.Errorf("check = %v, %v; want true", ok, err)
 		}
 		s.clk.Advance(10*time.Minute - auth.DefaultMargin/2)
-		return nil, zohoauth.ErrLockUnneeded
+		return nil, storekit.ErrLockUnneeded
 	}
 	return s.Store.Lock(ctx, name, lease)
 }

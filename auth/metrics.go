@@ -366,7 +366,7 @@ func (o *observedLocker) Lock(ctx context.Context, name string, lease time.Durat
 	return o.LockUnless(ctx, name, lease, nil)
 }
 
-// LockUnless is the store's LockUnless when it is a zohoauth.LockChecker,
+// LockUnless is the store's LockUnless when it is a storekit.LockChecker,
 // and its Lock otherwise; a wait that done ended is recorded with the
 // outcome "unneeded".
 func (o *observedLocker) LockUnless(ctx context.Context, name string, lease time.Duration, done func(context.Context) (bool, error)) (zohoauth.Lock, error) {
@@ -375,12 +375,12 @@ func (o *observedLocker) LockUnless(ctx context.Context, name string, lease time
 	ctx, span := t.tracer.Start(ctx, "zohoauth.store.lock", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrOp.String("lock"), attrTokenID.String(id)))
 	defer span.End()
 	start := time.Now()
-	lk, err := zohoauth.LockUnless(ctx, o.l, name, lease, done)
+	lk, err := storekit.LockUnless(ctx, o.l, name, lease, done)
 	outcome := "acquired"
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		outcome = "timeout"
-	case errors.Is(err, zohoauth.ErrLockUnneeded):
+	case errors.Is(err, storekit.ErrLockUnneeded):
 		outcome = "unneeded"
 		span.SetAttributes(attrOutcome.String(outcome))
 		t.lockWait.Record(ctx, time.Since(start).Seconds(), metric.WithAttributeSet(attribute.NewSet(attrOutcome.String(outcome))))

@@ -193,8 +193,8 @@ func (s *Store) Lock(ctx context.Context, name string, d time.Duration) (zohoaut
 }
 
 // LockUnless is Lock, but after each wait it calls done, and returns an
-// error matching zohoauth.ErrLockUnneeded when done reports true
-// (zohoauth.LockChecker).
+// error matching storekit.ErrLockUnneeded when done reports true
+// (storekit.LockChecker).
 func (s *Store) LockUnless(ctx context.Context, name string, d time.Duration, done func(context.Context) (bool, error)) (zohoauth.Lock, error) {
 	k := &fileLock{s: s, name: name, path: s.leasePath(name)}
 	if err := s.writable(); err != nil {

@@ -71,8 +71,8 @@ func (s *Store) Lock(ctx context.Context, name string, lease time.Duration) (zoh
 }
 
 // LockUnless is Lock, but after each wait it calls done, and returns an
-// error matching zohoauth.ErrLockUnneeded when done reports true
-// (zohoauth.LockChecker).
+// error matching storekit.ErrLockUnneeded when done reports true
+// (storekit.LockChecker).
 func (s *Store) LockUnless(ctx context.Context, name string, lease time.Duration, done func(context.Context) (bool, error)) (zohoauth.Lock, error) {
 	if lease < time.Millisecond {
 		return nil, storekit.StoreError(MsgLock, fmt.Errorf("lock %q: lease %v: %w", name, lease, ErrLease))

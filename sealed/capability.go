@@ -20,13 +20,13 @@ func (p lockPart) Lock(ctx context.Context, name string, lease time.Duration) (z
 }
 
 // checkPart is lockPart for an inner store that is a
-// zohoauth.LockChecker.
+// storekit.LockChecker.
 type checkPart struct{ lockPart }
 
 // LockUnless takes the inner store's lock unless done finds it no longer
-// needed (zohoauth.LockChecker).
+// needed (storekit.LockChecker).
 func (p checkPart) LockUnless(ctx context.Context, name string, lease time.Duration, done func(context.Context) (bool, error)) (zohoauth.Lock, error) {
-	return p.s.inner.(zohoauth.LockChecker).LockUnless(ctx, name, lease, done)
+	return p.s.inner.(storekit.LockChecker).LockUnless(ctx, name, lease, done)
 }
 
 type swapPart struct{ s *Store }
@@ -61,7 +61,7 @@ func (s *Store) wrap() zohoauth.Store {
 	var p storekit.Parts
 	if inner.Locker != nil {
 		p.Locker = lockPart{s}
-		if _, ok := inner.Locker.(zohoauth.LockChecker); ok {
+		if _, ok := inner.Locker.(storekit.LockChecker); ok {
 			p.Locker = checkPart{lockPart{s}}
 		}
 	}

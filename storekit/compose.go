@@ -10,7 +10,7 @@ import (
 
 // Parts are the optional capabilities a wrapper of a store passes on (or
 // implements itself): Compose embeds each part that is not nil. A Locker
-// that is also a zohoauth.LockChecker is passed on as one.
+// that is also a LockChecker is passed on as one.
 type Parts struct {
 	Locker            zohoauth.Locker
 	CompareAndSwapper zohoauth.CompareAndSwapper

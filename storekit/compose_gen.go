@@ -12,7 +12,7 @@ type (
 	cStore   = zohoauth.Store
 	cCloser  = io.Closer
 	cLocker  = zohoauth.Locker
-	cChecker = zohoauth.LockChecker
+	cChecker = LockChecker
 	cSwapper = zohoauth.CompareAndSwapper
 	cBatch   = zohoauth.BatchSaver
 	cPager   = zohoauth.Pager
@@ -28,7 +28,7 @@ func compose(s zohoauth.Store, c io.Closer, p Parts) zohoauth.Store {
 			bits |= 1 << i
 		}
 	}
-	checker, ok := p.Locker.(zohoauth.LockChecker)
+	checker, ok := p.Locker.(LockChecker)
 	if ok {
 		bits |= 1 << 6
 	}

@@ -24,7 +24,7 @@ func TestComposeHasExactlyItsParts(t *testing.T) {
 	if all.Pager != nil || all.Locker == nil || all.LifecycleKeeper == nil {
 		t.Fatalf("PartsOf(memory) = %+v", all)
 	}
-	if _, ok := all.Locker.(zohoauth.LockChecker); !ok {
+	if _, ok := all.Locker.(storekit.LockChecker); !ok {
 		t.Fatal("the memory store is not a LockChecker")
 	}
 	var plainLocker zohoauth.Locker = struct{ zohoauth.Locker }{all.Locker}
@@ -65,7 +65,7 @@ func TestComposeHasExactlyItsParts(t *testing.T) {
 		_, isB := s.(zohoauth.BatchSaver)
 		_, isP := s.(zohoauth.Pager)
 		_, isK := s.(zohoauth.LifecycleKeeper)
-		_, isLC := s.(zohoauth.LockChecker)
+		_, isLC := s.(storekit.LockChecker)
 		got := 0
 		for i, ok := range []bool{isC, isL, isW, isB, isP, isK, isLC} {
 			if ok {

@@ -17,7 +17,9 @@
 //   - Table, an indexed in-memory set of tokens with those rules, for a
 //     store that keeps its tokens in memory or needs an index of them;
 //   - the wait of a lock held by another owner (LockWait, Waker), for a
-//     store that is a zohoauth.Locker.
+//     store that is a zohoauth.Locker, and LockChecker, a Locker whose
+//     waiters leave without the lock once the holder did the work
+//     (LockWait.Done gives it).
 //
 // A store must implement the six methods of zohoauth.Store. It may add the
 // optional capabilities a caller discovers with a type assertion:

@@ -2,7 +2,7 @@
 
 // gen_compose writes compose_gen.go: the 96 struct types of Compose, one
 // per set of parts (a Closer and the five optional capabilities, the
-// Locker either a plain zohoauth.Locker or a zohoauth.LockChecker), each
+// Locker either a plain zohoauth.Locker or a LockChecker), each
 // with the method composedBase that Base reads.
 package main
 
@@ -68,7 +68,7 @@ type (
 	cStore   = zohoauth.Store
 	cCloser  = io.Closer
 	cLocker  = zohoauth.Locker
-	cChecker = zohoauth.LockChecker
+	cChecker = LockChecker
 	cSwapper = zohoauth.CompareAndSwapper
 	cBatch   = zohoauth.BatchSaver
 	cPager   = zohoauth.Pager
@@ -84,7 +84,7 @@ func compose(s zohoauth.Store, c io.Closer, p Parts) zohoauth.Store {
 			bits |= 1 << i
 		}
 	}
-	checker, ok := p.Locker.(zohoauth.LockChecker)
+	checker, ok := p.Locker.(LockChecker)
 	if ok {
 		bits |= 1 << 6
 	}

@@ -7,8 +7,6 @@ import (
 	mrand "math/rand/v2"
 	"sync"
 	"time"
-
-	"github.com/zohoauth/zohoauth"
 )
 
 // LockWait is how a store's zohoauth.Locker waits while another owner holds
@@ -55,9 +53,9 @@ type LockWait struct {
 	// woken when the lock is released. A lost subscription brings back
 	// MaxPoll.
 	ListenPoll time.Duration
-	// Done, when set, is the check of zohoauth.LockChecker.LockUnless:
+	// Done, when set, is the check of LockChecker.LockUnless:
 	// Wait calls it after each wait, before it tries again, and returns
-	// an error matching zohoauth.ErrLockUnneeded when it reports true.
+	// an error matching ErrLockUnneeded when it reports true.
 	Done func(ctx context.Context) (bool, error)
 }
 
@@ -69,7 +67,7 @@ type LockWait struct {
 type Try func(ctx context.Context) (taken bool, retryIn time.Duration, err error)
 
 // Wait calls try until it takes the lock (nil), try fails (try's error),
-// Done finds the lock no longer needed (zohoauth.ErrLockUnneeded), or ctx is
+// Done finds the lock no longer needed (ErrLockUnneeded), or ctx is
 // done (ctx.Err()). ctx is checked before each try, and a try that
 // fails once ctx is done reports ctx.Err() rather than its own error. A
 // lock taken by a try that returned true is the caller's even if ctx ended
@@ -157,7 +155,7 @@ func (w LockWait) Wait(ctx context.Context, try Try) error {
 				return fmt.Errorf("check before trying again: %w", err)
 			}
 			if done {
-				return zohoauth.ErrLockUnneeded
+				return ErrLockUnneeded
 			}
 		}
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"testing"
 	"time"
-
-	"github.com/zohoauth/zohoauth"
 )
 
 // TestLockWaitDone checks Done: never before the first try, once after
@@ -20,8 +18,8 @@ func TestLockWaitDone(t *testing.T) {
 		wantErr   error
 		wantTries int
 	}{
-		{"done at once", []bool{true}, zohoauth.ErrLockUnneeded, 1},
-		{"done at the third check", []bool{false, false, true}, zohoauth.ErrLockUnneeded, 3},
+		{"done at once", []bool{true}, ErrLockUnneeded, 1},
+		{"done at the third check", []bool{false, false, true}, ErrLockUnneeded, 3},
 		{"check fails", []bool{false}, boom, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

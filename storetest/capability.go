@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // Capability names an optional capability of a zohoauth.Store that the kit
@@ -16,7 +17,7 @@ const (
 	BatchSaver        Capability = "zohoauth.BatchSaver"
 	CompareAndSwapper Capability = "zohoauth.CompareAndSwapper"
 	Locker            Capability = "zohoauth.Locker"
-	LockChecker       Capability = "zohoauth.LockChecker"
+	LockChecker       Capability = "storekit.LockChecker"
 	Pager             Capability = "zohoauth.Pager"
 	LifecycleKeeper   Capability = "zohoauth.LifecycleKeeper"
 )
@@ -32,7 +33,7 @@ func (c Capability) of(s zohoauth.Store) bool {
 	case Locker:
 		_, ok = s.(zohoauth.Locker)
 	case LockChecker:
-		_, ok = s.(zohoauth.LockChecker)
+		_, ok = s.(storekit.LockChecker)
 	case Pager:
 		_, ok = s.(zohoauth.Pager)
 	case LifecycleKeeper:

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/zohoauth/zohoauth"
+	"github.com/zohoauth/zohoauth/storekit"
 )
 
 // locker returns s as a Locker; Run checked the capability.
@@ -197,7 +198,7 @@ func testSwapHalfStale(t *testing.T, s zohoauth.Store) {
 	}
 }
 
-// testLockUnless checks zohoauth.LockChecker: a free lock is taken without
+// testLockUnless checks storekit.LockChecker: a free lock is taken without
 // a check; a waiter whose check finds the work done leaves without the
 // lock while the holder keeps it; a check's error ends the wait; a check
 // that finds the lock still needed keeps the waiter waiting until the
@@ -205,7 +206,7 @@ func testSwapHalfStale(t *testing.T, s zohoauth.Store) {
 // lock, the kit wakes the waiters (a release of another lock, an
 // extension of the held one) or lets them poll.
 func testLockUnless(t *testing.T, s zohoauth.Store) {
-	l := s.(zohoauth.LockChecker)
+	l := s.(storekit.LockChecker)
 	never := func(context.Context) (bool, error) {
 		t.Error("done called before the first try")
 		return false, nil
@@ -226,7 +227,7 @@ func testLockUnless(t *testing.T, s zohoauth.Store) {
 	lk, err := l.LockUnless(c, "held", time.Minute, func(context.Context) (bool, error) {
 		return checks.Add(1) >= 2, nil // done at the second check
 	})
-	if lk != nil || !errors.Is(err, zohoauth.ErrLockUnneeded) {
+	if lk != nil || !errors.Is(err, storekit.ErrLockUnneeded) {
 		t.Fatalf("LockUnless with a check reporting done = (%v, %v), want (nil, an error matching ErrLockUnneeded)", lk, err)
 	}
 	if n := checks.Load(); n != 2 {
