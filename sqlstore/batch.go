@@ -146,7 +146,7 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, view *storekit.Table
 		return "INSERT INTO " + s.qtable + " (" + selectList + ") VALUES " +
 			strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n-1) + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	}
-	return inChunks(ctx, tx, s.d, len(ids), query, func(st *sql.Stmt, start, end int) error {
+	return s.inChunks(ctx, tx, len(ids), query, func(st *sql.Stmt, start, end int) error {
 		args := make([]any, 0, (end-start)*len(columns))
 		for _, id := range ids[start:end] {
 			v := values(view.ByID(id))
@@ -158,9 +158,11 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, view *storekit.Table
 }
 
 // inChunks calls fn with every run [start, end) of at most batchRows of n
-// items, and a statement prepared in tx for that many items (query returns
-// its text); the statement of a full run is prepared once.
-func inChunks(ctx context.Context, tx *sql.Tx, d Dialect, n int, query func(items int) string, fn func(st *sql.Stmt, start, end int) error) error {
+// items, and a statement for that many items (query returns its text).
+// The statement of a full run is the Store's (chunkStmt): prepared once and
+// reused by every batch after the first; that of a shorter run is prepared
+// in tx, once.
+func (s *Store) inChunks(ctx context.Context, tx *sql.Tx, n int, query func(items int) string, fn func(st *sql.Stmt, start, end int) error) error {
 	stmts := map[int]*sql.Stmt{}
 	defer func() {
 		for _, st := range stmts {
@@ -172,7 +174,7 @@ func inChunks(ctx context.Context, tx *sql.Tx, d Dialect, n int, query func(item
 		st := stmts[end-start]
 		if st == nil {
 			var err error
-			if st, err = tx.PrepareContext(ctx, d.rebind(query(end-start))); err != nil {
+			if st, err = s.chunkStmt(ctx, tx, s.d.rebind(query(end-start)), end-start == batchRows); err != nil {
 				return fmt.Errorf("prepare: %w", err)
 			}
 			stmts[end-start] = st
@@ -182,6 +184,29 @@ func inChunks(ctx context.Context, tx *sql.Tx, d Dialect, n int, query func(item
 		}
 	}
 	return nil
+}
+
+// chunkStmt returns the statement of query in tx. When keep is set, it is
+// the Store's prepared statement of query when there is one, and otherwise
+// query is noted so that prepareUpdates prepares it once the transaction
+// has ended (as execUpdate does): a migration's thousand batches do not
+// parse a 5,000-parameter INSERT a thousand times.
+func (s *Store) chunkStmt(ctx context.Context, tx *sql.Tx, query string, keep bool) (*sql.Stmt, error) {
+	if keep {
+		s.updMu.Lock()
+		st, ok := s.chunks[query]
+		if !ok {
+			if s.chunks == nil {
+				s.chunks = map[string]*sql.Stmt{}
+			}
+			s.chunks[query] = nil // to prepare
+		}
+		s.updMu.Unlock()
+		if st != nil {
+			return tx.StmtContext(ctx, st), nil
+		}
+	}
+	return tx.PrepareContext(ctx, query)
 }
 
 // loadBatchRows reads into view the stored rows a batch can find or check
@@ -267,7 +292,7 @@ func (s *Store) loadWhereIn(ctx context.Context, tx *sql.Tx, col string, vals []
 	query := func(n int) string {
 		return "SELECT " + selectList + " FROM " + s.qtable + " WHERE " + col + " IN (" + strings.Repeat("?, ", n-1) + "?)"
 	}
-	return inChunks(ctx, tx, s.d, len(vals), query, func(st *sql.Stmt, start, end int) error {
+	return s.inChunks(ctx, tx, len(vals), query, func(st *sql.Stmt, start, end int) error {
 		args := make([]any, end-start)
 		for i, v := range vals[start:end] {
 			args[i] = v

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/sqlstore"
 	"github.com/zohoauth/zohoauth/storetest"
 )
 
@@ -184,6 +185,48 @@ func TestSaveTokensDisjoint(t *testing.T) {
 			if batch[0].ID != "42" || batch[1].ID != "43" {
 				t.Fatalf("a disjoint batch got ids %s and %s, want 42 and 43", batch[0].ID, batch[1].ID)
 			}
+		})
+	}
+}
+
+// TestSaveTokensReusesChunkStatements saves batches of more than one
+// statement's 500 rows into one store: the first batch prepares the
+// statements of full runs (the INSERT, the IN lists, the delete of orphan
+// lifecycle records), and the batches after it reuse them, prepare no
+// more, and store what the memory store does.
+func TestSaveTokensReusesChunkStatements(t *testing.T) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			ctx := t.Context()
+			s, ref := e.open(t), memory.New()
+			all := storetest.Tokens(3000)
+			var prepared int
+			for i, start := range []int{0, 1000, 2000} {
+				batch := all[start : start+1000]
+				if i == 2 {
+					// Updates of the rows of the first batch, by id, and
+					// new rows.
+					for j := range batch[:500] {
+						batch[j] = &zohoauth.Token{ID: all[j].ID, AccessToken: fmt.Sprint("1000.access.updated.", j)}
+					}
+				}
+				if err := zohoauth.SaveAll(ctx, ref, cloneAll(batch)); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.SaveTokens(ctx, cloneAll(batch)); err != nil {
+					t.Fatalf("batch %d: %v", i, err)
+				}
+				n := sqlstore.ChunkStmts(s)
+				switch {
+				case i == 0 && n == 0:
+					t.Fatal("the first batch left no statement prepared")
+				case i > 0 && n > prepared:
+					t.Fatalf("batch %d prepared %d more statements", i, n-prepared)
+				}
+				prepared = max(prepared, n)
+			}
+			want, _ := ref.Tokens(ctx)
+			compare(t, "after three batches", s, want)
 		})
 	}
 }

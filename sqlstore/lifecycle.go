@@ -403,7 +403,7 @@ func (s *Store) deleteLivesTx(ctx context.Context, tx *sql.Tx, ids []string) err
 		in := "(?" + strings.Repeat(", ?", n-1) + ")"
 		return "DELETE FROM " + q + " WHERE num IN " + in + " AND id IN " + in
 	}
-	err := inChunks(ctx, tx, s.d, len(ids), query, func(st *sql.Stmt, start, end int) error {
+	err := s.inChunks(ctx, tx, len(ids), query, func(st *sql.Stmt, start, end int) error {
 		args := make([]any, 0, 2*(end-start))
 		for _, id := range ids[start:end] {
 			args = append(args, lifeNum(id))
