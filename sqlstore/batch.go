@@ -31,9 +31,10 @@ const fullReadFactor = 4
 // Rather than a few round trips per token, it reads the stored rows the
 // batch can touch once — none when the table is empty; every row when the
 // table holds at most four rows per token of the batch; otherwise the rows
-// that have one of the batch's ids, user names, access, refresh or grant
-// tokens (IN lists on the indexed columns), and the other rows of their
-// users — into an indexed table in memory (storekit.Table), plans every save
+// that have a value the saves look up (the id of a token that has one, the
+// user name, access, refresh or grant token storekit.SaveKeys names for
+// one that has none) or one of the batch's user names (IN lists on the
+// indexed columns), and the other rows of their users — into an indexed table in memory (storekit.Table), plans every save
 // there with storekit.PlanSave, the rules of SaveToken, and then writes: an
 // UPDATE per stored row that changed and multi-row INSERTs of 500 rows for
 // the new ones, all prepared statements.
@@ -210,8 +211,8 @@ func (s *Store) chunkStmt(ctx context.Context, tx *sql.Tx, query string, keep bo
 }
 
 // loadBatchRows reads into view the stored rows a batch can find or check
-// against: those with a value of the batch in a look-up column, and the
-// other rows of their user names (a save that merges a found row's user
+// against: those with a value of a key of the batch (storekit.SaveKeys) or
+// one of its user names, and the other rows of their user names (a save that merges a found row's user
 // name checks that user's rows for conflicts). An empty table reads nothing.
 func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Token, view *storekit.Table, stored map[string]bool) (empty bool, err error) {
 	// The rows counted up to one past the full-read threshold only: a
@@ -270,12 +271,19 @@ func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.T
 		}
 		return s.loadWhereIn(ctx, tx, f.Column(), list, add)
 	}
-	vals := make([]string, len(ins))
-	for _, f := range fields {
-		for i, t := range ins {
-			vals[i] = f.Value(t)
+	// The values PlanSave looks up: the keys of SaveKeys (a token with an
+	// id is found by its id alone) and the user names, whose rows the
+	// conflict check reads.
+	vals := make(map[storekit.Field][]string, len(fields))
+	var buf [2]storekit.Key
+	for _, t := range ins {
+		for _, k := range storekit.SaveKeys(buf[:0], t) {
+			vals[k.Field] = append(vals[k.Field], k.Value)
 		}
-		if err := load(f, vals); err != nil {
+		vals[storekit.FieldUserName] = append(vals[storekit.FieldUserName], t.UserName)
+	}
+	for _, f := range fields {
+		if err := load(f, vals[f]); err != nil {
 			return false, err
 		}
 	}

@@ -189,6 +189,82 @@ func TestSaveTokensDisjoint(t *testing.T) {
 	}
 }
 
+// TestSaveTokensReadsWhatSavesLookUp checks the rows a batch reads through
+// IN lists (a table of more than four rows per token of the batch) against
+// the memory store, save by save: a token with an id is found by its id
+// alone, yet its user name's rows are read for the conflict check; one
+// without an id is found by the key storekit.SaveKeys names.
+func TestSaveTokensReadsWhatSavesLookUp(t *testing.T) {
+	const stored = 40
+	row := func(n int) *zohoauth.Token { // stored row n, id n
+		tok := storetest.Token(n, "A")
+		tok.ID = strconv.Itoa(n)
+		return tok
+	}
+	cases := []struct {
+		name  string
+		batch []*zohoauth.Token
+	}{
+		{"new id, user of a stored row, same client", []*zohoauth.Token{
+			{ID: "100", UserName: row(7).UserName, ClientID: row(7).ClientID, AccessToken: "1000.access.new"}}},
+		{"new id, user of a stored row, other client", []*zohoauth.Token{
+			{ID: "100", UserName: row(7).UserName, ClientID: "1000.CLIENTB", AccessToken: "1000.access.new"}}},
+		{"stored id, new user of another row's user and client", []*zohoauth.Token{
+			{ID: "5", UserName: row(8).UserName, AccessToken: "1000.access.new"}}},
+		{"stored id, an update", []*zohoauth.Token{
+			{ID: "5", AccessToken: "1000.access.new"}, {ID: "6", RefreshToken: "1000.refresh.new"}}},
+		{"no id, a stored refresh token", []*zohoauth.Token{
+			{RefreshToken: row(9).RefreshToken, AccessToken: "1000.access.new"}}},
+		{"no id, a stored access token alone", []*zohoauth.Token{
+			{AccessToken: row(10).AccessToken, RefreshToken: "1000.refresh.new"}}},
+		{"no id, a stored user", []*zohoauth.Token{
+			{UserName: row(12).UserName, ClientID: row(12).ClientID, AccessToken: "1000.access.new"}}},
+		{"new id, a stored access token", []*zohoauth.Token{
+			{ID: "200", AccessToken: row(3).AccessToken}}},
+		{"a stored id merging into a user that a later new id takes", []*zohoauth.Token{
+			{ID: "14", AccessToken: "1000.access.new"},
+			{ID: "300", UserName: row(14).UserName, ClientID: row(14).ClientID, AccessToken: "1000.access.other"}}},
+	}
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			for _, c := range cases {
+				ctx := t.Context()
+				s, ref := e.open(t), memory.New()
+				var all []*zohoauth.Token
+				for n := 1; n <= stored; n++ {
+					all = append(all, row(n))
+				}
+				if err := zohoauth.SaveAll(ctx, ref, all); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.SaveTokens(ctx, all); err != nil {
+					t.Fatal(err)
+				}
+				var werr error
+				for _, tok := range c.batch {
+					if werr = ref.SaveToken(ctx, tok.Clone()); werr != nil {
+						break
+					}
+				}
+				batch := make([]*zohoauth.Token, len(c.batch))
+				for i, tok := range c.batch {
+					batch[i] = tok.Clone()
+				}
+				gerr := s.SaveTokens(ctx, batch)
+				if (werr == nil) != (gerr == nil) || (werr != nil && !errors.Is(gerr, zohoauth.ErrConflict)) {
+					t.Fatalf("%s: SaveTokens = %v; one by one %v", c.name, gerr, werr)
+				}
+				if werr != nil {
+					ref = memory.New()
+					_ = zohoauth.SaveAll(ctx, ref, all)
+				}
+				want, _ := ref.Tokens(ctx)
+				compare(t, c.name, s, want)
+			}
+		})
+	}
+}
+
 // TestSaveTokensReusesChunkStatements saves batches of more than one
 // statement's 500 rows into one store: the first batch prepares the
 // statements of full runs (the INSERT, the IN lists, the delete of orphan
