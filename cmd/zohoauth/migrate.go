@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,26 @@ import (
 // defaultBatch is how many tokens migrate saves per call: one transaction
 // or file rewrite on a store that saves in batches (zohoauth.BatchSaver).
 const defaultBatch = 1000
+
+// migrateGCPercent is the garbage collector's GOGC while migrate runs,
+// unless the environment sets GOGC. A migration allocates much and keeps
+// little: about two pages of tokens, 2 MB at the default batch, so that
+// with the default of 100 the collector runs every 4 MB allocated, some
+// 280 times for 100,000 tokens, and spends a fifth of the command's CPU.
+// At 200 it runs half as often; the peak resident size (about 45 MB, most
+// of it SQLite's and the program's own) grows by about 4 MB, still flat
+// with the number of tokens.
+const migrateGCPercent = 200
+
+// tuneGC sets GOGC to migrateGCPercent unless the environment sets GOGC,
+// and returns the function that restores it.
+func (a *app) tuneGC() (restore func()) {
+	if a.getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(migrateGCPercent)
+	return func() { debug.SetGCPercent(old) }
+}
 
 func (a *app) migrateCmd() *cobra.Command {
 	var from, to string
@@ -67,6 +88,7 @@ func (a *app) migrate(ctx context.Context, from, to string, deleteSource, yes bo
 		// Refused before the copy, not after it.
 		return usageErrorf("migrate --delete-source deletes the source's tokens: confirm with --yes (standard input is not a terminal)")
 	}
+	defer a.tuneGC()()
 	fromKS, toKS, err := a.migrateKeysets(keysets)
 	if err != nil {
 		return err

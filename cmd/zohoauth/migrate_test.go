@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -358,5 +359,48 @@ func TestMigrateSourceChanged(t *testing.T) {
 	defer src.Close()
 	if all, _ := src.Tokens(context.Background()); len(all) != n-1 {
 		t.Fatalf("--delete-source deleted from a source that changed: %d tokens left, want %d", len(all), n-1)
+	}
+}
+
+// gcSpy records GOGC at every save of the target.
+type gcSpy struct {
+	storeurl.Store
+	percents []int
+}
+
+func (g *gcSpy) SaveToken(ctx context.Context, t *zohoauth.Token) error {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	g.percents = append(g.percents, p)
+	return g.Store.SaveToken(ctx, t)
+}
+
+// TestMigrateTunesGC checks that migrate runs with GOGC at
+// migrateGCPercent and restores it after, and that a GOGC of the
+// environment is left as it is.
+func TestMigrateTunesGC(t *testing.T) {
+	for _, env := range []string{"", "100"} {
+		h := newHarness(t)
+		h.env["GOGC"] = env
+		from, _ := writeTokenFile(t, 3)
+		to := "sqlite:" + filepath.Join(t.TempDir(), "t.db")
+		a := h.app(nil, &bytes.Buffer{}, &bytes.Buffer{})
+		spy := &gcSpy{}
+		wrapOpened(a, to, func(s storeurl.Store) storeurl.Store { spy.Store = s; return spy })
+		before := debug.SetGCPercent(77)
+		if code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to}); code != 0 {
+			t.Fatalf("migrate: exit %d", code)
+		}
+		after := debug.SetGCPercent(before)
+		want := migrateGCPercent
+		if env != "" {
+			want = 77
+		}
+		if len(spy.percents) != 3 || spy.percents[0] != want {
+			t.Errorf("GOGC=%q: GOGC during the copy %v, want %d", env, spy.percents, want)
+		}
+		if after != 77 {
+			t.Errorf("GOGC=%q: GOGC after migrate %d, want 77 restored", env, after)
+		}
 	}
 }
