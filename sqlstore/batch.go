@@ -97,8 +97,8 @@ func (s *Store) saveBatchTx(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Tok
 	}
 	// An update keeps the id of the row it replaces (Token.SaveKeys finds
 	// a token with an id by its id only; Merge keeps the stored id).
-	var updates, inserts []string
-	isNew := map[string]bool{}
+	var updates []string
+	inserts := make([]string, 0, len(ins))
 	updated := map[string]*zohoauth.Token{} // the stored row of each id updated
 	saved := make([]*zohoauth.Token, len(ins))
 	for i, in := range ins {
@@ -109,7 +109,6 @@ func (s *Store) saveBatchTx(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Tok
 		id := plan.Token.ID
 		switch {
 		case plan.Old == nil:
-			isNew[id] = true
 			inserts = append(inserts, id)
 		case plan.Old.ID != id:
 			return nil, fmt.Errorf("save of row %s would change its id to %s", plan.Old.ID, id)
@@ -258,11 +257,11 @@ func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.T
 	}
 	fields := []storekit.Field{storekit.FieldID, storekit.FieldUserName, storekit.FieldAccessToken, storekit.FieldRefreshToken, storekit.FieldGrantToken}
 	asked := make(map[storekit.Field]map[string]bool, len(fields))
-	for _, f := range fields {
-		asked[f] = map[string]bool{}
-	}
 	load := func(f storekit.Field, vals []string) error {
-		var list []string
+		if asked[f] == nil {
+			asked[f] = make(map[string]bool, len(vals))
+		}
+		list := make([]string, 0, len(vals))
 		for _, v := range vals {
 			if v != "" && !asked[f][v] {
 				asked[f][v] = true
