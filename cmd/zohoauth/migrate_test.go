@@ -362,45 +362,54 @@ func TestMigrateSourceChanged(t *testing.T) {
 	}
 }
 
-// gcSpy records GOGC at every save of the target.
+// gcSpy records GOGC and the memory limit at every save of the target.
 type gcSpy struct {
 	storeurl.Store
 	percents []int
+	limits   []int64
 }
 
 func (g *gcSpy) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 	p := debug.SetGCPercent(100)
 	debug.SetGCPercent(p)
 	g.percents = append(g.percents, p)
+	g.limits = append(g.limits, debug.SetMemoryLimit(-1))
 	return g.Store.SaveToken(ctx, t)
 }
 
 // TestMigrateTunesGC checks that migrate runs with GOGC at
-// migrateGCPercent and restores it after, and that a GOGC of the
-// environment is left as it is.
+// migrateGCPercent and a memory limit that grows with --batch, and
+// restores both after; and that a GOGC or GOMEMLIMIT of the environment
+// leaves both as they are.
 func TestMigrateTunesGC(t *testing.T) {
-	for _, env := range []string{"", "100"} {
+	for _, c := range []struct {
+		env, value string
+		batch      int
+	}{{"", "", 2}, {"", "", 5000}, {"GOGC", "100", 2}, {"GOMEMLIMIT", "1GiB", 2}} {
 		h := newHarness(t)
-		h.env["GOGC"] = env
+		if c.env != "" {
+			h.env[c.env] = c.value
+		}
 		from, _ := writeTokenFile(t, 3)
 		to := "sqlite:" + filepath.Join(t.TempDir(), "t.db")
 		a := h.app(nil, &bytes.Buffer{}, &bytes.Buffer{})
 		spy := &gcSpy{}
 		wrapOpened(a, to, func(s storeurl.Store) storeurl.Store { spy.Store = s; return spy })
-		before := debug.SetGCPercent(77)
-		if code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to}); code != 0 {
+		beforePercent, beforeLimit := debug.SetGCPercent(77), debug.SetMemoryLimit(1<<40)
+		code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to, "--batch", fmt.Sprint(c.batch)})
+		afterPercent, afterLimit := debug.SetGCPercent(beforePercent), debug.SetMemoryLimit(beforeLimit)
+		if code != 0 {
 			t.Fatalf("migrate: exit %d", code)
 		}
-		after := debug.SetGCPercent(before)
-		want := migrateGCPercent
-		if env != "" {
-			want = 77
+		wantPercent, wantLimit := migrateGCPercent, int64(gcLimitBase+gcLimitPerToken*c.batch)
+		if c.env != "" {
+			wantPercent, wantLimit = 77, 1<<40
 		}
-		if len(spy.percents) != 3 || spy.percents[0] != want {
-			t.Errorf("GOGC=%q: GOGC during the copy %v, want %d", env, spy.percents, want)
+		if len(spy.percents) != 3 || spy.percents[0] != wantPercent || spy.limits[0] != wantLimit {
+			t.Errorf("%s=%q --batch %d: GOGC during the copy %v, memory limit %v; want %d and %d", c.env, c.value, c.batch, spy.percents, spy.limits, wantPercent, wantLimit)
 		}
-		if after != 77 {
-			t.Errorf("GOGC=%q: GOGC after migrate %d, want 77 restored", env, after)
+		if afterPercent != 77 || afterLimit != 1<<40 {
+			t.Errorf("%s=%q: GOGC %d and memory limit %d after migrate, want 77 and %d restored", c.env, c.value, afterPercent, afterLimit, int64(1<<40))
 		}
 	}
 }
