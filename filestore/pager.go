@@ -39,12 +39,14 @@ type pager struct {
 // pages. The file is open only while a page is read: a walk left
 // unfinished holds no descriptor, and on Windows, where an open file cannot
 // be renamed over, it does not keep writers from replacing the file between
-// pages.
+// pages. It holds at most two chunks of text and a chunk's buffer.
 type walk struct {
-	id      identity
-	offset  int64           // of the first byte not read yet
-	line    int             // the line that byte is on
-	width   int             // the header's number of columns
+	id identity
+	// sc is the scanner where the last page ended, with the text it read
+	// past that page's end: the next page goes on with it, reading the
+	// file from where it stopped (with src, nil between pages, the file
+	// opened again) rather than that text again.
+	sc      *rowScanner
 	pending *zohoauth.Token // read past the last page, to start the next
 	last    string          // the id of the last token returned
 }
@@ -134,11 +136,11 @@ func (s *Store) streamPage(after string, limit int) ([]*zohoauth.Token, error) {
 	id := fileIdentity(fi)
 	var sc *rowScanner
 	if w != nil && w.id == id && w.last == after {
-		if _, err := f.Seek(w.offset, io.SeekStart); err != nil {
+		sc = w.sc
+		if _, err := f.Seek(sc.base+int64(len(sc.r.data)), io.SeekStart); err != nil {
 			return nil, errNoStream
 		}
-		sc = newRowScanner(f, chunkSize)
-		sc.resume(w.offset, w.line, w.width)
+		sc.src = f
 	} else if w, sc, err = s.startWalk(p, f, id, after); err != nil {
 		return nil, err
 	}
@@ -163,7 +165,7 @@ func (s *Store) streamPage(after string, limit int) ([]*zohoauth.Token, error) {
 	}
 	if len(page) == limit {
 		w.last = page[len(page)-1].ID
-		w.offset, w.line, w.width = sc.offset(), sc.r.line, sc.width
+		sc.src, w.sc = nil, sc // f is closed on return
 		p.walk = w
 	}
 	return page, nil
@@ -327,15 +329,6 @@ type rowScanner struct {
 func newRowScanner(src io.Reader, chunk int) *rowScanner {
 	return &rowScanner{src: src, r: reader{line: 1}, buf: make([]byte, chunk)}
 }
-
-// resume makes a new scanner of a file read from offset go on from where
-// another stopped: at line line, after a header of width columns.
-func (sc *rowScanner) resume(offset int64, line, width int) {
-	sc.base, sc.r.line, sc.width, sc.started = offset, line, width, true
-}
-
-// offset returns the file offset of the first byte not consumed.
-func (sc *rowScanner) offset() int64 { return sc.base + int64(sc.r.pos) }
 
 // fill appends the next chunk of the file to the text not yet consumed.
 func (sc *rowScanner) fill() error {

@@ -31,9 +31,10 @@ const fullReadFactor = 4
 // Rather than a few round trips per token, it reads the stored rows the
 // batch can touch once — none when the table is empty; every row when the
 // table holds at most four rows per token of the batch; otherwise the rows
-// that have one of the batch's ids, user names, access, refresh or grant
-// tokens (IN lists on the indexed columns), and the other rows of their
-// users — into an indexed table in memory (storekit.Table), plans every save
+// that have a value the saves look up (the id of a token that has one, the
+// user name, access, refresh or grant token storekit.SaveKeys names for
+// one that has none) or one of the batch's user names (IN lists on the
+// indexed columns), and the other rows of their users — into an indexed table in memory (storekit.Table), plans every save
 // there with storekit.PlanSave, the rules of SaveToken, and then writes: an
 // UPDATE per stored row that changed and multi-row INSERTs of 500 rows for
 // the new ones, all prepared statements.
@@ -96,8 +97,8 @@ func (s *Store) saveBatchTx(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Tok
 	}
 	// An update keeps the id of the row it replaces (Token.SaveKeys finds
 	// a token with an id by its id only; Merge keeps the stored id).
-	var updates, inserts []string
-	isNew := map[string]bool{}
+	var updates []string
+	inserts := make([]string, 0, len(ins))
 	updated := map[string]*zohoauth.Token{} // the stored row of each id updated
 	saved := make([]*zohoauth.Token, len(ins))
 	for i, in := range ins {
@@ -108,7 +109,6 @@ func (s *Store) saveBatchTx(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Tok
 		id := plan.Token.ID
 		switch {
 		case plan.Old == nil:
-			isNew[id] = true
 			inserts = append(inserts, id)
 		case plan.Old.ID != id:
 			return nil, fmt.Errorf("save of row %s would change its id to %s", plan.Old.ID, id)
@@ -146,7 +146,7 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, view *storekit.Table
 		return "INSERT INTO " + s.qtable + " (" + selectList + ") VALUES " +
 			strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n-1) + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	}
-	return inChunks(ctx, tx, s.d, len(ids), query, func(st *sql.Stmt, start, end int) error {
+	return s.inChunks(ctx, tx, len(ids), query, func(st *sql.Stmt, start, end int) error {
 		args := make([]any, 0, (end-start)*len(columns))
 		for _, id := range ids[start:end] {
 			v := values(view.ByID(id))
@@ -158,9 +158,11 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, view *storekit.Table
 }
 
 // inChunks calls fn with every run [start, end) of at most batchRows of n
-// items, and a statement prepared in tx for that many items (query returns
-// its text); the statement of a full run is prepared once.
-func inChunks(ctx context.Context, tx *sql.Tx, d Dialect, n int, query func(items int) string, fn func(st *sql.Stmt, start, end int) error) error {
+// items, and a statement for that many items (query returns its text).
+// The statement of a full run is the Store's (chunkStmt): prepared once and
+// reused by every batch after the first; that of a shorter run is prepared
+// in tx, once.
+func (s *Store) inChunks(ctx context.Context, tx *sql.Tx, n int, query func(items int) string, fn func(st *sql.Stmt, start, end int) error) error {
 	stmts := map[int]*sql.Stmt{}
 	defer func() {
 		for _, st := range stmts {
@@ -172,7 +174,7 @@ func inChunks(ctx context.Context, tx *sql.Tx, d Dialect, n int, query func(item
 		st := stmts[end-start]
 		if st == nil {
 			var err error
-			if st, err = tx.PrepareContext(ctx, d.rebind(query(end-start))); err != nil {
+			if st, err = s.chunkStmt(ctx, tx, s.d.rebind(query(end-start)), end-start == batchRows); err != nil {
 				return fmt.Errorf("prepare: %w", err)
 			}
 			stmts[end-start] = st
@@ -184,9 +186,32 @@ func inChunks(ctx context.Context, tx *sql.Tx, d Dialect, n int, query func(item
 	return nil
 }
 
+// chunkStmt returns the statement of query in tx. When keep is set, it is
+// the Store's prepared statement of query when there is one, and otherwise
+// query is noted so that prepareUpdates prepares it once the transaction
+// has ended (as execUpdate does): a migration's thousand batches do not
+// parse a 5,000-parameter INSERT a thousand times.
+func (s *Store) chunkStmt(ctx context.Context, tx *sql.Tx, query string, keep bool) (*sql.Stmt, error) {
+	if keep {
+		s.updMu.Lock()
+		st, ok := s.chunks[query]
+		if !ok {
+			if s.chunks == nil {
+				s.chunks = map[string]*sql.Stmt{}
+			}
+			s.chunks[query] = nil // to prepare
+		}
+		s.updMu.Unlock()
+		if st != nil {
+			return tx.StmtContext(ctx, st), nil
+		}
+	}
+	return tx.PrepareContext(ctx, query)
+}
+
 // loadBatchRows reads into view the stored rows a batch can find or check
-// against: those with a value of the batch in a look-up column, and the
-// other rows of their user names (a save that merges a found row's user
+// against: those with a value of a key of the batch (storekit.SaveKeys) or
+// one of its user names, and the other rows of their user names (a save that merges a found row's user
 // name checks that user's rows for conflicts). An empty table reads nothing.
 func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.Token, view *storekit.Table, stored map[string]bool) (empty bool, err error) {
 	// The rows counted up to one past the full-read threshold only: a
@@ -232,11 +257,11 @@ func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.T
 	}
 	fields := []storekit.Field{storekit.FieldID, storekit.FieldUserName, storekit.FieldAccessToken, storekit.FieldRefreshToken, storekit.FieldGrantToken}
 	asked := make(map[storekit.Field]map[string]bool, len(fields))
-	for _, f := range fields {
-		asked[f] = map[string]bool{}
-	}
 	load := func(f storekit.Field, vals []string) error {
-		var list []string
+		if asked[f] == nil {
+			asked[f] = make(map[string]bool, len(vals))
+		}
+		list := make([]string, 0, len(vals))
 		for _, v := range vals {
 			if v != "" && !asked[f][v] {
 				asked[f][v] = true
@@ -245,12 +270,19 @@ func (s *Store) loadBatchRows(ctx context.Context, tx *sql.Tx, ins []*zohoauth.T
 		}
 		return s.loadWhereIn(ctx, tx, f.Column(), list, add)
 	}
-	vals := make([]string, len(ins))
-	for _, f := range fields {
-		for i, t := range ins {
-			vals[i] = f.Value(t)
+	// The values PlanSave looks up: the keys of SaveKeys (a token with an
+	// id is found by its id alone) and the user names, whose rows the
+	// conflict check reads.
+	vals := make(map[storekit.Field][]string, len(fields))
+	var buf [2]storekit.Key
+	for _, t := range ins {
+		for _, k := range storekit.SaveKeys(buf[:0], t) {
+			vals[k.Field] = append(vals[k.Field], k.Value)
 		}
-		if err := load(f, vals); err != nil {
+		vals[storekit.FieldUserName] = append(vals[storekit.FieldUserName], t.UserName)
+	}
+	for _, f := range fields {
+		if err := load(f, vals[f]); err != nil {
 			return false, err
 		}
 	}
@@ -267,7 +299,7 @@ func (s *Store) loadWhereIn(ctx context.Context, tx *sql.Tx, col string, vals []
 	query := func(n int) string {
 		return "SELECT " + selectList + " FROM " + s.qtable + " WHERE " + col + " IN (" + strings.Repeat("?, ", n-1) + "?)"
 	}
-	return inChunks(ctx, tx, s.d, len(vals), query, func(st *sql.Stmt, start, end int) error {
+	return s.inChunks(ctx, tx, len(vals), query, func(st *sql.Stmt, start, end int) error {
 		args := make([]any, end-start)
 		for i, v := range vals[start:end] {
 			args[i] = v

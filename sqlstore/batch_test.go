@@ -10,6 +10,7 @@ import (
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/memory"
+	"github.com/zohoauth/zohoauth/sqlstore"
 	"github.com/zohoauth/zohoauth/storetest"
 )
 
@@ -184,6 +185,124 @@ func TestSaveTokensDisjoint(t *testing.T) {
 			if batch[0].ID != "42" || batch[1].ID != "43" {
 				t.Fatalf("a disjoint batch got ids %s and %s, want 42 and 43", batch[0].ID, batch[1].ID)
 			}
+		})
+	}
+}
+
+// TestSaveTokensReadsWhatSavesLookUp checks the rows a batch reads through
+// IN lists (a table of more than four rows per token of the batch) against
+// the memory store, save by save: a token with an id is found by its id
+// alone, yet its user name's rows are read for the conflict check; one
+// without an id is found by the key storekit.SaveKeys names.
+func TestSaveTokensReadsWhatSavesLookUp(t *testing.T) {
+	const stored = 40
+	row := func(n int) *zohoauth.Token { // stored row n, id n
+		tok := storetest.Token(n, "A")
+		tok.ID = strconv.Itoa(n)
+		return tok
+	}
+	cases := []struct {
+		name  string
+		batch []*zohoauth.Token
+	}{
+		{"new id, user of a stored row, same client", []*zohoauth.Token{
+			{ID: "100", UserName: row(7).UserName, ClientID: row(7).ClientID, AccessToken: "1000.access.new"}}},
+		{"new id, user of a stored row, other client", []*zohoauth.Token{
+			{ID: "100", UserName: row(7).UserName, ClientID: "1000.CLIENTB", AccessToken: "1000.access.new"}}},
+		{"stored id, new user of another row's user and client", []*zohoauth.Token{
+			{ID: "5", UserName: row(8).UserName, AccessToken: "1000.access.new"}}},
+		{"stored id, an update", []*zohoauth.Token{
+			{ID: "5", AccessToken: "1000.access.new"}, {ID: "6", RefreshToken: "1000.refresh.new"}}},
+		{"no id, a stored refresh token", []*zohoauth.Token{
+			{RefreshToken: row(9).RefreshToken, AccessToken: "1000.access.new"}}},
+		{"no id, a stored access token alone", []*zohoauth.Token{
+			{AccessToken: row(10).AccessToken, RefreshToken: "1000.refresh.new"}}},
+		{"no id, a stored user", []*zohoauth.Token{
+			{UserName: row(12).UserName, ClientID: row(12).ClientID, AccessToken: "1000.access.new"}}},
+		{"new id, a stored access token", []*zohoauth.Token{
+			{ID: "200", AccessToken: row(3).AccessToken}}},
+		{"a stored id merging into a user that a later new id takes", []*zohoauth.Token{
+			{ID: "14", AccessToken: "1000.access.new"},
+			{ID: "300", UserName: row(14).UserName, ClientID: row(14).ClientID, AccessToken: "1000.access.other"}}},
+	}
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			for _, c := range cases {
+				ctx := t.Context()
+				s, ref := e.open(t), memory.New()
+				var all []*zohoauth.Token
+				for n := 1; n <= stored; n++ {
+					all = append(all, row(n))
+				}
+				if err := zohoauth.SaveAll(ctx, ref, all); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.SaveTokens(ctx, all); err != nil {
+					t.Fatal(err)
+				}
+				var werr error
+				for _, tok := range c.batch {
+					if werr = ref.SaveToken(ctx, tok.Clone()); werr != nil {
+						break
+					}
+				}
+				batch := make([]*zohoauth.Token, len(c.batch))
+				for i, tok := range c.batch {
+					batch[i] = tok.Clone()
+				}
+				gerr := s.SaveTokens(ctx, batch)
+				if (werr == nil) != (gerr == nil) || (werr != nil && !errors.Is(gerr, zohoauth.ErrConflict)) {
+					t.Fatalf("%s: SaveTokens = %v; one by one %v", c.name, gerr, werr)
+				}
+				if werr != nil {
+					ref = memory.New()
+					_ = zohoauth.SaveAll(ctx, ref, all)
+				}
+				want, _ := ref.Tokens(ctx)
+				compare(t, c.name, s, want)
+			}
+		})
+	}
+}
+
+// TestSaveTokensReusesChunkStatements saves batches of more than one
+// statement's 500 rows into one store: the first batch prepares the
+// statements of full runs (the INSERT, the IN lists, the delete of orphan
+// lifecycle records), and the batches after it reuse them, prepare no
+// more, and store what the memory store does.
+func TestSaveTokensReusesChunkStatements(t *testing.T) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			ctx := t.Context()
+			s, ref := e.open(t), memory.New()
+			all := storetest.Tokens(3000)
+			var prepared int
+			for i, start := range []int{0, 1000, 2000} {
+				batch := all[start : start+1000]
+				if i == 2 {
+					// Updates of the rows of the first batch, by id, and
+					// new rows.
+					for j := range batch[:500] {
+						batch[j] = &zohoauth.Token{ID: all[j].ID, AccessToken: fmt.Sprint("1000.access.updated.", j)}
+					}
+				}
+				if err := zohoauth.SaveAll(ctx, ref, cloneAll(batch)); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.SaveTokens(ctx, cloneAll(batch)); err != nil {
+					t.Fatalf("batch %d: %v", i, err)
+				}
+				n := sqlstore.ChunkStmts(s)
+				switch {
+				case i == 0 && n == 0:
+					t.Fatal("the first batch left no statement prepared")
+				case i > 0 && n > prepared:
+					t.Fatalf("batch %d prepared %d more statements", i, n-prepared)
+				}
+				prepared = max(prepared, n)
+			}
+			want, _ := ref.Tokens(ctx)
+			compare(t, "after three batches", s, want)
 		})
 	}
 }

@@ -17,3 +17,17 @@ func SetLockPolls(s *Store, min, max, listen time.Duration) {
 
 // WakeName is the MySQL named lock that the holder of the lock name holds.
 func WakeName(s *Store, name string) string { return s.wakeName(lockRowKey(name)) }
+
+// ChunkStmts returns how many statements of full runs of inChunks s holds
+// prepared.
+func ChunkStmts(s *Store) int {
+	s.updMu.Lock()
+	defer s.updMu.Unlock()
+	n := 0
+	for _, st := range s.chunks {
+		if st != nil {
+			n++
+		}
+	}
+	return n
+}

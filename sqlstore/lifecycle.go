@@ -393,17 +393,34 @@ func (s *Store) deleteLifeTx(ctx context.Context, tx *sql.Tx, id string) error {
 // deleteLivesTx deletes, in tx, the records of ids, when the store has its
 // lifecycle table: the orphans that the tokens a batch creates must not
 // inherit (see saveTx), batchRows ids per statement. num IN and id IN
-// select exactly the records of ids: an id's num is its value.
+// select exactly the records of ids: an id's num is its value. A first
+// query, a range of the primary key, looks for a record between the
+// least and the greatest num of ids: when there is none (a migration into
+// a new store: the table is empty), nothing is deleted and the DELETEs,
+// which bind and look up every id, are not run.
 func (s *Store) deleteLivesTx(ctx context.Context, tx *sql.Tx, ids []string) error {
 	if len(ids) == 0 || s.lifeSt.Load() == nil {
 		return nil
 	}
 	q := s.d.quote(s.table + LifecycleTableSuffix)
+	lo, hi := lifeNum(ids[0]), lifeNum(ids[0])
+	for _, id := range ids[1:] {
+		n := lifeNum(id)
+		lo, hi = min(lo, n), max(hi, n)
+	}
+	var one int
+	err := tx.QueryRowContext(ctx, s.d.rebind("SELECT 1 FROM "+q+" WHERE num >= ? AND num <= ? LIMIT 1"), lo, hi).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("delete lifecycle: %w", err)
+	}
 	query := func(n int) string {
 		in := "(?" + strings.Repeat(", ?", n-1) + ")"
 		return "DELETE FROM " + q + " WHERE num IN " + in + " AND id IN " + in
 	}
-	err := inChunks(ctx, tx, s.d, len(ids), query, func(st *sql.Stmt, start, end int) error {
+	err = s.inChunks(ctx, tx, len(ids), query, func(st *sql.Stmt, start, end int) error {
 		args := make([]any, 0, 2*(end-start))
 		for _, id := range ids[start:end] {
 			args = append(args, lifeNum(id))

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -238,6 +239,68 @@ func TestLifecycleTopTokenDeletedByZoho(t *testing.T) {
 			}
 			if l, err := s.Lifecycle(ctx, a.ID); err != nil || l.IsZero() {
 				t.Fatalf("the record of a token the batch updated: %+v, %v", l, err)
+			}
+		})
+	}
+}
+
+// TestSaveTokensOrphansAtRangeEdges checks the orphan record a batch of
+// new tokens deletes: that of one of its ids, the least, the greatest or
+// one between, across statements of 500 ids, and not the records of other
+// ids, inside the range of the batch's ids or out; and that a batch whose
+// range holds no record deletes none.
+func TestSaveTokensOrphansAtRangeEdges(t *testing.T) {
+	for _, e := range engines() {
+		t.Run(e.name, func(t *testing.T) {
+			// The record of 650, an id inside the range that the batch
+			// lacks, only beside the orphan between the edges: beside an
+			// orphan at an edge, the range of records looked for must
+			// take the edge in.
+			for _, c := range []struct {
+				orphan string
+				kept   []string
+			}{{"100", nil}, {"1300", nil}, {"700", []string{"650"}}} {
+				orphan := c.orphan
+				ctx := t.Context()
+				s := e.open(t)
+				var batch []*zohoauth.Token
+				for n := 100; n <= 1300; n++ {
+					if n == 650 {
+						continue // a gap: its record is not the batch's
+					}
+					tok := storetest.Token(n, "A")
+					tok.ID = strconv.Itoa(n)
+					batch = append(batch, tok)
+				}
+				kept := append([]string{"99", "1301", "5000"}, c.kept...)
+				for _, id := range append([]string{orphan}, kept...) {
+					if _, err := s.UpdateLifecycle(ctx, id, func(l *zohoauth.Lifecycle) error {
+						*l = storetest.FullLifecycle(id)
+						return nil
+					}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := s.SaveTokens(ctx, batch); err != nil {
+					t.Fatal(err)
+				}
+				check := func(when string) {
+					t.Helper()
+					if l, err := s.Lifecycle(ctx, orphan); err != nil || !l.IsZero() {
+						t.Errorf("%s: the new token %s kept its orphan record (%v)", when, orphan, err)
+					}
+					for _, id := range kept {
+						if l, err := s.Lifecycle(ctx, id); err != nil || l.IsZero() {
+							t.Errorf("%s: the record of %s, no id of the batch, is gone (%v)", when, id, err)
+						}
+					}
+				}
+				check("a batch over the records")
+				// A batch whose range holds no record: the others stay.
+				if err := s.SaveTokens(ctx, []*zohoauth.Token{{ID: "2000", UserName: "new@example.com:1", ClientID: "1000.CLIENTA", RefreshToken: "1000.refresh.new"}}); err != nil {
+					t.Fatal(err)
+				}
+				check("a batch beside the records")
 			}
 		})
 	}

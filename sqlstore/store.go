@@ -79,6 +79,7 @@ type Store struct {
 	insert   *sql.Stmt
 	updMu    sync.Mutex           // guards upd and, after prepare, stmts
 	upd      map[uint16]*sql.Stmt // UPDATE of the columns of a bit set; nil: to prepare
+	chunks   map[string]*sql.Stmt // by text, the statements of full runs of inChunks; nil: to prepare
 	deleteID *sql.Stmt
 	swapRead *sql.Stmt
 	stmts    []*sql.Stmt
@@ -288,7 +289,7 @@ func (s *Store) prepare(ctx context.Context) error {
 func (s *Store) closeStmts() {
 	s.updMu.Lock()
 	defer s.updMu.Unlock()
-	s.upd = nil
+	s.upd, s.chunks = nil, nil
 	for _, st := range s.stmts {
 		_ = st.Close()
 	}
@@ -473,11 +474,24 @@ func (s *Store) execUpdate(ctx context.Context, tx *sql.Tx, set uint16, args []a
 	return err
 }
 
-// prepareUpdates prepares the UPDATE statements execUpdate noted. A failure
-// leaves the statement unprepared: the next save runs its text again.
+// prepareUpdates prepares the UPDATE statements execUpdate noted, and the
+// statements chunkStmt noted. A failure leaves the statement unprepared:
+// the next save runs its text again.
 func (s *Store) prepareUpdates(ctx context.Context) {
 	s.updMu.Lock()
 	defer s.updMu.Unlock()
+	for query, st := range s.chunks {
+		if st != nil {
+			continue
+		}
+		st, err := s.db.PrepareContext(ctx, query)
+		if err != nil {
+			delete(s.chunks, query)
+			continue
+		}
+		s.chunks[query] = st
+		s.stmts = append(s.stmts, st)
+	}
 	for set, st := range s.upd {
 		if st != nil {
 			continue

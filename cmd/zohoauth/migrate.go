@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"math"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -21,6 +23,45 @@ import (
 // defaultBatch is how many tokens migrate saves per call: one transaction
 // or file rewrite on a store that saves in batches (zohoauth.BatchSaver).
 const defaultBatch = 1000
+
+// The garbage collector's settings while migrate runs (tuneGC). A
+// migration allocates much and keeps little: about two pages of tokens,
+// 2 to 3 MB at the default batch. With the default GOGC of 100 the
+// collector runs every 4 MB allocated, some 280 times for 100,000 tokens,
+// and costs a fifth of the command's CPU. migrate lets the heap grow to
+// migrateGCPercent over the live data, within a soft memory limit of
+// gcLimitBase plus gcLimitPerToken per token of a batch (16 MiB at the
+// default batch): the collector then runs when the limit is near, three
+// times less often, and the peak resident size is no higher than with the
+// default GOGC (42 to 43 MB measured at 100,000 tokens, flat with their
+// number). The limit grows with --batch so that a larger page does not
+// find the live heap above it (the collector would then run all the
+// time): about 4 KB a token is live at the peak, measured at --batch
+// 10000, half the room given.
+const (
+	migrateGCPercent = 400
+	gcLimitBase      = 8 << 20
+	gcLimitPerToken  = 8 << 10
+)
+
+// tuneGC sets GOGC and the soft memory limit for a migration of batch
+// tokens per page, unless the environment sets GOGC or GOMEMLIMIT, and
+// returns the function that restores them.
+func (a *app) tuneGC(batch int) (restore func()) {
+	if a.getenv("GOGC") != "" || a.getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	limit := int64(gcLimitBase) + int64(gcLimitPerToken)*int64(batch)
+	if batch > (math.MaxInt64-gcLimitBase)/gcLimitPerToken {
+		limit = math.MaxInt64
+	}
+	oldLimit := debug.SetMemoryLimit(limit)
+	oldPercent := debug.SetGCPercent(migrateGCPercent)
+	return func() {
+		debug.SetGCPercent(oldPercent)
+		debug.SetMemoryLimit(oldLimit)
+	}
+}
 
 func (a *app) migrateCmd() *cobra.Command {
 	var from, to string
@@ -67,6 +108,7 @@ func (a *app) migrate(ctx context.Context, from, to string, deleteSource, yes bo
 		// Refused before the copy, not after it.
 		return usageErrorf("migrate --delete-source deletes the source's tokens: confirm with --yes (standard input is not a terminal)")
 	}
+	defer a.tuneGC(batch)()
 	fromKS, toKS, err := a.migrateKeysets(keysets)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -358,5 +359,127 @@ func TestMigrateSourceChanged(t *testing.T) {
 	defer src.Close()
 	if all, _ := src.Tokens(context.Background()); len(all) != n-1 {
 		t.Fatalf("--delete-source deleted from a source that changed: %d tokens left, want %d", len(all), n-1)
+	}
+}
+
+// gcSpy records GOGC and the memory limit at every save of the target.
+type gcSpy struct {
+	storeurl.Store
+	percents []int
+	limits   []int64
+}
+
+func (g *gcSpy) SaveToken(ctx context.Context, t *zohoauth.Token) error {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	g.percents = append(g.percents, p)
+	g.limits = append(g.limits, debug.SetMemoryLimit(-1))
+	return g.Store.SaveToken(ctx, t)
+}
+
+// TestMigrateTunesGC checks that migrate runs with GOGC at
+// migrateGCPercent and a memory limit that grows with --batch, and
+// restores both after; and that a GOGC or GOMEMLIMIT of the environment
+// leaves both as they are.
+func TestMigrateTunesGC(t *testing.T) {
+	for _, c := range []struct {
+		env, value string
+		batch      int
+	}{{"", "", 2}, {"", "", 5000}, {"GOGC", "100", 2}, {"GOMEMLIMIT", "1GiB", 2}} {
+		h := newHarness(t)
+		if c.env != "" {
+			h.env[c.env] = c.value
+		}
+		from, _ := writeTokenFile(t, 3)
+		to := "sqlite:" + filepath.Join(t.TempDir(), "t.db")
+		a := h.app(nil, &bytes.Buffer{}, &bytes.Buffer{})
+		spy := &gcSpy{}
+		wrapOpened(a, to, func(s storeurl.Store) storeurl.Store { spy.Store = s; return spy })
+		beforePercent, beforeLimit := debug.SetGCPercent(77), debug.SetMemoryLimit(1<<40)
+		code := a.main(context.Background(), []string{"migrate", "--from", from, "--to", to, "--batch", fmt.Sprint(c.batch)})
+		afterPercent, afterLimit := debug.SetGCPercent(beforePercent), debug.SetMemoryLimit(beforeLimit)
+		if code != 0 {
+			t.Fatalf("migrate: exit %d", code)
+		}
+		wantPercent, wantLimit := migrateGCPercent, int64(gcLimitBase+gcLimitPerToken*c.batch)
+		if c.env != "" {
+			wantPercent, wantLimit = 77, 1<<40
+		}
+		if len(spy.percents) != 3 || spy.percents[0] != wantPercent || spy.limits[0] != wantLimit {
+			t.Errorf("%s=%q --batch %d: GOGC during the copy %v, memory limit %v; want %d and %d", c.env, c.value, c.batch, spy.percents, spy.limits, wantPercent, wantLimit)
+		}
+		if afterPercent != 77 || afterLimit != 1<<40 {
+			t.Errorf("%s=%q: GOGC %d and memory limit %d after migrate, want 77 and %d restored", c.env, c.value, afterPercent, afterLimit, int64(1<<40))
+		}
+	}
+}
+
+// TestMigrateIntoFilledTarget migrates into a target that holds more than
+// four rows per token of a batch, so that every batch reads the rows it
+// can touch through IN lists: rows of the source's ids, stale, which the
+// copy updates by id, and rows of other users, which it leaves; then a
+// row under another id of a source token's user and client, a conflict
+// that fails the copy at its batch and leaves the source and that row.
+func TestMigrateIntoFilledTarget(t *testing.T) {
+	h := newHarness(t)
+	const n = 150
+	from, want := writeTokenFile(t, n)
+	to := "sqlite:" + filepath.Join(t.TempDir(), "t.db")
+	ctx := context.Background()
+	dst, err := stores().Open(ctx, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	var filled, others []*zohoauth.Token
+	for i := range 100 {
+		stale := want[i].Clone()
+		stale.AccessToken = "1000.access.stale"
+		other := storetest.Token(i, "OTHER")
+		other.ID = fmt.Sprint(5001 + i)
+		filled, others = append(filled, stale), append(others, other)
+	}
+	if err := zohoauth.SaveAll(ctx, dst, append(filled, others...)); err != nil {
+		t.Fatal(err)
+	}
+	r := h.must("migrate", "--from", from, "--to", to, "--batch", "10")
+	if !strings.Contains(r.stderr, fmt.Sprintf("verified %d of %d", n, n)) {
+		t.Fatalf("migrate into a filled target: %q", r.stderr)
+	}
+	got, err := dst.Tokens(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n+len(others) {
+		t.Fatalf("target holds %d tokens, want %d", len(got), n+len(others))
+	}
+	for i, tok := range append(append([]*zohoauth.Token{}, want...), others...) {
+		if d := storetest.Diff(got[i], tok); d != nil {
+			t.Fatalf("target token %s differs in %v", got[i].ID, d)
+		}
+	}
+
+	// A row of token 120's user and client under another id.
+	conflict := &zohoauth.Token{ID: "9000", UserName: want[119].UserName, ClientID: want[119].ClientID, RefreshToken: "1000.refresh.9000"}
+	if err := dst.DeleteToken(ctx, want[119].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.SaveToken(ctx, conflict); err != nil {
+		t.Fatal(err)
+	}
+	r = h.run("migrate", "--from", from, "--to", to, "--batch", "10", "--delete-source", "--yes")
+	if r.code == 0 || !strings.Contains(r.stderr, "copied 110 tokens") || !strings.Contains(r.stderr, "source is untouched") {
+		t.Fatalf("migrate onto a conflict: exit %d, %q", r.code, r.stderr)
+	}
+	if kept, err := dst.FindTokenByID(ctx, "9000"); err != nil || storetest.Diff(kept, conflict) != nil {
+		t.Fatalf("the conflicting row: %v, %v", kept, err)
+	}
+	src, err := stores().Open(ctx, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if all, _ := src.Tokens(ctx); len(all) != n {
+		t.Fatalf("source holds %d tokens, want %d", len(all), n)
 	}
 }
