@@ -9,5 +9,5 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(*testing.T) zohoauth.Store { return memory.New() }, storetest.Claim(storetest.LifecycleKeeper, storetest.LockChecker))
+	storetest.Run(t, func(*testing.T) zohoauth.Store { return memory.New() }, storetest.Claim(storetest.LifecycleKeeper, storetest.LockChecker, storetest.Deriver))
 }

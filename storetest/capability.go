@@ -18,6 +18,7 @@ const (
 	CompareAndSwapper Capability = "zohoauth.CompareAndSwapper"
 	Locker            Capability = "zohoauth.Locker"
 	LockChecker       Capability = "storekit.LockChecker"
+	Deriver           Capability = "storekit.Deriver"
 	Pager             Capability = "zohoauth.Pager"
 	LifecycleKeeper   Capability = "zohoauth.LifecycleKeeper"
 )
@@ -34,6 +35,8 @@ func (c Capability) of(s zohoauth.Store) bool {
 		_, ok = s.(zohoauth.Locker)
 	case LockChecker:
 		_, ok = s.(storekit.LockChecker)
+	case Deriver:
+		_, ok = s.(storekit.Deriver)
 	case Pager:
 		_, ok = s.(zohoauth.Pager)
 	case LifecycleKeeper:

@@ -113,6 +113,7 @@ var checks = []check{
 	{"LockExtend", Locker, testLockExtend},
 	{"LockContention", Locker, testLockContention},
 	{"LockUnless", LockChecker, testLockUnless},
+	{"Deriver", Deriver, testDeriver},
 	{"LifecycleRoundTrip", LifecycleKeeper, testLifecycleRoundTrip},
 	{"LifecycleZeroWhenNone", LifecycleKeeper, testLifecycleZero},
 	{"LifecycleInvalidID", LifecycleKeeper, testLifecycleInvalidID},
