@@ -86,7 +86,7 @@ func TestDerivedFindsAgreeWithOpening(t *testing.T) {
 		case op == 4: // a flipped byte under the wrapper
 			if cur, err := inner.FindTokenByID(ctx, tok.ID); err == nil && cur.AccessToken != "" {
 				b := []byte(cur.AccessToken)
-				b[len(b)-2] ^= 'A' ^ 'B'
+				flipMiddle(b)
 				cur.AccessToken = string(b)
 				putRawErr(t, inner, cur)
 			}

@@ -92,7 +92,7 @@ func TestFindServesTheInnerStoresOpening(t *testing.T) {
 	good := raw(t, inner, want.ID)
 	bad := good.Clone()
 	b := []byte(bad.AccessToken)
-	b[len(b)-2] ^= 'A' ^ 'B'
+	flipMiddle(b)
 	bad.AccessToken = string(b)
 	putRaw(t, inner, bad)
 	inner.derived.Store(0)
@@ -222,5 +222,19 @@ func TestFindByPlainValueNotWhenUnsealing(t *testing.T) {
 	}
 	if got.ID != plain.ID {
 		t.Fatalf("found token %s, want %s (its refresh token is plain)", got.ID, plain.ID)
+	}
+}
+
+// flipMiddle changes the middle character of an encrypted value b to
+// another character of the base64 alphabets ('A' or 'B'), so that the value
+// stays well formed and fails to authenticate (ErrDecrypt). Flipping a bit
+// of a character could make it one outside the alphabet (ErrFormat), or a
+// last character with bits that must be zero.
+func flipMiddle(b []byte) {
+	i := len(b) / 2
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
 	}
 }
