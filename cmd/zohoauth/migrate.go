@@ -79,7 +79,7 @@ func (a *app) migrateCmd() *cobra.Command {
 	fs := c.Flags()
 	fs.StringVar(&from, "from", "", "store `URL` to copy from (required)")
 	fs.StringVar(&to, "to", "", "store `URL` to copy to (required)")
-	fs.BoolVar(&deleteSource, "delete-source", false, "delete the source's tokens after a complete, verified copy (asks first on a terminal)")
+	fs.BoolVar(&deleteSource, "delete-source", false, "delete the source's tokens after a complete, verified copy (asks first on a terminal; stop the source's writers first)")
 	fs.BoolVarP(&yes, "yes", "y", false, "--delete-source without asking (required without a terminal)")
 	fs.IntVar(&batch, "batch", defaultBatch, "tokens per save, `N`")
 	keysets.flags(fs)
@@ -407,6 +407,13 @@ func (c *cursor) next() { c.pos++ }
 
 // deleteSource deletes the source's tokens if the source still holds exactly
 // the tokens that were copied.
+//
+// Its limit: the check and the delete are two steps, not one transaction,
+// and no store offers a delete of all its tokens on a condition. A token
+// that another writer (a Zoho SDK, another process) saves into the source
+// after the check and before the delete is deleted without having been
+// copied. Writers of the source must be stopped before --delete-source; the
+// check only catches those that wrote during the copy.
 func (m *migration) deleteSource(ctx context.Context) error {
 	var now digest
 	err := zohoauth.EachPage(ctx, m.src, m.batch, func(page []*zohoauth.Token) error {
