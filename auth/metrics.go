@@ -381,15 +381,15 @@ func (o *observedLocker) LockUnless(ctx context.Context, name string, lease time
 	case errors.Is(err, context.DeadlineExceeded):
 		outcome = "timeout"
 	case errors.Is(err, storekit.ErrLockUnneeded):
-		outcome = "unneeded"
-		span.SetAttributes(attrOutcome.String(outcome))
-		t.lockWait.Record(ctx, time.Since(start).Seconds(), metric.WithAttributeSet(attribute.NewSet(attrOutcome.String(outcome))))
-		return nil, err
+		outcome = "unneeded" // not a failure: the holder did the work
 	case err != nil:
 		outcome = "error"
 	}
 	t.lockWait.Record(ctx, time.Since(start).Seconds(), metric.WithAttributeSet(attribute.NewSet(attrOutcome.String(outcome))))
 	span.SetAttributes(attrOutcome.String(outcome))
+	if outcome == "unneeded" {
+		return nil, err
+	}
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, outcome)
