@@ -28,7 +28,8 @@ type Driver interface {
 	// ErrAccessDenied, ErrBadDSN, ErrNotADatabase, or nil.
 	ClassifyError(err error) (found, reduced, kind error)
 	// Retryable reports whether err, the error of one attempt to take a
-	// lock (a single statement), may simply be tried again (MySQL's
-	// deadlock and lock wait time-out).
+	// lock (a single statement), may simply be tried again soon (MySQL's
+	// deadlock and lock wait time-out, SQLite's busy database).
+	// UpdateLifecycle tries its transaction again, a few times, on it too.
 	Retryable(err error) bool
 }

@@ -113,7 +113,11 @@ func (s *Store) lockStatements(ctx context.Context) (*lockStmts, error) {
 	}
 	st := make([]*sql.Stmt, len(queries))
 	for i, query := range queries {
-		if st[i], err = s.db.PrepareContext(ctx, s.d.rebind(query)); err != nil {
+		db := s.db
+		if i == 0 && s.tries != nil {
+			db = s.tries // the attempts (WithLockTries)
+		}
+		if st[i], err = db.PrepareContext(ctx, s.d.rebind(query)); err != nil {
 			for _, p := range st[:i] {
 				_ = p.Close()
 			}
@@ -156,7 +160,9 @@ func leaseMS(lease time.Duration) int64 { return max(lease.Milliseconds(), 1) }
 // notification is a hint to try again, never the lock. A waiter that
 // cannot listen polls as above (see WithoutLockWake, WithLockListen). A
 // SQLite file opened by sqlstore/sqlite is watched instead (inotify on
-// Linux): any write to the database wakes its waiters, who try again.
+// Linux): any write to the database wakes its waiters, who try again; their
+// attempts do not wait for a busy database (WithLockTries), and a refused
+// attempt is made again a millisecond later, up to 10 ms.
 // MySQL and MariaDB notify nothing, but wake a session blocked in GET_LOCK
 // when the named lock it waits for is released: the holder holds a named
 // lock of its own lock, on a connection of its own, until Unlock (or until
@@ -193,11 +199,17 @@ func (s *Store) LockUnless(ctx context.Context, name string, lease time.Duration
 	if s.polls.max > 0 {
 		wait.MinPoll, wait.MaxPoll, wait.ListenPoll = s.polls.min, s.polls.max, s.polls.listen
 	}
+	busy := time.Duration(0) // the pause after an attempt the database refused for now
 	err = wait.Wait(ctx, func(ctx context.Context) (bool, time.Duration, error) {
 		ok, err := lk.try(ctx)
 		if err != nil && s.drv.Retryable(err) {
-			return false, 0, nil
+			// Busy (another connection writing) or a deadlock: try again
+			// soon, after the check of LockUnless, a millisecond at
+			// first, then twice as long each time up to minLockPoll.
+			busy = min(max(2*busy, time.Millisecond), minLockPoll)
+			return false, busy, nil
 		}
+		busy = 0
 		return ok, 0, err
 	})
 	if err != nil {

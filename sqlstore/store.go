@@ -51,6 +51,7 @@ type Store struct {
 	qtable string
 	owned  bool      // Close closes db
 	keep   *sql.Conn // holds an in-memory SQLite database open
+	tries  *sql.DB   // WithLockTries: the pool of Lock's attempts; nil: db
 	wal    bool      // a SQLite file in WAL mode: deletes checkpoint it
 
 	writeSem chan struct{}                                          // one writer of this Store at a time
@@ -90,6 +91,7 @@ var _ zohoauth.Store = (*Store)(nil)
 type config struct {
 	table  string
 	keep   *sql.Conn
+	tries  *sql.DB
 	wal    bool
 	noSync bool
 	noWake bool                                                   // WithoutLockWake
@@ -107,6 +109,18 @@ func WithTable(name string) Option { return func(c *config) { c.table = name } }
 // in-memory SQLite database lives as long as one of its connections does.
 // The package sqlstore/sqlite uses it.
 func WithConn(c *sql.Conn) Option { return func(cfg *config) { cfg.keep = c } }
+
+// WithLockTries makes Lock's attempts to take a lock run on tries, a
+// second pool on the same database, which the Store closes at Close (a
+// failed New, Own or Open closes it too). The package sqlstore/sqlite uses it
+// for a database file: its tries pool does not wait for a busy database
+// (a busy timeout of 0), so that an attempt made while another connection
+// writes — the holder saving the renewed token, then releasing the lock —
+// fails at once (the Driver's Retryable) and is made again a millisecond
+// or so later, after the waiter's check (storekit.LockChecker) has read the
+// store again, rather than sleeping in SQLite's busy handler through the
+// save and the release and taking a lock it no longer needs.
+func WithLockTries(tries *sql.DB) Option { return func(cfg *config) { cfg.tries = tries } }
 
 // WithWALScrub makes every delete checkpoint a SQLite database's WAL into
 // the database file and truncate it, so that a deleted token's secrets are
@@ -145,10 +159,26 @@ func ValidTableName(name string) bool { return tablename.Valid(name) }
 // should be opened with _txlock=immediate and a _busy_timeout (as
 // sqlite.Open does) to be shared between processes.
 func New(ctx context.Context, db *sql.DB, drv Driver, opts ...Option) (*Store, error) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if drv == nil || !drv.Dialect().valid() {
+		closeTries(cfg.tries)
 		return nil, storekit.StoreError("cannot open", ErrUnknownDialect)
 	}
-	return newStore(ctx, db, drv, opts)
+	s, err := newStore(ctx, db, drv, opts)
+	if err != nil {
+		closeTries(cfg.tries)
+	}
+	return s, err
+}
+
+// closeTries closes the WithLockTries pool of a Store that failed to open.
+func closeTries(tries *sql.DB) {
+	if tries != nil {
+		_ = tries.Close()
+	}
 }
 
 // Open opens a pool for drv's database/sql driver (Dialect.DriverName) on
@@ -190,7 +220,7 @@ func newStore(ctx context.Context, db *sql.DB, drv Driver, opts []Option) (*Stor
 	if !ValidTableName(cfg.table) {
 		return nil, &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: "invalid table name", Detail: fmt.Sprintf("%.60q", cfg.table), Err: ErrBadTableName}
 	}
-	s := &Store{db: db, drv: drv, d: d, table: cfg.table, qtable: d.quote(cfg.table), keep: cfg.keep, wal: cfg.wal, noWake: cfg.noWake, listen: cfg.listen, lockKey: advisoryKey(cfg.table), writeSem: make(chan struct{}, 1)}
+	s := &Store{db: db, drv: drv, d: d, table: cfg.table, qtable: d.quote(cfg.table), keep: cfg.keep, tries: cfg.tries, wal: cfg.wal, noWake: cfg.noWake, listen: cfg.listen, lockKey: advisoryKey(cfg.table), writeSem: make(chan struct{}, 1)}
 	if d == MySQL {
 		var dbName string
 		if err := db.QueryRowContext(ctx, "SELECT COALESCE(DATABASE(), '')").Scan(&dbName); err != nil {
@@ -309,6 +339,9 @@ func (s *Store) Close() error {
 	}
 	if s.owned {
 		errs = append(errs, s.db.Close())
+	}
+	if s.tries != nil {
+		errs = append(errs, s.tries.Close())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return s.storeErr("cannot close", err)

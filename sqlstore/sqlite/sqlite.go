@@ -70,12 +70,14 @@ const busyTimeout = 60 * time.Second
 // connection of the pool shares and that lives until Close. Close closes
 // the pool.
 func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*sqlstore.Store, error) {
-	params := "_busy_timeout=" + strconv.FormatInt(busyTimeout.Milliseconds(), 10) + "&_txlock=immediate&_secure_delete=on"
-	var dsn string
+	params := func(busy time.Duration) string {
+		return "_busy_timeout=" + strconv.FormatInt(busy.Milliseconds(), 10) + "&_txlock=immediate&_secure_delete=on"
+	}
+	var dsn, triesDSN string
 	if path == Memory {
 		// The memdb VFS shares one database among the connections that
 		// name it; a random name keeps two stores apart.
-		dsn = "file:/zohoauth-" + rand.Text() + "?vfs=memdb&" + params
+		dsn = "file:/zohoauth-" + rand.Text() + "?vfs=memdb&" + params(busyTimeout)
 	} else {
 		if err := prepareFile(path); err != nil {
 			return nil, storekit.StoreError("cannot open", err)
@@ -87,7 +89,12 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*sqlstore.
 		if !sqlstore.CommitSync(opts...) {
 			sync = "NORMAL"
 		}
-		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params + "&_journal_mode=WAL&_synchronous=" + sync
+		file := "file:" + (&url.URL{Path: path}).EscapedPath() + "?"
+		mode := "&_journal_mode=WAL&_synchronous=" + sync
+		dsn = file + params(busyTimeout) + mode
+		// The lock tries run on connections that do not wait for a busy
+		// database (sqlstore.WithLockTries): the same file, mode and sync.
+		triesDSN = file + params(0) + mode
 	}
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
@@ -107,7 +114,13 @@ func Open(ctx context.Context, path string, opts ...sqlstore.Option) (*sqlstore.
 		}
 		return s, err
 	}
-	return sqlstore.Own(ctx, db, Driver(), append([]sqlstore.Option{lockListen(path)}, append(opts, sqlstore.WithWALScrub())...)...)
+	tries, err := sql.Open("sqlite3", triesDSN)
+	if err != nil {
+		_ = db.Close()
+		return nil, storekit.StoreError("cannot open", err)
+	}
+	tries.SetMaxIdleConns(2)
+	return sqlstore.Own(ctx, db, Driver(), append([]sqlstore.Option{lockListen(path), sqlstore.WithLockTries(tries)}, append(opts, sqlstore.WithWALScrub())...)...)
 }
 
 // New returns a Store on a SQLite pool the caller opened (driver name
@@ -162,7 +175,13 @@ func (driver) ClassifyError(err error) (found, reduced, kind error) {
 	return se, se, kind
 }
 
-func (driver) Retryable(error) bool { return false }
+// Retryable reports SQLite's busy and locked database: the refusal of an
+// attempt on a connection that does not wait for another one's write (the
+// lock tries of a database file, sqlstore.WithLockTries).
+func (driver) Retryable(err error) bool {
+	se, ok := errors.AsType[sqlite3.Error](err)
+	return ok && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
 
 // Scheme returns the storeurl scheme of SQLite stores (sqlite:PATH,
 // sqlite::memory:), for storeurl.New.
