@@ -1,6 +1,11 @@
 package sqlstore
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"github.com/zohoauth/zohoauth"
+)
 
 // StoreErr is the error a Store on drv reports for err with the message msg.
 func StoreErr(drv Driver, msg string, err error) error { return (&Store{drv: drv}).storeErr(msg, err) }
@@ -30,4 +35,9 @@ func ChunkStmts(s *Store) int {
 		}
 	}
 	return n
+}
+
+// SwapAccess is s.swapAccess: the one-statement swap of SwapToken.
+func SwapAccess(s *Store, ctx context.Context, old, in *zohoauth.Token) (bool, error) {
+	return s.swapAccess(ctx, old, in)
 }

@@ -83,6 +83,7 @@ type Store struct {
 	chunks   map[string]*sql.Stmt // by text, the statements of full runs of inChunks; nil: to prepare
 	deleteID *sql.Stmt
 	swapRead *sql.Stmt
+	swapFast *sql.Stmt // the conditional UPDATE of a swap of the access token alone (swap.go)
 	stmts    []*sql.Stmt
 }
 
@@ -311,6 +312,9 @@ func (s *Store) prepare(ctx context.Context) error {
 		return err
 	}
 	if s.swapRead, err = p("SELECT access_token, expiry_time FROM " + s.qtable + " WHERE id = ?"); err != nil {
+		return err
+	}
+	if s.swapFast, err = p(s.swapFastQuery()); err != nil {
 		return err
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/storekit"
@@ -16,8 +17,12 @@ var _ zohoauth.CompareAndSwapper = (*Store)(nil)
 // stored epoch-millisecond string); it implements
 // zohoauth.CompareAndSwapper. The comparison and the save run in one
 // transaction under the table's write lock, so no writer of any process
-// comes between them. A changed row is an error matching zohoauth.ErrStale,
-// an unknown id one matching zohoauth.ErrNotFound; either saves nothing.
+// comes between them; a swap that changes the access token and its expiry
+// alone (a refresh) is one conditional UPDATE instead, which compares every
+// column of the row with old's and writes the two, one statement that no
+// writer comes into either. A changed row is an error matching
+// zohoauth.ErrStale, an unknown id one matching zohoauth.ErrNotFound;
+// either saves nothing.
 func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
 	if old == nil || t == nil {
 		return storekit.StoreError(storekit.MsgDetailsNotFoundDB, zohoauth.ErrNothingToSave)
@@ -30,8 +35,16 @@ func (s *Store) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
 	if err := s.checkLengths(in); err != nil {
 		return err
 	}
+	swapped, err := s.swapAccess(ctx, old, in)
+	if err != nil {
+		return s.storeErr(storekit.MsgSaveTokenDB, err)
+	}
+	if swapped {
+		*t = *in
+		return nil
+	}
 	var saved *zohoauth.Token
-	err := s.withWriteLock(ctx, func(tx *sql.Tx) error {
+	err = s.withWriteLock(ctx, func(tx *sql.Tx) error {
 		var access, expiry sql.NullString
 		err := tx.StmtContext(ctx, s.swapRead).QueryRowContext(ctx, old.ID).Scan(&access, &expiry)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -62,4 +75,75 @@ func sameExpiry(stored string, old *zohoauth.Token) bool {
 	}
 	exp, err := storekit.ParseExpiry(stored)
 	return err == nil && exp.Equal(old.Expiry)
+}
+
+// Indexes in columns of the two columns a refresh changes.
+const (
+	accessCol = 5
+	expiryCol = 7
+)
+
+// swapFastQuery returns the statement of swapAccess: the UPDATE of the
+// access token and expiry of the row whose id is the third argument, if
+// its access token and expiry are the next two and every other column
+// holds the next arguments, in the order of columns (” for NULL). On
+// MySQL the comparisons are binary: a table made elsewhere may have a
+// case-insensitive collation, which would let another value match.
+func (s *Store) swapFastQuery() string {
+	eq := func(col string) string {
+		if s.d == MySQL {
+			return "CAST(COALESCE(" + col + ", '') AS BINARY) = CAST(? AS BINARY)"
+		}
+		return "COALESCE(" + col + ", '') = ?"
+	}
+	q := "UPDATE " + s.qtable + " SET access_token = ?, expiry_time = ? WHERE id = ? AND " + eq("access_token") + " AND " + eq("expiry_time")
+	for i, c := range columns {
+		if i != 0 && i != accessCol && i != expiryCol {
+			q += " AND " + eq(c)
+		}
+	}
+	return s.d.rebind(q)
+}
+
+// swapAccess makes the swap of old for in (in.ID is old.ID) in one
+// statement when in differs from old in its access token and expiry alone,
+// both set in each, and in can be saved: it reports whether it swapped. It
+// does not when the stored row differs from old in any column (or spells
+// the expiry otherwise): the transaction of SwapToken then compares and
+// reports as always, so the outcome is that of the transaction whichever
+// runs.
+func (s *Store) swapAccess(ctx context.Context, old, in *zohoauth.Token) (bool, error) {
+	ov, nv := values(old), values(in)
+	for i := range columns {
+		if i != accessCol && i != expiryCol && ov[i] != nv[i] {
+			return false, nil
+		}
+	}
+	if ov[accessCol] == nil || nv[accessCol] == nil || ov[expiryCol] == nil || nv[expiryCol] == nil ||
+		(ov[accessCol] == nv[accessCol] && ov[expiryCol] == nv[expiryCol]) {
+		return false, nil
+	}
+	if storekit.CheckSave(in, storekit.MsgDetailsNotFoundDB) != nil {
+		return false, nil
+	}
+	args := make([]any, 0, len(columns)+2)
+	args = append(args, nv[accessCol], nv[expiryCol], old.ID, ov[accessCol], ov[expiryCol])
+	for i := range columns {
+		if i != 0 && i != accessCol && i != expiryCol {
+			v, _ := ov[i].(string) // nil: ''
+			args = append(args, v)
+		}
+	}
+	select {
+	case s.writeSem <- struct{}{}: // one writer of this Store at a time, as withWriteLock
+		defer func() { <-s.writeSem }()
+	case <-ctx.Done():
+		return false, fmt.Errorf("lock table: %w", context.Cause(ctx))
+	}
+	res, err := s.swapFast.ExecContext(ctx, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return err == nil && n == 1, err
 }
