@@ -311,7 +311,16 @@ func (s *Store) prepare(ctx context.Context) error {
 	if s.deleteID, err = p("DELETE FROM " + s.qtable + " WHERE id = ?"); err != nil {
 		return err
 	}
-	if s.swapRead, err = p("SELECT access_token, expiry_time FROM " + s.qtable + " WHERE id = ?"); err != nil {
+	// The swap's read locks the row on the servers (a locking read of
+	// its latest version): a one-statement swap (swapAccess), which takes
+	// no table lock, waits for the transaction's commit, and then finds
+	// the row changed; or the read waits for it, and finds the row
+	// changed. SQLite's transaction holds the database's write lock.
+	swapRead := "SELECT access_token, expiry_time FROM " + s.qtable + " WHERE id = ?"
+	if s.d != SQLite {
+		swapRead += " FOR UPDATE"
+	}
+	if s.swapRead, err = p(swapRead); err != nil {
 		return err
 	}
 	if s.swapFast, err = p(s.swapFastQuery()); err != nil {
