@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -160,6 +161,46 @@ func testSwapToken(t *testing.T, s zohoauth.Store) {
 	err = c.SwapToken(ctx(t), &zohoauth.Token{ID: "999", AccessToken: "x"}, &zohoauth.Token{ID: "999", AccessToken: "y"})
 	if !errors.Is(err, zohoauth.ErrNotFound) {
 		t.Fatalf("SwapToken of an unknown id = %v, want ErrNotFound", err)
+	}
+}
+
+// testSwapOneWinner races swaps of one token from one read, on goroutines:
+// refreshes (a new access token and expiry) and swaps that change one more
+// field. In each round exactly one may win; the others must find the token
+// stale. A swap whose compare and save are two steps lets several win.
+func testSwapOneWinner(t *testing.T, s zohoauth.Store) {
+	c := s.(zohoauth.CompareAndSwapper) // Run checked the capability
+	a := save(t, s, full(1, "A"))
+	const racers, rounds = 8, 20
+	for round := range rounds {
+		read := mustByID(t, s, a.ID)
+		start := make(chan struct{})
+		errs := make(chan error, racers)
+		for g := range racers {
+			go func() {
+				in := read.Clone()
+				in.AccessToken = fmt.Sprintf("1000.access.race.%d.%d", round, g)
+				in.Expiry = read.Expiry.Add(time.Duration(g+1) * time.Second)
+				if g%2 == 1 {
+					in.RedirectURL = fmt.Sprintf("https://example.com/race/%d/%d", round, g)
+				}
+				<-start
+				errs <- c.SwapToken(ctx(t), read, in)
+			}()
+		}
+		close(start)
+		won := 0
+		for range racers {
+			switch err := <-errs; {
+			case err == nil:
+				won++
+			case !errors.Is(err, zohoauth.ErrStale):
+				t.Fatalf("round %d: SwapToken = %v, want nil or ErrStale", round, err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d swaps from the same read succeeded, want 1", round, won)
+		}
 	}
 }
 

@@ -108,6 +108,7 @@ var checks = []check{
 	{"PagesInIDOrder", Pager, testPages},
 	{"SwapToken", CompareAndSwapper, testSwapToken},
 	{"SwapTokenHalfStale", CompareAndSwapper, testSwapHalfStale},
+	{"SwapTokenOneWinner", CompareAndSwapper, testSwapOneWinner},
 	{"LockExclusive", Locker, testLockExclusive},
 	{"LockLeaseTakeover", Locker, testLockLeaseTakeover},
 	{"LockExtend", Locker, testLockExtend},

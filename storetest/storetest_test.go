@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/memory"
@@ -32,6 +33,7 @@ var broken = []struct {
 	{"client id ignored", "UsersAndClientsApart", func() zohoauth.Store { return ignoreClient{memory.New()} }, nil},
 	{"swap compares the access token only", "SwapTokenHalfStale", func() zohoauth.Store { return &halfSwap{memory.New(), sameAccess} }, nil},
 	{"swap compares the expiry only", "SwapTokenHalfStale", func() zohoauth.Store { return &halfSwap{memory.New(), sameExpiry} }, nil},
+	{"swap compares, then saves, in two steps", "SwapTokenOneWinner", func() zohoauth.Store { return &racySwap{memory.New()} }, nil},
 	{"a stored token without a client id matches no query client", "EmptyClientIDMatchesAny", func() zohoauth.Store { return oneSidedClient{Store: memory.New(), storedEmpty: true} }, nil},
 	{"a query without a client id matches no stored client", "EmptyClientIDMatchesAny", func() zohoauth.Store { return oneSidedClient{Store: memory.New()} }, nil},
 	{"claimed Locker hidden by a wrapper", "LockExclusive", func() zohoauth.Store { return hidden{memory.New()} }, []storetest.Option{storetest.Claim(storetest.Locker)}},
@@ -81,7 +83,7 @@ func TestKitSkipsUnclaimedCapability(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the kit failed a store that claims no capability:\n%s", out)
 	}
-	for _, c := range []string{"LockExclusive", "LockLeaseTakeover", "LockExtend", "LockContention", "SwapToken", "SwapTokenHalfStale", "BatchSaveAllOrNothing", "PagesInIDOrder"} {
+	for _, c := range []string{"LockExclusive", "LockLeaseTakeover", "LockExtend", "LockContention", "SwapToken", "SwapTokenHalfStale", "SwapTokenOneWinner", "BatchSaveAllOrNothing", "PagesInIDOrder"} {
 		if !strings.Contains(string(out), "--- SKIP: TestBrokenChild/"+c+" ") {
 			t.Errorf("check %s did not skip on a store without the capability", c)
 		}
@@ -226,6 +228,23 @@ func (s *halfSwap) SwapToken(ctx context.Context, old, t *zohoauth.Token) error 
 	if !s.same(cur, old) {
 		return storekit.StoreError("stale", zohoauth.ErrStale)
 	}
+	t.ID = old.ID
+	return s.Store.SaveToken(ctx, t)
+}
+
+// racySwap is a SwapToken that reads and compares, then saves, with no
+// lock between the two: racers from one read may all win.
+type racySwap struct{ *memory.Store }
+
+func (s *racySwap) SwapToken(ctx context.Context, old, t *zohoauth.Token) error {
+	cur, err := s.Store.FindTokenByID(ctx, old.ID)
+	if err != nil {
+		return err
+	}
+	if cur.AccessToken != old.AccessToken || !cur.Expiry.Equal(old.Expiry) {
+		return storekit.StoreError("stale", zohoauth.ErrStale)
+	}
+	time.Sleep(time.Millisecond) // another racer compares meanwhile
 	t.ID = old.ID
 	return s.Store.SaveToken(ctx, t)
 }
