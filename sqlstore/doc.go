@@ -101,7 +101,17 @@
 //
 // Store is a zohoauth.CompareAndSwapper: SwapToken compares the stored
 // access token and expiry_time string and saves in the same transaction,
-// under the write lock, with the save path of SaveToken.
+// under the write lock, with the save path of SaveToken; its read locks the
+// row (FOR UPDATE) on the servers. The swap of a refresh (the access token
+// and expiry change, nothing else) is one UPDATE of those two columns whose
+// WHERE compares every column with the token read, without the write lock;
+// when it changes no row, the transaction runs and reports.
+//
+// On a SQLite file, Lock's attempts run on connections of their own that
+// do not wait for a busy database (WithLockTries): a waiter woken by the
+// holder's save, which SQLite shows to readers only once its commit ends,
+// checks again a millisecond later instead of sleeping in SQLite's busy
+// handler through the save and the release.
 //
 // Store is a zohoauth.BatchSaver: SaveTokens saves a batch in one
 // transaction under the write lock, all or nothing. It reads the stored rows
