@@ -323,8 +323,13 @@ func (s *Store) prepare(ctx context.Context) error {
 	if s.swapRead, err = p(swapRead); err != nil {
 		return err
 	}
-	if s.swapFast, err = p(s.swapFastQuery()); err != nil {
-		return err
+	// The one-statement swap of a refresh (swap.go), when the table's
+	// columns allow it: a table made elsewhere with an integer expiry_time
+	// on PostgreSQL does not compare it with text; its swaps all run the
+	// transaction.
+	if st, err := s.db.PrepareContext(ctx, s.swapFastQuery()); err == nil {
+		s.swapFast = st
+		s.stmts = append(s.stmts, st)
 	}
 	return nil
 }

@@ -86,9 +86,9 @@ const (
 // swapFastQuery returns the statement of swapAccess: the UPDATE of the
 // access token and expiry of the row whose id is the third argument, if
 // its access token and expiry are the next two and every other column
-// holds the next arguments, in the order of columns (” for NULL). On
-// MySQL the comparisons are binary: a table made elsewhere may have a
-// case-insensitive collation, which would let another value match.
+// holds the next arguments, in the order of columns (an empty string for
+// NULL). On MySQL the comparisons are binary: a table made elsewhere may
+// have a case-insensitive collation, which would let another value match.
 func (s *Store) swapFastQuery() string {
 	eq := func(col string) string {
 		if s.d == MySQL {
@@ -109,10 +109,13 @@ func (s *Store) swapFastQuery() string {
 // statement when in differs from old in its access token and expiry alone,
 // both set in each, and in can be saved: it reports whether it swapped. It
 // does not when the stored row differs from old in any column (or spells
-// the expiry otherwise): the transaction of SwapToken then compares and
-// reports as always, so the outcome is that of the transaction whichever
-// runs.
+// the expiry otherwise), nor when its statement fails or could not be
+// prepared: the transaction of SwapToken then compares and reports as
+// always, so the outcome is that of the transaction whichever runs.
 func (s *Store) swapAccess(ctx context.Context, old, in *zohoauth.Token) (bool, error) {
+	if s.swapFast == nil {
+		return false, nil
+	}
 	ov, nv := values(old), values(in)
 	for i := range columns {
 		if i != accessCol && i != expiryCol && ov[i] != nv[i] {
@@ -142,8 +145,9 @@ func (s *Store) swapAccess(ctx context.Context, old, in *zohoauth.Token) (bool, 
 	}
 	res, err := s.swapFast.ExecContext(ctx, args...)
 	if err != nil {
-		return false, err
+		// Not done: the transaction runs, and reports what it meets.
+		return false, nil
 	}
 	n, err := res.RowsAffected()
-	return err == nil && n == 1, err
+	return err == nil && n == 1, nil
 }

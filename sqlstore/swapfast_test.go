@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -223,6 +224,59 @@ func TestSwapOneWinnerMixed(t *testing.T) {
 				if won != 1 {
 					t.Fatalf("round %d: %d swaps from the same read succeeded, want 1", round, won)
 				}
+			}
+		})
+	}
+}
+
+// TestSwapOverAnIntegerExpiry opens a table made elsewhere whose
+// expiry_time is an integer column: the store opens, and its swaps work
+// (through the transaction where the one statement cannot compare).
+func TestSwapOverAnIntegerExpiry(t *testing.T) {
+	for _, e := range engines() {
+		if e.shared == nil {
+			continue
+		}
+		t.Run(e.name, func(t *testing.T) {
+			d, dsn, table := sharedTable(t, e)
+			ctx := t.Context()
+			ddl := strings.Replace(sqlstore.ZohoDDL(table), "expiry_time varchar(20)", "expiry_time bigint", 1)
+			if d == sqlstore.SQLite {
+				s, err := openDialect(ctx, d, dsn, sqlstore.WithTable("other"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = s.DB().ExecContext(ctx, ddl)
+				s.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else if _, err := rawDB(t, d, dsn).ExecContext(ctx, ddl); err != nil {
+				t.Fatal(err)
+			}
+			s, err := openDialect(ctx, d, dsn, sqlstore.WithTable(table))
+			if err != nil {
+				t.Fatalf("open over an integer expiry_time: %v", err)
+			}
+			defer s.Close()
+			a := &zohoauth.Token{UserName: "a@example.com:1", ClientID: "1000.C", RefreshToken: "1000.refresh.a", AccessToken: "1000.access.a", Expiry: time.UnixMilli(1795879420612)}
+			if err := s.SaveToken(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			read, err := s.FindTokenByID(ctx, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := refreshed(read, "1000.access.a2")
+			if err := s.SwapToken(ctx, read, in); err != nil {
+				t.Fatalf("SwapToken over an integer expiry_time: %v", err)
+			}
+			if err := s.SwapToken(ctx, read, refreshed(read, "1000.access.a3")); !errors.Is(err, zohoauth.ErrStale) {
+				t.Fatalf("stale SwapToken = %v, want ErrStale", err)
+			}
+			got, err := s.FindTokenByID(ctx, a.ID)
+			if err != nil || !sameToken(got, in) {
+				t.Fatalf("stored after the swap: %v, differs from the token swapped in", err)
 			}
 		})
 	}
