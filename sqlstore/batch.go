@@ -193,16 +193,7 @@ func (s *Store) inChunks(ctx context.Context, tx *sql.Tx, n int, query func(item
 // parse a 5,000-parameter INSERT a thousand times.
 func (s *Store) chunkStmt(ctx context.Context, tx *sql.Tx, query string, keep bool) (*sql.Stmt, error) {
 	if keep {
-		s.updMu.Lock()
-		st, ok := s.chunks[query]
-		if !ok {
-			if s.chunks == nil {
-				s.chunks = map[string]*sql.Stmt{}
-			}
-			s.chunks[query] = nil // to prepare
-		}
-		s.updMu.Unlock()
-		if st != nil {
+		if st := laterStmt(s, &s.chunks, query); st != nil {
 			return tx.StmtContext(ctx, st), nil
 		}
 	}

@@ -507,15 +507,7 @@ func (s *Store) updateQuery(set uint16) string {
 // connection cannot always prepare while tx holds the write lock: an
 // in-memory SQLite database locks its readers out).
 func (s *Store) execUpdate(ctx context.Context, tx *sql.Tx, set uint16, args []any) error {
-	s.updMu.Lock()
-	st, ok := s.upd[set]
-	if !ok {
-		if s.upd == nil {
-			s.upd = map[uint16]*sql.Stmt{}
-		}
-		s.upd[set] = nil // to prepare
-	}
-	s.updMu.Unlock()
+	st := laterStmt(s, &s.upd, set)
 	var err error
 	if st != nil {
 		_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
@@ -531,28 +523,40 @@ func (s *Store) execUpdate(ctx context.Context, tx *sql.Tx, set uint16, args []a
 func (s *Store) prepareUpdates(ctx context.Context) {
 	s.updMu.Lock()
 	defer s.updMu.Unlock()
-	for query, st := range s.chunks {
-		if st != nil {
-			continue
+	prepareLater(ctx, s, s.chunks, func(query string) string { return query })
+	prepareLater(ctx, s, s.upd, s.updateQuery)
+}
+
+// laterStmt returns the Store's prepared statement of key in *m, or nil
+// when there is none yet, noting key (with a nil statement) so that
+// prepareUpdates prepares it once the transaction has ended.
+func laterStmt[K comparable](s *Store, m *map[K]*sql.Stmt, key K) *sql.Stmt {
+	s.updMu.Lock()
+	defer s.updMu.Unlock()
+	st, ok := (*m)[key]
+	if !ok {
+		if *m == nil {
+			*m = map[K]*sql.Stmt{}
 		}
-		st, err := s.db.PrepareContext(ctx, query)
-		if err != nil {
-			delete(s.chunks, query)
-			continue
-		}
-		s.chunks[query] = st
-		s.stmts = append(s.stmts, st)
+		(*m)[key] = nil // to prepare
 	}
-	for set, st := range s.upd {
+	return st
+}
+
+// prepareLater prepares the statements laterStmt noted in m, query giving
+// the text of a key; a key whose statement cannot be prepared is
+// forgotten. s.updMu is held.
+func prepareLater[K comparable](ctx context.Context, s *Store, m map[K]*sql.Stmt, query func(K) string) {
+	for key, st := range m {
 		if st != nil {
 			continue
 		}
-		st, err := s.db.PrepareContext(ctx, s.updateQuery(set))
+		st, err := s.db.PrepareContext(ctx, query(key))
 		if err != nil {
-			delete(s.upd, set)
+			delete(m, key)
 			continue
 		}
-		s.upd[set] = st
+		m[key] = st
 		s.stmts = append(s.stmts, st)
 	}
 }
