@@ -164,16 +164,32 @@ func testSwapToken(t *testing.T, s zohoauth.Store) {
 	}
 }
 
-// testSwapOneWinner races swaps of one token from one read, on goroutines:
-// refreshes (a new access token and expiry) and swaps that change one more
-// field. In each round exactly one may win; the others must find the token
-// stale. A swap whose compare and save are two steps lets several win.
-func testSwapOneWinner(t *testing.T, s zohoauth.Store) {
-	c := s.(zohoauth.CompareAndSwapper) // Run checked the capability
-	a := save(t, s, full(1, "A"))
-	const racers, rounds = 8, 20
+// testSwapOneWinner is SwapOneWinner on the store under test alone.
+func testSwapOneWinner(t *testing.T, s zohoauth.Store) { SwapOneWinner(t, s) }
+
+// SwapOneWinner races swaps of one token from one read, on goroutines
+// spread over stores, each a zohoauth.CompareAndSwapper on the same data
+// (two stores opened on one database or file: two processes, as far as
+// the data can tell): refreshes (a new access token and expiry) and swaps
+// that change one more field, alternated. In each round exactly one may
+// win; the others must find the token stale. A swap whose compare and save
+// are two steps lets several win, and so does one whose kinds of swap
+// guard against each other in one process only. Run calls it with the
+// store under test alone.
+func SwapOneWinner(t *testing.T, stores ...zohoauth.Store) {
+	t.Helper()
+	cas := make([]zohoauth.CompareAndSwapper, len(stores))
+	for i, s := range stores {
+		c, ok := s.(zohoauth.CompareAndSwapper)
+		if !ok {
+			t.Fatalf("store %d (%T) is not a zohoauth.CompareAndSwapper", i, s)
+		}
+		cas[i] = c
+	}
+	a := save(t, stores[0], full(1, "A"))
+	const racers, rounds = 8, 40
 	for round := range rounds {
-		read := mustByID(t, s, a.ID)
+		read := mustByID(t, stores[0], a.ID)
 		start := make(chan struct{})
 		errs := make(chan error, racers)
 		for g := range racers {
@@ -185,7 +201,7 @@ func testSwapOneWinner(t *testing.T, s zohoauth.Store) {
 					in.RedirectURL = fmt.Sprintf("https://example.com/race/%d/%d", round, g)
 				}
 				<-start
-				errs <- c.SwapToken(ctx(t), read, in)
+				errs <- cas[(g/2)%len(cas)].SwapToken(ctx(t), read, in)
 			}()
 		}
 		close(start)
