@@ -440,3 +440,15 @@ func TestSymlinkKept(t *testing.T) {
 		t.Fatalf("target holds %d tokens (%v)", len(tokens), err)
 	}
 }
+
+// TestSwapOneWinnerTwoStores races swaps from one read over two stores on
+// the same file: two processes.
+func TestSwapOneWinnerTwoStores(t *testing.T) {
+	a := newStore(t)
+	b, err := filestore.New(a.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	storetest.SwapOneWinner(t, a, b)
+}

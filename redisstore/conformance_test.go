@@ -14,3 +14,12 @@ func TestConformance(t *testing.T) {
 	testAddr(t)
 	storetest.Run(t, func(t *testing.T) zohoauth.Store { return newTestStore(t) }, storetest.Claim(storetest.LifecycleKeeper, storetest.LockChecker))
 }
+
+// TestSwapOneWinnerTwoClients races swaps from one read over two stores
+// on the same prefix, each with a client of its own: two processes.
+func TestSwapOneWinnerTwoClients(t *testing.T) {
+	testAddr(t)
+	a := newTestStore(t)
+	b := New(testClient(t), WithPrefix(a.Prefix()))
+	storetest.SwapOneWinner(t, a, b)
+}
