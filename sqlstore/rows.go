@@ -173,17 +173,23 @@ func scanToken(rs *sql.Rows) (*zohoauth.Token, error) {
 	}, nil
 }
 
+// texts returns the column values of t in Zoho's order as text, "" for an
+// absent field.
+func texts(t *zohoauth.Token) [len(columns)]string {
+	return [len(columns)]string{
+		t.ID, t.UserName, t.ClientID, t.ClientSecret, t.RefreshToken,
+		t.AccessToken, t.GrantToken, storekit.FormatExpiry(t.Expiry), t.RedirectURL, t.APIDomain,
+	}
+}
+
 // values returns the column values of t in Zoho's order, with NULL for an
 // absent field, as Zoho's SDKs write None.
 func values(t *zohoauth.Token) [len(columns)]any {
-	str := func(s string) any {
-		if s == "" {
-			return nil
+	var v [len(columns)]any
+	for i, s := range texts(t) {
+		if s != "" {
+			v[i] = s
 		}
-		return s
 	}
-	return [len(columns)]any{
-		str(t.ID), str(t.UserName), str(t.ClientID), str(t.ClientSecret), str(t.RefreshToken),
-		str(t.AccessToken), str(t.GrantToken), str(storekit.FormatExpiry(t.Expiry)), str(t.RedirectURL), str(t.APIDomain),
-	}
+	return v
 }

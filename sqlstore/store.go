@@ -565,9 +565,10 @@ func prepareLater[K comparable](ctx context.Context, s *Store, m map[K]*sql.Stmt
 // Zoho's SDK has varchar(255) columns), before anything is written. The
 // error names the column and its limit, never the value.
 func (s *Store) checkLengths(t *zohoauth.Token) error {
-	v := values(t)
+	v := texts(t)
 	for i, max := range s.maxLen {
-		if str, ok := v[i].(string); ok && max > 0 && utf8.RuneCountInString(str) > max {
+		// A text of at most max bytes has at most max characters.
+		if max > 0 && len(v[i]) > max && utf8.RuneCountInString(v[i]) > max {
 			return &zohoauth.Error{Code: zohoauth.CodeTokenStore, Message: storekit.MsgSaveTokenDB,
 				Detail: fmt.Sprintf("column %s holds at most %d characters", columns[i], max), Err: ErrTooLong}
 		}

@@ -102,8 +102,8 @@ type index struct {
 	more map[string][]*row // the other tokens of a shared value
 }
 
-func newIndex() index {
-	return index{one: make(map[string]*row), more: make(map[string][]*row)}
+func newIndex(size int) index {
+	return index{one: make(map[string]*row, size), more: make(map[string][]*row)}
 }
 
 // all appends to dst the tokens of value v.
@@ -148,10 +148,16 @@ func (x *index) remove(v string, s *row) {
 var indexed = [4]Field{FieldUserName, FieldAccessToken, FieldGrantToken, FieldRefreshToken}
 
 // NewTable returns an empty Table.
-func NewTable() *Table {
-	t := &Table{byID: make(map[string]*row), email: newIndex()}
+func NewTable() *Table { return NewTableSize(0) }
+
+// NewTableSize returns an empty Table with room for about n tokens, so
+// that a table filled with a known number of tokens (a batch of saves, a
+// file of a known size) does not grow its indexes step by step.
+func NewTableSize(n int) *Table {
+	n = max(n, 0)
+	t := &Table{byID: make(map[string]*row, n), email: newIndex(n), order: make([]entry, 0, n)}
 	for i := range t.index {
-		t.index[i] = newIndex()
+		t.index[i] = newIndex(n)
 	}
 	return t
 }
