@@ -538,17 +538,25 @@ func (s *Store) SaveToken(ctx context.Context, t *zohoauth.Token) error {
 	return s.finish(ctx, t, enc)
 }
 
-// finish updates t to the stored value enc, decrypted.
-// When the inner store is a Deriver, it keeps the opening for the next
-// finds.
+// finish updates t to the stored value enc, decrypted (settle).
 func (s *Store) finish(ctx context.Context, t, enc *zohoauth.Token) error {
+	if err := s.settle(ctx, t, enc); err != nil {
+		return err
+	}
+	*t = *enc
+	return nil
+}
+
+// settle decrypts enc, the stored value of the save of t, in place (t's
+// plain values spare the decryption of the fields the save wrote). When
+// the inner store is a Deriver, it keeps the opening for the next finds.
+func (s *Store) settle(ctx context.Context, t, enc *zohoauth.Token) error {
 	stored := s.storedCopy(enc)
 	r, err := s.open(ctx, enc, t)
 	if err != nil {
 		return storekit.StoreError("sealed: token saved, but a stored field it kept does not decrypt", err)
 	}
 	s.derive(r, stored, enc)
-	*t = *enc
 	return nil
 }
 
@@ -628,16 +636,14 @@ func (s *Store) saveTokens(ctx context.Context, tokens []*zohoauth.Token) error 
 	if err := s.inner.(zohoauth.BatchSaver).SaveTokens(ctx, encs); err != nil {
 		return err
 	}
-	outs := make([]*zohoauth.Token, len(tokens))
+	// The tokens change only once every one has settled.
 	for i, t := range tokens {
-		out := t.Clone()
-		if err := s.finish(ctx, out, encs[i]); err != nil {
+		if err := s.settle(ctx, t, encs[i]); err != nil {
 			return err
 		}
-		outs[i] = out
 	}
 	for i, t := range tokens {
-		*t = *outs[i]
+		*t = *encs[i]
 	}
 	return nil
 }
