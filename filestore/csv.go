@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 
@@ -248,14 +249,36 @@ func (r *reader) record(dst []string) ([]string, error) {
 // inside it is kept, as Python's csv module keeps it.
 func (r *reader) unquoted() string {
 	start := r.pos
-	for r.pos < len(r.data) {
-		switch r.data[r.pos] {
-		case ',', '\r', '\n':
-			return r.data[start:r.pos]
-		}
-		r.pos++
+	r.pos = fieldEnd(r.data, r.pos)
+	return r.data[start:r.pos]
+}
+
+// fieldEnd returns the index of the first comma, CR or LF in s at or after
+// i, or len(s). It reads eight bytes at a time: the file store reads every
+// field of a file of a hundred thousand tokens this way, twice per
+// migration, and a byte at a time was a twentieth of its CPU time.
+func fieldEnd(s string, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// has marks the bytes of x equal to c: their high bit. A byte above a
+	// marked one may be marked wrongly (a borrow); the lowest mark is exact.
+	has := func(x, c uint64) uint64 {
+		v := x ^ (ones * c)
+		return (v - ones) &^ v & highs
 	}
-	return r.data[start:]
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if m := has(x, ',') | has(x, '\r') | has(x, '\n'); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case ',', '\r', '\n':
+			return i
+		}
+	}
+	return i
 }
 
 // quoted reads a field that starts with a double quote at r.pos, leaving

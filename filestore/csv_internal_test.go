@@ -68,3 +68,23 @@ func FuzzLineBreaks(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFieldEnd checks fieldEnd, which reads eight bytes at a time, against
+// the plain loop over bytes, from every start.
+func FuzzFieldEnd(f *testing.F) {
+	for _, s := range []string{"", ",", "abc", "abcdefgh,", "abcdefghijklmno\r\n", "\x2c\x2d\x0a\x0b\x0c\x0d\xff\x80",
+		"\xac\xad\x8a\x8d,,,", "1000.0123456789abcdef0123456789abcdef.0123456789abcdef0123456789abcdef\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for i := 0; i <= len(s); i++ {
+			want := i
+			for want < len(s) && s[want] != ',' && s[want] != '\r' && s[want] != '\n' {
+				want++
+			}
+			if got := fieldEnd(s, i); got != want {
+				t.Fatalf("fieldEnd(%q, %d) = %d, want %d", s, i, got, want)
+			}
+		}
+	})
+}
