@@ -120,8 +120,9 @@ func TestMigrateSourceChangedMidWalk(t *testing.T) {
 func TestDigestTellsTokensApart(t *testing.T) {
 	base := zohoauth.Token{ID: "7", UserName: "u@example.com:1", ClientID: "c", ClientSecret: "s", RefreshToken: "r",
 		AccessToken: "a", GrantToken: "g", Expiry: time.UnixMilli(1_800_000_000_000), RedirectURL: "http://x", APIDomain: "https://d"}
+	seed := newDigestSeed()
 	sum := func(tokens ...zohoauth.Token) *digest {
-		d := &digest{}
+		d := newDigest(seed)
 		for i := range tokens {
 			d.add(&tokens[i])
 		}
