@@ -457,19 +457,22 @@ func sameStore(a, b *storeurl.Location) bool {
 // differingFields returns the names of the fields in which the target's
 // token b differs from the source's token a, as Zoho's file and table name
 // them (never their values, which may be secrets); none when they are equal.
+// Expiries are compared as the stores keep them (storekit.FormatExpiry: to
+// the millisecond, none when zero).
 func differingFields(a, b *zohoauth.Token) []string {
+	sameExpiry := a.Expiry.IsZero() == b.Expiry.IsZero() && (a.Expiry.IsZero() || a.Expiry.UnixMilli() == b.Expiry.UnixMilli())
 	var out []string
-	for _, f := range []struct {
+	for _, f := range [...]struct {
 		name string
-		x, y string
+		same bool
 	}{
-		{"id", a.ID, b.ID}, {"user_name", a.UserName, b.UserName}, {"client_id", a.ClientID, b.ClientID},
-		{"client_secret", a.ClientSecret, b.ClientSecret}, {"refresh_token", a.RefreshToken, b.RefreshToken},
-		{"access_token", a.AccessToken, b.AccessToken}, {"grant_token", a.GrantToken, b.GrantToken},
-		{"expiry_time", storekit.FormatExpiry(a.Expiry), storekit.FormatExpiry(b.Expiry)},
-		{"redirect_url", a.RedirectURL, b.RedirectURL}, {"api_domain", a.APIDomain, b.APIDomain},
+		{"id", a.ID == b.ID}, {"user_name", a.UserName == b.UserName}, {"client_id", a.ClientID == b.ClientID},
+		{"client_secret", a.ClientSecret == b.ClientSecret}, {"refresh_token", a.RefreshToken == b.RefreshToken},
+		{"access_token", a.AccessToken == b.AccessToken}, {"grant_token", a.GrantToken == b.GrantToken},
+		{"expiry_time", sameExpiry},
+		{"redirect_url", a.RedirectURL == b.RedirectURL}, {"api_domain", a.APIDomain == b.APIDomain},
 	} {
-		if f.x != f.y {
+		if !f.same {
 			out = append(out, f.name)
 		}
 	}

@@ -126,3 +126,46 @@ func TestMigrateVerificationCatchesBadTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestDifferingFields names each field that differs, compares expiries as
+// the stores keep them (the millisecond; none when zero, which is not the
+// epoch), and never a value.
+func TestDifferingFields(t *testing.T) {
+	base := zohoauth.Token{ID: "7", UserName: "u@example.com:1", ClientID: "c", ClientSecret: "s3cret", RefreshToken: "1000.r",
+		AccessToken: "1000.a", GrantToken: "1000.g", Expiry: time.UnixMilli(1_800_000_000_000), RedirectURL: "http://x", APIDomain: "https://d"}
+	for _, c := range []struct {
+		change func(t *zohoauth.Token)
+		want   string
+	}{
+		{func(t *zohoauth.Token) {}, ""},
+		{func(t *zohoauth.Token) { t.ID = "8" }, "id"},
+		{func(t *zohoauth.Token) { t.UserName = "" }, "user_name"},
+		{func(t *zohoauth.Token) { t.ClientID += "x" }, "client_id"},
+		{func(t *zohoauth.Token) { t.ClientSecret += "x" }, "client_secret"},
+		{func(t *zohoauth.Token) { t.RefreshToken += "x" }, "refresh_token"},
+		{func(t *zohoauth.Token) { t.AccessToken += "x" }, "access_token"},
+		{func(t *zohoauth.Token) { t.GrantToken = "" }, "grant_token"},
+		{func(t *zohoauth.Token) { t.Expiry = t.Expiry.Add(time.Millisecond) }, "expiry_time"},
+		{func(t *zohoauth.Token) { t.Expiry = t.Expiry.Add(time.Microsecond) }, ""},
+		{func(t *zohoauth.Token) { t.Expiry = t.Expiry.In(time.FixedZone("x", 3600)) }, ""},
+		{func(t *zohoauth.Token) { t.Expiry = time.Time{} }, "expiry_time"},
+		{func(t *zohoauth.Token) { t.Expiry = time.UnixMilli(0) }, "expiry_time"},
+		{func(t *zohoauth.Token) { t.RedirectURL += "x" }, "redirect_url"},
+		{func(t *zohoauth.Token) { t.APIDomain += "x" }, "api_domain"},
+		{func(t *zohoauth.Token) { t.ClientSecret, t.AccessToken = "", "" }, "client_secret, access_token"},
+	} {
+		b := base
+		c.change(&b)
+		if got := strings.Join(differingFields(&base, &b), ", "); got != c.want {
+			t.Errorf("differing fields %q, want %q", got, c.want)
+		}
+	}
+	zero, epoch := base, base
+	zero.Expiry, epoch.Expiry = time.Time{}, time.UnixMilli(0)
+	if got := differingFields(&zero, &epoch); len(got) != 1 || got[0] != "expiry_time" {
+		t.Errorf("no expiry vs the epoch: %q", got)
+	}
+	if got := differingFields(&zero, &zero); len(got) != 0 {
+		t.Errorf("two tokens without expiry differ in %q", got)
+	}
+}
