@@ -28,17 +28,19 @@ const defaultBatch = 1000
 // collector runs every 4 MB allocated, some 280 times for 100,000 tokens,
 // and costs a fifth of the command's CPU. migrate lets the heap grow to
 // migrateGCPercent over the live data, within a soft memory limit of
-// gcLimitBase plus gcLimitPerToken per token of a batch (16 MiB at the
-// default batch): the collector then runs when the limit is near, three
-// times less often, and the peak resident size is no higher than with the
-// default GOGC (42 to 43 MB measured at 100,000 tokens, flat with their
-// number). The limit grows with --batch so that a larger page does not
-// find the live heap above it (the collector would then run all the
-// time): about 4 KB a token is live at the peak, measured at --batch
-// 10000, half the room given.
+// gcLimitBase plus gcLimitPerToken per token of a batch (24 MiB at the
+// default batch): the collector then runs some forty times for 100,000
+// tokens. The trade is memory for CPU, measured with
+// BenchmarkMigrateVsImport: a limit of 16 MiB gave a peak resident size
+// of 46 to 47 MB and a CPU time 1.40 to 1.48 times the sqlite3 shell's
+// import; 24 MiB gives 53 to 54 MB (54 MB at 1,000,000 tokens: flat with
+// their number) and 1.30 to 1.31 times. The limit grows with --batch so
+// that a larger page does not find the live heap above it (the collector
+// would then run all the time): about 4 KB a token is live at the peak,
+// measured at --batch 10000, half the room given.
 const (
 	migrateGCPercent = 400
-	gcLimitBase      = 8 << 20
+	gcLimitBase      = 16 << 20
 	gcLimitPerToken  = 8 << 10
 )
 
