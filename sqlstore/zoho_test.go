@@ -220,6 +220,15 @@ func TestZohoTable(t *testing.T) {
 			if got, _ := s.FindTokenByID(ctx, "10"); got.RefreshToken != want.RefreshToken {
 				t.Fatalf("a refused save changed the row")
 			}
+			// The limit counts characters, not bytes: 255 of them, of two
+			// bytes each in UTF-8, fit.
+			full := strings.Repeat("é", 255)
+			if err := s.SaveToken(ctx, &zohoauth.Token{UserName: want.UserName, RefreshToken: full}); err != nil {
+				t.Fatalf("a refresh token of 255 two-byte characters: %v", err)
+			}
+			if got, _ := s.FindTokenByID(ctx, "10"); got.RefreshToken != full {
+				t.Fatalf("a refresh token of 255 two-byte characters reads back as %d bytes", len(got.RefreshToken))
+			}
 		})
 	}
 }
