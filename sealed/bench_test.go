@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/memory"
@@ -105,49 +104,23 @@ func benchStore(b *testing.B, kind, variant string, toks []*zohoauth.Token) zoho
 // the guarded save of a refresh (a new access token and expiry: the SQL
 // store's one-statement swap, when the guard is the stored row) against
 // that of a save that changes one more column (the transaction under the
-// table's write lock), interleaved in the same iterations on one row.
-// Metrics: ns/refresh, ns/transaction and x-transaction (refresh ÷
-// transaction).
+// table's write lock), interleaved in the same iterations on one row
+// (storetest.BenchSwapRefresh). Metrics: ns/refresh, ns/transaction and
+// x-transaction (refresh ÷ transaction).
 func BenchmarkSwapRefresh(b *testing.B) {
 	for _, bk := range backends() {
 		if bk.name != "sqlite-file" && bk.name != "mysql" && bk.name != "postgres" {
 			continue
 		}
 		b.Run(bk.name, func(b *testing.B) {
-			ctx := context.Background()
 			keys, _ := newKeyring(b)
 			inner, _ := bk.open(b)
 			s := sealed.New(inner, keys)
-			cas := s.(zohoauth.CompareAndSwapper)
 			cur := secretToken(1)
-			if err := s.SaveToken(ctx, cur); err != nil {
+			if err := s.SaveToken(b.Context(), cur); err != nil {
 				b.Fatal(err)
 			}
-			var fast, tx time.Duration
-			i := 0
-			swap := func(other bool) time.Duration {
-				i++
-				in := cur.Clone()
-				in.AccessToken, in.Expiry = fmt.Sprint("1000.access.", i), cur.Expiry.Add(time.Second)
-				if other {
-					in.RedirectURL = fmt.Sprint("https://example.com/", i)
-				}
-				t0 := time.Now()
-				if err := cas.SwapToken(ctx, cur, in); err != nil {
-					b.Fatal(err)
-				}
-				d := time.Since(t0)
-				cur = in
-				return d
-			}
-			for b.Loop() {
-				fast += swap(false)
-				tx += swap(true)
-			}
-			per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
-			b.ReportMetric(per(fast), "ns/refresh")
-			b.ReportMetric(per(tx), "ns/transaction")
-			b.ReportMetric(per(fast)/per(tx), "x-transaction")
+			storetest.BenchSwapRefresh(b, s, cur)
 		})
 	}
 }

@@ -144,43 +144,18 @@ func BenchmarkLockUnlock(b *testing.B) {
 // token and expiry: one conditional UPDATE) against the SwapToken of a
 // token that changes one more column, which runs the transaction under the
 // table's write lock (read, compare, plan, update), interleaved in the same
-// iterations on one row. Metrics: ns/refresh, ns/transaction and
-// x-transaction (refresh ÷ transaction).
+// iterations on one row (storetest.BenchSwapRefresh). Metrics: ns/refresh,
+// ns/transaction and x-transaction (refresh ÷ transaction).
 func BenchmarkSwapRefresh(b *testing.B) {
 	for _, e := range engines() {
 		b.Run(e.name, func(b *testing.B) {
 			s := e.open(b)
-			ctx := context.Background()
 			cur := &zohoauth.Token{UserName: "u@example.com:1", ClientID: "1000.C", ClientSecret: "cs", RefreshToken: "1000.refresh.r",
 				AccessToken: "1000.access.0", Expiry: time.UnixMilli(1795879420612), RedirectURL: "https://example.com/a", APIDomain: "https://www.zohoapis.com"}
-			if err := s.SaveToken(ctx, cur); err != nil {
+			if err := s.SaveToken(b.Context(), cur); err != nil {
 				b.Fatal(err)
 			}
-			var fast, tx time.Duration
-			i := 0
-			swap := func(other bool) time.Duration {
-				i++
-				in := cur.Clone()
-				in.AccessToken, in.Expiry = "1000.access."+strconv.Itoa(i), cur.Expiry.Add(time.Second)
-				if other {
-					in.RedirectURL = "https://example.com/" + strconv.Itoa(i)
-				}
-				t0 := time.Now()
-				if err := s.SwapToken(ctx, cur, in); err != nil {
-					b.Fatal(err)
-				}
-				d := time.Since(t0)
-				cur = in
-				return d
-			}
-			for b.Loop() {
-				fast += swap(false)
-				tx += swap(true)
-			}
-			per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
-			b.ReportMetric(per(fast), "ns/refresh")
-			b.ReportMetric(per(tx), "ns/transaction")
-			b.ReportMetric(per(fast)/per(tx), "x-transaction")
+			storetest.BenchSwapRefresh(b, s, cur)
 		})
 	}
 }

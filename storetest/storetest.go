@@ -21,7 +21,10 @@
 //
 // MultiProcess, MultiProcessLock and MultiProcessLifecycle check a store shared by several OS
 // processes; Server applies the rule for test servers (skip outside CI, fail
-// in CI); Token is the kit's fixture.
+// in CI); Token is the kit's fixture. BenchLifecycle and BenchSwapRefresh
+// measure a store's lifecycle records and the guarded save of a refresh,
+// each against a baseline of the same iterations; BenchSizes reads the
+// store sizes a benchmark runs at.
 package storetest
 
 import (
