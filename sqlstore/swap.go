@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 
 	"github.com/zohoauth/zohoauth"
 	"github.com/zohoauth/zohoauth/storekit"
@@ -116,13 +115,13 @@ func (s *Store) swapAccess(ctx context.Context, old, in *zohoauth.Token) (bool, 
 	if s.swapFast == nil {
 		return false, nil
 	}
-	ov, nv := values(old), values(in)
+	ov, nv := texts(old), texts(in) // "" for an absent field, NULL in the table
 	for i := range columns {
 		if i != accessCol && i != expiryCol && ov[i] != nv[i] {
 			return false, nil
 		}
 	}
-	if ov[accessCol] == nil || nv[accessCol] == nil || ov[expiryCol] == nil || nv[expiryCol] == nil ||
+	if ov[accessCol] == "" || nv[accessCol] == "" || ov[expiryCol] == "" || nv[expiryCol] == "" ||
 		(ov[accessCol] == nv[accessCol] && ov[expiryCol] == nv[expiryCol]) {
 		return false, nil
 	}
@@ -133,16 +132,13 @@ func (s *Store) swapAccess(ctx context.Context, old, in *zohoauth.Token) (bool, 
 	args = append(args, nv[accessCol], nv[expiryCol], old.ID, ov[accessCol], ov[expiryCol])
 	for i := range columns {
 		if i != 0 && i != accessCol && i != expiryCol {
-			v, _ := ov[i].(string) // nil: ''
-			args = append(args, v)
+			args = append(args, ov[i]) // compared with COALESCE(column, '')
 		}
 	}
-	select {
-	case s.writeSem <- struct{}{}: // one writer of this Store at a time, as withWriteLock
-		defer func() { <-s.writeSem }()
-	case <-ctx.Done():
-		return false, fmt.Errorf("lock table: %w", context.Cause(ctx))
+	if err := s.queueWriter(ctx); err != nil { // one writer of this Store at a time, as withWriteLock
+		return false, err
 	}
+	defer func() { <-s.writeSem }()
 	res, err := s.swapFast.ExecContext(ctx, args...)
 	if err != nil {
 		// Not done: the transaction runs, and reports what it meets.

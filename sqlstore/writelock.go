@@ -29,18 +29,16 @@ const maxLockWait = 60 * time.Second
 // Reads inside fn see every write committed before the lock was granted, so
 // a read-modify-write in fn loses no update and inserts no duplicate.
 //
-// The writers of one Store first queue in the process (writeSem), so that
-// only one of them at a time waits on the database's lock.
+// The writers of one Store first queue in the process (queueWriter), so
+// that only one of them at a time waits on the database's lock.
 func (s *Store) withWriteLock(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	select {
-	case s.writeSem <- struct{}{}:
-		defer func() {
-			s.prepareUpdates(ctx)
-			<-s.writeSem
-		}()
-	case <-ctx.Done():
-		return fmt.Errorf("lock table: %w", context.Cause(ctx))
+	if err := s.queueWriter(ctx); err != nil {
+		return err
 	}
+	defer func() {
+		s.prepareUpdates(ctx)
+		<-s.writeSem
+	}()
 	if s.d != MySQL {
 		tx, err := s.begin(ctx)
 		if err != nil {
@@ -108,4 +106,16 @@ func advisoryKey(table string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte("zohoauth/sqlstore:" + table))
 	return int64(h.Sum64())
+}
+
+// queueWriter waits for the Store's turn to write (writeSem: one writer of
+// this Store at a time) or for ctx's end. The writer releases the turn
+// with <-s.writeSem.
+func (s *Store) queueWriter(ctx context.Context) error {
+	select {
+	case s.writeSem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("lock table: %w", context.Cause(ctx))
+	}
 }
