@@ -198,10 +198,10 @@ func redisKeys(t testing.TB, c *redis.Client, prefix string) []string {
 	return out
 }
 
-// dumpRedis returns every key under prefix with its value, whatever its type.
 // indexHash is the SHA-256 in an index key of the Redis store.
 var indexHash = regexp.MustCompile(`#[0-9a-f]{64}`)
 
+// dumpRedis returns every key under prefix with its value, whatever its type.
 func dumpRedis(t testing.TB, c *redis.Client, prefix string) string {
 	ctx := context.Background()
 	var b strings.Builder
